@@ -1,0 +1,85 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "vision-models-api",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "vision-models-api", targets: ["VisionModelsAPI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.24.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
+    ],
+    targets: [
+        // C libraries: one small target each.
+        .target(name: "CONNXRuntime", linkerSettings: [.linkedLibrary("dl")]),
+        .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg",
+                       providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CWebP", pkgConfig: "libwebp", providers: [.apt(["libwebp-dev"])]),
+
+        // Core: types, protocols and pure-Swift image maths. Knows nothing of HTTP, NIO or C.
+        .target(name: "VisionCore", dependencies: [], swiftSettings: strict),
+
+        // Adapters.
+        .target(name: "ONNXRuntimeAdapter", dependencies: ["CONNXRuntime", "VisionCore"],
+                swiftSettings: strict),
+        .target(name: "ImageCodecs", dependencies: ["CTurboJPEG", "CPNG", "CWebP", "VisionCore"],
+                swiftSettings: strict),
+        .target(name: "HubCache", dependencies: ["VisionCore"], swiftSettings: strict),
+        .target(name: "RemoteImages", dependencies: [
+            "VisionCore",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+
+        // Inference engine: model manager, executor, model families.
+        .target(name: "VisionEngine", dependencies: [
+            "VisionCore",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ], swiftSettings: strict),
+
+        // HTTP API.
+        .target(name: "VisionAPI", dependencies: [
+            "VisionCore", "VisionEngine",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+
+        // The app builder (the one place concrete types meet) and the command line.
+        .target(name: "VisionApp", dependencies: [
+            "VisionCore", "VisionEngine", "VisionAPI", "ONNXRuntimeAdapter", "ImageCodecs",
+            "HubCache", "RemoteImages",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ], swiftSettings: strict),
+        .executableTarget(name: "VisionModelsAPI", dependencies: ["VisionApp"], swiftSettings: strict),
+
+        .testTarget(name: "VisionCoreTests", dependencies: ["VisionCore"], swiftSettings: strict),
+        .testTarget(name: "AdapterTests", dependencies: [
+            "VisionCore", "ONNXRuntimeAdapter", "ImageCodecs", "HubCache", "RemoteImages",
+        ], swiftSettings: strict),
+        .testTarget(name: "VisionEngineTests", dependencies: [
+            "VisionCore", "VisionEngine", "ONNXRuntimeAdapter", "ImageCodecs", "HubCache",
+        ], swiftSettings: strict),
+        .testTarget(name: "IntegrationTests", dependencies: [
+            "VisionApp", "VisionAPI", "VisionEngine", "VisionCore",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ], swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,45 @@
+import Foundation
+import VisionCore
+
+/// Reads models from a Hugging Face hub cache folder (`HF_HUB_CACHE`) in huggingface_hub's layout:
+/// `models--org--name/refs/<revision>` holds a commit hash, `snapshots/<commit>/<path>` are
+/// relative symlinks into `blobs/`.
+public struct HubCacheRepository: ModelRepository {
+    public let cacheFolder: String
+
+    public init(cacheFolder: String) {
+        self.cacheFolder = cacheFolder
+    }
+
+    public func snapshot(for reference: ModelReference) throws -> ModelSnapshot {
+        let repoFolder = cacheFolder + "/" + reference.cacheFolderName
+        let fm = FileManager.default
+        guard fm.fileExists(atPath: repoFolder) else {
+            throw VisionError.modelNotFound(
+                "model '\(reference.repoID)' is not in the Hugging Face cache (HF_HUB_CACHE); "
+                + "download it into the cache first")
+        }
+        let commit: String
+        if reference.isCommitHash {
+            commit = reference.revision
+        } else {
+            let refFile = repoFolder + "/refs/" + reference.revision
+            guard let data = fm.contents(atPath: refFile),
+                  let text = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines),
+                  !text.isEmpty else {
+                throw VisionError.modelNotFound(
+                    "revision '\(reference.revision)' of model '\(reference.repoID)' is not in the Hugging Face cache")
+            }
+            commit = text
+        }
+        guard commit.count == 40, commit.allSatisfy(\.isHexDigit) else {
+            throw VisionError.modelNotFound("the cache entry of model '\(reference.repoID)' has a malformed ref")
+        }
+        let folder = repoFolder + "/snapshots/" + commit
+        guard fm.fileExists(atPath: folder) else {
+            throw VisionError.modelNotFound(
+                "snapshot \(commit.prefix(12)) of model '\(reference.repoID)' is not in the Hugging Face cache")
+        }
+        return ModelSnapshot(reference: reference, folder: folder, commit: commit)
+    }
+}

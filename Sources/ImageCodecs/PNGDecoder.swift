@@ -1,0 +1,55 @@
+import CPNG
+import Foundation
+import VisionCore
+
+/// PNG through libpng's simplified `png_image` API. Decodes to RGBA and drops alpha, which is what
+/// PIL's `convert("RGB")` does for grey, palette and alpha images. The only Swift file that
+/// touches libpng.
+enum PNGDecoder {
+    private static let formatRGBA: UInt32 = 3  // PNG_FORMAT_FLAG_COLOR | PNG_FORMAT_FLAG_ALPHA
+    private static let flag16BitSRGB: UInt32 = 0x04  // PNG_IMAGE_FLAG_16BIT_sRGB
+
+    static func decode(_ bytes: [UInt8], limits: ImageLimits) throws -> RGBImage {
+        var image = png_image()
+        image.version = UInt32(PNG_IMAGE_VERSION)
+        let begun = bytes.withUnsafeBytes { png_image_begin_read_from_memory(&image, $0.baseAddress, $0.count) }
+        guard begun != 0 else {
+            let reason = message(&image)
+            png_image_free(&image)
+            throw VisionError.unsupportedImage("invalid PNG image: \(reason)")
+        }
+        do {
+            try ImageDecoder.checkDimensions(width: Int(image.width), height: Int(image.height), limits: limits)
+        } catch {
+            png_image_free(&image)
+            throw error
+        }
+        // 16-bit files without gAMA/sRGB are read as sRGB-encoded (as PIL treats them), not linear.
+        image.flags |= flag16BitSRGB
+        image.format = formatRGBA
+        let width = Int(image.width), height = Int(image.height)
+        var rgba = [UInt8](repeating: 0, count: width * height * 4)
+        let finished = rgba.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, 0, nil) }
+        guard finished != 0 else {
+            let reason = message(&image)
+            png_image_free(&image)
+            throw VisionError.unsupportedImage("PNG image is truncated or corrupt: \(reason)")
+        }
+        var rgb = [UInt8](repeating: 0, count: width * height * 3)
+        rgba.withUnsafeBufferPointer { src in
+            rgb.withUnsafeMutableBufferPointer { dst in
+                for p in 0..<(width * height) {
+                    dst[p * 3] = src[p * 4]; dst[p * 3 + 1] = src[p * 4 + 1]; dst[p * 3 + 2] = src[p * 4 + 2]
+                }
+            }
+        }
+        return RGBImage(width: width, height: height, pixels: rgb)
+    }
+
+    private static func message(_ image: inout png_image) -> String {
+        withUnsafeBytes(of: &image.message) { raw in
+            let bytes = raw.prefix { $0 != 0 }
+            return bytes.isEmpty ? "unknown error" : String(decoding: bytes, as: UTF8.self)
+        }
+    }
+}

@@ -1,0 +1,314 @@
+import CONNXRuntime
+import Foundation
+import VisionCore
+
+/// ONNX Runtime, loaded at run time with dlopen. The only Swift file that touches the ORT C API.
+///
+/// `@unchecked Sendable`: the fields are set once in `init` and never mutated; `OrtApi` is an
+/// immutable function table and `OrtEnv` is documented as safe to share between threads.
+public final class ONNXRuntime: InferenceRuntime, @unchecked Sendable {
+    private let api: UnsafePointer<OrtApi>
+    private let env: OpaquePointer
+    private let allocator: UnsafeMutablePointer<OrtAllocator>
+    private let memoryInfo: OpaquePointer
+    /// The library file that was loaded.
+    public let libraryPath: String
+    public let version: String
+    public let availableDevices: [ComputeDevice]
+    /// Execution providers compiled into the loaded library, e.g. `CPUExecutionProvider`.
+    public let providers: [String]
+
+    /// Where the library is looked for, in order: `ORT_DYLIB_PATH`, next to the executable, the
+    /// project's setup folder (`.deps/onnxruntime/lib`), then the system search path.
+    public static func candidatePaths(environment: [String: String] = ProcessInfo.processInfo.environment) -> [String] {
+        var paths: [String] = []
+        if let explicit = environment["ORT_DYLIB_PATH"], !explicit.isEmpty { return [explicit] }
+        let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
+        let exeDir = executable.deletingLastPathComponent().path
+        paths.append(exeDir + "/libonnxruntime.so")
+        // This source file lives at <project>/Sources/ONNXRuntimeAdapter/; setup puts the library
+        // under <project>/.deps, so a binary built from a checkout finds it with no environment.
+        let project = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        paths.append(project.path + "/.deps/onnxruntime/lib/libonnxruntime.so")
+        paths.append("libonnxruntime.so")
+        return paths
+    }
+
+    /// Loads the first library found among `candidatePaths`.
+    public convenience init(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        let candidates = Self.candidatePaths(environment: environment)
+        var failures: [String] = []
+        for path in candidates {
+            let isBareName = !path.contains("/")
+            if !isBareName && !FileManager.default.fileExists(atPath: path) {
+                failures.append("\(path): not found")
+                continue
+            }
+            do {
+                try self.init(libraryPath: path)
+                return
+            } catch {
+                failures.append("\(path): \(error)")
+                if environment["ORT_DYLIB_PATH"] != nil { break }
+            }
+        }
+        throw VisionError.runtimeFailure(
+            "could not load ONNX Runtime (run scripts/setup.sh or set ORT_DYLIB_PATH): " + failures.joined(separator: "; "))
+    }
+
+    /// Loads the library at `libraryPath`.
+    public init(libraryPath: String) throws {
+        var message = [CChar](repeating: 0, count: 1024)
+        guard let api = vma_ort_load(libraryPath, &message, message.count) else {
+            let bytes = message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+            throw VisionError.runtimeFailure(String(decoding: bytes, as: UTF8.self))
+        }
+        self.api = api
+        self.libraryPath = libraryPath
+        self.version = vma_ort_library_version().map { String(cString: $0) } ?? "unknown"
+
+        var env: OpaquePointer?
+        try Self.check(api, api.pointee.CreateEnv(ORT_LOGGING_LEVEL_ERROR, "vision-models-api", &env))
+        self.env = env!
+        var allocator: UnsafeMutablePointer<OrtAllocator>?
+        try Self.check(api, api.pointee.GetAllocatorWithDefaultOptions(&allocator))
+        self.allocator = allocator!
+        var memoryInfo: OpaquePointer?
+        try Self.check(api, api.pointee.CreateCpuMemoryInfo(OrtArenaAllocator, OrtMemTypeDefault, &memoryInfo))
+        self.memoryInfo = memoryInfo!
+
+        var list: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+        var count: Int32 = 0
+        try Self.check(api, api.pointee.GetAvailableProviders(&list, &count))
+        var names: [String] = []
+        for i in 0..<Int(count) { if let p = list?[i] { names.append(String(cString: p)) } }
+        _ = api.pointee.ReleaseAvailableProviders(list, count)
+        providers = names
+        availableDevices = names.contains("CUDAExecutionProvider") ? [.cpu, .cuda] : [.cpu]
+    }
+
+    deinit {
+        api.pointee.ReleaseMemoryInfo(memoryInfo)
+        api.pointee.ReleaseEnv(env)
+    }
+
+    /// Turns an `OrtStatus` into a Swift error carrying ORT's own message.
+    static func check(_ api: UnsafePointer<OrtApi>, _ status: OpaquePointer?) throws {
+        guard let status else { return }
+        let message = api.pointee.GetErrorMessage(status).map { String(cString: $0) } ?? "unknown error"
+        api.pointee.ReleaseStatus(status)
+        throw VisionError.runtimeFailure("ONNX Runtime: \(message)")
+    }
+
+    public func makeSession(modelPath: String, options: SessionOptions) throws -> any InferenceSession {
+        if options.device == .cuda && !availableDevices.contains(.cuda) {
+            throw VisionError.deviceUnavailable(
+                "device 'cuda' was requested, but the loaded ONNX Runtime library (\(version)) has no CUDA "
+                + "execution provider (it offers: \(providers.joined(separator: ", "))). Point ORT_DYLIB_PATH at a "
+                + "CUDA-enabled libonnxruntime.so (from the onnxruntime-gpu wheel) or use device 'cpu'.")
+        }
+        var sessionOptions: OpaquePointer?
+        try Self.check(api, api.pointee.CreateSessionOptions(&sessionOptions))
+        defer { api.pointee.ReleaseSessionOptions(sessionOptions) }
+        let threads = options.intraOpThreads ?? ProcessInfo.processInfo.activeProcessorCount
+        try Self.check(api, api.pointee.SetIntraOpNumThreads(sessionOptions, Int32(threads)))
+        try Self.check(api, api.pointee.SetSessionGraphOptimizationLevel(sessionOptions, ORT_ENABLE_ALL))
+        if options.device == .cuda {
+            var cuda: OpaquePointer?
+            try Self.check(api, api.pointee.CreateCUDAProviderOptions(&cuda))
+            defer { api.pointee.ReleaseCUDAProviderOptions(cuda) }
+            let key = strdup("device_id"), value = strdup(String(options.deviceID))
+            defer { free(key); free(value) }
+            var keys: [UnsafePointer<CChar>?] = [UnsafePointer(key)]
+            var values: [UnsafePointer<CChar>?] = [UnsafePointer(value)]
+            try Self.check(api, api.pointee.UpdateCUDAProviderOptions(cuda, &keys, &values, 1))
+            try Self.check(api, api.pointee.SessionOptionsAppendExecutionProvider_CUDA_V2(sessionOptions, cuda))
+        }
+        guard FileManager.default.fileExists(atPath: modelPath) else {
+            throw VisionError.modelNotFound("model file not found: \(modelPath)")
+        }
+        var session: OpaquePointer?
+        try Self.check(api, api.pointee.CreateSession(env, modelPath, sessionOptions, &session))
+        return try ONNXSession(runtime: self, session: session!, device: options.device)
+    }
+
+    // MARK: - Used by ONNXSession
+
+    fileprivate var apiTable: UnsafePointer<OrtApi> { api }
+    fileprivate var defaultAllocator: UnsafeMutablePointer<OrtAllocator> { allocator }
+}
+
+/// One ONNX Runtime session.
+///
+/// `@unchecked Sendable`: ORT documents `OrtSession::Run` as safe to call concurrently; the Swift
+/// fields are immutable after `init`.
+final class ONNXSession: InferenceSession, @unchecked Sendable {
+    private let runtime: ONNXRuntime
+    private let session: OpaquePointer
+    let inputs: [TensorInfo]
+    let outputs: [TensorInfo]
+    let device: ComputeDevice
+
+    init(runtime: ONNXRuntime, session: OpaquePointer, device: ComputeDevice) throws {
+        self.runtime = runtime
+        self.session = session
+        self.device = device
+        do {
+            inputs = try Self.describe(runtime, session, input: true)
+            outputs = try Self.describe(runtime, session, input: false)
+        } catch {
+            runtime.apiTable.pointee.ReleaseSession(session)
+            throw error
+        }
+    }
+
+    deinit {
+        runtime.apiTable.pointee.ReleaseSession(session)
+    }
+
+    private static func describe(_ rt: ONNXRuntime, _ session: OpaquePointer, input: Bool) throws -> [TensorInfo] {
+        let api = rt.apiTable
+        var count = 0
+        try ONNXRuntime.check(api, input ? api.pointee.SessionGetInputCount(session, &count)
+                                         : api.pointee.SessionGetOutputCount(session, &count))
+        var result: [TensorInfo] = []
+        for i in 0..<count {
+            var namePtr: UnsafeMutablePointer<CChar>?
+            try ONNXRuntime.check(api, input ? api.pointee.SessionGetInputName(session, i, rt.defaultAllocator, &namePtr)
+                                             : api.pointee.SessionGetOutputName(session, i, rt.defaultAllocator, &namePtr))
+            let name = String(cString: namePtr!)
+            _ = api.pointee.AllocatorFree(rt.defaultAllocator, namePtr)
+            var typeInfo: OpaquePointer?
+            try ONNXRuntime.check(api, input ? api.pointee.SessionGetInputTypeInfo(session, i, &typeInfo)
+                                             : api.pointee.SessionGetOutputTypeInfo(session, i, &typeInfo))
+            defer { api.pointee.ReleaseTypeInfo(typeInfo) }
+            var tensorInfo: OpaquePointer?
+            try ONNXRuntime.check(api, api.pointee.CastTypeInfoToTensorInfo(typeInfo, &tensorInfo))
+            guard let tensorInfo else {
+                result.append(TensorInfo(name: name, elementType: .other, shape: []))
+                continue
+            }
+            let (type, shape) = try shapeAndType(api, tensorInfo)
+            result.append(TensorInfo(name: name, elementType: type, shape: shape))
+        }
+        return result
+    }
+
+    private static func shapeAndType(_ api: UnsafePointer<OrtApi>, _ info: OpaquePointer) throws -> (TensorElementType, [Int]) {
+        var elementType = ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED
+        try ONNXRuntime.check(api, api.pointee.GetTensorElementType(info, &elementType))
+        var rank = 0
+        try ONNXRuntime.check(api, api.pointee.GetDimensionsCount(info, &rank))
+        var dims = [Int64](repeating: 0, count: rank)
+        try ONNXRuntime.check(api, api.pointee.GetDimensions(info, &dims, rank))
+        return (elementTypeFrom(elementType), dims.map { Int($0) })
+    }
+
+    private static func elementTypeFrom(_ t: ONNXTensorElementDataType) -> TensorElementType {
+        switch t {
+        case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT: .float32
+        case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16: .float16
+        case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64: .int64
+        case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32: .int32
+        case ONNX_TENSOR_ELEMENT_DATA_TYPE_BOOL: .bool
+        case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8: .uint8
+        default: .other
+        }
+    }
+
+    private func makeValue(_ tensor: Tensor) throws -> OpaquePointer {
+        let api = runtime.apiTable
+        let shape = tensor.shape.map { Int64($0) }
+        let onnxType: ONNXTensorElementDataType
+        switch tensor.storage {
+        case .float32: onnxType = ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT
+        case .float16: onnxType = ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16
+        case .int64: onnxType = ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64
+        case .bool: onnxType = ONNX_TENSOR_ELEMENT_DATA_TYPE_BOOL
+        }
+        var value: OpaquePointer?
+        try ONNXRuntime.check(api, api.pointee.CreateTensorAsOrtValue(
+            runtime.defaultAllocator, shape, shape.count, onnxType, &value))
+        var raw: UnsafeMutableRawPointer?
+        do {
+            try ONNXRuntime.check(api, api.pointee.GetTensorMutableData(value, &raw))
+        } catch {
+            api.pointee.ReleaseValue(value)
+            throw error
+        }
+        if let raw {
+            switch tensor.storage {
+            case .float32(let v): v.withUnsafeBytes { raw.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            case .float16(let v): v.withUnsafeBytes { raw.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            case .int64(let v): v.withUnsafeBytes { raw.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            case .bool(let v):
+                let bytes = v.map { UInt8($0 ? 1 : 0) }
+                bytes.withUnsafeBytes { raw.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            }
+        }
+        return value!
+    }
+
+    private func readValue(_ value: OpaquePointer, name: String) throws -> Tensor {
+        let api = runtime.apiTable
+        var info: OpaquePointer?
+        try ONNXRuntime.check(api, api.pointee.GetTensorTypeAndShape(value, &info))
+        defer { api.pointee.ReleaseTensorTypeAndShapeInfo(info) }
+        let (type, shape) = try Self.shapeAndType(api, info!)
+        let count = shape.reduce(1, *)
+        var raw: UnsafeMutableRawPointer?
+        try ONNXRuntime.check(api, api.pointee.GetTensorMutableData(value, &raw))
+        guard let raw else { return Tensor(shape: shape, storage: .float32([])) }
+        switch type {
+        case .float32:
+            return Tensor(shape: shape, storage: .float32(Array(UnsafeBufferPointer(start: raw.assumingMemoryBound(to: Float.self), count: count))))
+        case .float16:
+            return Tensor(shape: shape, storage: .float16(Array(UnsafeBufferPointer(start: raw.assumingMemoryBound(to: UInt16.self), count: count))))
+        case .int64:
+            return Tensor(shape: shape, storage: .int64(Array(UnsafeBufferPointer(start: raw.assumingMemoryBound(to: Int64.self), count: count))))
+        case .bool, .uint8:
+            let bytes = UnsafeBufferPointer(start: raw.assumingMemoryBound(to: UInt8.self), count: count)
+            return Tensor(shape: shape, storage: .bool(bytes.map { $0 != 0 }))
+        case .int32:
+            let v = UnsafeBufferPointer(start: raw.assumingMemoryBound(to: Int32.self), count: count)
+            return Tensor(shape: shape, storage: .int64(v.map { Int64($0) }))
+        case .other:
+            throw VisionError.runtimeFailure("output '\(name)' has an element type this server does not read")
+        }
+    }
+
+    func run(_ feeds: [String: Tensor], outputNames: [String]) throws -> [String: Tensor] {
+        let api = runtime.apiTable
+        for info in inputs where feeds[info.name] == nil {
+            throw VisionError.internalError("missing input '\(info.name)' for the model")
+        }
+        let names = inputs.map(\.name).filter { feeds[$0] != nil }
+        let wanted = outputNames.isEmpty ? outputs.map(\.name) : outputNames
+        var inputValues: [OpaquePointer?] = []
+        defer { for v in inputValues { api.pointee.ReleaseValue(v) } }
+        for name in names {
+            let tensor = feeds[name]!
+            if let info = inputs.first(where: { $0.name == name }), info.elementType != tensor.elementType {
+                throw VisionError.internalError(
+                    "input '\(name)' expects \(info.elementType) but got \(tensor.elementType)")
+            }
+            inputValues.append(try makeValue(tensor))
+        }
+        let inputNamePtrs = names.map { strdup($0) }
+        let outputNamePtrs = wanted.map { strdup($0) }
+        defer { (inputNamePtrs + outputNamePtrs).forEach { free($0) } }
+        var inNames = inputNamePtrs.map { UnsafePointer($0) }
+        var outNames = outputNamePtrs.map { UnsafePointer($0) }
+        var outputValues = [OpaquePointer?](repeating: nil, count: wanted.count)
+        defer { for v in outputValues where v != nil { api.pointee.ReleaseValue(v) } }
+        try ONNXRuntime.check(api, api.pointee.Run(
+            session, nil, &inNames, &inputValues, names.count, &outNames, wanted.count, &outputValues))
+        var result: [String: Tensor] = [:]
+        for (i, name) in wanted.enumerated() {
+            guard let value = outputValues[i] else { continue }
+            result[name] = try readValue(value, name: name)
+        }
+        return result
+    }
+}

@@ -1,0 +1,1 @@
+public enum VisionModelsCommand { public static func main() async {} }

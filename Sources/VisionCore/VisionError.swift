@@ -1,0 +1,85 @@
+/// The one error type that crosses layers. Each error has a category (which the HTTP layer maps to a
+/// status code in one place) and a user-facing message that never contains internals or secrets.
+public struct VisionError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// What kind of failure this is, from a client's point of view.
+    public enum Category: Sendable, Equatable {
+        case badRequest
+        case unsupportedMediaType
+        case payloadTooLarge
+        case notFound
+        case unprocessable
+        case overloaded
+        case notReady
+        case notImplemented
+        case internalFailure
+    }
+
+    private enum Code: Sendable, Equatable {
+        case invalidInput, unsupportedImage, imageTooLarge, bodyTooLarge, modelNotFound, unknownModelType
+        case invalidRequest, queueFull, notReady, deviceUnavailable, runtimeFailure, forbiddenURL, fetchFailed
+        case internalError
+    }
+
+    private let code: Code
+    /// A message safe to show to the client.
+    public let message: String
+    /// Seconds a client should wait before retrying, for overload errors.
+    public let retryAfterSeconds: Int?
+
+    private init(_ code: Code, _ message: String, retryAfter: Int? = nil) {
+        self.code = code
+        self.message = message
+        self.retryAfterSeconds = retryAfter
+    }
+
+    public var description: String { message }
+
+    /// The same error with `prefix` before its message (e.g. which image of a request failed).
+    public func prefixed(_ prefix: String) -> VisionError {
+        VisionError(code, prefix + message, retryAfter: retryAfterSeconds)
+    }
+
+    public var category: Category {
+        switch code {
+        case .invalidInput, .forbiddenURL, .fetchFailed, .unknownModelType, .deviceUnavailable: .badRequest
+        case .unsupportedImage: .unsupportedMediaType
+        case .imageTooLarge, .bodyTooLarge: .payloadTooLarge
+        case .modelNotFound: .notFound
+        case .invalidRequest: .unprocessable
+        case .queueFull: .overloaded
+        case .notReady: .notReady
+        case .runtimeFailure, .internalError: .internalFailure
+        }
+    }
+
+    /// Bad input values (400).
+    public static func invalidInput(_ message: String) -> VisionError { .init(.invalidInput, message) }
+    /// Bytes that are not an image this server decodes (415).
+    public static func unsupportedImage(_ message: String) -> VisionError { .init(.unsupportedImage, message) }
+    /// An image whose dimensions exceed the configured pixel limit (413).
+    public static func imageTooLarge(_ message: String) -> VisionError { .init(.imageTooLarge, message) }
+    /// A request body over the configured limit (413).
+    public static func bodyTooLarge(_ message: String) -> VisionError { .init(.bodyTooLarge, message) }
+    /// A model id that is not in the cache, or a repository without the files needed (404).
+    public static func modelNotFound(_ message: String) -> VisionError { .init(.modelNotFound, message) }
+    /// A model type this server does not know or does not serve (400).
+    public static func unknownModelType(_ message: String) -> VisionError { .init(.unknownModelType, message) }
+    /// A request whose JSON does not have the expected shape or types (422).
+    public static func invalidRequest(_ message: String) -> VisionError { .init(.invalidRequest, message) }
+    /// The server is at capacity (429 with Retry-After).
+    public static func queueFull(_ message: String, retryAfter: Int = 1) -> VisionError {
+        .init(.queueFull, message, retryAfter: retryAfter)
+    }
+    /// The server is starting or stopping (503).
+    public static func notReady(_ message: String) -> VisionError { .init(.notReady, message) }
+    /// A device (e.g. CUDA) that this runtime cannot provide (400).
+    public static func deviceUnavailable(_ message: String) -> VisionError { .init(.deviceUnavailable, message) }
+    /// An image URL that the fetch policy refuses (400).
+    public static func forbiddenURL(_ message: String) -> VisionError { .init(.forbiddenURL, message) }
+    /// An image URL that could not be fetched (400).
+    public static func fetchFailed(_ message: String) -> VisionError { .init(.fetchFailed, message) }
+    /// The inference runtime failed (500); the message is ONNX Runtime's.
+    public static func runtimeFailure(_ message: String) -> VisionError { .init(.runtimeFailure, message) }
+    /// Any other server fault (500).
+    public static func internalError(_ message: String) -> VisionError { .init(.internalError, message) }
+}

@@ -1,0 +1,2 @@
+import VisionApp
+await VisionModelsCommand.main()

@@ -1,0 +1,108 @@
+import Foundation
+import Testing
+@testable import VisionCore
+
+/// Compares preprocessing with tensors transformers (torchvision backend) produced on the same
+/// PNG images: tools/fixtures/make_preprocessing_fixtures.py.
+@Suite struct PreprocessingParityTests {
+    let manifest: [String: Any]
+    let decoded: [String: RGBImage]
+
+    init() throws {
+        manifest = try FixtureFiles.json("preprocessing/manifest.json")
+        var images: [String: RGBImage] = [:]
+        for entry in manifest["decoded"] as! [[String: Any]] {
+            let pixels = try FixtureFiles.bytes("preprocessing/" + (entry["rgb"] as! String))
+            images[entry["image"] as! String] = RGBImage(
+                width: entry["width"] as! Int, height: entry["height"] as! Int, pixels: pixels)
+        }
+        decoded = images
+    }
+
+    @Test func uint8ResizesEqualTorchvision() throws {
+        var checked = 0
+        for c in manifest["resizes"] as! [[String: Any]] where c["float"] == nil {
+            let image = try #require(decoded[c["image"] as! String])
+            let filter = try #require(ResampleFilter(rawValue: c["filter"] as! Int))
+            let out = ImageResize.resize(image, width: c["width"] as! Int, height: c["height"] as! Int, filter: filter)
+            let expected = try FixtureFiles.bytes("preprocessing/" + (c["output"] as! String))
+            let mismatches = zip(out.pixels, expected).filter { $0 != $1 }.count
+            #expect(out.pixels.count == expected.count)
+            #expect(mismatches == 0, "\(c["output"]!): \(mismatches) of \(expected.count) bytes differ")
+            checked += 1
+        }
+        #expect(checked == 36)
+    }
+
+    @Test func floatResizesMatchTorchvision() throws {
+        var checked = 0
+        for c in manifest["resizes"] as! [[String: Any]] where c["float"] != nil {
+            let image = try #require(decoded[c["image"] as! String])
+            let planar = PlanarImage(image, scale: Float(1.0 / 255.0))
+            let out = ImageResize.resize(planar, width: c["width"] as! Int, height: c["height"] as! Int, filter: .bilinear)
+            let expected = try FixtureFiles.floats("preprocessing/" + (c["output"] as! String))
+            #expect(out.data.count == expected.count)
+            let maxDiff = zip(out.data, expected).map { abs($0 - $1) }.max() ?? 0
+            #expect(maxDiff <= 1e-6, "\(c["output"]!): max difference \(maxDiff)")
+            checked += 1
+        }
+        #expect(checked == 6)
+    }
+
+    @Test func processorsEqualTransformers() throws {
+        var checked = 0
+        for c in manifest["processors"] as! [[String: Any]] {
+            let name = c["name"] as! String
+            let configData = try JSONSerialization.data(withJSONObject: c["config"]!)
+            let processor = ImageProcessor(config: try ImageProcessorConfig(json: configData))
+            let images = try (c["images"] as! [String]).map { try #require(decoded[$0]) }
+            let (values, mask) = processor.processBatch(images)
+            #expect(values.shape == c["shape"] as! [Int], "\(name): shape")
+            let expected = try FixtureFiles.floats("preprocessing/" + (c["pixel_values"] as! String))
+            let got = values.floats
+            #expect(got.count == expected.count, "\(name): element count")
+            let maxDiff = zip(got, expected).map { abs($0 - $1) }.max() ?? .infinity
+            #expect(maxDiff <= 1e-5, "\(name): max difference \(maxDiff)")
+            if let maskFile = c["pixel_mask"] as? String {
+                let expectedMask = try FixtureFiles.int64s("preprocessing/" + maskFile)
+                guard case .int64(let m) = mask.storage else { Issue.record("mask type"); continue }
+                #expect(m == expectedMask, "\(name): pixel_mask")
+            }
+            checked += 1
+        }
+        #expect(checked == 15)
+    }
+}
+
+@Suite struct ResizeRuleTests {
+    @Test func shortestLongestTruncatesTheLongSide() {
+        // 300×451 → 800×1202 (int(800 × 451 / 300) = 1202).
+        #expect(ResizeRule.shortestLongest(shortest: 800, longest: 1333).outputSize(height: 300, width: 451) == (800, 1202))
+        // A very wide image is bounded by the longest edge.
+        let s = ResizeRule.shortestLongest(shortest: 800, longest: 1333).outputSize(height: 100, width: 1000)
+        #expect(s == (133, 1333))
+    }
+
+    @Test func keepAspectRatioScalesAsLittleAsPossible() {
+        // 300×451 with 518 and multiples of 14 → 350×518 (long side to 518).
+        #expect(ResizeRule.keepAspectMultiple(height: 518, width: 518, multiple: 14).outputSize(height: 300, width: 451) == (350, 518))
+    }
+
+    @Test func shortestEdgeKeepsAspect() {
+        #expect(ResizeRule.shortestEdge(256).outputSize(height: 480, width: 640) == (256, 341))
+        #expect(ResizeRule.shortestEdge(256).outputSize(height: 640, width: 480) == (341, 256))
+    }
+
+    @Test func parsesNestedProcessorConfig() throws {
+        let json = #"{"image_processor": {"image_processor_type": "DINOv3ViTImageProcessorFast", "size": {"height": 112, "width": 96}, "resample": 3}}"#
+        let config = try ImageProcessorConfig(json: Data(json.utf8))
+        #expect(config.resize == .exact(height: 112, width: 96))
+        #expect(config.resample == .bicubic)
+        #expect(config.rescaleBeforeResize)
+    }
+
+    @Test func rejectsMalformedConfig() {
+        #expect(throws: VisionError.self) { try ImageProcessorConfig(json: Data("[1,2]".utf8)) }
+        #expect(throws: VisionError.self) { try ImageProcessorConfig(json: Data(#"{"size": {"foo": 3}}"#.utf8)) }
+    }
+}
