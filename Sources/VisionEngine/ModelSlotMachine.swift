@@ -1,11 +1,12 @@
 /// The loading state of one model slot (one per model type), as a value type that returns
 /// actions: the actor that owns it performs them. Concurrent requests for the model that is
 /// loading wait for that one load; a request for another model replaces the slot's model once
-/// the current load settles.
+/// the current load settles. A failed load leaves the previous model in place.
 struct ModelSlotMachine<Key: Hashable & Sendable, Model> {
     enum State {
         case empty
-        case loading(Key)
+        /// Loading `Key`; `previous` is restored if the load fails.
+        case loading(Key, previous: (key: Key, model: Model)?)
         case ready(Key, Model)
     }
 
@@ -22,7 +23,7 @@ struct ModelSlotMachine<Key: Hashable & Sendable, Model> {
     private(set) var state: State = .empty
 
     var loadingKey: Key? {
-        if case .loading(let key) = state { return key }
+        if case .loading(let key, _) = state { return key }
         return nil
     }
 
@@ -34,22 +35,24 @@ struct ModelSlotMachine<Key: Hashable & Sendable, Model> {
     mutating func request(_ key: Key) -> RequestAction {
         switch state {
         case .empty:
-            state = .loading(key)
+            state = .loading(key, previous: nil)
             return .startLoading(key)
         case .loading:
             return .wait
         case .ready(let current, let model):
             if current == key { return .use(model) }
-            state = .loading(key)
+            state = .loading(key, previous: (current, model))
             return .startLoading(key)
         }
     }
 
     /// Records the end of a load. Returns false if the result is stale (an unload happened).
     mutating func loadFinished(_ key: Key, model: Model?) -> Bool {
-        guard case .loading(let loading) = state, loading == key else { return false }
+        guard case .loading(let loading, let previous) = state, loading == key else { return false }
         if let model {
             state = .ready(key, model)
+        } else if let previous {
+            state = .ready(previous.key, previous.model)
         } else {
             state = .empty
         }
@@ -57,12 +60,18 @@ struct ModelSlotMachine<Key: Hashable & Sendable, Model> {
     }
 
     /// Drops the ready model. Returns the key that was unloaded, if any. A load in progress is
-    /// left to finish (its waiters need its result) and is then kept.
+    /// left to finish (its waiters need its result) and is then kept; only the model it would
+    /// fall back to on failure is dropped.
     mutating func unload() -> Key? {
-        if case .ready(let key, _) = state {
+        switch state {
+        case .ready(let key, _):
             state = .empty
             return key
+        case .loading(let key, let previous):
+            state = .loading(key, previous: nil)
+            return previous?.key
+        case .empty:
+            return nil
         }
-        return nil
     }
 }

@@ -1,2 +1,3 @@
 import VisionApp
-await VisionModelsCommand.main()
+
+await VisionModelsCommand.runFromCommandLine()

@@ -1,0 +1,17 @@
+/// Settings of the HTTP layer.
+public struct APIConfiguration: Sendable {
+    public var version: String
+    /// Largest accepted request body, in bytes.
+    public var maxBodyBytes: Int
+    /// CORS: allowed origins (`["*"]` for any), and whether credentials are allowed.
+    public var corsOrigins: [String]
+    public var corsAllowCredentials: Bool
+
+    public init(version: String, maxBodyBytes: Int = 64 << 20, corsOrigins: [String] = ["*"],
+                corsAllowCredentials: Bool = false) {
+        self.version = version
+        self.maxBodyBytes = maxBodyBytes
+        self.corsOrigins = corsOrigins
+        self.corsAllowCredentials = corsAllowCredentials
+    }
+}

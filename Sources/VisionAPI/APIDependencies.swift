@@ -1,0 +1,18 @@
+import VisionCore
+import VisionEngine
+
+/// What the routes call into. Built by the app builder.
+public struct APIDependencies: Sendable {
+    public let models: ModelManager
+    public let dinov3: DINOv3Service
+    /// ONNX Runtime's version and the devices it offers, for `/health`.
+    public let runtimeVersion: String
+    public let availableDevices: [ComputeDevice]
+
+    public init(models: ModelManager, dinov3: DINOv3Service, runtimeVersion: String, availableDevices: [ComputeDevice]) {
+        self.models = models
+        self.dinov3 = dinov3
+        self.runtimeVersion = runtimeVersion
+        self.availableDevices = availableDevices
+    }
+}

@@ -1,0 +1,161 @@
+import Foundation
+
+/// The OpenAPI 3.1 description of every route (a test checks it against the router) and the
+/// Swagger UI page that renders it.
+enum OpenAPIDocument {
+    static func json(version: String, modelTypes: [String]) -> [UInt8] {
+        let data = try! JSONSerialization.data(withJSONObject: document(version: version, modelTypes: modelTypes),
+                                               options: [.sortedKeys])
+        return [UInt8](data)
+    }
+
+    private static func ref(_ name: String) -> [String: Any] { ["$ref": "#/components/schemas/\(name)"] }
+
+    private static func jsonContent(_ schema: [String: Any]) -> [String: Any] {
+        ["application/json": ["schema": schema]]
+    }
+
+    private static func errors(_ codes: [Int]) -> [String: Any] {
+        let text: [Int: String] = [
+            400: "Bad input (invalid base64, refused URL, unknown model type, ...)",
+            404: "Model not in the cache", 413: "Body or image too large", 415: "Not a decodable image",
+            422: "Body does not match the schema", 429: "Overloaded; see Retry-After",
+            500: "Server fault", 503: "Starting or stopping",
+        ]
+        var out: [String: Any] = [:]
+        for code in codes {
+            out[String(code)] = ["description": text[code] ?? "Error", "content": jsonContent(ref("Error"))]
+        }
+        return out
+    }
+
+    private static func operation(_ summary: String, request: String? = nil, response: String,
+                                  errorCodes: [Int] = [500], tag: String) -> [String: Any] {
+        var op: [String: Any] = [
+            "summary": summary, "tags": [tag],
+            "responses": errors(errorCodes).merging(["200": ["description": "OK", "content": jsonContent(ref(response))]]) { a, _ in a },
+        ]
+        if let request {
+            op["requestBody"] = ["required": true, "content": jsonContent(ref(request))]
+        }
+        return op
+    }
+
+    static func document(version: String, modelTypes: [String]) -> [String: Any] {
+        let imageInput: [String: Any] = [
+            "description": "A base64 string, a data: URI, an http(s) URL, or {data, format}",
+            "oneOf": [
+                ["type": "string"],
+                ["type": "object", "required": ["data"], "properties": [
+                    "data": ["type": "string"], "format": ["type": "string", "enum": ["base64", "url"]],
+                ]],
+            ],
+        ]
+        let tensor: [String: Any] = [
+            "description": "Nested lists (tensor_format=list) or base64 little-endian float32 (tensor_format=base64)",
+            "oneOf": [
+                ["type": "array", "items": [:]],
+                ["type": "object", "properties": [
+                    "dtype": ["type": "string"], "shape": ["type": "array", "items": ["type": "integer"]],
+                    "encoding": ["type": "string"], "data": ["type": "string"],
+                ]],
+            ],
+        ]
+        let schemas: [String: Any] = [
+            "Error": ["type": "object", "required": ["detail"], "properties": ["detail": ["type": "string"]]],
+            "Root": ["type": "object", "properties": [
+                "name": ["type": "string"], "version": ["type": "string"], "docs": ["type": "string"],
+                "openapi": ["type": "string"],
+            ]],
+            "Health": ["type": "object", "properties": [
+                "status": ["type": "string"], "loaded_models": ["type": "array", "items": ["type": "string"]],
+                "available_memory_gb": ["type": ["number", "null"]], "gpu_available": ["type": "boolean"],
+                "devices": ["type": "array", "items": ["type": "string"]], "onnxruntime_version": ["type": "string"],
+                "version": ["type": "string"],
+            ]],
+            "ModelStatus": ["type": "object", "properties": [
+                "models": ["type": "object", "additionalProperties": ["type": "object", "properties": [
+                    "model_type": ["type": "string"], "model_id": ["type": "string"], "device": ["type": "string"],
+                    "loaded": ["type": "boolean"], "loading": ["type": "boolean"], "memory_mb": ["type": "number"],
+                ]]],
+                "total_memory_mb": ["type": "number"],
+            ]],
+            "LoadRequest": ["type": "object", "required": ["model_type"], "properties": [
+                "model_type": ["type": "string", "enum": modelTypes], "model_id": ["type": "string"],
+                "device": ["type": "string", "enum": ["cpu", "cuda"]], "variant": ["type": "string"],
+            ]],
+            "LoadResponse": ["type": "object", "properties": [
+                "status": ["type": "string"], "model_type": ["type": "string"], "model_id": ["type": "string"],
+                "device": ["type": "string"], "memory_mb": ["type": "number"], "load_time": ["type": "number"],
+            ]],
+            "UnloadRequest": ["type": "object", "required": ["model_type"], "properties": [
+                "model_type": ["type": "string", "enum": modelTypes],
+            ]],
+            "UnloadResponse": ["type": "object", "properties": [
+                "status": ["type": "string"], "model_type": ["type": "string"],
+            ]],
+            "UnloadAllResponse": ["type": "object", "properties": [
+                "status": ["type": "string"], "model_types": ["type": "array", "items": ["type": "string"]],
+            ]],
+            "ImageInput": imageInput,
+            "Tensor": tensor,
+            "DINOv3Request": ["type": "object", "required": ["images"], "properties": [
+                "images": ["type": "array", "items": ref("ImageInput"), "minItems": 1],
+                "model_id": ["type": "string", "description": "Hub id, optionally @revision"],
+                "variant": ["type": "string", "description": "ONNX variant: fp16, quantized, ..."],
+                "device": ["type": "string", "enum": ["cpu", "cuda"]],
+                "tensor_format": ["type": "string", "enum": ["list", "base64"], "default": "list"],
+            ]],
+            "DINOv3Response": ["type": "object", "properties": [
+                "features": ["type": "object", "properties": [
+                    "last_hidden_state": ref("Tensor"), "pooler_output": ref("Tensor"),
+                    "last_hidden_state_shape": ["type": "array", "items": ["type": "integer"]],
+                    "pooler_output_shape": ["type": "array", "items": ["type": "integer"]],
+                ]],
+                "model_id": ["type": "string"], "processing_time": ["type": "number"],
+                "tensor_format": ["type": "string"],
+            ]],
+        ]
+        let paths: [String: Any] = [
+            "/": ["get": operation("Service name and version", response: "Root", tag: "system")],
+            "/health": ["get": operation("Health, loaded models, memory and GPU", response: "Health", tag: "system")],
+            "/openapi.json": ["get": ["summary": "This document", "tags": ["system"],
+                                      "responses": ["200": ["description": "OpenAPI 3.1 document"]]]],
+            "/docs": ["get": ["summary": "Interactive API docs (Swagger UI)", "tags": ["system"],
+                              "responses": ["200": ["description": "HTML page", "content": ["text/html": [:]]]]]],
+            "/models/status": ["get": operation("Per model type: model id, device, loaded, memory", response: "ModelStatus", tag: "models")],
+            "/models/load": ["post": operation("Load a model now (models also load on first use)", request: "LoadRequest",
+                                               response: "LoadResponse", errorCodes: [400, 404, 422, 500], tag: "models")],
+            "/models/unload": ["post": operation("Unload a model type", request: "UnloadRequest", response: "UnloadResponse",
+                                                 errorCodes: [400, 422], tag: "models")],
+            "/models/unload-all": ["post": operation("Unload every model", response: "UnloadAllResponse", tag: "models")],
+            "/inference/dinov3": ["post": operation("DINOv3 features (all images as one batch)", request: "DINOv3Request",
+                                                    response: "DINOv3Response",
+                                                    errorCodes: [400, 404, 413, 415, 422, 429, 500, 503], tag: "inference")],
+        ]
+        return [
+            "openapi": "3.1.0",
+            "info": ["title": "Vision Models API", "version": version,
+                     "description": "Hugging Face vision foundation models over HTTP, on ONNX Runtime."],
+            "paths": paths,
+            "components": ["schemas": schemas],
+        ]
+    }
+
+    static let swaggerPage = """
+    <!doctype html>
+    <html lang="en">
+    <head>
+      <meta charset="utf-8">
+      <title>Vision Models API</title>
+      <link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css">
+    </head>
+    <body>
+      <div id="swagger-ui"></div>
+      <script src="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
+      <script>window.ui = SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui"});</script>
+      <noscript>The OpenAPI document is at <a href="/openapi.json">/openapi.json</a>.</noscript>
+    </body>
+    </html>
+    """
+}

@@ -1,0 +1,24 @@
+import Hummingbird
+import VisionCore
+import VisionEngine
+
+/// Builds the HTTP router: every route of the API, CORS, error mapping and request logging.
+public func makeRouter(configuration: APIConfiguration, dependencies: APIDependencies) -> Router<BasicRequestContext> {
+    let router = Router(context: BasicRequestContext.self)
+    router.middlewares.add(LogRequestsMiddleware(.info))
+    if !configuration.corsOrigins.isEmpty {
+        let origin: CORSMiddleware<BasicRequestContext>.AllowOrigin =
+            configuration.corsOrigins == ["*"] ? .all
+            : configuration.corsOrigins.count == 1 ? .custom(configuration.corsOrigins[0]) : .originBased
+        router.middlewares.add(CORSMiddleware(
+            allowOrigin: origin,
+            allowHeaders: [.accept, .contentType, .origin, .authorization, .init("Idempotency-Key")!],
+            allowMethods: [.get, .post, .delete, .head, .options],
+            allowCredentials: configuration.corsAllowCredentials))
+    }
+    router.middlewares.add(ErrorMiddleware())
+    SystemRoutes(configuration: configuration, dependencies: dependencies).register(on: router)
+    ModelRoutes(dependencies: dependencies, configuration: configuration).register(on: router)
+    InferenceRoutes(dependencies: dependencies, configuration: configuration).register(on: router)
+    return router
+}

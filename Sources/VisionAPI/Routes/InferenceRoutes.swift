@@ -1,0 +1,18 @@
+import Hummingbird
+import VisionCore
+import VisionEngine
+
+/// `/inference/<family>`: one route per served model family.
+struct InferenceRoutes {
+    let dependencies: APIDependencies
+    let configuration: APIConfiguration
+
+    func register(on router: Router<BasicRequestContext>) {
+        let limit = configuration.maxBodyBytes
+        let dinov3 = dependencies.dinov3
+        router.post("/inference/dinov3") { request, _ in
+            let body = try await JSONIO.decode(DINOv3Request.self, from: request, limit: limit)
+            return JSONIO.response(try await dinov3.run(body).json())
+        }
+    }
+}

@@ -1,0 +1,38 @@
+import Foundation
+import Hummingbird
+import VisionCore
+import VisionEngine
+
+/// `/`, `/health`, `/openapi.json` and `/docs`.
+struct SystemRoutes {
+    let configuration: APIConfiguration
+    let dependencies: APIDependencies
+
+    func register(on router: Router<BasicRequestContext>) {
+        let version = configuration.version
+        router.get("/") { _, _ in
+            try JSONIO.response(["name": "Vision Models API", "version": version, "docs": "/docs",
+                                 "openapi": "/openapi.json"])
+        }
+        let deps = dependencies
+        router.get("/health") { _, _ in
+            let loaded = await deps.models.loadedTypes().map(\.rawValue)
+            var body: [String: Any] = [
+                "status": "healthy",
+                "loaded_models": loaded,
+                "gpu_available": deps.availableDevices.contains(.cuda),
+                "devices": deps.availableDevices.map(\.rawValue),
+                "onnxruntime_version": deps.runtimeVersion,
+                "version": version,
+            ]
+            body["available_memory_gb"] = SystemMemory.availableGB() ?? NSNull()
+            return try JSONIO.response(body)
+        }
+        let document = OpenAPIDocument.json(version: version, modelTypes: deps.models.servedTypes.map(\.rawValue))
+        router.get("/openapi.json") { _, _ in JSONIO.response(document) }
+        router.get("/docs") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+                     body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.swaggerPage)))
+        }
+    }
+}

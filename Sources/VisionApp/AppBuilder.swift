@@ -1,0 +1,91 @@
+import Foundation
+import HubCache
+import Hummingbird
+import ImageCodecs
+import Logging
+import NIOCore
+import ONNXRuntimeAdapter
+import RemoteImages
+import ServiceLifecycle
+import VisionAPI
+import VisionCore
+import VisionEngine
+
+/// The one place where concrete types are chosen and wired together.
+public enum AppBuilder {
+    public static let version = "0.1.0"
+
+    /// Configures the HF environment, loads ONNX Runtime and builds the services to run, in
+    /// start order (shutdown runs in reverse: the HTTP server stops first, then the engine).
+    public static func build(settings: Settings, logger: Logger,
+                             onListening: @escaping @Sendable (String, Int) async -> Void = { _, _ in }) throws -> ServiceGroup {
+        try HFEnvironment.configure(settings, logger: logger)
+        let runtime = try ONNXRuntime()
+        logger.info("ONNX Runtime loaded", metadata: ["version": "\(runtime.version)", "library": "\(runtime.libraryPath)",
+                                                      "providers": "\(runtime.providers.joined(separator: ","))"])
+        if settings.device == .cuda && !runtime.availableDevices.contains(.cuda) {
+            throw SettingsError("DEVICE=cuda, but the loaded ONNX Runtime has no CUDA execution provider "
+                                + "(point ORT_DYLIB_PATH at a CUDA-enabled libonnxruntime.so)")
+        }
+        let inference = BlockingExecutor(name: "inference", threads: settings.inferenceWorkers,
+                                         queueLimit: settings.inferenceQueueLimit)
+        let decode = BlockingExecutor(name: "decode", threads: settings.decodeThreads,
+                                      queueLimit: settings.inferenceQueueLimit * 4)
+        let loading = BlockingExecutor(name: "model-load", threads: 1, queueLimit: 16)
+        let fetcher = URLImageFetcher(
+            policy: AddressPolicy(allowList: settings.imageURLAllowList, allowPrivate: settings.allowPrivateImageURLs),
+            limits: .init(maxBytes: settings.maxImageBytes, timeoutSeconds: settings.imageURLTimeoutSeconds))
+        let models = ModelManager(
+            families: [DINOv3Model.family], runtime: runtime,
+            repository: HubCacheRepository(cacheFolder: settings.hubCache), loadExecutor: loading,
+            defaultDevice: settings.device, intraOpThreads: settings.intraOpThreads, logger: logger)
+        let images = ImagePipeline(
+            decoder: ImageDecoder(), fetcher: fetcher, executor: decode,
+            limits: ImageLimits(maxPixels: settings.maxImagePixels, maxBytes: settings.maxImageBytes),
+            maxImagesPerRequest: settings.maxImagesPerRequest)
+        let context = EngineContext(models: models, images: images, inference: inference)
+        let router = makeRouter(
+            configuration: APIConfiguration(version: version, maxBodyBytes: settings.maxBodyBytes,
+                                            corsOrigins: settings.corsOrigins,
+                                            corsAllowCredentials: settings.corsAllowCredentials),
+            dependencies: APIDependencies(models: models, dinov3: DINOv3Service(context: context),
+                                          runtimeVersion: runtime.version, availableDevices: runtime.availableDevices))
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "vision-models-api"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? settings.port
+                logger.info("Server listening on http://\(settings.host):\(port)")
+                await onListening(settings.host, port)
+            },
+            logger: logger)
+        let engine = EngineService(models: models, executors: [inference, decode, loading], fetcher: fetcher, logger: logger)
+        return ServiceGroup(configuration: .init(
+            services: [.init(service: engine), .init(service: app)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+    }
+}
+
+/// Owns the engine's resources for the life of the server; on shutdown (after the HTTP server has
+/// finished its in-flight requests) unloads every model and stops the worker threads.
+struct EngineService: Service {
+    let models: ModelManager
+    let executors: [BlockingExecutor]
+    let fetcher: URLImageFetcher
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        let unloaded = await models.unloadAll()
+        logger.info("engine stopped", metadata: ["unloaded": "\(unloaded.map(\.rawValue))"])
+        executors.forEach { $0.shutdown() }
+        try? await fetcher.shutdown()
+    }
+}
+
+/// Runs a built service group (keeps ServiceLifecycle out of the command's signature).
+struct ServiceGroupRunner {
+    let group: ServiceGroup
+    func run() async throws { try await group.run() }
+}

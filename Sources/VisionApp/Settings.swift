@@ -1,0 +1,90 @@
+import Foundation
+import Logging
+import VisionCore
+
+/// Every setting, read from the environment or a `.env` file in the working directory (the
+/// environment wins). CONFIG.md documents each one.
+public struct Settings: Sendable {
+    public var hfRootFolder = "."
+    public var hfToken: String?
+    public var host = "0.0.0.0"
+    public var port = 8000
+    public var logLevel: Logger.Level = .info
+    public var device: ComputeDevice = .cpu
+    public var intraOpThreads: Int?
+    public var inferenceWorkers = 1
+    public var inferenceQueueLimit = 32
+    public var decodeThreads = 2
+    public var maxBodyBytes = 64 << 20
+    public var maxImageBytes = 32 << 20
+    public var maxImagePixels = 40_000_000
+    public var maxImagesPerRequest = 32
+    public var corsOrigins = ["*"]
+    public var corsAllowCredentials = false
+    public var imageURLAllowList: [String] = []
+    public var allowPrivateImageURLs = false
+    public var imageURLTimeoutSeconds: Int64 = 15
+
+    public init() {}
+
+    /// Reads settings from `environment`, falling back to `dotEnv` values.
+    public init(environment: [String: String], dotEnv: [String: String]) throws {
+        self.init()
+        func value(_ key: String) -> String? {
+            if let v = environment[key] { return v }
+            return dotEnv[key]
+        }
+        func int(_ key: String, min: Int = 0) throws -> Int? {
+            guard let text = value(key), !text.isEmpty else { return nil }
+            guard let v = Int(text), v >= min else { throw SettingsError("\(key) must be an integer ≥ \(min), got '\(text)'") }
+            return v
+        }
+        func bool(_ key: String) throws -> Bool? {
+            guard let text = value(key)?.lowercased(), !text.isEmpty else { return nil }
+            switch text {
+            case "1", "true", "yes", "on": return true
+            case "0", "false", "no", "off": return false
+            default: throw SettingsError("\(key) must be true or false, got '\(text)'")
+            }
+        }
+        if let v = value("HF_ROOT_FOLDER"), !v.isEmpty { hfRootFolder = v }
+        if let v = value("HF_TOKEN"), !v.isEmpty { hfToken = v }
+        if let v = value("HOST"), !v.isEmpty { host = v }
+        if let v = try int("PORT") { port = v }
+        if let v = value("LOG_LEVEL"), !v.isEmpty {
+            guard let level = Logger.Level(rawValue: v.lowercased()) else { throw SettingsError("LOG_LEVEL '\(v)' is not a log level") }
+            logLevel = level
+        }
+        if let v = value("DEVICE"), !v.isEmpty {
+            guard let d = ComputeDevice(rawValue: v.lowercased()) else { throw SettingsError("DEVICE must be cpu or cuda, got '\(v)'") }
+            device = d
+        }
+        if let v = try int("INTRA_OP_THREADS", min: 1) { intraOpThreads = v }
+        if let v = try int("INFERENCE_WORKERS", min: 1) { inferenceWorkers = v }
+        if let v = try int("INFERENCE_QUEUE_LIMIT") { inferenceQueueLimit = v }
+        if let v = try int("DECODE_THREADS", min: 1) { decodeThreads = v }
+        if let v = try int("MAX_BODY_BYTES", min: 1024) { maxBodyBytes = v }
+        if let v = try int("MAX_IMAGE_BYTES", min: 1024) { maxImageBytes = v }
+        if let v = try int("MAX_IMAGE_PIXELS", min: 1) { maxImagePixels = v }
+        if let v = try int("MAX_IMAGES_PER_REQUEST", min: 1) { maxImagesPerRequest = v }
+        if let v = value("CORS_ORIGINS") {
+            corsOrigins = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        if let v = try bool("CORS_ALLOW_CREDENTIALS") { corsAllowCredentials = v }
+        if let v = value("IMAGE_URL_ALLOWLIST") {
+            imageURLAllowList = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        if let v = try bool("ALLOW_PRIVATE_IMAGE_URLS") { allowPrivateImageURLs = v }
+        if let v = try int("IMAGE_URL_TIMEOUT_SECONDS", min: 1) { imageURLTimeoutSeconds = Int64(v) }
+    }
+
+    /// `{root}/content/hf_cache` and the folders under it, as the original derived them.
+    public var hfHome: String { hfRootFolder + "/content/hf_cache" }
+    public var hubCache: String { hfHome + "/hub" }
+}
+
+/// A setting with a value that cannot be used.
+public struct SettingsError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,1 +1,0 @@
-public enum VisionModelsCommand { public static func main() async {} }

@@ -1,0 +1,49 @@
+import Foundation
+import VisionCore
+
+/// A DINOv3 feature extractor (ViT or ConvNeXt export): input `pixel_values`, outputs
+/// `last_hidden_state` and `pooler_output`.
+public final class DINOv3Model: LoadedModel {
+    public let reference: ModelReference
+    public let device: ComputeDevice
+    public let memoryBytes: Int
+    let processor: ImageProcessor
+    let session: any InferenceSession
+
+    init(reference: ModelReference, processor: ImageProcessor, session: any InferenceSession, memoryBytes: Int) {
+        self.reference = reference
+        self.processor = processor
+        self.session = session
+        self.device = session.device
+        self.memoryBytes = memoryBytes
+    }
+
+    /// The family registration: default model as in the original server.
+    public static let family = ModelFamily(type: .dinov3, defaultModelID: "facebook/dinov3-convnext-tiny-pretrain-lvd1689m") {
+        snapshot, context in try DINOv3Model.load(snapshot: snapshot, context: context)
+    }
+
+    static func load(snapshot: ModelSnapshot, context: ModelLoadContext) throws -> DINOv3Model {
+        let config = try ModelFiles.imageProcessorConfig(in: snapshot)
+        let graph = try ModelFiles.graph(snapshot.reference.onnxPath(), in: snapshot)
+        let session = try context.runtime.makeSession(modelPath: graph.path, options: context.sessionOptions)
+        let inputNames = session.inputs.map(\.name), outputNames = session.outputs.map(\.name)
+        guard inputNames == ["pixel_values"],
+              outputNames.contains("last_hidden_state"), outputNames.contains("pooler_output") else {
+            throw VisionError.modelNotFound(
+                "'\(snapshot.reference.repoID)' is not a DINOv3 feature-extraction graph (inputs \(inputNames), outputs \(outputNames))")
+        }
+        return DINOv3Model(reference: snapshot.reference, processor: ImageProcessor(config: config),
+                           session: session, memoryBytes: graph.bytes)
+    }
+
+    /// Runs one batch. Blocking: call on an inference thread.
+    func features(_ images: [RGBImage]) throws -> (lastHiddenState: Tensor, poolerOutput: Tensor) {
+        let (pixels, _) = processor.processBatch(images)
+        let out = try session.run(["pixel_values": pixels], outputNames: ["last_hidden_state", "pooler_output"])
+        guard let hidden = out["last_hidden_state"], let pooled = out["pooler_output"] else {
+            throw VisionError.runtimeFailure("the DINOv3 graph did not return its outputs")
+        }
+        return (hidden, pooled)
+    }
+}

@@ -1,0 +1,35 @@
+import VisionCore
+
+/// One entry of a request's `images`: a string (base64, `data:` URI or http(s) URL) or an object
+/// `{"data": ..., "format": "base64" | "url"}`.
+public struct ImageInput: Decodable, Sendable, Equatable {
+    public let source: ImageSource
+
+    public init(source: ImageSource) { self.source = source }
+
+    private enum Keys: String, CodingKey { case data, format }
+
+    public init(from decoder: any Decoder) throws {
+        if let single = try? decoder.singleValueContainer(), let text = try? single.decode(String.self) {
+            source = try ImageSource(string: text)
+            return
+        }
+        guard let object = try? decoder.container(keyedBy: Keys.self) else {
+            throw DecodingError.typeMismatch(ImageInput.self, .init(
+                codingPath: decoder.codingPath,
+                debugDescription: "expected a string (base64, data: URI or URL) or an object with 'data' and 'format'"))
+        }
+        let data = try object.decode(String.self, forKey: .data)
+        let format = try object.decodeIfPresent(String.self, forKey: .format) ?? "base64"
+        source = try ImageSource(data: data, format: format)
+    }
+}
+
+/// How large float tensors are written in responses.
+public enum TensorFormat: String, Decodable, Sendable {
+    /// Nested JSON lists, as the original API returned them.
+    case list
+    /// `{"dtype": "float32", "shape": [...], "encoding": "base64", "data": "..."}`: little-endian
+    /// float32, row-major. About 6× smaller and far faster to produce and parse.
+    case base64
+}

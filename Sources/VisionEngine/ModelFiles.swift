@@ -1,0 +1,43 @@
+import Foundation
+import VisionCore
+
+/// Reads the files a family needs from a snapshot, with errors that name what is missing.
+enum ModelFiles {
+    /// `preprocessor_config.json`, else `processor_config.json` (transformers 5 nests it).
+    static func imageProcessorConfig(in snapshot: ModelSnapshot) throws -> ImageProcessorConfig {
+        for name in ["preprocessor_config.json", "processor_config.json"] {
+            if let data = FileManager.default.contents(atPath: snapshot.path(name)) {
+                return try ImageProcessorConfig(json: data)
+            }
+        }
+        throw VisionError.modelNotFound(
+            "model '\(snapshot.reference.repoID)' has no preprocessor_config.json or processor_config.json")
+    }
+
+    /// An ONNX graph and its size including external-data files (`<name>.onnx_data*`).
+    static func graph(_ relative: String, in snapshot: ModelSnapshot) throws -> (path: String, bytes: Int) {
+        let path = snapshot.path(relative)
+        let fm = FileManager.default
+        guard fm.fileExists(atPath: path) else {
+            let available = (try? fm.contentsOfDirectory(atPath: snapshot.path("onnx")))?
+                .filter { $0.hasSuffix(".onnx") }.sorted() ?? []
+            throw VisionError.modelNotFound(
+                "model '\(snapshot.reference.repoID)' has no \(relative) in the cache"
+                + (available.isEmpty ? " (it holds no ONNX graphs; export one with tools/export/export.py)"
+                                     : " (available: \(available.joined(separator: ", ")))"))
+        }
+        var bytes = size(of: path)
+        let folder = (path as NSString).deletingLastPathComponent
+        let base = (path as NSString).lastPathComponent
+        for file in (try? fm.contentsOfDirectory(atPath: folder)) ?? [] where file.hasPrefix(base + "_data") || file.hasPrefix(base + ".data") {
+            bytes += size(of: folder + "/" + file)
+        }
+        return (path, bytes)
+    }
+
+    private static func size(of path: String) -> Int {
+        // Follow the snapshot symlink to the blob.
+        let resolved = (path as NSString).resolvingSymlinksInPath
+        return ((try? FileManager.default.attributesOfItem(atPath: resolved))?[.size] as? NSNumber)?.intValue ?? 0
+    }
+}

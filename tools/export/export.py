@@ -1,0 +1,115 @@
+"""Exports a model folder written by transformers' `save_pretrained` into a folder the server
+loads (the onnx-community layout: onnx/model.onnx plus config and processor files).
+
+    python3 tools/export/export.py <family> <transformers_model_folder> <output_repo_folder> [--opset 17]
+
+Families: dinov3 (DINOv3 ViT and ConvNeXt). Later families add theirs here.
+After export the graph is run with ONNX Runtime on a random input and compared with PyTorch; the
+export fails if they differ by more than --tolerance.
+"""
+import argparse
+import json
+import os
+import shutil
+import sys
+
+import numpy as np
+import torch
+
+COMPANION_FILES = [
+    "config.json",
+    "preprocessor_config.json",
+    "processor_config.json",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "vocab.txt",
+    "merges.txt",
+    "vocab.json",
+]
+
+
+class DINOv3Wrapper(torch.nn.Module):
+    """Returns the two outputs the server reads, as plain tensors."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, pixel_values):
+        out = self.model(pixel_values=pixel_values)
+        return out.last_hidden_state, out.pooler_output
+
+
+def image_size_from_processor(folder):
+    for name in ("preprocessor_config.json", "processor_config.json"):
+        path = os.path.join(folder, name)
+        if os.path.exists(path):
+            with open(path) as f:
+                cfg = json.load(f)
+            cfg = cfg.get("image_processor", cfg)
+            size = cfg.get("size", {})
+            if "height" in size:
+                return size["height"], size["width"]
+    return 224, 224
+
+
+def export_dinov3(src, dst, opset, tolerance):
+    from transformers import AutoModel
+
+    model = AutoModel.from_pretrained(src).eval()
+    kind = type(model).__name__
+    if kind not in ("DINOv3ViTModel", "DINOv3ConvNextModel"):
+        sys.exit(f"{src} holds a {kind}, not a DINOv3 ViT or ConvNeXt model")
+    h, w = image_size_from_processor(src)
+    example = torch.randn(2, 3, h, w, generator=torch.Generator().manual_seed(0))
+    wrapper = DINOv3Wrapper(model).eval()
+    onnx_dir = os.path.join(dst, "onnx")
+    os.makedirs(onnx_dir, exist_ok=True)
+    path = os.path.join(onnx_dir, "model.onnx")
+    with torch.no_grad():
+        torch.onnx.export(
+            wrapper, (example,), path, opset_version=opset, dynamo=False,
+            input_names=["pixel_values"], output_names=["last_hidden_state", "pooler_output"],
+            dynamic_axes={"pixel_values": {0: "batch_size"}, "last_hidden_state": {0: "batch_size"},
+                          "pooler_output": {0: "batch_size"}},
+        )
+        expected = [t.numpy() for t in wrapper(example)]
+    verify(path, {"pixel_values": example.numpy()}, expected, tolerance)
+    return kind
+
+
+def verify(path, feeds, expected, tolerance):
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    got = session.run(None, feeds)
+    for name, a, b in zip([o.name for o in session.get_outputs()], got, expected):
+        diff = float(np.max(np.abs(a - b))) if a.size else 0.0
+        print(f"  {name}: shape {list(a.shape)}, max |onnx - torch| = {diff:.2e}")
+        if not diff <= tolerance:
+            sys.exit(f"export check failed: {name} differs by {diff} (> {tolerance})")
+
+
+EXPORTERS = {"dinov3": export_dinov3}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("family", choices=sorted(EXPORTERS))
+    parser.add_argument("model_folder")
+    parser.add_argument("output_folder")
+    parser.add_argument("--opset", type=int, default=17)
+    parser.add_argument("--tolerance", type=float, default=1e-3)
+    args = parser.parse_args()
+    os.makedirs(args.output_folder, exist_ok=True)
+    kind = EXPORTERS[args.family](args.model_folder, args.output_folder, args.opset, args.tolerance)
+    for name in COMPANION_FILES:
+        src = os.path.join(args.model_folder, name)
+        if os.path.exists(src):
+            shutil.copy(src, os.path.join(args.output_folder, name))
+    print(f"exported {kind} from {args.model_folder} to {args.output_folder}")
+
+
+if __name__ == "__main__":
+    main()
