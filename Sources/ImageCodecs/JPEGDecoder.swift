@@ -14,7 +14,7 @@ enum JPEGDecoder {
             tjDecompressHeader3(handle, $0.baseAddress, UInt(bytes.count), &width, &height, &subsampling, &colorspace)
         }
         guard header == 0 else {
-            throw VisionError.unsupportedImage("invalid JPEG image: \(message(handle))")
+            throw VisionError.unsupportedImage("JPEG image is truncated or corrupt: \(message(handle))")
         }
         try ImageDecoder.checkDimensions(width: Int(width), height: Int(height), limits: limits)
         if colorspace == Int32(TJCS_CMYK.rawValue) || colorspace == Int32(TJCS_YCCK.rawValue) {

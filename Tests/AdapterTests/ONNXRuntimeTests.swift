@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+import VisionCore
+@testable import ONNXRuntimeAdapter
+
+@Suite struct ONNXRuntimeTests {
+    static let runtime = Result { try ONNXRuntime() }
+
+    func path(_ relative: String) -> String { FixtureFiles.root.appendingPathComponent(relative).path }
+
+    @Test func loadsLibraryAndReadsModelSignature() throws {
+        let rt = try Self.runtime.get()
+        #expect(rt.version.split(separator: ".").count == 3)
+        #expect(rt.availableDevices.contains(.cpu))
+        let session = try rt.makeSession(modelPath: path("codecs/types.onnx"), options: SessionOptions(intraOpThreads: 1))
+        #expect(session.inputs.map(\.name) == ["f32", "f16", "i64", "flag"])
+        #expect(session.inputs.map(\.elementType) == [.float32, .float16, .int64, .bool])
+        #expect(session.inputs[0].shape == [-1, 3])
+        #expect(session.outputs.map(\.name) == ["f32_squared", "f16_out", "i64_out", "flag_out"])
+    }
+
+    @Test func runsEveryElementType() throws {
+        let session = try Self.runtime.get().makeSession(modelPath: path("codecs/types.onnx"), options: SessionOptions())
+        let half = [Float16(1.5), Float16(-2)].map(\.bitPattern)
+        let out = try session.run([
+            "f32": .float32([1, 2, 3, -1, -2, 0.5], shape: [2, 3]),
+            "f16": Tensor(shape: [2], storage: .float16(half)),
+            "i64": .int64([Int64.max, -7], shape: [2]),
+            "flag": .bool([true, false], shape: [2]),
+        ], outputNames: [])
+        #expect(out["f32_squared"] == .float32([1, 4, 9, 1, 4, 0.25], shape: [2, 3]))
+        #expect(out["f16_out"] == Tensor(shape: [2], storage: .float16(half)))
+        #expect(out["i64_out"] == .int64([Int64.max, -7], shape: [2]))
+        #expect(out["flag_out"] == .bool([true, false], shape: [2]))
+    }
+
+    @Test func ortErrorsCarryOrtsMessage() throws {
+        let session = try Self.runtime.get().makeSession(modelPath: path("codecs/types.onnx"), options: SessionOptions())
+        // Wrong rank for f32 ([n, 3] expected).
+        let error = #expect(throws: VisionError.self) {
+            try session.run(["f32": .float32([1, 2], shape: [2]), "f16": Tensor(shape: [1], storage: .float16([0])),
+                             "i64": .int64([1], shape: [1]), "flag": .bool([true], shape: [1])], outputNames: [])
+        }
+        #expect(error?.message.hasPrefix("ONNX Runtime:") == true)
+        #expect(error?.message.contains("f32") == true)
+    }
+
+    @Test func corruptModelFileIsAnOrtError() throws {
+        let bad = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID()).onnx")
+        try Data("not a model".utf8).write(to: bad)
+        let error = #expect(throws: VisionError.self) {
+            try Self.runtime.get().makeSession(modelPath: bad.path, options: SessionOptions())
+        }
+        #expect(error?.message.hasPrefix("ONNX Runtime:") == true)
+    }
+
+    @Test func cudaOnCPULibraryIsAClearError() throws {
+        let rt = try Self.runtime.get()
+        try #require(!rt.availableDevices.contains(.cuda), "this check is for CPU-only libraries")
+        let error = #expect(throws: VisionError.self) {
+            try rt.makeSession(modelPath: path("codecs/types.onnx"), options: SessionOptions(device: .cuda))
+        }
+        #expect(error?.category == .badRequest)
+        #expect(error?.message.contains("no CUDA execution provider") == true)
+    }
+
+    @Test func explicitLibraryPathThatDoesNotExistFails() {
+        let error = #expect(throws: VisionError.self) {
+            try ONNXRuntime(environment: ["ORT_DYLIB_PATH": "/nonexistent/libonnxruntime.so"])
+        }
+        #expect(error?.message.contains("/nonexistent/libonnxruntime.so") == true)
+    }
+}
