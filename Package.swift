@@ -70,15 +70,17 @@ let package = Package(
         ], swiftSettings: strict),
         .executableTarget(name: "VisionModelsAPI", dependencies: ["VisionApp"], swiftSettings: strict),
 
-        .testTarget(name: "VisionCoreTests", dependencies: ["VisionCore"], swiftSettings: strict),
+        // Helpers shared by the test targets (fixture files, hub cache layout).
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
+        .testTarget(name: "VisionCoreTests", dependencies: ["VisionCore", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "AdapterTests", dependencies: [
-            "VisionCore", "ONNXRuntimeAdapter", "ImageCodecs", "HubCache", "RemoteImages",
+            "VisionCore", "ONNXRuntimeAdapter", "ImageCodecs", "HubCache", "RemoteImages", "TestSupport",
         ], swiftSettings: strict),
         .testTarget(name: "VisionEngineTests", dependencies: [
-            "VisionCore", "VisionEngine", "ONNXRuntimeAdapter", "ImageCodecs", "HubCache",
+            "VisionCore", "VisionEngine", "ONNXRuntimeAdapter", "ImageCodecs", "HubCache", "TestSupport",
         ], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "VisionApp", "VisionAPI", "VisionEngine", "VisionCore",
+            "VisionApp", "VisionAPI", "VisionEngine", "VisionCore", "TestSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ], swiftSettings: strict),

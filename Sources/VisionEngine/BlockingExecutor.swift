@@ -21,8 +21,12 @@ public final class BlockingExecutor: @unchecked Sendable {
         self.threadCount = max(1, threads)
         self.queueLimit = max(0, queueLimit)
         for i in 0..<threadCount {
-            let thread = Thread { [self] in self.workLoop() }
-            thread.name = "\(name)-\(i)"
+            let threadName = "\(name)-\(i)"
+            let thread = Thread { [self] in
+                // Named from inside: on Linux a name set before start() is not applied.
+                Thread.current.name = threadName
+                self.workLoop()
+            }
             thread.stackSize = 8 << 20
             thread.start()
         }

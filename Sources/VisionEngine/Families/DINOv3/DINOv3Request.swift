@@ -16,6 +16,15 @@ public struct DINOv3Request: Decodable, Sendable {
         case tensorFormat = "tensor_format"
     }
 
+    public init(images: [ImageInput], modelID: String? = nil, variant: String? = nil, device: ComputeDevice? = nil,
+                tensorFormat: TensorFormat = .list) {
+        self.images = images
+        self.modelID = modelID
+        self.variant = variant
+        self.device = device
+        self.tensorFormat = tensorFormat
+    }
+
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         images = try c.decode([ImageInput].self, forKey: .images)
