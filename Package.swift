@@ -56,6 +56,7 @@ let package = Package(
         .target(name: "VisionAPI", dependencies: [
             "VisionCore", "VisionEngine",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
 

@@ -33,6 +33,9 @@ struct APIError: HTTPResponseError {
             default: return APIError(status: e.status, detail: e.body ?? e.status.reasonPhrase)
             }
         case let e as DecodingError:
+            if case .dataCorrupted(let context) = e, context.codingPath.isEmpty {
+                return APIError(status: .badRequest, detail: "request body is not valid JSON")
+            }
             return APIError(status: .unprocessableContent, detail: describe(e))
         default:
             return nil

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import VisionCore
 
 /// Reading request bodies and writing JSON responses.
@@ -11,6 +12,8 @@ enum JSONIO {
         do {
             buffer = try await request.collectBody(upTo: limit)
         } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw VisionError.bodyTooLarge("request body exceeds the limit of \(limit) bytes (MAX_BODY_BYTES)")
+        } catch is NIOTooManyBytesError {
             throw VisionError.bodyTooLarge("request body exceeds the limit of \(limit) bytes (MAX_BODY_BYTES)")
         }
         guard buffer.readableBytes > 0 else { throw VisionError.invalidInput("request body is empty; a JSON object is expected") }

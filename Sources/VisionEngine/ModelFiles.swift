@@ -35,9 +35,9 @@ enum ModelFiles {
         return (path, bytes)
     }
 
+    /// The size of the file a path names, following the snapshot symlink to its blob.
     private static func size(of path: String) -> Int {
-        // Follow the snapshot symlink to the blob.
-        let resolved = (path as NSString).resolvingSymlinksInPath
-        return ((try? FileManager.default.attributesOfItem(atPath: resolved))?[.size] as? NSNumber)?.intValue ?? 0
+        var info = stat()
+        return stat(path, &info) == 0 ? Int(info.st_size) : 0
     }
 }

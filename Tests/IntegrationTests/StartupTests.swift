@@ -1,0 +1,65 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Starting the real binary: HF environment, masked token, .env handling, graceful stop.
+@Suite struct StartupTests {
+    static let token = "hf_integrationSecretToken12345"
+
+    @Test func configuresHFEnvironmentAndNeverShowsTheToken() async throws {
+        let root = try HubCacheBuilder.temporaryFolder("fresh")
+        let server = try await ServerProcess(root: root, environment: ["HF_TOKEN": Self.token])
+        var bodies = ""
+        for path in ["/", "/health", "/models/status", "/openapi.json", "/nope"] {
+            bodies += try await server.get(path).text
+        }
+        bodies += try await server.post("/inference/dinov3", json: ["images": ["!!"]]).text
+        let health = try await server.get("/health").json
+        let status = try await server.stop()
+        let log = server.log
+
+        #expect(status == 0, "graceful exit")
+        for folder in ["hub", "transformers", "datasets"] {
+            var isDir: ObjCBool = false
+            #expect(FileManager.default.fileExists(atPath: "\(root)/content/hf_cache/\(folder)", isDirectory: &isDir) && isDir.boolValue,
+                    "\(folder) folder created")
+        }
+        #expect(log.contains("Configuring HuggingFace environment: root=\(root), token=***"))
+        #expect(!log.contains(Self.token), "token in the log")
+        #expect(!bodies.contains(Self.token), "token in a response")
+        #expect(log.contains("engine stopped"))
+        #expect(health["status"] as? String == "healthy")
+        #expect(health["loaded_models"] as? [String] == [])
+        #expect(health["gpu_available"] as? Bool == false)
+        #expect((health["available_memory_gb"] as? Double ?? 0) > 0)
+    }
+
+    @Test func tokenIsNoneWhenUnset() async throws {
+        let log = try await ServerProcess.with { server in
+            _ = try await server.get("/health")
+            return server.log
+        }
+        #expect(log.contains("token=None"))
+    }
+
+    @Test func dotEnvIsReadAndTheEnvironmentWins() async throws {
+        let work = try HubCacheBuilder.temporaryFolder("work")
+        let fromFile = try HubCacheBuilder.temporaryFolder("from-file")
+        let fromEnv = try HubCacheBuilder.temporaryFolder("from-env")
+        try "# settings\nHF_ROOT_FOLDER=\(fromFile)\nexport HF_TOKEN=\"\(Self.token)\"\n".write(
+            toFile: work + "/.env", atomically: true, encoding: .utf8)
+        let fileLog = try await ServerProcess.with(root: work, workingDirectory: work, passRoot: false) { $0.log }
+        #expect(fileLog.contains("root=\(fromFile), token=***"))
+        #expect(FileManager.default.fileExists(atPath: fromFile + "/content/hf_cache/hub"))
+        #expect(!fileLog.contains(Self.token))
+        let envLog = try await ServerProcess.with(root: fromEnv, workingDirectory: work) { $0.log }
+        #expect(envLog.contains("root=\(fromEnv), token=***"))
+    }
+
+    @Test func invalidSettingFailsFastWithItsName() async throws {
+        let root = try HubCacheBuilder.temporaryFolder("bad")
+        await #expect(throws: ServerError.self) {
+            try await ServerProcess(root: root, environment: ["MAX_IMAGE_PIXELS": "lots"])
+        }
+    }
+}
