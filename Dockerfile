@@ -1,0 +1,25 @@
+# Build: the Swift toolchain image; run: a slim Debian with only the runtime libraries.
+FROM swift:6.1-bookworm AS build
+RUN apt-get update && apt-get install -y --no-install-recommends \
+      pkg-config libturbojpeg0-dev libpng-dev libwebp-dev zlib1g-dev python3 python3-pip ca-certificates \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY . .
+RUN bash scripts/fetch-onnxruntime.sh \
+    && swift build -c release --product vision-models-api --static-swift-stdlib \
+    && mkdir -p /out \
+    && cp .build/release/vision-models-api /out/ \
+    && cp -L .deps/onnxruntime/lib/libonnxruntime.so /out/libonnxruntime.so
+
+FROM debian:bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends \
+      libturbojpeg0 libpng16-16 libwebp7 ca-certificates \
+    && rm -rf /var/lib/apt/lists/*
+# The server looks for libonnxruntime.so next to its executable; mount a CUDA-enabled build and set
+# ORT_DYLIB_PATH to use a GPU.
+COPY --from=build /out/ /app/
+ENV HOST=0.0.0.0 PORT=8000 HF_ROOT_FOLDER=/cache
+VOLUME /cache
+EXPOSE 8000
+ENTRYPOINT ["/app/vision-models-api"]
+CMD ["serve"]
