@@ -1,0 +1,81 @@
+import Foundation
+import Hummingbird
+import Synchronization
+import TestSupport
+import Testing
+
+/// Image URLs through the fetch guard, against a local image host (allowed by IMAGE_URL_ALLOWLIST)
+/// that also redirects to an address that is not allowed.
+@Suite struct ImageURLTests {
+    final class PortBox: Sendable {
+        let port = Mutex<Int?>(nil)
+    }
+
+    /// Serves the fixture PNG and a few hostile variations on 127.0.0.1, for the body's duration.
+    static func withImageHost<T>(_ body: (Int) async throws -> T) async throws -> T {
+        let png = try FixtureFiles.bytes("preprocessing/wide_90x151.png")
+        let router = Router()
+        router.get("/img.png") { _, _ in
+            Response(status: .ok, headers: [.contentType: "image/png"], body: .init(byteBuffer: ByteBuffer(bytes: png)))
+        }
+        router.get("/big.png") { _, _ in
+            Response(status: .ok, body: .init(byteBuffer: ByteBuffer(bytes: [UInt8](repeating: 7, count: 300_000))))
+        }
+        let box = PortBox()
+        router.get("/redirect-in") { _, _ in Response(status: .found, headers: [.location: "/img.png"]) }
+        router.get("/redirect-out") { _, _ in
+            let port = box.port.withLock { $0 } ?? 0
+            return Response(status: .found, headers: [.location: "http://127.0.0.2:\(port)/img.png"])
+        }
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { channel in box.port.withLock { $0 = channel.localAddress?.port } })
+        let task = Task { try await app.runService() }
+        defer { task.cancel() }
+        var port: Int?
+        for _ in 0..<500 {
+            port = box.port.withLock { $0 }
+            if port != nil { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return try await body(try #require(port))
+    }
+
+    @Test func allowListedHostIsFetchedAndEveryHopIsChecked() async throws {
+        try await Self.withImageHost { port in
+            let env = ["IMAGE_URL_ALLOWLIST": "127.0.0.1/32", "MAX_IMAGE_BYTES": "200000"]
+            try await ServerProcess.with(root: try rootWithModels(), environment: env) { server in
+                func infer(_ path: String) async throws -> ServerProcess.Reply {
+                    try await server.post("/inference/dinov3", json: [
+                        "images": ["http://127.0.0.1:\(port)\(path)"], "model_id": "tests/dinov3-vit-tiny",
+                    ])
+                }
+                let ok = try await infer("/img.png")
+                #expect(ok.status == 200, "\(ok.text.prefix(200))")
+                #expect((ok.json["features"] as? [String: Any])?["pooler_output_shape"] as? [Int] == [1, 32])
+                let viaRedirect = try await infer("/redirect-in")
+                #expect(viaRedirect.status == 200, "\(viaRedirect.text.prefix(200))")
+                let out = try await infer("/redirect-out")
+                #expect(out.status == 400)
+                #expect((out.json["detail"] as? String ?? "").contains("'127.0.0.2'"))
+                let missing = try await infer("/nothing-here")
+                #expect(missing.status == 400)
+                #expect((missing.json["detail"] as? String ?? "").contains("HTTP 404"))
+                let big = try await infer("/big.png")
+                #expect(big.status == 413, "\(big.text.prefix(200))")
+            }
+        }
+    }
+
+    @Test func loopbackHostIsRefusedWithoutTheAllowList() async throws {
+        try await Self.withImageHost { port in
+            try await ServerProcess.with(root: try rootWithModels()) { server in
+                let reply = try await server.post("/inference/dinov3", json: [
+                    "images": [["data": "http://127.0.0.1:\(port)/img.png", "format": "url"]],
+                    "model_id": "tests/dinov3-vit-tiny",
+                ])
+                #expect(reply.status == 400)
+                #expect((reply.json["detail"] as? String ?? "").contains("non-public"))
+            }
+        }
+    }
+}

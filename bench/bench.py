@@ -1,0 +1,274 @@
+"""Benchmark: this server against the raw ONNX Runtime session and against the original Python
+stack (FastAPI + transformers on PyTorch), on one machine, in one run.
+
+    bash tools/setup-venv.sh                       # once per machine
+    swift build -c release --product vision-models-api
+    ~/.venvs/vision-models-api/bin/python bench/bench.py [--seconds 15] [--models vit,convnext]
+
+Builds real-size DINOv3 models with random weights from transformers' default configs (ViT-S/16
+and ConvNeXt-T), exports them with tools/export/export.py into a hub cache, and reports:
+  - server overhead: /inference/dinov3 latency at batch 1 against the raw ORT session time on the
+    same preprocessed tensor (target: <= 10 %);
+  - startup: process start to a healthy /health (target: <= 0.5 s), and idle resident memory
+    (target: <= 60 MB);
+  - throughput: the same closed-loop clients (1 and 4) against both servers on loopback, req/s
+    and p50/p90, with nested-list JSON and with the compact base64 encoding.
+Results go to stdout and bench/out/results.md.
+"""
+import argparse
+import base64
+import http.client
+import io
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tools", "export"))
+from install_in_cache import install  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BINARY = os.path.join(ROOT, ".build", "release", "vision-models-api")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def build_models(work, kinds):
+    import torch
+    from transformers import (DINOv3ConvNextConfig, DINOv3ConvNextModel, DINOv3ViTConfig,
+                              DINOv3ViTImageProcessor, DINOv3ViTModel)
+
+    torch.manual_seed(0)
+    hub = os.path.join(work, "root", "content", "hf_cache", "hub")
+    built = {}
+    for kind in kinds:
+        src = os.path.join(work, f"hf-{kind}")
+        model = DINOv3ViTModel(DINOv3ViTConfig()) if kind == "vit" else DINOv3ConvNextModel(DINOv3ConvNextConfig())
+        model.eval().save_pretrained(src)
+        DINOv3ViTImageProcessor().save_pretrained(src)
+        out = os.path.join(work, f"onnx-{kind}")
+        subprocess.run([sys.executable, os.path.join(ROOT, "tools", "export", "export.py"), "dinov3", src, out],
+                       check=True, stdout=subprocess.DEVNULL)
+        install(out, f"bench/dinov3-{kind}", hub)
+        built[kind] = {"transformers": src, "onnx": os.path.join(out, "onnx", "model.onnx"),
+                       "repo": f"bench/dinov3-{kind}",
+                       "params_m": sum(p.numel() for p in model.parameters()) / 1e6}
+    return os.path.join(work, "root"), built
+
+
+def test_image():
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:480, 0:640]
+    arr = np.stack([xx % 256, yy % 256, (xx + yy) % 256], -1) + rng.integers(0, 30, (480, 640, 3))
+    buf = io.BytesIO()
+    Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8)).save(buf, format="JPEG", quality=90)
+    return buf.getvalue()
+
+
+def wait_healthy(port, proc, timeout=120):
+    start = time.perf_counter()
+    while time.perf_counter() - start < timeout:
+        if proc.poll() is not None:
+            raise RuntimeError("server exited")
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            c.request("GET", "/health")
+            if c.getresponse().status == 200:
+                return time.perf_counter() - start
+        except OSError:
+            time.sleep(0.002)
+    raise RuntimeError("server did not become healthy")
+
+
+def rss_mb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def post(conn, path, body):
+    conn.request("POST", path, body=body, headers={"Content-Type": "application/json"})
+    r = conn.getresponse()
+    data = r.read()
+    if r.status != 200:
+        raise RuntimeError(f"HTTP {r.status}: {data[:200]!r}")
+    return data
+
+
+def closed_loop(port, body, clients, seconds):
+    """`clients` threads, each sending the next request when the last one answers."""
+    latencies = []
+    lock = threading.Lock()
+    stop = time.perf_counter() + seconds
+
+    def worker():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        mine = []
+        while time.perf_counter() < stop:
+            t = time.perf_counter()
+            post(conn, "/inference/dinov3", body)
+            mine.append(time.perf_counter() - t)
+        with lock:
+            latencies.extend(mine)
+
+    start = time.perf_counter()
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - start
+    latencies.sort()
+    return {"rps": len(latencies) / elapsed, "p50_ms": 1000 * latencies[len(latencies) // 2],
+            "p90_ms": 1000 * latencies[int(len(latencies) * 0.9)], "n": len(latencies)}
+
+
+def start_swift(root, port):
+    env = dict(os.environ, HF_ROOT_FOLDER=root, LOG_LEVEL="warning")
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([BINARY, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    healthy = wait_healthy(port, proc)
+    return proc, time.perf_counter() - t0, healthy
+
+
+def raw_ort_ms(onnx_path, image_bytes, repeats):
+    """The raw ONNX Runtime session on the same preprocessed tensor (batch 1)."""
+    import onnxruntime as ort
+    from PIL import Image
+    from transformers import DINOv3ViTImageProcessor
+
+    pixel_values = DINOv3ViTImageProcessor()(images=Image.open(io.BytesIO(image_bytes)).convert("RGB"),
+                                             return_tensors="np")["pixel_values"].astype(np.float32)
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = os.cpu_count()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    session = ort.InferenceSession(onnx_path, opts, providers=["CPUExecutionProvider"])
+    for _ in range(3):
+        session.run(None, {"pixel_values": pixel_values})
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        session.run(None, {"pixel_values": pixel_values})
+        times.append(1000 * (time.perf_counter() - t))
+    return statistics.median(times)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--models", default="vit,convnext")
+    parser.add_argument("--repeats", type=int, default=30)
+    args = parser.parse_args()
+    if not os.path.exists(BINARY):
+        sys.exit(f"build the server first: swift build -c release --product vision-models-api ({BINARY})")
+    kinds = args.models.split(",")
+    work = tempfile.mkdtemp(prefix="vma-bench-")
+    lines = [f"# Benchmark ({time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores)", ""]
+
+    def say(text=""):
+        print(text, flush=True)
+        lines.append(text)
+
+    try:
+        root, models = build_models(work, kinds)
+        image = test_image()
+        b64 = base64.b64encode(image).decode()
+
+        # Startup and idle memory (no model loaded yet).
+        starts, rss = [], []
+        for _ in range(5):
+            port = free_port()
+            proc, total, _ = start_swift(root, port)
+            starts.append(total)
+            time.sleep(0.3)
+            rss.append(rss_mb(proc.pid))
+            proc.terminate()
+            proc.wait()
+        say("## Startup and idle memory (this server)")
+        say(f"- process start to healthy /health: median {1000 * statistics.median(starts):.0f} ms "
+            f"(min {1000 * min(starts):.0f}, max {1000 * max(starts):.0f}; target <= 500 ms)")
+        say(f"- idle resident memory: median {statistics.median(rss):.1f} MB (target <= 60 MB)")
+        say()
+
+        for kind in kinds:
+            m = models[kind]
+            say(f"## DINOv3 {'ViT-S/16' if kind == 'vit' else 'ConvNeXt-T'} ({m['params_m']:.1f} M parameters, random weights), batch 1, 640x480 JPEG")
+            body_list = json.dumps({"images": [b64], "model_id": m["repo"]}).encode()
+            body_b64 = json.dumps({"images": [b64], "model_id": m["repo"], "tensor_format": "base64"}).encode()
+
+            # Overhead against the raw session.
+            ort_ms = raw_ort_ms(m["onnx"], image, args.repeats)
+            port = free_port()
+            proc, _, _ = start_swift(root, port)
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+            for _ in range(3):
+                post(conn, "/inference/dinov3", body_b64)
+            lat = []
+            for _ in range(args.repeats):
+                t = time.perf_counter()
+                post(conn, "/inference/dinov3", body_b64)
+                lat.append(1000 * (time.perf_counter() - t))
+            server_ms = statistics.median(lat)
+            say(f"- raw ONNX Runtime session: {ort_ms:.1f} ms; /inference/dinov3 end to end (base64): {server_ms:.1f} ms; "
+                f"overhead {100 * (server_ms - ort_ms) / ort_ms:+.1f} % (decode, preprocess, HTTP, JSON; target <= 10 %)")
+
+            results = {}
+            for clients in (1, 4):
+                results[("swift", "list", clients)] = closed_loop(port, body_list, clients, args.seconds)
+                results[("swift", "base64", clients)] = closed_loop(port, body_b64, clients, args.seconds)
+            proc.terminate()
+            proc.wait()
+
+            port = free_port()
+            original = subprocess.Popen([sys.executable, os.path.join(ROOT, "bench", "original_server.py"),
+                                         m["transformers"], str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                wait_healthy(port, original)
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+                for _ in range(3):
+                    post(conn, "/inference/dinov3", body_list)
+                for clients in (1, 4):
+                    results[("original", "list", clients)] = closed_loop(port, body_list, clients, args.seconds)
+            finally:
+                original.terminate()
+                original.wait()
+
+            say()
+            say("| server | encoding | clients | req/s | p50 ms | p90 ms | vs original |")
+            say("| --- | --- | --- | --- | --- | --- | --- |")
+            for clients in (1, 4):
+                base = results[("original", "list", clients)]["rps"]
+                for key in [("original", "list", clients), ("swift", "list", clients), ("swift", "base64", clients)]:
+                    r = results[key]
+                    name = "original (FastAPI + transformers)" if key[0] == "original" else "vision-models-api"
+                    say(f"| {name} | {key[1]} | {clients} | {r['rps']:.1f} | {r['p50_ms']:.0f} | {r['p90_ms']:.0f} | "
+                        f"{r['rps'] / base:.2f}x |")
+            say()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(os.path.join(ROOT, "bench", "out"), exist_ok=True)
+    with open(os.path.join(ROOT, "bench", "out", "results.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
