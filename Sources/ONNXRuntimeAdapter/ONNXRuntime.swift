@@ -114,6 +114,10 @@ public final class ONNXRuntime: InferenceRuntime, @unchecked Sendable {
         let threads = options.intraOpThreads ?? ProcessInfo.processInfo.activeProcessorCount
         try Self.check(api, api.pointee.SetIntraOpNumThreads(sessionOptions, Int32(threads)))
         try Self.check(api, api.pointee.SetSessionGraphOptimizationLevel(sessionOptions, ORT_ENABLE_ALL))
+        // Idle intra-op threads sleep instead of spinning: the spin would take the cores that image
+        // decoding, preprocessing and HTTP need between runs.
+        try Self.check(api, api.pointee.AddSessionConfigEntry(sessionOptions, "session.intra_op.allow_spinning",
+                                                              options.allowSpinning ? "1" : "0"))
         if options.device == .cuda {
             var cuda: OpaquePointer?
             try Self.check(api, api.pointee.CreateCUDAProviderOptions(&cuda))

@@ -70,6 +70,7 @@ enum OpenAPIDocument {
             "Health": ["type": "object", "properties": [
                 "status": ["type": "string"], "loaded_models": ["type": "array", "items": ["type": "string"]],
                 "available_memory_gb": ["type": ["number", "null"]], "gpu_available": ["type": "boolean"],
+                "resident_memory_mb": ["type": ["number", "null"], "description": "This process's resident memory"],
                 "devices": ["type": "array", "items": ["type": "string"]], "onnxruntime_version": ["type": "string"],
                 "version": ["type": "string"],
             ]],

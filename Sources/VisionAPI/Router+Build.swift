@@ -7,14 +7,8 @@ public func makeRouter(configuration: APIConfiguration, dependencies: APIDepende
     let router = Router(context: BasicRequestContext.self)
     router.middlewares.add(LogRequestsMiddleware(.info))
     if !configuration.corsOrigins.isEmpty {
-        let origin: CORSMiddleware<BasicRequestContext>.AllowOrigin =
-            configuration.corsOrigins == ["*"] ? .all
-            : configuration.corsOrigins.count == 1 ? .custom(configuration.corsOrigins[0]) : .originBased
-        router.middlewares.add(CORSMiddleware(
-            allowOrigin: origin,
-            allowHeaders: [.accept, .contentType, .origin, .authorization, .init("Idempotency-Key")!],
-            allowMethods: [.get, .post, .delete, .head, .options],
-            allowCredentials: configuration.corsAllowCredentials))
+        router.middlewares.add(CORSPolicyMiddleware(origins: configuration.corsOrigins,
+                                                    allowCredentials: configuration.corsAllowCredentials))
     }
     router.middlewares.add(ErrorMiddleware())
     SystemRoutes(configuration: configuration, dependencies: dependencies).register(on: router)

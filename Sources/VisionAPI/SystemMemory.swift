@@ -2,22 +2,22 @@ import Foundation
 
 /// Memory figures from the kernel, for `/health`.
 enum SystemMemory {
-    /// `MemAvailable` from /proc/meminfo, in GiB (nil where unreadable).
+    /// `MemAvailable` from /proc/meminfo, in GiB with two decimals (nil where unreadable).
     static func availableGB() -> Double? {
-        guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) else { return nil }
-        for line in text.split(separator: "\n") where line.hasPrefix("MemAvailable:") {
-            let parts = line.split(separator: " ", omittingEmptySubsequences: true)
-            if parts.count >= 2, let kb = Double(parts[1]) { return (kb / 1_048_576 * 100).rounded() / 100 }
-        }
-        return nil
+        kilobytes(file: "/proc/meminfo", key: "MemAvailable:").map { ($0 / 1_048_576 * 100).rounded() / 100 }
     }
 
-    /// Resident set size of this process, in MiB.
+    /// Resident set size of this process, in MiB with one decimal.
     static func residentMB() -> Double? {
-        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
-        for line in text.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+        kilobytes(file: "/proc/self/status", key: "VmRSS:").map { ($0 / 1024 * 10).rounded() / 10 }
+    }
+
+    /// The value of a `Key:   N kB` line.
+    private static func kilobytes(file: String, key: String) -> Double? {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix(key) {
             let parts = line.split(separator: " ", omittingEmptySubsequences: true)
-            if parts.count >= 2, let kb = Double(parts[1]) { return (kb / 1024 * 10).rounded() / 10 }
+            if parts.count >= 2 { return Double(parts[1]) }
         }
         return nil
     }

@@ -38,7 +38,8 @@ public enum AppBuilder {
         let models = ModelManager(
             families: [DINOv3Model.family], runtime: runtime,
             repository: HubCacheRepository(cacheFolder: settings.hubCache), loadExecutor: loading,
-            defaultDevice: settings.device, intraOpThreads: settings.intraOpThreads, logger: logger)
+            defaultDevice: settings.device, intraOpThreads: settings.intraOpThreads,
+            allowSpinning: settings.allowSpinning, logger: logger)
         let images = ImagePipeline(
             decoder: ImageDecoder(), fetcher: fetcher, executor: decode,
             limits: ImageLimits(maxPixels: settings.maxImagePixels, maxBytes: settings.maxImageBytes),

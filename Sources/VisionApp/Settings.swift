@@ -12,6 +12,7 @@ public struct Settings: Sendable {
     public var logLevel: Logger.Level = .info
     public var device: ComputeDevice = .cpu
     public var intraOpThreads: Int?
+    public var allowSpinning = false
     public var inferenceWorkers = 1
     public var inferenceQueueLimit = 32
     public var decodeThreads = 2
@@ -60,6 +61,7 @@ public struct Settings: Sendable {
             device = d
         }
         if let v = try int("INTRA_OP_THREADS", min: 1) { intraOpThreads = v }
+        if let v = try bool("ORT_ALLOW_SPINNING") { allowSpinning = v }
         if let v = try int("INFERENCE_WORKERS", min: 1) { inferenceWorkers = v }
         if let v = try int("INFERENCE_QUEUE_LIMIT") { inferenceQueueLimit = v }
         if let v = try int("DECODE_THREADS", min: 1) { decodeThreads = v }

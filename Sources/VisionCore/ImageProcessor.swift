@@ -13,9 +13,12 @@ public struct ImageProcessor: Sendable {
         let target = c.resize.outputSize(height: image.height, width: image.width)
         var planar: PlanarImage
         if c.rescaleBeforeResize {
-            planar = PlanarImage(image, scale: c.doRescale ? Float(c.rescaleFactor) : nil)
+            let scale: Float? = c.doRescale ? Float(c.rescaleFactor) : nil
             if c.doResize {
-                planar = ImageResize.resize(planar, width: target.width, height: target.height, filter: c.resample)
+                planar = ImageResize.resizeRescaled(image, scale: scale, width: target.width, height: target.height,
+                                                    filter: c.resample)
+            } else {
+                planar = PlanarImage(image, scale: scale)
             }
             if c.doCenterCrop { planar = Self.centerCrop(planar, height: c.cropSize.height, width: c.cropSize.width) }
             if c.doNormalize {

@@ -138,50 +138,124 @@ public enum ImageResize {
     public static func resize(_ image: PlanarImage, width: Int, height: Int, filter: ResampleFilter) -> PlanarImage {
         var current = image
         if width != current.width {
-            let axis = AxisWeights(inputSize: current.width, outputSize: width, filter: filter)
-            let w = axis.weights.map { Float($0) }
-            var out = [Float](repeating: 0, count: current.channels * current.height * width)
-            let inWidth = current.width
-            current.data.withUnsafeBufferPointer { src in
-                out.withUnsafeMutableBufferPointer { dst in
-                    for row in 0..<(current.channels * current.height) {
-                        let s = row * inWidth, d = row * width
-                        for x in 0..<width {
-                            let start = axis.starts[x], base = x * axis.stride
-                            var t = src[s + start] * w[base]
-                            for k in 1..<max(axis.sizes[x], 1) { t += src[s + start + k] * w[base + k] }
-                            dst[d + x] = t
+            let rows = current.channels * current.height, inWidth = current.width
+            current = current.data.withUnsafeBufferPointer { src in
+                horizontalFloatPass(rows: rows, inWidth: inWidth, width: width, filter: filter,
+                                    channels: current.channels, height: current.height) { columns in
+                    for row in 0..<rows {
+                        for x in 0..<inWidth { columns[x * rows + row] = src[row * inWidth + x] }
+                    }
+                }
+            }
+        }
+        return verticalFloatPass(current, height: height, filter: filter)
+    }
+
+    /// `PlanarImage(image, scale:)` followed by `resize`, fused: the uint8 values are converted and
+    /// scaled (float32, as torch's `uint8 * float`) straight into the horizontal pass's buffer, so
+    /// the full-size planar image is never built. Bit-identical to the unfused path.
+    public static func resizeRescaled(_ image: RGBImage, scale: Float?, width: Int, height: Int,
+                                      filter: ResampleFilter) -> PlanarImage {
+        guard width != image.width else {
+            return verticalFloatPass(PlanarImage(image, scale: scale), height: height, filter: filter)
+        }
+        let inWidth = image.width, inHeight = image.height, rows = 3 * inHeight
+        let horizontal = image.pixels.withUnsafeBufferPointer { src in
+            horizontalFloatPass(rows: rows, inWidth: inWidth, width: width, filter: filter,
+                                channels: 3, height: inHeight) { columns in
+                let factor = scale ?? 1
+                // Blocks of rows keep both the reads and the column writes cache-friendly.
+                let block = 16
+                for y0 in stride(from: 0, to: inHeight, by: block) {
+                    let y1 = min(y0 + block, inHeight)
+                    for x in 0..<inWidth {
+                        let d = x * rows
+                        for y in y0..<y1 {
+                            let s = (y * inWidth + x) * 3
+                            columns[d + y] = Float(src[s]) * factor
+                            columns[d + inHeight + y] = Float(src[s + 1]) * factor
+                            columns[d + 2 * inHeight + y] = Float(src[s + 2]) * factor
                         }
                     }
                 }
             }
-            current = PlanarImage(channels: current.channels, height: current.height, width: width, data: out)
         }
-        if height != current.height {
-            let axis = AxisWeights(inputSize: current.height, outputSize: height, filter: filter)
-            let w = axis.weights.map { Float($0) }
-            let plane = current.width
-            var out = [Float](repeating: 0, count: current.channels * height * plane)
-            let inHeight = current.height
-            current.data.withUnsafeBufferPointer { src in
+        return verticalFloatPass(horizontal, height: height, filter: filter)
+    }
+
+    /// One horizontal pass over `rows` rows (channel-major). `fill` writes the input column-major
+    /// (`columns[x * rows + row]`), so that each output column is a weighted sum of whole input
+    /// columns: contiguous, vectorisable loops, with each value's sum in torch's order (first tap
+    /// times its weight, then each further tap added).
+    @inline(__always)
+    private static func horizontalFloatPass(rows: Int, inWidth: Int, width: Int, filter: ResampleFilter,
+                                            channels: Int, height: Int,
+                                            _ fill: (_ columns: UnsafeMutableBufferPointer<Float>) -> Void) -> PlanarImage {
+        let axis = AxisWeights(inputSize: inWidth, outputSize: width, filter: filter)
+        let weights = axis.weights.map { Float($0) }
+        let columns = [Float](unsafeUninitializedCapacity: rows * inWidth) { buffer, count in
+            fill(buffer)
+            count = rows * inWidth
+        }
+        var resized = [Float](repeating: 0, count: rows * width)
+        columns.withUnsafeBufferPointer { src in
+            resized.withUnsafeMutableBufferPointer { dst in
+                for x in 0..<width {
+                    let start = axis.starts[x], base = x * axis.stride
+                    let out = dst.baseAddress! + x * rows
+                    let first = src.baseAddress! + start * rows
+                    let w0 = weights[base]
+                    for r in 0..<rows { out[r] = first[r] * w0 }
+                    var k = 1
+                    while k < axis.sizes[x] {
+                        let column = src.baseAddress! + (start + k) * rows
+                        let wk = weights[base + k]
+                        for r in 0..<rows { out[r] += column[r] * wk }
+                        k += 1
+                    }
+                }
+            }
+        }
+        // Back to row-major planar layout.
+        let out = resized.withUnsafeBufferPointer { src in
+            [Float](unsafeUninitializedCapacity: rows * width) { dst, count in
+                for r in 0..<rows {
+                    for x in 0..<width { dst[r * width + x] = src[x * rows + r] }
+                }
+                count = rows * width
+            }
+        }
+        return PlanarImage(channels: channels, height: height, width: width, data: out)
+    }
+
+    private static func verticalFloatPass(_ image: PlanarImage, height: Int, filter: ResampleFilter) -> PlanarImage {
+        guard height != image.height else { return image }
+        let axis = AxisWeights(inputSize: image.height, outputSize: height, filter: filter)
+        let weights = axis.weights.map { Float($0) }
+        let plane = image.width, inHeight = image.height
+        var out = [Float](repeating: 0, count: image.channels * height * plane)
+        weights.withUnsafeBufferPointer { w in
+            image.data.withUnsafeBufferPointer { src in
                 out.withUnsafeMutableBufferPointer { dst in
-                    for c in 0..<current.channels {
+                    for c in 0..<image.channels {
                         for y in 0..<height {
                             let start = axis.starts[y], base = y * axis.stride
                             let d = (c * height + y) * plane
                             let s0 = (c * inHeight + start) * plane
-                            for x in 0..<plane { dst[d + x] = src[s0 + x] * w[base] }
-                            for k in 1..<max(axis.sizes[y], 1) {
+                            let w0 = w[base]
+                            for x in 0..<plane { dst[d + x] = src[s0 + x] * w0 }
+                            var k = 1
+                            while k < axis.sizes[y] {
                                 let s = (c * inHeight + start + k) * plane
                                 let wk = w[base + k]
                                 for x in 0..<plane { dst[d + x] += src[s + x] * wk }
+                                k += 1
                             }
                         }
                     }
                 }
             }
-            current = PlanarImage(channels: current.channels, height: height, width: plane, data: out)
         }
-        return current
+        return PlanarImage(channels: image.channels, height: height, width: plane, data: out)
     }
 }

@@ -1,5 +1,3 @@
-import Foundation
-
 /// Where a request's image comes from, as the original API accepted it: a base64 string, a
 /// `data:` URI, an http(s) URL, or `{"data": ..., "format": "base64" | "url"}`.
 public enum ImageSource: Sendable, Equatable {
@@ -43,13 +41,10 @@ public enum ImageSource: Sendable, Equatable {
 
     /// Strict standard base64 (whitespace ignored, padding optional).
     public static func decodeBase64(_ text: String) throws -> [UInt8] {
-        var cleaned = text.filter { !$0.isWhitespace }
-        if cleaned.isEmpty { throw VisionError.invalidInput("image data is empty") }
-        let remainder = cleaned.utf8.count % 4
-        if remainder == 2 { cleaned += "==" } else if remainder == 3 { cleaned += "=" }
-        guard let data = Data(base64Encoded: cleaned) else {
+        guard let bytes = Base64.decode(text) else {
             throw VisionError.invalidInput("image data is not valid base64 (nor a data: URI or http(s) URL)")
         }
-        return [UInt8](data)
+        if bytes.isEmpty { throw VisionError.invalidInput("image data is empty") }
+        return bytes
     }
 }

@@ -11,11 +11,15 @@ public struct SessionOptions: Sendable, Equatable {
     public var device: ComputeDevice
     /// CUDA device ordinal when `device == .cuda`.
     public var deviceID: Int
+    /// Whether idle operator threads busy-wait for more work (faster back-to-back runs, but the
+    /// spinning takes cores from everything else).
+    public var allowSpinning: Bool
 
-    public init(intraOpThreads: Int? = nil, device: ComputeDevice = .cpu, deviceID: Int = 0) {
+    public init(intraOpThreads: Int? = nil, device: ComputeDevice = .cpu, deviceID: Int = 0, allowSpinning: Bool = false) {
         self.intraOpThreads = intraOpThreads
         self.device = device
         self.deviceID = deviceID
+        self.allowSpinning = allowSpinning
     }
 }
 

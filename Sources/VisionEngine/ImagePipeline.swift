@@ -19,6 +19,12 @@ public struct ImagePipeline: Sendable {
         self.maxImagesPerRequest = maxImagesPerRequest
     }
 
+    /// Runs CPU-bound image work (preprocessing) on the decode threads, so it overlaps with
+    /// inference of other requests instead of occupying an inference thread.
+    public func compute<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await executor.run(work)
+    }
+
     /// Validates the count and decodes every image; errors name the image's index.
     public func load(_ sources: [ImageSource]) async throws -> [RGBImage] {
         guard !sources.isEmpty else { throw VisionError.invalidInput("'images' must contain at least one image") }

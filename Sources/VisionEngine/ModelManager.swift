@@ -25,19 +25,21 @@ public actor ModelManager {
     private let loadExecutor: BlockingExecutor
     private let defaultDevice: ComputeDevice
     private let intraOpThreads: Int?
+    private let allowSpinning: Bool
     private let logger: Logger
     private var slots: [ModelType: ModelSlotMachine<Key, any LoadedModel>] = [:]
     private var waiters: [ModelType: [CheckedContinuation<Void, Never>]] = [:]
 
     public init(families: [ModelFamily], runtime: any InferenceRuntime, repository: any ModelRepository,
                 loadExecutor: BlockingExecutor, defaultDevice: ComputeDevice = .cpu, intraOpThreads: Int? = nil,
-                logger: Logger) {
+                allowSpinning: Bool = false, logger: Logger) {
         self.families = Dictionary(uniqueKeysWithValues: families.map { ($0.type, $0) })
         self.runtime = runtime
         self.repository = repository
         self.loadExecutor = loadExecutor
         self.defaultDevice = defaultDevice
         self.intraOpThreads = intraOpThreads
+        self.allowSpinning = allowSpinning
         self.logger = logger
     }
 
@@ -84,7 +86,7 @@ public actor ModelManager {
         let start = ContinuousClock.now
         let repository = self.repository
         let context = ModelLoadContext(runtime: runtime, sessionOptions: SessionOptions(
-            intraOpThreads: intraOpThreads, device: key.device))
+            intraOpThreads: intraOpThreads, device: key.device, allowSpinning: allowSpinning))
         let result: Result<any LoadedModel, any Error>
         do {
             let model = try await loadExecutor.run {

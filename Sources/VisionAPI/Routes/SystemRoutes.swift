@@ -26,6 +26,7 @@ struct SystemRoutes {
                 "version": version,
             ]
             body["available_memory_gb"] = SystemMemory.availableGB() ?? NSNull()
+            body["resident_memory_mb"] = SystemMemory.residentMB() ?? NSNull()
             return try JSONIO.response(body)
         }
         let document = OpenAPIDocument.json(version: version, modelTypes: deps.models.servedTypes.map(\.rawValue))

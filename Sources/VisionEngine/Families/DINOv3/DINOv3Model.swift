@@ -37,10 +37,14 @@ public final class DINOv3Model: LoadedModel {
                            session: session, memoryBytes: graph.bytes)
     }
 
-    /// Runs one batch. Blocking: call on an inference thread.
-    func features(_ images: [RGBImage]) throws -> (lastHiddenState: Tensor, poolerOutput: Tensor) {
-        let (pixels, _) = processor.processBatch(images)
-        let out = try session.run(["pixel_values": pixels], outputNames: ["last_hidden_state", "pooler_output"])
+    /// The batch's `pixel_values`. Blocking CPU work: call on a decode/preprocess thread.
+    func pixelValues(_ images: [RGBImage]) -> Tensor {
+        processor.processBatch(images).pixelValues
+    }
+
+    /// Runs the graph on one batch. Blocking: call on an inference thread.
+    func features(_ pixelValues: Tensor) throws -> (lastHiddenState: Tensor, poolerOutput: Tensor) {
+        let out = try session.run(["pixel_values": pixelValues], outputNames: ["last_hidden_state", "pooler_output"])
         guard let hidden = out["last_hidden_state"], let pooled = out["pooler_output"] else {
             throw VisionError.runtimeFailure("the DINOv3 graph did not return its outputs")
         }
