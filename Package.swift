@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.24.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
     ],
     targets: [
         // C libraries: one small target each.
@@ -36,6 +38,14 @@ let package = Package(
         .target(name: "ImageCodecs", dependencies: ["CTurboJPEG", "CPNG", "CWebP", "VisionCore"],
                 swiftSettings: strict),
         .target(name: "HubCache", dependencies: ["VisionCore"], swiftSettings: strict),
+        .target(name: "HubClient", dependencies: [
+            "VisionCore", "HubCache",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ], swiftSettings: strict),
         .target(name: "RemoteImages", dependencies: [
             "VisionCore",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -63,7 +73,7 @@ let package = Package(
         // The app builder (the one place concrete types meet) and the command line.
         .target(name: "VisionApp", dependencies: [
             "VisionCore", "VisionEngine", "VisionAPI", "ONNXRuntimeAdapter", "ImageCodecs",
-            "HubCache", "RemoteImages",
+            "HubCache", "HubClient", "RemoteImages",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
@@ -72,10 +82,17 @@ let package = Package(
         .executableTarget(name: "VisionModelsAPI", dependencies: ["VisionApp"], swiftSettings: strict),
 
         // Helpers shared by the test targets (fixture files, hub cache layout).
-        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
+        .target(name: "TestSupport", dependencies: [
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "VisionCoreTests", dependencies: ["VisionCore", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "AdapterTests", dependencies: [
-            "VisionCore", "ONNXRuntimeAdapter", "ImageCodecs", "HubCache", "RemoteImages", "TestSupport",
+            "VisionCore", "ONNXRuntimeAdapter", "ImageCodecs", "HubCache", "HubClient", "RemoteImages", "TestSupport",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ], swiftSettings: strict),
         .testTarget(name: "VisionEngineTests", dependencies: [
             "VisionCore", "VisionEngine", "ONNXRuntimeAdapter", "ImageCodecs", "HubCache", "TestSupport",

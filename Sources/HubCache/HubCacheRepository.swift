@@ -11,7 +11,12 @@ public struct HubCacheRepository: ModelRepository {
         self.cacheFolder = cacheFolder
     }
 
-    public func snapshot(for reference: ModelReference) throws -> ModelSnapshot {
+    public func snapshot(for reference: ModelReference) async throws -> ModelSnapshot {
+        try cachedSnapshot(for: reference)
+    }
+
+    /// The cached snapshot of `reference`, without any network.
+    public func cachedSnapshot(for reference: ModelReference) throws -> ModelSnapshot {
         let repoFolder = cacheFolder + "/" + reference.cacheFolderName
         let fm = FileManager.default
         guard fm.fileExists(atPath: repoFolder) else {

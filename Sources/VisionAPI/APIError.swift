@@ -52,6 +52,7 @@ struct APIError: HTTPResponseError {
         case .overloaded: .tooManyRequests
         case .notReady: .serviceUnavailable
         case .notImplemented: .notImplemented
+        case .forbidden: .forbidden
         case .internalFailure: .internalServerError
         }
     }

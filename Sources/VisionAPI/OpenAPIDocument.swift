@@ -78,6 +78,10 @@ enum OpenAPIDocument {
                 "models": ["type": "object", "additionalProperties": ["type": "object", "properties": [
                     "model_type": ["type": "string"], "model_id": ["type": "string"], "device": ["type": "string"],
                     "loaded": ["type": "boolean"], "loading": ["type": "boolean"], "memory_mb": ["type": "number"],
+                    "downloads": ["type": "array", "items": ["type": "object", "properties": [
+                        "file": ["type": "string"], "bytes_done": ["type": "integer"],
+                        "bytes_total": ["type": ["integer", "null"]],
+                    ]]],
                 ]]],
                 "total_memory_mb": ["type": "number"],
             ]],

@@ -1,5 +1,6 @@
 import Foundation
 import HubCache
+import HubClient
 import Hummingbird
 import ImageCodecs
 import Logging
@@ -35,11 +36,13 @@ public enum AppBuilder {
         let fetcher = URLImageFetcher(
             policy: AddressPolicy(allowList: settings.imageURLAllowList, allowPrivate: settings.allowPrivateImageURLs),
             limits: .init(maxBytes: settings.maxImageBytes, timeoutSeconds: settings.imageURLTimeoutSeconds))
+        let hub = makeHubClient(settings: settings, logger: logger)
+        let downloads = DownloadBoard()
         let models = ModelManager(
             families: [DINOv3Model.family], runtime: runtime,
-            repository: HubCacheRepository(cacheFolder: settings.hubCache), loadExecutor: loading,
+            repository: HubModelRepository(client: hub, progress: progressLogger(downloads, logger)), loadExecutor: loading,
             defaultDevice: settings.device, intraOpThreads: settings.intraOpThreads,
-            allowSpinning: settings.allowSpinning, logger: logger)
+            allowSpinning: settings.allowSpinning, downloads: downloads, logger: logger)
         let images = ImagePipeline(
             decoder: ImageDecoder(), fetcher: fetcher, executor: decode,
             limits: ImageLimits(maxPixels: settings.maxImagePixels, maxBytes: settings.maxImageBytes),
@@ -60,7 +63,8 @@ public enum AppBuilder {
                 await onListening(settings.host, port)
             },
             logger: logger)
-        let engine = EngineService(models: models, executors: [inference, decode, loading], fetcher: fetcher, logger: logger)
+        let engine = EngineService(models: models, executors: [inference, decode, loading], fetcher: fetcher, hub: hub,
+                                   logger: logger)
         return ServiceGroup(configuration: .init(
             services: [.init(service: engine), .init(service: app)],
             gracefulShutdownSignals: [.sigterm, .sigint],
@@ -74,6 +78,7 @@ struct EngineService: Service {
     let models: ModelManager
     let executors: [BlockingExecutor]
     let fetcher: URLImageFetcher
+    let hub: HubClient
     let logger: Logger
 
     func run() async throws {
@@ -82,6 +87,34 @@ struct EngineService: Service {
         logger.info("engine stopped", metadata: ["unloaded": "\(unloaded.map(\.rawValue))"])
         executors.forEach { $0.shutdown() }
         try? await fetcher.shutdown()
+        try? await hub.shutdown()
+    }
+}
+
+extension AppBuilder {
+    /// The hub client, configured from the environment the HF setup exported (HF_ENDPOINT, the
+    /// token chain, HF_HUB_OFFLINE). Logs the endpoint and mode, never the token.
+    static func makeHubClient(settings: Settings, logger: Logger) -> HubClient {
+        let configuration = HubConfiguration.from(environment: ProcessInfo.processInfo.environment,
+                                                  hfHome: settings.hfHome, cacheFolder: settings.hubCache)
+        logger.info("Hugging Face hub", metadata: ["endpoint": "\(configuration.endpoint)",
+                                                   "offline": "\(configuration.offline)",
+                                                   "token": "\(configuration.token == nil ? "None" : "***")"])
+        return HubClient(configuration: configuration)
+    }
+
+    /// Records download progress and logs each finished file.
+    static func progressLogger(_ board: DownloadBoard, _ logger: Logger) -> @Sendable (DownloadProgress) -> Void {
+        { progress in
+            board.record(progress)
+            if let total = progress.bytesTotal, progress.bytesDone >= total {
+                logger.info("downloaded", metadata: ["repo": "\(progress.repoID)", "file": "\(progress.path)",
+                                                     "bytes": "\(total)"])
+            } else {
+                logger.debug("downloading", metadata: ["repo": "\(progress.repoID)", "file": "\(progress.path)",
+                                                       "bytes": "\(progress.bytesDone)/\(progress.bytesTotal.map(String.init) ?? "?")"])
+            }
+        }
     }
 }
 

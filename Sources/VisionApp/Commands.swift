@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
+import HubClient
 import Logging
+import VisionCore
+import VisionEngine
 
 /// `vision-models-api`: the command line.
 public struct VisionModelsCommand: AsyncParsableCommand {
@@ -8,7 +11,7 @@ public struct VisionModelsCommand: AsyncParsableCommand {
         commandName: "vision-models-api",
         abstract: "Serves Hugging Face vision models (DINOv3, ...) over HTTP on ONNX Runtime.",
         version: AppBuilder.version,
-        subcommands: [ServeCommand.self])
+        subcommands: [ServeCommand.self, DownloadCommand.self])
 
     public init() {}
 }
@@ -28,21 +31,10 @@ struct ServeCommand: AsyncParsableCommand {
     var envFile: String = ".env"
 
     func run() async throws {
-        var settings: Settings
-        do {
-            settings = try Settings(environment: ProcessInfo.processInfo.environment, dotEnv: DotEnv.load(path: envFile))
-        } catch {
-            throw ValidationError("\(error)")
-        }
+        var settings = try loadSettings(envFile: envFile)
         if let host { settings.host = host }
         if let port { settings.port = port }
-        let level = settings.logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardOutput(label: label)
-            handler.logLevel = level
-            return handler
-        }
-        let logger = Logger(label: "vision-models-api")
+        let logger = bootstrapLogging(settings)
         logger.info("Starting Vision Models API Server", metadata: ["version": "\(AppBuilder.version)"])
         let group: ServiceGroupRunner
         do {
@@ -69,4 +61,59 @@ extension VisionModelsCommand {
             exit(withError: error)
         }
     }
+}
+
+/// `vision-models-api download`: fetches a model's files into the hub cache.
+struct DownloadCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "download",
+        abstract: "Download a model's ONNX graphs and companion files into the Hugging Face cache.")
+
+    @Argument(help: "Repository id, e.g. onnx-community/dinov3-vits16-pretrain-lvd1689m-ONNX.")
+    var repoID: String
+
+    @Option(help: "Branch, tag or 40-hex commit.")
+    var revision: String = "main"
+
+    @Option(help: "ONNX variant: fp16, quantized, q4, ... (default: the unsuffixed graphs).")
+    var variant: String?
+
+    @Option(help: "The .env file to read.")
+    var envFile: String = ".env"
+
+    func run() async throws {
+        let settings = try loadSettings(envFile: envFile)
+        let logger = bootstrapLogging(settings)
+        try HFEnvironment.configure(settings, logger: logger)
+        let reference = try ModelReference(parsing: "\(repoID)@\(revision)", variant: variant)
+        let hub = AppBuilder.makeHubClient(settings: settings, logger: logger)
+        do {
+            let snapshot = try await HubModelRepository(client: hub, progress: AppBuilder.progressLogger(DownloadBoard(), logger))
+                .snapshot(for: reference)
+            try? await hub.shutdown()
+            print(snapshot.folder)
+        } catch {
+            try? await hub.shutdown()
+            logger.error("download failed: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+func loadSettings(envFile: String) throws -> Settings {
+    do {
+        return try Settings(environment: ProcessInfo.processInfo.environment, dotEnv: DotEnv.load(path: envFile))
+    } catch {
+        throw ValidationError("\(error)")
+    }
+}
+
+func bootstrapLogging(_ settings: Settings) -> Logger {
+    let level = settings.logLevel
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardOutput(label: label)
+        handler.logLevel = level
+        return handler
+    }
+    return Logger(label: "vision-models-api")
 }

@@ -86,5 +86,6 @@ public struct ModelSnapshot: Sendable, Equatable {
 
 /// Finds model snapshots (the Hugging Face cache, in production).
 public protocol ModelRepository: Sendable {
-    func snapshot(for reference: ModelReference) throws -> ModelSnapshot
+    /// The snapshot holding the reference's files, fetching them first where the repository can.
+    func snapshot(for reference: ModelReference) async throws -> ModelSnapshot
 }

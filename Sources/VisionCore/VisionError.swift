@@ -11,12 +11,14 @@ public struct VisionError: Error, CustomStringConvertible, Sendable, Equatable {
         case overloaded
         case notReady
         case notImplemented
+        case forbidden
         case internalFailure
     }
 
     private enum Code: Sendable, Equatable {
         case invalidInput, unsupportedImage, imageTooLarge, bodyTooLarge, modelNotFound, unknownModelType
         case invalidRequest, queueFull, notReady, deviceUnavailable, runtimeFailure, forbiddenURL, fetchFailed
+        case accessDenied, upstreamUnavailable
         case internalError
     }
 
@@ -47,7 +49,8 @@ public struct VisionError: Error, CustomStringConvertible, Sendable, Equatable {
         case .modelNotFound: .notFound
         case .invalidRequest: .unprocessable
         case .queueFull: .overloaded
-        case .notReady: .notReady
+        case .notReady, .upstreamUnavailable: .notReady
+        case .accessDenied: .forbidden
         case .runtimeFailure, .internalError: .internalFailure
         }
     }
@@ -78,6 +81,10 @@ public struct VisionError: Error, CustomStringConvertible, Sendable, Equatable {
     public static func forbiddenURL(_ message: String) -> VisionError { .init(.forbiddenURL, message) }
     /// An image URL that could not be fetched (400).
     public static func fetchFailed(_ message: String) -> VisionError { .init(.fetchFailed, message) }
+    /// A gated or private resource this server may not read (403).
+    public static func accessDenied(_ message: String) -> VisionError { .init(.accessDenied, message) }
+    /// A service the server depends on (the Hugging Face hub) cannot be reached (503).
+    public static func upstreamUnavailable(_ message: String) -> VisionError { .init(.upstreamUnavailable, message) }
     /// The inference runtime failed (500); the message is ONNX Runtime's.
     public static func runtimeFailure(_ message: String) -> VisionError { .init(.runtimeFailure, message) }
     /// Any other server fault (500).

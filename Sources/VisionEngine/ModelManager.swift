@@ -17,6 +17,8 @@ public actor ModelManager {
         public let loaded: Bool
         public let loading: Bool
         public let memoryMB: Double
+        /// Files being downloaded for this model now.
+        public let downloads: [DownloadProgress]
     }
 
     private let families: [ModelType: ModelFamily]
@@ -27,12 +29,15 @@ public actor ModelManager {
     private let intraOpThreads: Int?
     private let allowSpinning: Bool
     private let logger: Logger
+    /// Download progress, filled by the repository's progress callbacks.
+    public nonisolated let downloads: DownloadBoard
     private var slots: [ModelType: ModelSlotMachine<Key, any LoadedModel>] = [:]
     private var waiters: [ModelType: [CheckedContinuation<Void, Never>]] = [:]
 
     public init(families: [ModelFamily], runtime: any InferenceRuntime, repository: any ModelRepository,
                 loadExecutor: BlockingExecutor, defaultDevice: ComputeDevice = .cpu, intraOpThreads: Int? = nil,
-                allowSpinning: Bool = false, logger: Logger) {
+                allowSpinning: Bool = false, downloads: DownloadBoard = DownloadBoard(), logger: Logger) {
+        self.downloads = downloads
         self.families = Dictionary(uniqueKeysWithValues: families.map { ($0.type, $0) })
         self.runtime = runtime
         self.repository = repository
@@ -89,10 +94,9 @@ public actor ModelManager {
             intraOpThreads: intraOpThreads, device: key.device, allowSpinning: allowSpinning))
         let result: Result<any LoadedModel, any Error>
         do {
-            let model = try await loadExecutor.run {
-                let snapshot = try repository.snapshot(for: key.reference)
-                return try family.load(snapshot, context)
-            }
+            let snapshot = try await repository.snapshot(for: key.reference)
+            downloads.clear(repoID: key.reference.repoID)
+            let model = try await loadExecutor.run { try family.load(snapshot, context) }
             result = .success(model)
             logger.info("model loaded", metadata: ["model_type": "\(family.type.rawValue)", "model_id": "\(key.reference)",
                                                    "seconds": "\((ContinuousClock.now - start).seconds)"])
@@ -137,14 +141,16 @@ public actor ModelManager {
             let slot = slots[type]
             if let ready = slot?.readyModel {
                 return Status(modelType: type, modelID: ready.model.reference.description, device: ready.model.device,
-                              loaded: true, loading: false, memoryMB: Double(ready.model.memoryBytes) / 1_048_576)
+                              loaded: true, loading: false, memoryMB: Double(ready.model.memoryBytes) / 1_048_576,
+                              downloads: [])
             }
             if let loading = slot?.loadingKey {
                 return Status(modelType: type, modelID: loading.reference.description, device: loading.device,
-                              loaded: false, loading: true, memoryMB: 0)
+                              loaded: false, loading: true, memoryMB: 0,
+                              downloads: downloads.inFlight(repoID: loading.reference.repoID))
             }
             return Status(modelType: type, modelID: families[type]!.defaultModelID, device: defaultDevice,
-                          loaded: false, loading: false, memoryMB: 0)
+                          loaded: false, loading: false, memoryMB: 0, downloads: [])
         }
     }
 

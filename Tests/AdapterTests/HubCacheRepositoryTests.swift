@@ -21,24 +21,24 @@ import VisionCore
 
     @Test func resolvesBranchRefToSnapshot() throws {
         let (root, commit) = try Self.makeCache()
-        let snapshot = try HubCacheRepository(cacheFolder: root).snapshot(for: ModelReference(parsing: "org/model"))
+        let snapshot = try HubCacheRepository(cacheFolder: root).cachedSnapshot(for: ModelReference(parsing: "org/model"))
         #expect(snapshot.commit == commit)
         #expect(FileManager.default.contents(atPath: snapshot.path("config.json")) == Data("{}".utf8))
     }
 
     @Test func resolvesCommitRevisionWithoutRefs() throws {
         let (root, commit) = try Self.makeCache()
-        let snapshot = try HubCacheRepository(cacheFolder: root).snapshot(for: ModelReference(parsing: "org/model@\(commit)"))
+        let snapshot = try HubCacheRepository(cacheFolder: root).cachedSnapshot(for: ModelReference(parsing: "org/model@\(commit)"))
         #expect(snapshot.folder.hasSuffix(commit))
     }
 
     @Test func missingModelAndRevisionAreNotFound() throws {
         let (root, _) = try Self.makeCache()
         let repo = HubCacheRepository(cacheFolder: root)
-        let e1 = #expect(throws: VisionError.self) { try repo.snapshot(for: ModelReference(parsing: "org/other")) }
+        let e1 = #expect(throws: VisionError.self) { try repo.cachedSnapshot(for: ModelReference(parsing: "org/other")) }
         #expect(e1?.category == .notFound)
         #expect(e1?.message.contains("org/other") == true)
-        let e2 = #expect(throws: VisionError.self) { try repo.snapshot(for: ModelReference(parsing: "org/model@v2")) }
+        let e2 = #expect(throws: VisionError.self) { try repo.cachedSnapshot(for: ModelReference(parsing: "org/model@v2")) }
         #expect(e2?.category == .notFound)
     }
 

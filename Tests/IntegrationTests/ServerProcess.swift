@@ -27,7 +27,9 @@ final class ServerProcess: Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.executable)
         process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0"]
-        var env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "INTRA_OP_THREADS": "1"]
+        // Offline unless a test points HF_ENDPOINT at its mock hub: tests never reach the network.
+        var env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "INTRA_OP_THREADS": "1",
+                   "HF_HUB_OFFLINE": "1"]
         if passRoot { env["HF_ROOT_FOLDER"] = root }
         env.merge(environment) { _, new in new }
         process.environment = env

@@ -46,10 +46,16 @@ struct ModelRoutes {
             let rows = await models.status()
             var body: [String: Any] = [:]
             for row in rows {
-                body[row.modelType.rawValue] = [
+                var entry: [String: Any] = [
                     "model_type": row.modelType.rawValue, "model_id": row.modelID, "device": row.device.rawValue,
                     "loaded": row.loaded, "loading": row.loading, "memory_mb": (row.memoryMB * 100).rounded() / 100,
                 ]
+                if !row.downloads.isEmpty {
+                    entry["downloads"] = row.downloads.map { d -> [String: Any] in
+                        ["file": d.path, "bytes_done": d.bytesDone, "bytes_total": d.bytesTotal ?? NSNull()]
+                    }
+                }
+                body[row.modelType.rawValue] = entry
             }
             let total = rows.reduce(0) { $0 + $1.memoryMB }
             return try JSONIO.response(["models": body, "total_memory_mb": (total * 100).rounded() / 100])

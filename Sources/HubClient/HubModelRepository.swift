@@ -1,0 +1,81 @@
+import Foundation
+import HubCache
+import VisionCore
+
+/// The model repository the server uses: the hub cache, filled from the hub on demand. A cached
+/// commit or offline mode uses the cache only; otherwise the revision is resolved on the hub and
+/// the files a model needs (its ONNX graphs for the variant, their external data, and the JSON/text
+/// companions) are downloaded into the cache.
+public struct HubModelRepository: ModelRepository {
+    public let client: HubClient
+    let progress: (@Sendable (DownloadProgress) -> Void)?
+
+    public init(client: HubClient, progress: (@Sendable (DownloadProgress) -> Void)? = nil) {
+        self.client = client
+        self.progress = progress
+    }
+
+    private var cache: HubCacheRepository { HubCacheRepository(cacheFolder: client.configuration.cacheFolder) }
+
+    public func snapshot(for reference: ModelReference) async throws -> ModelSnapshot {
+        if client.configuration.offline {
+            return try cache.cachedSnapshot(for: reference)
+        }
+        if reference.isCommitHash, let cached = try? cache.cachedSnapshot(for: reference),
+           Self.hasGraph(in: cached) {
+            return cached
+        }
+        let listing: (commit: String, files: [String])
+        do {
+            listing = try await client.repositoryFiles(repoID: reference.repoID, revision: reference.revision)
+        } catch let error as VisionError where error.category == .notReady {
+            // The hub is unreachable: use what the cache has, as huggingface_hub does.
+            if let cached = try? cache.cachedSnapshot(for: reference) { return cached }
+            throw error
+        }
+        let wanted = Self.selectFiles(listing.files, variant: reference.variant)
+        guard wanted.contains(where: { $0.hasSuffix(".onnx") }) else {
+            let graphs = listing.files.filter { $0.hasPrefix("onnx/") && $0.hasSuffix(".onnx") }
+            throw VisionError.modelNotFound(
+                "model '\(reference.repoID)' has no ONNX graph"
+                + (reference.variant.map { " for variant '\($0)'" } ?? "")
+                + (graphs.isEmpty ? " (it holds PyTorch weights only): export it with "
+                   + "`python3 tools/export/export.py <family> <downloaded_folder> <output_folder>` and install it with "
+                   + "tools/export/install_in_cache.py" : " (available: \(graphs.joined(separator: ", ")))"))
+        }
+        for path in wanted {
+            _ = try await client.ensureFile(repoID: reference.repoID, revision: listing.commit, path: path, progress: progress)
+        }
+        let layout = HubCacheLayout(cacheFolder: client.configuration.cacheFolder, repoID: reference.repoID)
+        if !reference.isCommitHash { try layout.writeRef(reference.revision, commit: listing.commit) }
+        return ModelSnapshot(reference: reference, folder: layout.snapshotFolder(listing.commit), commit: listing.commit)
+    }
+
+    static let knownVariants = ["fp16", "int8", "uint8", "quantized", "q4", "q4f16", "bnb4", "fp32"]
+
+    /// The files a model needs from a repository listing: root-level JSON and text files
+    /// (config, processor, tokenizer) and the ONNX graphs of `variant` (none: the unsuffixed
+    /// graphs) with their external-data files.
+    public static func selectFiles(_ files: [String], variant: String?) -> [String] {
+        var selected: [String] = []
+        var graphs: [String] = []
+        for file in files {
+            if !file.contains("/") && (file.hasSuffix(".json") || file.hasSuffix(".txt")) {
+                selected.append(file)
+            } else if file.hasPrefix("onnx/"), file.hasSuffix(".onnx"), !file.dropFirst(5).contains("/") {
+                let stem = String(file.dropFirst(5).dropLast(5))
+                let suffix = knownVariants.first { stem.hasSuffix("_" + $0) }
+                if suffix == variant { graphs.append(file) }
+            }
+        }
+        for graph in graphs {
+            selected.append(graph)
+            selected += files.filter { $0 != graph && ($0.hasPrefix(graph + "_data") || $0.hasPrefix(graph + ".data")) }
+        }
+        return selected.sorted()
+    }
+
+    static func hasGraph(in snapshot: ModelSnapshot) -> Bool {
+        FileManager.default.fileExists(atPath: snapshot.path(snapshot.reference.onnxPath()))
+    }
+}

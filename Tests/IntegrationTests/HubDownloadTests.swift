@@ -1,0 +1,47 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `POST /models/load` downloads from a hub (a local mock with a CDN host) into the cache; the
+/// server restarted offline serves the model from that cache.
+@Suite struct HubDownloadTests {
+    @Test func loadDownloadsThenOfflineRestartServesFromCache() async throws {
+        let hub = try MockHub(folder: FixtureFiles.root.appendingPathComponent("models/dinov3-vit-tiny"))
+        try await hub.start()
+        defer { hub.stop() }
+        let root = try HubCacheBuilder.temporaryFolder("root")
+        let token = "hf_downloadTestToken_777"
+        let png = try FixtureFiles.data("preprocessing/wide_90x151.png").base64EncodedString()
+        let firstLog = try await ServerProcess.with(root: root, environment: ["HF_ENDPOINT": hub.endpoint, "HF_TOKEN": token,
+                                                                                         "HF_HUB_OFFLINE": "0"]) { server in
+            let load = try await server.post("/models/load", json: ["model_type": "dinov3", "model_id": "org/model"])
+            #expect(load.status == 200, "\(load.text.prefix(300))")
+            let infer = try await server.post("/inference/dinov3", json: ["images": [png], "model_id": "org/model"])
+            #expect(infer.status == 200)
+            let missing = try await server.post("/models/load", json: ["model_type": "dinov3", "model_id": "org/absent"])
+            #expect(missing.status == 404 && (missing.json["detail"] as? String ?? "").contains("org/absent"))
+            let gated = try await server.post("/models/load", json: ["model_type": "dinov3", "model_id": "org/gated"])
+            #expect(gated.status == 403 && (gated.json["detail"] as? String ?? "").contains("gated"))
+            #expect(!missing.text.contains(token) && !gated.text.contains(token))
+            return server.log
+        }
+        #expect(!firstLog.contains(token))
+        #expect(firstLog.contains("downloaded"))
+        let cdnAuth = hub.state.withLock { $0.cdnAuthorizations }
+        #expect(!cdnAuth.isEmpty && cdnAuth.allSatisfy(\.isEmpty), "the token never reaches the CDN")
+        // The blobs are the hub's bytes.
+        let repo = root + "/content/hf_cache/hub/models--org--model"
+        for file in hub.files where ["onnx/model.onnx", "config.json", "preprocessor_config.json"].contains(file.path) {
+            #expect(FileManager.default.contents(atPath: repo + "/blobs/" + file.etag) == Data(file.bytes), "\(file.path)")
+        }
+        hub.stop()
+        let requestsBefore = hub.state.withLock { $0.requests }
+        try await ServerProcess.with(root: root, environment: ["HF_HUB_OFFLINE": "1", "HF_ENDPOINT": hub.endpoint]) { server in
+            let infer = try await server.post("/inference/dinov3", json: ["images": [png], "model_id": "org/model"])
+            #expect(infer.status == 200, "\(infer.text.prefix(300))")
+            let absent = try await server.post("/models/load", json: ["model_type": "dinov3", "model_id": "org/other"])
+            #expect(absent.status == 404 && (absent.json["detail"] as? String ?? "").contains("Hugging Face cache"))
+        }
+        #expect(hub.state.withLock { $0.requests } == requestsBefore, "offline: no request reached the hub")
+    }
+}
