@@ -20,3 +20,16 @@ if [ ${#pkgs[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${pkgs[@]}" >/dev/null
 fi
 bash "$root/scripts/fetch-onnxruntime.sh"
+
+# Python tools the tests use to check interoperability with the real huggingface_hub (from PyPI),
+# in a venv inside .deps (ignored by git). Not torch: that lives in tools/setup-venv.sh.
+HF_HUB_VERSION="2.4.0"
+if [ ! -x "$root/.deps/pytools/bin/python" ] || ! "$root/.deps/pytools/bin/python" -c "import huggingface_hub, sys; sys.exit(huggingface_hub.__version__ != '$HF_HUB_VERSION')" 2>/dev/null; then
+  echo "==> huggingface_hub $HF_HUB_VERSION for the interoperability tests"
+  python3 -m venv "$root/.deps/pytools" 2>/dev/null || {
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv >/dev/null
+    python3 -m venv "$root/.deps/pytools"
+  }
+  "$root/.deps/pytools/bin/pip" install -q "huggingface_hub==$HF_HUB_VERSION"
+fi
