@@ -8,8 +8,12 @@ public struct APIDependencies: Sendable {
     /// ONNX Runtime's version and the devices it offers, for `/health`.
     public let runtimeVersion: String
     public let availableDevices: [ComputeDevice]
+    /// Startup state for `/health/ready`.
+    public let readiness: Readiness
 
-    public init(models: ModelManager, dinov3: DINOv3Service, runtimeVersion: String, availableDevices: [ComputeDevice]) {
+    public init(models: ModelManager, dinov3: DINOv3Service, runtimeVersion: String, availableDevices: [ComputeDevice],
+                readiness: Readiness = Readiness()) {
+        self.readiness = readiness
         self.models = models
         self.dinov3 = dinov3
         self.runtimeVersion = runtimeVersion

@@ -74,17 +74,24 @@ enum OpenAPIDocument {
                 "devices": ["type": "array", "items": ["type": "string"]], "onnxruntime_version": ["type": "string"],
                 "version": ["type": "string"],
             ]],
-            "ModelStatus": ["type": "object", "properties": [
-                "models": ["type": "object", "additionalProperties": ["type": "object", "properties": [
-                    "model_type": ["type": "string"], "model_id": ["type": "string"], "device": ["type": "string"],
-                    "loaded": ["type": "boolean"], "loading": ["type": "boolean"], "memory_mb": ["type": "number"],
-                    "downloads": ["type": "array", "items": ["type": "object", "properties": [
-                        "file": ["type": "string"], "bytes_done": ["type": "integer"],
-                        "bytes_total": ["type": ["integer", "null"]],
-                    ]]],
+            "ModelInstance": ["type": "object", "properties": [
+                "model_type": ["type": "string"], "model_id": ["type": "string"], "device": ["type": "string"],
+                "loaded": ["type": "boolean"], "loading": ["type": "boolean"],
+                "state": ["type": "string", "enum": ["absent", "downloading", "loading", "ready", "failed"]],
+                "memory_mb": ["type": "number", "description": "Measured resident memory the load added"],
+                "load_time": ["type": "number"], "idle_seconds": ["type": "number"], "error": ["type": "string"],
+                "downloads": ["type": "array", "items": ["type": "object", "properties": [
+                    "file": ["type": "string"], "bytes_done": ["type": "integer"],
+                    "bytes_total": ["type": ["integer", "null"]],
                 ]]],
+            ]],
+            "ModelStatus": ["type": "object", "properties": [
+                "models": ["type": "object", "description": "Per model type, as the original",
+                           "additionalProperties": ref("ModelInstance")],
+                "instances": ["type": "array", "items": ref("ModelInstance")],
                 "total_memory_mb": ["type": "number"],
             ]],
+            "Status": ["type": "object", "properties": ["status": ["type": "string"]]],
             "LoadRequest": ["type": "object", "required": ["model_type"], "properties": [
                 "model_type": ["type": "string", "enum": modelTypes], "model_id": ["type": "string"],
                 "device": ["type": "string", "enum": ["cpu", "cuda"]], "variant": ["type": "string"],
@@ -93,11 +100,13 @@ enum OpenAPIDocument {
                 "status": ["type": "string"], "model_type": ["type": "string"], "model_id": ["type": "string"],
                 "device": ["type": "string"], "memory_mb": ["type": "number"], "load_time": ["type": "number"],
             ]],
-            "UnloadRequest": ["type": "object", "required": ["model_type"], "properties": [
-                "model_type": ["type": "string", "enum": modelTypes],
-            ]],
+            "UnloadRequest": ["type": "object", "description": "model_type (all models of that type) or model_id",
+                              "properties": [
+                                  "model_type": ["type": "string", "enum": modelTypes], "model_id": ["type": "string"],
+                              ]],
             "UnloadResponse": ["type": "object", "properties": [
-                "status": ["type": "string"], "model_type": ["type": "string"],
+                "status": ["type": "string"], "model_type": ["type": "string"], "model_id": ["type": "string"],
+                "unloaded": ["type": "array", "items": ["type": "string"]],
             ]],
             "UnloadAllResponse": ["type": "object", "properties": [
                 "status": ["type": "string"], "model_types": ["type": "array", "items": ["type": "string"]],
@@ -124,6 +133,9 @@ enum OpenAPIDocument {
         let paths: [String: Any] = [
             "/": ["get": operation("Service name and version", response: "Root", tag: "system")],
             "/health": ["get": operation("Health, loaded models, memory and GPU", response: "Health", tag: "system")],
+            "/health/live": ["get": operation("Liveness: the process answers", response: "Status", tag: "system")],
+            "/health/ready": ["get": operation("Readiness: preloads done and the engine works", response: "Status",
+                                               errorCodes: [503], tag: "system")],
             "/openapi.json": ["get": ["summary": "This document", "tags": ["system"],
                                       "responses": ["200": ["description": "OpenAPI 3.1 document"]]]],
             "/docs": ["get": ["summary": "Interactive API docs (Swagger UI)", "tags": ["system"],

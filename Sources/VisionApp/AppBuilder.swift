@@ -42,7 +42,15 @@ public enum AppBuilder {
             families: [DINOv3Model.family], runtime: runtime,
             repository: HubModelRepository(client: hub, progress: progressLogger(downloads, logger)), loadExecutor: loading,
             defaultDevice: settings.device, intraOpThreads: settings.intraOpThreads,
-            allowSpinning: settings.allowSpinning, downloads: downloads, logger: logger)
+            allowSpinning: settings.allowSpinning, memoryBudgetMB: settings.maxModelMemoryMB, downloads: downloads,
+            logger: logger)
+        let preloads = try settings.preloadModels.map { item -> (ModelType, String?) in
+            guard let type = ModelType(rawValue: item.type) else {
+                throw SettingsError("PRELOAD_MODELS names unknown model type '\(item.type)'")
+            }
+            return (type, item.modelID)
+        }
+        let readiness = Readiness()
         let images = ImagePipeline(
             decoder: ImageDecoder(), fetcher: fetcher, executor: decode,
             limits: ImageLimits(maxPixels: settings.maxImagePixels, maxBytes: settings.maxImageBytes),
@@ -53,7 +61,8 @@ public enum AppBuilder {
                                             corsOrigins: settings.corsOrigins,
                                             corsAllowCredentials: settings.corsAllowCredentials),
             dependencies: APIDependencies(models: models, dinov3: DINOv3Service(context: context),
-                                          runtimeVersion: runtime.version, availableDevices: runtime.availableDevices))
+                                          runtimeVersion: runtime.version, availableDevices: runtime.availableDevices,
+                                          readiness: readiness))
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "vision-models-api"),
@@ -65,10 +74,58 @@ public enum AppBuilder {
             logger: logger)
         let engine = EngineService(models: models, executors: [inference, decode, loading], fetcher: fetcher, hub: hub,
                                    logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: engine),
+            .init(service: StartupService(models: models, preloads: preloads, readiness: readiness, logger: logger)),
+        ]
+        if let ttl = settings.modelTTLSeconds {
+            services.append(.init(service: IdleModelReaper(models: models, ttl: .seconds(ttl), logger: logger)))
+        }
+        services.append(.init(service: app))
         return ServiceGroup(configuration: .init(
-            services: [.init(service: engine), .init(service: app)],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
+    }
+}
+
+/// Loads `PRELOAD_MODELS`, then marks the server ready; marks it stopping at shutdown.
+struct StartupService: Service {
+    let models: ModelManager
+    let preloads: [(ModelType, String?)]
+    let readiness: Readiness
+    let logger: Logger
+
+    func run() async throws {
+        var failures: [String] = []
+        for (type, id) in preloads {
+            readiness.set(.starting("preloading \(type.rawValue) \(id ?? "(default)")"))
+            do {
+                _ = try await models.model(type, modelID: id)
+            } catch {
+                failures.append("\(type.rawValue) \(id ?? "(default)"): \(error)")
+                logger.error("preload failed", metadata: ["model_type": "\(type.rawValue)", "error": "\(error)"])
+            }
+        }
+        readiness.set(failures.isEmpty ? .ready : .failed("preload failed: " + failures.joined(separator: "; ")))
+        try? await gracefulShutdown()
+        readiness.set(.stopping)
+    }
+}
+
+/// Unloads models idle for longer than `MODEL_TTL`.
+struct IdleModelReaper: Service {
+    let models: ModelManager
+    let ttl: Duration
+    let logger: Logger
+
+    func run() async throws {
+        let interval = min(ttl / 2, .seconds(30))
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            let unloaded = await models.unloadIdle(longerThan: ttl)
+            if !unloaded.isEmpty { logger.info("idle models unloaded", metadata: ["models": "\(unloaded)"]) }
+        }
     }
 }
 

@@ -25,6 +25,10 @@ public struct Settings: Sendable {
     public var imageURLAllowList: [String] = []
     public var allowPrivateImageURLs = false
     public var imageURLTimeoutSeconds: Int64 = 15
+    public var maxModelMemoryMB: Int?
+    public var modelTTLSeconds: Int?
+    /// `type[:model_id]` entries loaded at startup.
+    public var preloadModels: [(type: String, modelID: String?)] = []
 
     public init() {}
 
@@ -78,6 +82,15 @@ public struct Settings: Sendable {
         }
         if let v = try bool("ALLOW_PRIVATE_IMAGE_URLS") { allowPrivateImageURLs = v }
         if let v = try int("IMAGE_URL_TIMEOUT_SECONDS", min: 1) { imageURLTimeoutSeconds = Int64(v) }
+        if let v = try int("MAX_MODEL_MEMORY_MB", min: 1) { maxModelMemoryMB = v }
+        if let v = try int("MODEL_TTL", min: 0), v > 0 { modelTTLSeconds = v }
+        if let v = value("PRELOAD_MODELS") {
+            preloadModels = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                .map { item in
+                    let parts = item.split(separator: ":", maxSplits: 1).map(String.init)
+                    return (parts[0], parts.count > 1 ? parts[1] : nil)
+                }
+        }
     }
 
     /// `{root}/content/hf_cache` and the folders under it, as the original derived them.

@@ -35,6 +35,12 @@ enum ModelFiles {
         return (path, bytes)
     }
 
+    /// Bytes of the snapshot's ONNX graphs for its variant (with external data), the estimate used
+    /// before a load.
+    static func onnxBytes(in snapshot: ModelSnapshot) -> Int {
+        (try? graph(snapshot.reference.onnxPath(), in: snapshot).bytes) ?? 0
+    }
+
     /// The size of the file a path names, following the snapshot symlink to its blob.
     private static func size(of path: String) -> Int {
         var info = stat()

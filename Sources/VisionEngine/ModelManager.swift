@@ -2,23 +2,40 @@ import Foundation
 import Logging
 import VisionCore
 
-/// Loads models lazily (on first use or on request), keeps one per model type, unloads on demand.
+/// Loads models lazily (on first use or on request), several per type, each through a
+/// `ModelLifecycle`; concurrent first requests share one download and one load. Optional memory
+/// budget with least-recently-used eviction, and idle unloading.
 public actor ModelManager {
-    struct Key: Hashable, Sendable {
-        let reference: ModelReference
-        let device: ComputeDevice
+    /// One model: its type, id (revision, variant) and device.
+    public struct Key: Hashable, Sendable {
+        public let type: ModelType
+        public let reference: ModelReference
+        public let device: ComputeDevice
     }
 
     /// One row of `/models/status`.
-    public struct Status: Sendable, Equatable {
+    public struct Status: Sendable {
         public let modelType: ModelType
         public let modelID: String
         public let device: ComputeDevice
+        /// `absent`, `downloading`, `loading`, `ready` or `failed`.
+        public let state: String
         public let loaded: Bool
         public let loading: Bool
         public let memoryMB: Double
+        public let loadSeconds: Double?
+        public let idleSeconds: Double?
+        public let error: String?
         /// Files being downloaded for this model now.
         public let downloads: [DownloadProgress]
+    }
+
+    private struct Entry {
+        var life = ModelLifecycle<any LoadedModel>()
+        var waiters: [CheckedContinuation<Result<any LoadedModel, VisionError>, Never>] = []
+        var lastUsed: ContinuousClock.Instant?
+        var loadSeconds: Double?
+        var memoryBytes = 0
     }
 
     private let families: [ModelType: ModelFamily]
@@ -28,16 +45,16 @@ public actor ModelManager {
     private let defaultDevice: ComputeDevice
     private let intraOpThreads: Int?
     private let allowSpinning: Bool
+    private let memoryBudgetBytes: Int?
     private let logger: Logger
     /// Download progress, filled by the repository's progress callbacks.
     public nonisolated let downloads: DownloadBoard
-    private var slots: [ModelType: ModelSlotMachine<Key, any LoadedModel>] = [:]
-    private var waiters: [ModelType: [CheckedContinuation<Void, Never>]] = [:]
+    private var entries: [Key: Entry] = [:]
 
     public init(families: [ModelFamily], runtime: any InferenceRuntime, repository: any ModelRepository,
                 loadExecutor: BlockingExecutor, defaultDevice: ComputeDevice = .cpu, intraOpThreads: Int? = nil,
-                allowSpinning: Bool = false, downloads: DownloadBoard = DownloadBoard(), logger: Logger) {
-        self.downloads = downloads
+                allowSpinning: Bool = false, memoryBudgetMB: Int? = nil, downloads: DownloadBoard = DownloadBoard(),
+                logger: Logger) {
         self.families = Dictionary(uniqueKeysWithValues: families.map { ($0.type, $0) })
         self.runtime = runtime
         self.repository = repository
@@ -45,6 +62,8 @@ public actor ModelManager {
         self.defaultDevice = defaultDevice
         self.intraOpThreads = intraOpThreads
         self.allowSpinning = allowSpinning
+        self.memoryBudgetBytes = memoryBudgetMB.map { $0 << 20 }
+        self.downloads = downloads
         self.logger = logger
     }
 
@@ -56,108 +75,184 @@ public actor ModelManager {
     /// The default model id of a type.
     public nonisolated func defaultModelID(for type: ModelType) -> String? { families[type]?.defaultModelID }
 
-    /// Returns the requested model, loading it if needed (concurrent callers share one load).
-    public func model(_ type: ModelType, modelID: String? = nil, variant: String? = nil,
-                      device: ComputeDevice? = nil) async throws -> any LoadedModel {
+    private func family(_ type: ModelType) throws -> ModelFamily {
         guard let family = families[type] else {
             let served = servedTypes.map(\.rawValue).joined(separator: ", ")
             throw VisionError.unknownModelType("model type '\(type.rawValue)' is not served by this server (served: \(served))")
         }
+        return family
+    }
+
+    /// Returns the requested model, downloading and loading it if needed.
+    public func model(_ type: ModelType, modelID: String? = nil, variant: String? = nil,
+                      device: ComputeDevice? = nil) async throws -> any LoadedModel {
+        let family = try family(type)
         let reference = try ModelReference(parsing: modelID ?? family.defaultModelID, variant: variant)
         let device = device ?? defaultDevice
         if !runtime.availableDevices.contains(device) {
             throw VisionError.deviceUnavailable(
                 "device '\(device.rawValue)' is not available: the loaded ONNX Runtime offers \(runtime.availableDevices.map(\.rawValue))")
         }
-        let key = Key(reference: reference, device: device)
-        while true {
-            var slot = slots[type] ?? ModelSlotMachine()
-            let action = slot.request(key)
-            slots[type] = slot
-            switch action {
-            case .use(let model):
-                return model
-            case .wait:
-                await withCheckedContinuation { waiters[type, default: []].append($0) }
-            case .startLoading:
-                return try await performLoad(family: family, key: key)
-            }
+        let key = Key(type: type, reference: reference, device: device)
+        var entry = entries[key] ?? Entry()
+        let action = entry.life.request()
+        switch action {
+        case .use(let model):
+            entry.lastUsed = .now
+            entries[key] = entry
+            return model
+        case .wait:
+            entries[key] = entry
+            let result = await withCheckedContinuation { entries[key]?.waiters.append($0) }
+            entries[key]?.lastUsed = .now
+            return try result.get()
+        case .start:
+            entries[key] = entry
+            let result = await prepare(key, family: family)
+            return try result.get()
         }
     }
 
-    private func performLoad(family: ModelFamily, key: Key) async throws -> any LoadedModel {
-        logger.info("loading model", metadata: ["model_type": "\(family.type.rawValue)", "model_id": "\(key.reference)",
-                                                "device": "\(key.device.rawValue)"])
+    /// Download, make room, load; then settle the lifecycle and every waiter.
+    private func prepare(_ key: Key, family: ModelFamily) async -> Result<any LoadedModel, VisionError> {
         let start = ContinuousClock.now
-        let repository = self.repository
-        let context = ModelLoadContext(runtime: runtime, sessionOptions: SessionOptions(
-            intraOpThreads: intraOpThreads, device: key.device, allowSpinning: allowSpinning))
-        let result: Result<any LoadedModel, any Error>
+        logger.info("preparing model", metadata: ["model_type": "\(key.type.rawValue)", "model_id": "\(key.reference)",
+                                                  "device": "\(key.device.rawValue)"])
+        var measured = 0
+        let result: Result<any LoadedModel, VisionError>
         do {
             let snapshot = try await repository.snapshot(for: key.reference)
             downloads.clear(repoID: key.reference.repoID)
-            let model = try await loadExecutor.run { try family.load(snapshot, context) }
+            entries[key]?.life.downloaded()
+            evictForBudget(incoming: ModelFiles.onnxBytes(in: snapshot), keeping: key)
+            let context = ModelLoadContext(runtime: runtime, sessionOptions: SessionOptions(
+                intraOpThreads: intraOpThreads, device: key.device, allowSpinning: allowSpinning))
+            let (model, delta) = try await loadExecutor.run { () throws -> (any LoadedModel, Int) in
+                let before = SystemMemory.residentBytes() ?? 0
+                let model = try family.load(snapshot, context)
+                return (model, (SystemMemory.residentBytes() ?? 0) - before)
+            }
+            // What the load added to resident memory, and never less than the weights it holds.
+            measured = max(delta, model.memoryBytes)
             result = .success(model)
-            logger.info("model loaded", metadata: ["model_type": "\(family.type.rawValue)", "model_id": "\(key.reference)",
-                                                   "seconds": "\((ContinuousClock.now - start).seconds)"])
-        } catch {
+        } catch let error as VisionError {
             result = .failure(error)
-            logger.warning("model load failed", metadata: ["model_type": "\(family.type.rawValue)",
-                                                           "model_id": "\(key.reference)", "error": "\(error)"])
+        } catch {
+            result = .failure(.internalError("loading '\(key.reference)' failed: \(error)"))
         }
-        var slot = slots[family.type] ?? ModelSlotMachine()
-        _ = slot.loadFinished(key, model: try? result.get())
-        slots[family.type] = slot
-        for waiter in waiters.removeValue(forKey: family.type) ?? [] { waiter.resume() }
-        return try result.get()
+        let seconds = (ContinuousClock.now - start).seconds
+        guard var entry = entries[key] else { return result }
+        let outcome = entry.life.finished(result)
+        let waiters = entry.waiters
+        entry.waiters = []
+        switch result {
+        case .success:
+            entry.loadSeconds = seconds
+            entry.memoryBytes = measured
+            entry.lastUsed = .now
+            logger.info("model ready", metadata: ["model_type": "\(key.type.rawValue)", "model_id": "\(key.reference)",
+                                                  "seconds": "\(String(format: "%.2f", seconds))",
+                                                  "memory_mb": "\(measured >> 20)"])
+        case .failure(let error):
+            logger.warning("model failed", metadata: ["model_type": "\(key.type.rawValue)", "model_id": "\(key.reference)",
+                                                      "error": "\(error.message)"])
+        }
+        if outcome.dropNow {
+            entries[key] = nil
+            logger.info("model unloaded on arrival", metadata: ["model_id": "\(key.reference)"])
+        } else {
+            entries[key] = entry
+            if case .success = result { evictForBudget(incoming: 0, keeping: key) }
+        }
+        for waiter in waiters { waiter.resume(returning: outcome.result) }
+        return outcome.result
     }
 
-    /// Unloads the model of `type`. Returns whether one was loaded. Requests already holding the
-    /// model finish with it; its memory is released when the last one does.
+    /// Unloads least-recently-used ready models until `incoming` more bytes fit the budget.
+    private func evictForBudget(incoming: Int, keeping key: Key) {
+        guard let budget = memoryBudgetBytes else { return }
+        var total = entries.values.filter { $0.life.model != nil }.reduce(0) { $0 + $1.memoryBytes }
+        let candidates = entries.filter { $0.key != key && $0.value.life.model != nil }
+            .sorted { ($0.value.lastUsed ?? .now) < ($1.value.lastUsed ?? .now) }
+        for (candidate, entry) in candidates where total + incoming > budget {
+            _ = entries[candidate]?.life.unload()
+            entries[candidate] = nil
+            total -= entry.memoryBytes
+            logger.info("model evicted (memory budget)", metadata: ["model_id": "\(candidate.reference)",
+                                                                    "budget_mb": "\(budget >> 20)"])
+        }
+        if total + incoming > budget {
+            logger.warning("model exceeds the memory budget on its own", metadata: ["incoming_mb": "\(incoming >> 20)"])
+        }
+    }
+
+    /// Unloads every model of `type`. Returns the ids unloaded. Requests holding a model finish
+    /// with it; its memory is released when the last one does.
     @discardableResult
-    public func unload(_ type: ModelType) throws -> Bool {
-        guard families[type] != nil else {
-            throw VisionError.unknownModelType("model type '\(type.rawValue)' is not served by this server")
-        }
-        guard var slot = slots[type] else { return false }
-        let key = slot.unload()
-        slots[type] = slot
-        if let key { logger.info("model unloaded", metadata: ["model_type": "\(type.rawValue)", "model_id": "\(key.reference)"]) }
-        return key != nil
+    public func unload(_ type: ModelType) throws -> [String] {
+        _ = try family(type)
+        return unload { $0.type == type }
     }
 
-    /// Unloads every model; returns the types that were loaded.
+    /// Unloads every model with this id (any type, revision or device).
+    @discardableResult
+    public func unload(modelID: String) throws -> [String] {
+        let reference = try ModelReference(parsing: modelID)
+        return unload { $0.reference.repoID == reference.repoID }
+    }
+
+    /// Unloads every model; returns the types that had a model.
     public func unloadAll() -> [ModelType] {
-        var unloaded: [ModelType] = []
-        for type in slots.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
-            if (try? unload(type)) == true { unloaded.append(type) }
-        }
-        return unloaded
+        let types = Set(entries.filter { $0.value.life.model != nil }.map(\.key.type))
+        _ = unload { _ in true }
+        return servedTypes.filter(types.contains)
     }
 
-    /// One row per served model type.
+    /// Unloads ready models not used for `idle`; returns their ids.
+    @discardableResult
+    public func unloadIdle(longerThan idle: Duration) -> [String] {
+        let cutoff = ContinuousClock.now - idle
+        let stale = Set(entries.filter { $0.value.life.model != nil && ($0.value.lastUsed ?? cutoff) < cutoff }.map(\.key))
+        return unload { stale.contains($0) }
+    }
+
+    private func unload(where matches: (Key) -> Bool) -> [String] {
+        var unloaded: [String] = []
+        for key in entries.keys.filter(matches) {
+            guard var entry = entries[key] else { continue }
+            if entry.life.unload() { unloaded.append(key.reference.description) }
+            if entry.life.isBusy {
+                entries[key] = entry
+            } else {
+                entries[key] = nil
+            }
+        }
+        if !unloaded.isEmpty { logger.info("models unloaded", metadata: ["models": "\(unloaded)"]) }
+        return unloaded.sorted()
+    }
+
+    /// Every known model (ready, being prepared or failed).
     public func status() -> [Status] {
-        servedTypes.map { type in
-            let slot = slots[type]
-            if let ready = slot?.readyModel {
-                return Status(modelType: type, modelID: ready.model.reference.description, device: ready.model.device,
-                              loaded: true, loading: false, memoryMB: Double(ready.model.memoryBytes) / 1_048_576,
-                              downloads: [])
+        let now = ContinuousClock.now
+        return entries.sorted { ($0.key.type.rawValue, $0.key.reference.description) < ($1.key.type.rawValue, $1.key.reference.description) }
+            .map { key, entry in
+                Status(modelType: key.type, modelID: key.reference.description, device: key.device,
+                       state: entry.life.stateName, loaded: entry.life.model != nil, loading: entry.life.isBusy,
+                       memoryMB: entry.life.model != nil ? Double(entry.memoryBytes) / 1_048_576 : 0,
+                       loadSeconds: entry.loadSeconds, idleSeconds: entry.lastUsed.map { (now - $0).seconds },
+                       error: entry.life.error?.message,
+                       downloads: entry.life.isBusy ? downloads.inFlight(repoID: key.reference.repoID) : [])
             }
-            if let loading = slot?.loadingKey {
-                return Status(modelType: type, modelID: loading.reference.description, device: loading.device,
-                              loaded: false, loading: true, memoryMB: 0,
-                              downloads: downloads.inFlight(repoID: loading.reference.repoID))
-            }
-            return Status(modelType: type, modelID: families[type]!.defaultModelID, device: defaultDevice,
-                          loaded: false, loading: false, memoryMB: 0, downloads: [])
-        }
     }
 
-    /// The model types loaded now.
+    /// The model types with a ready model.
     public func loadedTypes() -> [ModelType] {
-        servedTypes.filter { slots[$0]?.readyModel != nil }
+        let types = Set(entries.filter { $0.value.life.model != nil }.map(\.key.type))
+        return servedTypes.filter(types.contains)
     }
+
+    /// The default device of new models.
+    public nonisolated var device: ComputeDevice { defaultDevice }
 }
 
 extension Duration {

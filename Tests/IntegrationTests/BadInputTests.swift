@@ -73,7 +73,7 @@ import Testing
                  body: json(["model_type": "dinov3", "device": "cuda", "model_id": model]),
                  status: 400, detail: "device 'cuda' is not available"),
             Case(name: "unload needs a type", path: "/models/unload", body: json([:] as [String: String]),
-                 status: 422, detail: "model_type: field required"),
+                 status: 422, detail: "model_type or model_id required"),
             Case(name: "body over the limit", path: infer,
                  body: json(["images": [String(repeating: "A", count: 300_000)]]),
                  status: 413, detail: "exceeds the limit"),

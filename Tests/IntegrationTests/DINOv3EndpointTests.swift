@@ -56,8 +56,9 @@ import Testing
             }
             let status = try await server.get("/models/status").json
             let dinov3 = try #require((status["models"] as? [String: Any])?["dinov3"] as? [String: Any])
-            #expect(dinov3["loaded"] as? Bool == true)
-            #expect(dinov3["model_id"] as? String == "tests/dinov3-convnext-tiny")
+            #expect(dinov3["loaded"] as? Bool == true && dinov3["state"] as? String == "ready")
+            #expect((status["instances"] as? [Any])?.count == 2)
+            #expect(dinov3["model_id"] as? String == "tests/dinov3-convnext-tiny", "the most recently used")
             #expect((dinov3["memory_mb"] as? Double ?? 0) > 0)
             #expect(try await server.get("/health").json["loaded_models"] as? [String] == ["dinov3"])
         }
@@ -71,9 +72,13 @@ import Testing
             #expect(load.json["device"] as? String == "cpu")
             let unload = try await server.post("/models/unload", json: ["model_type": "dinov3"])
             #expect(unload.json["status"] as? String == "unloaded")
+            #expect(unload.json["unloaded"] as? [String] == ["tests/dinov3-vit-tiny"])
             let again = try await server.post("/models/unload", json: ["model_type": "dinov3"])
             #expect(again.json["status"] as? String == "not_loaded")
             _ = try await server.post("/models/load", json: ["model_type": "dinov3", "model_id": "tests/dinov3-vit-tiny"])
+            _ = try await server.post("/models/load", json: ["model_type": "dinov3", "model_id": "tests/dinov3-convnext-tiny"])
+            let byID = try await server.post("/models/unload", json: ["model_id": "tests/dinov3-convnext-tiny"])
+            #expect(byID.json["unloaded"] as? [String] == ["tests/dinov3-convnext-tiny"])
             let all = try await server.post("/models/unload-all", json: [:] as [String: String])
             #expect(all.json["model_types"] as? [String] == ["dinov3"])
             #expect(try await server.get("/health").json["loaded_models"] as? [String] == [])

@@ -63,3 +63,33 @@ import Testing
         }
     }
 }
+
+/// `PRELOAD_MODELS`, `/health/live` and `/health/ready`.
+@Suite struct ReadinessTests {
+    static func waitForReadiness(_ server: ServerProcess) async throws -> ServerProcess.Reply {
+        var reply = try await server.get("/health/ready")
+        for _ in 0..<200 where reply.status == 503 && (reply.json["detail"] as? String ?? "").contains("not ready yet") {
+            try await Task.sleep(for: .milliseconds(25))
+            reply = try await server.get("/health/ready")
+        }
+        return reply
+    }
+
+    @Test func preloadedModelIsReadyBeforeReadiness() async throws {
+        try await ServerProcess.with(root: try rootWithModels(), environment: ["PRELOAD_MODELS": "dinov3:tests/dinov3-vit-tiny"]) { server in
+            #expect(try await server.get("/health/live").json["status"] as? String == "alive")
+            let ready = try await Self.waitForReadiness(server)
+            #expect(ready.status == 200 && ready.json["status"] as? String == "ready")
+            #expect(try await server.get("/health").json["loaded_models"] as? [String] == ["dinov3"])
+        }
+    }
+
+    @Test func failedPreloadIsNotReady() async throws {
+        try await ServerProcess.with(environment: ["PRELOAD_MODELS": "dinov3:tests/not-there"]) { server in
+            let reply = try await Self.waitForReadiness(server)
+            #expect(reply.status == 503)
+            #expect((reply.json["detail"] as? String ?? "").contains("tests/not-there"))
+            #expect(try await server.get("/health/live").status == 200)
+        }
+    }
+}

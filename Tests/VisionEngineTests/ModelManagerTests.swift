@@ -65,31 +65,64 @@ final class LoadCounter: Sendable {
 
     @Test func statusReportsLoadedModelAndMemory() async throws {
         let m = manager()
-        let before = await m.status()
-        #expect(before.map(\.loaded) == [false])
-        #expect(before.first?.modelID == "org/a")
+        #expect(await m.status().isEmpty)
         _ = try await m.model(.dinov3, modelID: "org/b")
         let after = try #require(await m.status().first)
-        #expect(after.loaded && after.modelID == "org/b" && after.memoryMB == 3)
+        #expect(after.loaded && after.modelID == "org/b" && after.state == "ready")
+        #expect(after.memoryMB > 0 && after.loadSeconds != nil)
     }
 
-    @Test func missingModelKeepsTheLoadedOne() async throws {
+    @Test func severalModelsOfOneTypeAndAFailedOne() async throws {
         let m = manager()
         _ = try await m.model(.dinov3)
+        _ = try await m.model(.dinov3, modelID: "org/b")
         let error = await #expect(throws: VisionError.self) { try await m.model(.dinov3, modelID: "org/missing") }
         #expect(error?.category == .notFound)
         #expect(try await m.model(.dinov3).reference.repoID == "org/a")
-        #expect(loads.value == 1)
+        #expect(loads.value == 2)
+        let rows = await m.status()
+        #expect(rows.map(\.modelID) == ["org/a", "org/b", "org/missing"])
+        #expect(rows.map(\.state) == ["ready", "ready", "failed"])
+        #expect(rows.last?.error?.contains("org/missing") == true)
     }
 
-    @Test func unloadAndUnknownTypes() async throws {
+    @Test func unloadByTypeOrIdAndUnknownTypes() async throws {
         let m = manager()
-        #expect(try await m.unload(.dinov3) == false)
+        #expect(try await m.unload(.dinov3) == [])
         _ = try await m.model(.dinov3)
-        #expect(try await m.unload(.dinov3) == true)
+        _ = try await m.model(.dinov3, modelID: "org/b")
+        #expect(try await m.unload(modelID: "org/b") == ["org/b"])
+        #expect(await m.status().map(\.modelID) == ["org/a"])
+        #expect(try await m.unload(.dinov3) == ["org/a"])
         #expect(await m.loadedTypes().isEmpty)
         await #expect(throws: VisionError.self) { try await m.model(.sam3) }
         await #expect(throws: VisionError.self) { try await m.unload(.sam3) }
+    }
+
+    @Test func memoryBudgetEvictsTheLeastRecentlyUsed() async throws {
+        let counter = loads
+        let family = ModelFamily(type: .dinov3, defaultModelID: "org/a") { snapshot, context in
+            counter.increment()
+            return FakeModel(reference: snapshot.reference, device: context.sessionOptions.device)
+        }
+        // FakeModel reports 3 MiB; a 7 MiB budget holds two.
+        let m = ModelManager(families: [family], runtime: FakeRuntime(), repository: FakeRepository(known: ["org/a", "org/b", "org/c"]),
+                             loadExecutor: BlockingExecutor(name: "load", threads: 1, queueLimit: 8), memoryBudgetMB: 7,
+                             logger: Logger(label: "test"))
+        _ = try await m.model(.dinov3, modelID: "org/a")
+        _ = try await m.model(.dinov3, modelID: "org/b")
+        _ = try await m.model(.dinov3, modelID: "org/a")  // a is now the most recently used
+        _ = try await m.model(.dinov3, modelID: "org/c")
+        let ids = await m.status().map(\.modelID)
+        #expect(ids == ["org/a", "org/c"], "org/b, the least recently used, was evicted: \(ids)")
+    }
+
+    @Test func idleModelsAreUnloaded() async throws {
+        let m = manager()
+        _ = try await m.model(.dinov3)
+        #expect(await m.unloadIdle(longerThan: .seconds(60)) == [])
+        try await Task.sleep(for: .milliseconds(30))
+        #expect(await m.unloadIdle(longerThan: .milliseconds(10)) == ["org/a"])
     }
 
     @Test func cudaOnACPURuntimeIsRefused() async {

@@ -19,8 +19,26 @@ struct ModelRoutes {
     }
 
     struct UnloadRequest: Decodable {
-        let modelType: String
-        enum CodingKeys: String, CodingKey { case modelType = "model_type" }
+        let modelType: String?
+        let modelID: String?
+        enum CodingKeys: String, CodingKey { case modelType = "model_type", modelID = "model_id" }
+    }
+
+    static func row(_ row: ModelManager.Status) -> [String: Any] {
+        var entry: [String: Any] = [
+            "model_type": row.modelType.rawValue, "model_id": row.modelID, "device": row.device.rawValue,
+            "loaded": row.loaded, "loading": row.loading, "state": row.state,
+            "memory_mb": (row.memoryMB * 100).rounded() / 100,
+        ]
+        if let v = row.loadSeconds { entry["load_time"] = (v * 1000).rounded() / 1000 }
+        if let v = row.idleSeconds { entry["idle_seconds"] = (v * 10).rounded() / 10 }
+        if let v = row.error { entry["error"] = v }
+        if !row.downloads.isEmpty {
+            entry["downloads"] = row.downloads.map { d -> [String: Any] in
+                ["file": d.path, "bytes_done": d.bytesDone, "bytes_total": d.bytesTotal ?? NSNull()]
+            }
+        }
+        return entry
     }
 
     static func modelType(_ name: String) throws -> ModelType {
@@ -44,21 +62,24 @@ struct ModelRoutes {
         let limit = configuration.maxBodyBytes
         router.get("/models/status") { _, _ in
             let rows = await models.status()
-            var body: [String: Any] = [:]
-            for row in rows {
-                var entry: [String: Any] = [
-                    "model_type": row.modelType.rawValue, "model_id": row.modelID, "device": row.device.rawValue,
-                    "loaded": row.loaded, "loading": row.loading, "memory_mb": (row.memoryMB * 100).rounded() / 100,
-                ]
-                if !row.downloads.isEmpty {
-                    entry["downloads"] = row.downloads.map { d -> [String: Any] in
-                        ["file": d.path, "bytes_done": d.bytesDone, "bytes_total": d.bytesTotal ?? NSNull()]
-                    }
+            // Per type, as the original: its ready model (most recently used), else the one being
+            // prepared or failed, else the default model, not loaded.
+            var byType: [String: Any] = [:]
+            for type in models.servedTypes {
+                let mine = rows.filter { $0.modelType == type }
+                if let pick = mine.filter(\.loaded).min(by: { ($0.idleSeconds ?? 0) < ($1.idleSeconds ?? 0) }) ?? mine.first {
+                    byType[type.rawValue] = Self.row(pick)
+                } else {
+                    byType[type.rawValue] = [
+                        "model_type": type.rawValue, "model_id": models.defaultModelID(for: type) ?? "",
+                        "device": models.device.rawValue, "loaded": false, "loading": false, "state": "absent",
+                        "memory_mb": 0,
+                    ] as [String: Any]
                 }
-                body[row.modelType.rawValue] = entry
             }
             let total = rows.reduce(0) { $0 + $1.memoryMB }
-            return try JSONIO.response(["models": body, "total_memory_mb": (total * 100).rounded() / 100])
+            return try JSONIO.response(["models": byType, "instances": rows.map(Self.row),
+                                        "total_memory_mb": (total * 100).rounded() / 100])
         }
         router.post("/models/load") { request, _ in
             let body = try await JSONIO.decode(LoadRequest.self, from: request, limit: limit)
@@ -75,9 +96,21 @@ struct ModelRoutes {
         }
         router.post("/models/unload") { request, _ in
             let body = try await JSONIO.decode(UnloadRequest.self, from: request, limit: limit)
-            let type = try Self.modelType(body.modelType)
-            let was = try await models.unload(type)
-            return try JSONIO.response(["status": was ? "unloaded" : "not_loaded", "model_type": type.rawValue])
+            var unloaded: [String] = []
+            var response: [String: Any] = [:]
+            if let id = body.modelID {
+                unloaded = try await models.unload(modelID: id)
+                response["model_id"] = id
+            } else if let name = body.modelType {
+                let type = try Self.modelType(name)
+                unloaded = try await models.unload(type)
+                response["model_type"] = type.rawValue
+            } else {
+                throw VisionError.invalidRequest("body: model_type or model_id required")
+            }
+            response["status"] = unloaded.isEmpty ? "not_loaded" : "unloaded"
+            response["unloaded"] = unloaded
+            return try JSONIO.response(response)
         }
         router.post("/models/unload-all") { _, _ in
             let types = await models.unloadAll()

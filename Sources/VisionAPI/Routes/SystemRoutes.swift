@@ -29,6 +29,15 @@ struct SystemRoutes {
             body["resident_memory_mb"] = SystemMemory.residentMB() ?? NSNull()
             return try JSONIO.response(body)
         }
+        router.get("/health/live") { _, _ in try JSONIO.response(["status": "alive"]) }
+        router.get("/health/ready") { _, _ in
+            switch deps.readiness.state {
+            case .ready: return try JSONIO.response(["status": "ready"])
+            case .starting(let why): throw VisionError.notReady("not ready yet: \(why)")
+            case .failed(let why): throw VisionError.notReady("not ready: \(why)")
+            case .stopping: throw VisionError.notReady("the server is shutting down")
+            }
+        }
         let document = OpenAPIDocument.json(version: version, modelTypes: deps.models.servedTypes.map(\.rawValue))
         router.get("/openapi.json") { _, _ in JSONIO.response(document) }
         router.get("/docs") { _, _ in

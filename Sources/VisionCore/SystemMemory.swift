@@ -1,15 +1,20 @@
 import Foundation
 
-/// Memory figures from the kernel, for `/health`.
-enum SystemMemory {
+/// Memory figures from the kernel (Linux /proc), for `/health` and model memory accounting.
+public enum SystemMemory {
     /// `MemAvailable` from /proc/meminfo, in GiB with two decimals (nil where unreadable).
-    static func availableGB() -> Double? {
+    public static func availableGB() -> Double? {
         kilobytes(file: "/proc/meminfo", key: "MemAvailable:").map { ($0 / 1_048_576 * 100).rounded() / 100 }
     }
 
     /// Resident set size of this process, in MiB with one decimal.
-    static func residentMB() -> Double? {
+    public static func residentMB() -> Double? {
         kilobytes(file: "/proc/self/status", key: "VmRSS:").map { ($0 / 1024 * 10).rounded() / 10 }
+    }
+
+    /// Resident set size of this process, in bytes.
+    public static func residentBytes() -> Int? {
+        kilobytes(file: "/proc/self/status", key: "VmRSS:").map { Int($0) * 1024 }
     }
 
     /// The value of a `Key:   N kB` line.
