@@ -6,20 +6,41 @@ import VisionCore
 /// commit or offline mode uses the cache only; otherwise the revision is resolved on the hub and
 /// the files a model needs (its ONNX graphs for the variant, their external data, and the JSON/text
 /// companions) are downloaded into the cache.
+///
+/// Repositories that hold only PyTorch weights are served from the export store,
+/// `{HF_ROOT_FOLDER}/content/onnx/<org>--<name>/<commit>/`, which `tools/export/export.py
+/// --from-hub` fills from the same cache at the same commit.
 public struct HubModelRepository: ModelRepository {
     public let client: HubClient
+    /// The export store folder (`{HF_ROOT_FOLDER}/content/onnx`), if any.
+    public let exportStore: String?
     let progress: (@Sendable (DownloadProgress) -> Void)?
 
-    public init(client: HubClient, progress: (@Sendable (DownloadProgress) -> Void)? = nil) {
+    public init(client: HubClient, exportStore: String? = nil, progress: (@Sendable (DownloadProgress) -> Void)? = nil) {
         self.client = client
+        self.exportStore = exportStore
         self.progress = progress
+    }
+
+    /// The exported snapshot of `reference` at `commit` in the export store, if it is there.
+    func exported(_ reference: ModelReference, commit: String) -> ModelSnapshot? {
+        guard let exportStore else { return nil }
+        let folder = exportStore + "/" + reference.repoID.replacingOccurrences(of: "/", with: "--") + "/" + commit
+        let snapshot = ModelSnapshot(reference: reference, folder: folder, commit: commit)
+        return Self.hasGraph(in: snapshot) ? snapshot : nil
+    }
+
+    static func exportCommand(_ reference: ModelReference, family: String) -> String {
+        "python3 tools/export/export.py \(family) --from-hub \(reference.repoID)"
+            + (reference.revision == "main" ? "" : " --revision \(reference.revision)")
     }
 
     private var cache: HubCacheRepository { HubCacheRepository(cacheFolder: client.configuration.cacheFolder) }
 
-    public func snapshot(for reference: ModelReference) async throws -> ModelSnapshot {
+    public func snapshot(for reference: ModelReference, family: String) async throws -> ModelSnapshot {
         if client.configuration.offline {
-            return try cache.cachedSnapshot(for: reference)
+            let cached = try cache.cachedSnapshot(for: reference)
+            return Self.hasGraph(in: cached) ? cached : (exported(reference, commit: cached.commit) ?? cached)
         }
         if reference.isCommitHash, let cached = try? cache.cachedSnapshot(for: reference),
            Self.hasGraph(in: cached) {
@@ -35,13 +56,14 @@ public struct HubModelRepository: ModelRepository {
         }
         let wanted = Self.selectFiles(listing.files, variant: reference.variant)
         guard wanted.contains(where: { $0.hasSuffix(".onnx") }) else {
+            if let exported = exported(reference, commit: listing.commit) { return exported }
             let graphs = listing.files.filter { $0.hasPrefix("onnx/") && $0.hasSuffix(".onnx") }
             throw VisionError.modelNotFound(
                 "model '\(reference.repoID)' has no ONNX graph"
                 + (reference.variant.map { " for variant '\($0)'" } ?? "")
-                + (graphs.isEmpty ? " (it holds PyTorch weights only): export it with "
-                   + "`python3 tools/export/export.py <family> <downloaded_folder> <output_folder>` and install it with "
-                   + "tools/export/install_in_cache.py" : " (available: \(graphs.joined(separator: ", ")))"))
+                + (graphs.isEmpty ? " (it holds PyTorch weights only) and no export at commit \(listing.commit.prefix(12)); "
+                   + "export it with `\(Self.exportCommand(reference, family: family))`"
+                   : " (available: \(graphs.joined(separator: ", ")))"))
         }
         for path in wanted {
             _ = try await client.ensureFile(repoID: reference.repoID, revision: listing.commit, path: path, progress: progress)

@@ -40,7 +40,8 @@ public enum AppBuilder {
         let downloads = DownloadBoard()
         let models = ModelManager(
             families: [DINOv3Model.family], runtime: runtime,
-            repository: HubModelRepository(client: hub, progress: progressLogger(downloads, logger)), loadExecutor: loading,
+            repository: HubModelRepository(client: hub, exportStore: settings.exportStore,
+                                           progress: progressLogger(downloads, logger)), loadExecutor: loading,
             defaultDevice: settings.device, intraOpThreads: settings.intraOpThreads,
             allowSpinning: settings.allowSpinning, memoryBudgetMB: settings.maxModelMemoryMB, downloads: downloads,
             logger: logger)

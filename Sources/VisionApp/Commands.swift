@@ -88,8 +88,9 @@ struct DownloadCommand: AsyncParsableCommand {
         let reference = try ModelReference(parsing: "\(repoID)@\(revision)", variant: variant)
         let hub = AppBuilder.makeHubClient(settings: settings, logger: logger)
         do {
-            let snapshot = try await HubModelRepository(client: hub, progress: AppBuilder.progressLogger(DownloadBoard(), logger))
-                .snapshot(for: reference)
+            let snapshot = try await HubModelRepository(client: hub, exportStore: settings.exportStore,
+                                                  progress: AppBuilder.progressLogger(DownloadBoard(), logger))
+                .snapshot(for: reference, family: "dinov3")
             try? await hub.shutdown()
             print(snapshot.folder)
         } catch {

@@ -96,6 +96,8 @@ public struct Settings: Sendable {
     /// `{root}/content/hf_cache` and the folders under it, as the original derived them.
     public var hfHome: String { hfRootFolder + "/content/hf_cache" }
     public var hubCache: String { hfHome + "/hub" }
+    /// Where `tools/export/export.py --from-hub` writes graphs for repositories without ONNX.
+    public var exportStore: String { hfRootFolder + "/content/onnx" }
 }
 
 /// A setting with a value that cannot be used.

@@ -87,5 +87,6 @@ public struct ModelSnapshot: Sendable, Equatable {
 /// Finds model snapshots (the Hugging Face cache, in production).
 public protocol ModelRepository: Sendable {
     /// The snapshot holding the reference's files, fetching them first where the repository can.
-    func snapshot(for reference: ModelReference) async throws -> ModelSnapshot
+    /// `family` (e.g. `dinov3`) names the exporter to suggest when the repository has no graphs.
+    func snapshot(for reference: ModelReference, family: String) async throws -> ModelSnapshot
 }

@@ -121,7 +121,7 @@ public actor ModelManager {
         var measured = 0
         let result: Result<any LoadedModel, VisionError>
         do {
-            let snapshot = try await repository.snapshot(for: key.reference)
+            let snapshot = try await repository.snapshot(for: key.reference, family: key.type.rawValue)
             downloads.clear(repoID: key.reference.repoID)
             entries[key]?.life.downloaded()
             evictForBudget(incoming: ModelFiles.onnxBytes(in: snapshot), keeping: key)

@@ -45,3 +45,30 @@ import Testing
         #expect(hub.state.withLock { $0.requests } == requestsBefore, "offline: no request reached the hub")
     }
 }
+
+/// `vision-models-api download` against the mock hub.
+@Suite struct DownloadCommandTests {
+    @Test func downloadCommandFillsTheCacheAndPrintsTheSnapshot() async throws {
+        let hub = try MockHub(folder: FixtureFiles.root.appendingPathComponent("models/dinov3-convnext-tiny"))
+        try await hub.start()
+        defer { hub.stop() }
+        let root = try HubCacheBuilder.temporaryFolder("root")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ServerProcess.executable)
+        process.arguments = ["download", "org/model", "--revision", "main"]
+        process.environment = ["PATH": "/usr/bin:/bin", "HF_ROOT_FOLDER": root, "HF_ENDPOINT": hub.endpoint,
+                               "HF_TOKEN": "hf_cliSecret_42"]
+        process.currentDirectoryURL = URL(fileURLWithPath: root)
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(output)")
+        let snapshot = root + "/content/hf_cache/hub/models--org--model/snapshots/" + hub.commit
+        #expect(output.contains(snapshot))
+        #expect(FileManager.default.fileExists(atPath: snapshot + "/onnx/model.onnx"))
+        #expect(!output.contains("hf_cliSecret_42"))
+    }
+}

@@ -16,7 +16,7 @@ struct UnusedRuntime: InferenceRuntime {
 }
 
 struct EmptyRepository: ModelRepository {
-    func snapshot(for reference: ModelReference) throws -> ModelSnapshot { throw VisionError.modelNotFound("none") }
+    func snapshot(for reference: ModelReference, family: String) throws -> ModelSnapshot { throw VisionError.modelNotFound("none") }
 }
 
 struct NoImages: ImageDecoding, ImageFetching {

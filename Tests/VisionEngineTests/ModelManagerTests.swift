@@ -18,7 +18,7 @@ final class FakeRuntime: InferenceRuntime, @unchecked Sendable {
 
 struct FakeRepository: ModelRepository {
     let known: Set<String>
-    func snapshot(for reference: ModelReference) throws -> ModelSnapshot {
+    func snapshot(for reference: ModelReference, family: String) throws -> ModelSnapshot {
         guard known.contains(reference.repoID) else { throw VisionError.modelNotFound("no \(reference.repoID)") }
         return ModelSnapshot(reference: reference, folder: "/nowhere", commit: String(repeating: "0", count: 40))
     }

@@ -2,6 +2,12 @@
 loads (the onnx-community layout: onnx/model.onnx plus config and processor files).
 
     python3 tools/export/export.py <family> <transformers_model_folder> <output_repo_folder> [--opset 17]
+    python3 tools/export/export.py <family> --from-hub <org/name> [--revision main] [--hf-root .]
+
+With --from-hub the weights come from the Hugging Face hub through the server's cache
+({hf_root}/content/hf_cache/hub, the same cache huggingface_hub uses) and the export is written to
+the export store the server reads for repositories without ONNX graphs:
+{hf_root}/content/onnx/<org>--<name>/<commit>/.
 
 Families: dinov3 (DINOv3 ViT and ConvNeXt). Later families add theirs here.
 After export the graph is run with ONNX Runtime on a random input and compared with PyTorch; the
@@ -97,11 +103,25 @@ EXPORTERS = {"dinov3": export_dinov3}
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("family", choices=sorted(EXPORTERS))
-    parser.add_argument("model_folder")
-    parser.add_argument("output_folder")
+    parser.add_argument("model_folder", nargs="?")
+    parser.add_argument("output_folder", nargs="?")
+    parser.add_argument("--from-hub", metavar="REPO_ID", help="download the weights from the hub into the cache")
+    parser.add_argument("--revision", default="main")
+    parser.add_argument("--hf-root", default=os.environ.get("HF_ROOT_FOLDER", "."),
+                        help="the server's HF_ROOT_FOLDER (default: $HF_ROOT_FOLDER or .)")
     parser.add_argument("--opset", type=int, default=17)
     parser.add_argument("--tolerance", type=float, default=1e-3)
     args = parser.parse_args()
+    if args.from_hub:
+        from huggingface_hub import snapshot_download
+
+        cache = os.path.join(args.hf_root, "content", "hf_cache", "hub")
+        args.model_folder = snapshot_download(args.from_hub, revision=args.revision, cache_dir=cache,
+                                              allow_patterns=["*.json", "*.safetensors", "*.txt", "*.model"])
+        commit = os.path.basename(os.path.normpath(args.model_folder))
+        args.output_folder = os.path.join(args.hf_root, "content", "onnx", args.from_hub.replace("/", "--"), commit)
+    elif not (args.model_folder and args.output_folder):
+        parser.error("give <model_folder> <output_folder>, or --from-hub <repo_id>")
     os.makedirs(args.output_folder, exist_ok=True)
     kind = EXPORTERS[args.family](args.model_folder, args.output_folder, args.opset, args.tolerance)
     for name in COMPANION_FILES:
