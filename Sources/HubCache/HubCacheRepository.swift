@@ -17,9 +17,8 @@ public struct HubCacheRepository: ModelRepository {
 
     /// The cached snapshot of `reference`, without any network.
     public func cachedSnapshot(for reference: ModelReference) throws -> ModelSnapshot {
-        let repoFolder = cacheFolder + "/" + reference.cacheFolderName
-        let fm = FileManager.default
-        guard fm.fileExists(atPath: repoFolder) else {
+        let layout = HubCacheLayout(cacheFolder: cacheFolder, repoID: reference.repoID)
+        guard FileManager.default.fileExists(atPath: layout.repoFolder) else {
             throw VisionError.modelNotFound(
                 "model '\(reference.repoID)' is not in the Hugging Face cache (HF_HUB_CACHE); "
                 + "download it into the cache first")
@@ -27,21 +26,16 @@ public struct HubCacheRepository: ModelRepository {
         let commit: String
         if reference.isCommitHash {
             commit = reference.revision
-        } else {
-            let refFile = repoFolder + "/refs/" + reference.revision
-            guard let data = fm.contents(atPath: refFile),
-                  let text = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines),
-                  !text.isEmpty else {
-                throw VisionError.modelNotFound(
-                    "revision '\(reference.revision)' of model '\(reference.repoID)' is not in the Hugging Face cache")
-            }
-            commit = text
-        }
-        guard commit.count == 40, commit.allSatisfy(\.isHexDigit) else {
+        } else if let cached = layout.readRef(reference.revision) {
+            commit = cached
+        } else if FileManager.default.fileExists(atPath: layout.ref(reference.revision)) {
             throw VisionError.modelNotFound("the cache entry of model '\(reference.repoID)' has a malformed ref")
+        } else {
+            throw VisionError.modelNotFound(
+                "revision '\(reference.revision)' of model '\(reference.repoID)' is not in the Hugging Face cache")
         }
-        let folder = repoFolder + "/snapshots/" + commit
-        guard fm.fileExists(atPath: folder) else {
+        let folder = layout.snapshotFolder(commit)
+        guard FileManager.default.fileExists(atPath: folder) else {
             throw VisionError.modelNotFound(
                 "snapshot \(commit.prefix(12)) of model '\(reference.repoID)' is not in the Hugging Face cache")
         }

@@ -128,6 +128,12 @@ public final class HubClient: Sendable {
                 continue
             }
             guard status < 400 else {
+                // As huggingface_hub: a file the hub says is absent at a known commit is marked, so
+                // offline lookups know it is not merely missing from the cache.
+                if response.headers.first(name: "X-Error-Code") == "EntryNotFound",
+                   let commit = response.headers.first(name: "X-Repo-Commit"), commit.count == 40 {
+                    HubCacheLayout(cacheFolder: configuration.cacheFolder, repoID: repoID).markNoExist(commit: commit, path: path)
+                }
                 throw hubError(response, repoID: repoID, revision: revision, path: path)
             }
             guard let commit = response.headers.first(name: "X-Repo-Commit"),
@@ -172,13 +178,7 @@ public final class HubClient: Sendable {
             throw VisionError.modelNotFound("'\(path)' of model '\(repoID)' (revision \(revision)) is not in the cache and "
                                             + "HF_HUB_OFFLINE is set")
         }
-        let meta: HubFileMetadata
-        do {
-            meta = try await metadata(repoID: repoID, revision: revision, path: path)
-        } catch let error as VisionError where error.category == .notFound && path.contains(".") {
-            if let commit = cachedCommit { layout.markNoExist(commit: commit, path: path) }
-            throw error
-        }
+        let meta = try await metadata(repoID: repoID, revision: revision, path: path)
         if !isCommit { try layout.writeRef(revision, commit: meta.commit) }
         let target = layout.snapshotFile(meta.commit, path)
         if blobIsComplete(layout.blob(meta.etag), size: meta.size) {

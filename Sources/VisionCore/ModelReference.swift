@@ -35,11 +35,6 @@ public struct ModelReference: Sendable, Hashable, CustomStringConvertible {
         (revision == "main" ? repoID : "\(repoID)@\(revision)") + (variant.map { " (\($0))" } ?? "")
     }
 
-    /// The cache folder name huggingface_hub uses: `models--org--name`.
-    public var cacheFolderName: String {
-        "models--" + repoID.replacingOccurrences(of: "/", with: "--")
-    }
-
     /// The ONNX graph file inside the repository for this variant.
     public func onnxPath(graph: String = "model") -> String {
         "onnx/" + graph + (variant.map { "_" + $0 } ?? "") + ".onnx"

@@ -87,7 +87,8 @@ import VisionCore
                 try await client.ensureFile(repoID: "org/model", revision: "main", path: "nothing.json")
             }
             #expect(missing?.category == .notFound)
-            _ = cache
+            let marker = HubCacheLayout(cacheFolder: cache, repoID: "org/model").noExist(MockHub().commit, "nothing.json")
+            #expect(FileManager.default.fileExists(atPath: marker), "the .no_exist marker is written")
         }
     }
 

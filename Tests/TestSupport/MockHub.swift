@@ -88,7 +88,8 @@ public final class MockHub: Sendable {
             if let denied = self.denied(repo) { return denied }
             let path = context.parameters.getCatchAll().joined(separator: "/")
             guard let file = self.file(path) else {
-                return Response(status: .notFound, headers: [HTTPField.Name("X-Error-Code")!: "EntryNotFound"])
+                return Response(status: .notFound, headers: [HTTPField.Name("X-Error-Code")!: "EntryNotFound",
+                                                             HTTPField.Name("X-Repo-Commit")!: self.commit])
             }
             var headers: HTTPFields = [HTTPField.Name("X-Repo-Commit")!: self.commit]
             if file.lfs {
