@@ -5,14 +5,16 @@ import VisionEngine
 public struct APIDependencies: Sendable {
     public let models: ModelManager
     public let dinov3: DINOv3Service
+    public let depthAnything: DepthAnythingService
     /// ONNX Runtime's version and the devices it offers, for `/health`.
     public let runtimeVersion: String
     public let availableDevices: [ComputeDevice]
     /// Startup state for `/health/ready`.
     public let readiness: Readiness
 
-    public init(models: ModelManager, dinov3: DINOv3Service, runtimeVersion: String, availableDevices: [ComputeDevice],
-                readiness: Readiness = Readiness()) {
+    public init(models: ModelManager, dinov3: DINOv3Service, depthAnything: DepthAnythingService,
+                runtimeVersion: String, availableDevices: [ComputeDevice], readiness: Readiness = Readiness()) {
+        self.depthAnything = depthAnything
         self.readiness = readiness
         self.models = models
         self.dinov3 = dinov3

@@ -120,6 +120,31 @@ enum OpenAPIDocument {
                 "device": ["type": "string", "enum": ["cpu", "cuda"]],
                 "tensor_format": ["type": "string", "enum": ["list", "base64"], "default": "list"],
             ]],
+            "DepthAnythingRequest": ["type": "object", "required": ["images"], "properties": [
+                "images": ["type": "array", "items": ref("ImageInput"), "minItems": 1],
+                "model_id": ["type": "string", "description": "Hub id of a Depth Anything V2 export, optionally @revision"],
+                "variant": ["type": "string"], "device": ["type": "string", "enum": ["cpu", "cuda"]],
+                "depth_format": ["type": "string", "enum": ["png8", "png16", "float32"], "default": "png8"],
+                "export_format": ["type": "string", "enum": ["glb", "npz", "ply", "gs_ply", "gs_video"],
+                                  "description": "Not offered for Depth Anything V2 (400 naming what is offered)"],
+            ]],
+            "DepthResult": ["type": "object", "properties": [
+                "depth_data": ["type": "string", "description": "base64 PNG (png8/png16) or little-endian float32 H×W"],
+                "format": ["type": "string", "enum": ["png_base64", "png16_base64", "float32_base64"]],
+                "metadata": ["type": "object", "properties": [
+                    "shape": ["type": "array", "items": ["type": "integer"]], "depth_type": ["type": "string"],
+                    "min": ["type": "number"], "max": ["type": "number"],
+                    "scale": ["type": "number", "description": "png16: value = pixel * scale + offset"],
+                    "offset": ["type": "number"],
+                ]],
+            ]],
+            "DepthAnythingResponse": ["type": "object", "description": "The first image's fields, and results for every image",
+                                      "properties": [
+                                          "depth_data": ["type": "string"], "format": ["type": "string"],
+                                          "metadata": ["type": "object"],
+                                          "results": ["type": "array", "items": ref("DepthResult")],
+                                          "model_id": ["type": "string"], "processing_time": ["type": "number"],
+                                      ]],
             "DINOv3Response": ["type": "object", "properties": [
                 "features": ["type": "object", "properties": [
                     "last_hidden_state": ref("Tensor"), "pooler_output": ref("Tensor"),
@@ -146,6 +171,10 @@ enum OpenAPIDocument {
             "/models/unload": ["post": operation("Unload a model type", request: "UnloadRequest", response: "UnloadResponse",
                                                  errorCodes: [400, 422], tag: "models")],
             "/models/unload-all": ["post": operation("Unload every model", response: "UnloadAllResponse", tag: "models")],
+            "/inference/depth-anything": ["post": operation("Depth maps (Depth Anything V2), one per image",
+                                                            request: "DepthAnythingRequest", response: "DepthAnythingResponse",
+                                                            errorCodes: [400, 404, 413, 415, 422, 429, 500, 503],
+                                                            tag: "inference")],
             "/inference/dinov3": ["post": operation("DINOv3 features (all images as one batch)", request: "DINOv3Request",
                                                     response: "DINOv3Response",
                                                     errorCodes: [400, 404, 413, 415, 422, 429, 500, 503], tag: "inference")],

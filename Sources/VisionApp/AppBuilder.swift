@@ -39,7 +39,7 @@ public enum AppBuilder {
         let hub = makeHubClient(settings: settings, logger: logger)
         let downloads = DownloadBoard()
         let models = ModelManager(
-            families: [DINOv3Model.family], runtime: runtime,
+            families: [DINOv3Model.family, DepthAnythingModel.family], runtime: runtime,
             repository: HubModelRepository(client: hub, exportStore: settings.exportStore,
                                            progress: progressLogger(downloads, logger)), loadExecutor: loading,
             defaultDevice: settings.device, intraOpThreads: settings.intraOpThreads,
@@ -62,6 +62,7 @@ public enum AppBuilder {
                                             corsOrigins: settings.corsOrigins,
                                             corsAllowCredentials: settings.corsAllowCredentials),
             dependencies: APIDependencies(models: models, dinov3: DINOv3Service(context: context),
+                                          depthAnything: DepthAnythingService(context: context, encoder: PNGEncoder()),
                                           runtimeVersion: runtime.version, availableDevices: runtime.availableDevices,
                                           readiness: readiness))
         let app = Application(

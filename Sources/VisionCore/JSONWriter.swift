@@ -80,6 +80,13 @@ public struct JSONWriter: Sendable {
         bytes.append(UInt8(ascii: "]"))
     }
 
+    /// Writes `bytes` as a quoted base64 string.
+    public mutating func base64(_ data: [UInt8]) {
+        bytes.append(UInt8(ascii: "\""))
+        data.withUnsafeBytes { Base64.append($0, to: &bytes) }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
     /// Writes `{"dtype":"float32","shape":[...],"data":"<base64 of little-endian float32>"}`.
     public mutating func base64Floats(_ values: [Float], shape: [Int]) {
         raw("{"); key("dtype"); string("float32"); raw(","); key("shape"); ints(shape); raw(",")

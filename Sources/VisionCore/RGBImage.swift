@@ -34,3 +34,11 @@ public protocol ImageDecoding: Sendable {
 public protocol ImageFetching: Sendable {
     func fetch(_ url: String) async throws -> [UInt8]
 }
+
+/// Encodes single-channel images as PNG. Blocking: CPU work.
+public protocol PNGEncoding: Sendable {
+    /// 8-bit greyscale PNG of `width`×`height` row-major values.
+    func grey8(_ pixels: [UInt8], width: Int, height: Int) throws -> [UInt8]
+    /// 16-bit greyscale PNG of `width`×`height` row-major values.
+    func grey16(_ pixels: [UInt16], width: Int, height: Int) throws -> [UInt8]
+}

@@ -19,8 +19,10 @@ struct EmptyRepository: ModelRepository {
     func snapshot(for reference: ModelReference, family: String) throws -> ModelSnapshot { throw VisionError.modelNotFound("none") }
 }
 
-struct NoImages: ImageDecoding, ImageFetching {
+struct NoImages: ImageDecoding, ImageFetching, PNGEncoding {
     func decode(_ bytes: [UInt8], limits: ImageLimits) throws -> RGBImage { throw VisionError.unsupportedImage("none") }
+    func grey8(_ pixels: [UInt8], width: Int, height: Int) throws -> [UInt8] { [] }
+    func grey16(_ pixels: [UInt16], width: Int, height: Int) throws -> [UInt8] { [] }
     func fetch(_ url: String) async throws -> [UInt8] { throw VisionError.forbiddenURL("none") }
 }
 
@@ -30,19 +32,20 @@ struct NoImages: ImageDecoding, ImageFetching {
     @Test func documentMatchesTheRouter() throws {
         let executor = BlockingExecutor(name: "t", threads: 1, queueLimit: 1)
         defer { executor.shutdown() }
-        let models = ModelManager(families: [DINOv3Model.family], runtime: UnusedRuntime(), repository: EmptyRepository(),
+        let models = ModelManager(families: [DINOv3Model.family, DepthAnythingModel.family], runtime: UnusedRuntime(), repository: EmptyRepository(),
                                   loadExecutor: executor, logger: Logger(label: "t"))
         let context = EngineContext(models: models, images: ImagePipeline(decoder: NoImages(), fetcher: NoImages(),
                                                                           executor: executor, limits: ImageLimits(),
                                                                           maxImagesPerRequest: 1), inference: executor)
         let router = makeRouter(configuration: APIConfiguration(version: "t"),
                                 dependencies: APIDependencies(models: models, dinov3: DINOv3Service(context: context),
+                                                              depthAnything: DepthAnythingService(context: context, encoder: NoImages()),
                                                               runtimeVersion: "t", availableDevices: [.cpu]))
         let routes = Set(router.routes.map { "\($0.method.rawValue.lowercased()) \($0.path.description)" })
-        let document = OpenAPIDocument.document(version: "t", modelTypes: ["dinov3"])
+        let document = OpenAPIDocument.document(version: "t", modelTypes: ["depth_anything", "dinov3"])
         let paths = document["paths"] as! [String: [String: Any]]
         let documented = Set(paths.flatMap { path, ops in ops.keys.map { "\($0) \(path)" } })
-        #expect(routes.count >= 9)
+        #expect(routes.count >= 12)
         #expect(routes == documented, "undocumented: \(routes.subtracting(documented)); not routed: \(documented.subtracting(routes))")
         // Every $ref points at a schema that exists.
         let schemas = (document["components"] as! [String: Any])["schemas"] as! [String: Any]

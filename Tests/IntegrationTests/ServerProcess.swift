@@ -132,12 +132,12 @@ final class OutputBuffer: Sendable {
     var text: String { data.withLock { String(decoding: $0, as: UTF8.self) } }
 }
 
-/// A root folder whose hub cache holds the tiny DINOv3 fixture models as tests/dinov3-vit-tiny
-/// and tests/dinov3-convnext-tiny.
+/// A root folder whose hub cache holds the tiny fixture models as tests/dinov3-vit-tiny,
+/// tests/dinov3-convnext-tiny and tests/depth-anything-v2-tiny.
 func rootWithModels() throws -> String {
     let root = try HubCacheBuilder.temporaryFolder("root")
     let hub = root + "/content/hf_cache/hub"
-    for name in ["dinov3-vit-tiny", "dinov3-convnext-tiny"] {
+    for name in ["dinov3-vit-tiny", "dinov3-convnext-tiny", "depth-anything-v2-tiny"] {
         try HubCacheBuilder.place(folder: FixtureFiles.root.appendingPathComponent("models/" + name),
                                   repoID: "tests/" + name, in: hub)
     }

@@ -9,7 +9,8 @@ With --from-hub the weights come from the Hugging Face hub through the server's 
 the export store the server reads for repositories without ONNX graphs:
 {hf_root}/content/onnx/<org>--<name>/<commit>/.
 
-Families: dinov3 (DINOv3 ViT and ConvNeXt). Later families add theirs here.
+Families: dinov3 (DINOv3 ViT and ConvNeXt), depth_anything (Depth Anything V2, transformers'
+DepthAnythingForDepthEstimation). Later families add theirs here.
 After export the graph is run with ONNX Runtime on a random input and compared with PyTorch; the
 export fails if they differ by more than --tolerance.
 """
@@ -91,13 +92,68 @@ def verify(path, feeds, expected, tolerance):
     session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
     got = session.run(None, feeds)
     for name, a, b in zip([o.name for o in session.get_outputs()], got, expected):
+        if a.shape != b.shape:
+            sys.exit(f"export check failed: {name} has shape {list(a.shape)}, PyTorch gives {list(b.shape)}")
         diff = float(np.max(np.abs(a - b))) if a.size else 0.0
-        print(f"  {name}: shape {list(a.shape)}, max |onnx - torch| = {diff:.2e}")
-        if not diff <= tolerance:
-            sys.exit(f"export check failed: {name} differs by {diff} (> {tolerance})")
+        scale = max(1.0, float(np.max(np.abs(b)))) if b.size else 1.0
+        print(f"  {name}: shape {list(a.shape)}, max |onnx - torch| = {diff:.2e} (values up to {scale:.3g})")
+        if not diff <= tolerance * scale:
+            sys.exit(f"export check failed: {name} differs by {diff} (> {tolerance} x {scale:.3g})")
 
 
-EXPORTERS = {"dinov3": export_dinov3}
+class DepthAnythingWrapper(torch.nn.Module):
+    """Depth Anything V2 with the head's output size computed from the input instead of through
+    `int()`, which would freeze the traced graph to the example's size."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+        head = model.head
+
+        def head_forward(hidden_states, patch_height, patch_width):
+            hidden_states = hidden_states[head.head_in_index]
+            depth = head.conv1(hidden_states)
+            size = (patch_height * head.patch_size, patch_width * head.patch_size)
+            depth = torch.nn.functional.interpolate(depth, size, mode="bilinear", align_corners=True)
+            depth = head.conv2(depth)
+            depth = head.activation1(depth)
+            depth = head.conv3(depth)
+            depth = head.activation2(depth) * head.max_depth
+            return depth.squeeze(dim=1)
+
+        head.forward = head_forward
+
+    def forward(self, pixel_values):
+        return self.model(pixel_values=pixel_values).predicted_depth
+
+
+def export_depth_anything(src, dst, opset, tolerance):
+    from transformers import AutoModelForDepthEstimation
+
+    model = AutoModelForDepthEstimation.from_pretrained(src).eval()
+    kind = type(model).__name__
+    if kind != "DepthAnythingForDepthEstimation":
+        sys.exit(f"{src} holds a {kind}, not Depth Anything (V2)")
+    wrapper = DepthAnythingWrapper(model).eval()
+    onnx_dir = os.path.join(dst, "onnx")
+    os.makedirs(onnx_dir, exist_ok=True)
+    path = os.path.join(onnx_dir, "model.onnx")
+    example = torch.randn(1, 3, 98, 126, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        torch.onnx.export(
+            wrapper, (example,), path, opset_version=opset, dynamo=False,
+            input_names=["pixel_values"], output_names=["predicted_depth"],
+            dynamic_axes={"pixel_values": {0: "batch_size", 2: "height", 3: "width"},
+                          "predicted_depth": {0: "batch_size", 1: "height", 2: "width"}},
+        )
+        # The graph must follow the input size: check it on a second, different size too.
+        for shape in [(1, 3, 98, 126), (2, 3, 140, 84)]:
+            x = torch.randn(*shape, generator=torch.Generator().manual_seed(1))
+            verify(path, {"pixel_values": x.numpy()}, [wrapper(x).numpy()], tolerance)
+    return kind
+
+
+EXPORTERS = {"dinov3": export_dinov3, "depth_anything": export_depth_anything}
 
 
 def main():

@@ -14,5 +14,10 @@ struct InferenceRoutes {
             let body = try await JSONIO.decode(DINOv3Request.self, from: request, limit: limit)
             return JSONIO.response(try await dinov3.run(body).json())
         }
+        let depth = dependencies.depthAnything
+        router.post("/inference/depth-anything") { request, _ in
+            let body = try await JSONIO.decode(DepthAnythingRequest.self, from: request, limit: limit)
+            return JSONIO.response(try await depth.run(body).json())
+        }
     }
 }

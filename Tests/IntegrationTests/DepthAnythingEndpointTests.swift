@@ -1,0 +1,51 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `/inference/depth-anything` over real HTTP.
+@Suite struct DepthAnythingEndpointTests {
+    @Test func depthMapsInTheOriginalsShapeAndEveryFormat() async throws {
+        let manifest = try FixtureFiles.json("depth_anything/manifest.json")
+        let cases = manifest["cases"] as! [[String: Any]]
+        let images = try cases.map { try FixtureFiles.data("preprocessing/" + ($0["image"] as! String)).base64EncodedString() }
+        try await ServerProcess.with(root: try rootWithModels()) { server in
+            let model = "tests/depth-anything-v2-tiny"
+            let png8 = try await server.post("/inference/depth-anything", json: ["images": images, "model_id": model])
+            #expect(png8.status == 200, "\(png8.text.prefix(300))")
+            let body = png8.json
+            // The original's top-level fields describe the first image.
+            #expect(body["format"] as? String == "png_base64")
+            #expect((body["metadata"] as? [String: Any])?["shape"] as? [Int] == cases[0]["shape"] as? [Int])
+            let png = try #require(Data(base64Encoded: body["depth_data"] as? String ?? ""))
+            #expect(png.prefix(4) == Data([0x89, 0x50, 0x4E, 0x47]))
+            #expect((body["results"] as? [Any])?.count == 3)
+            #expect(body["model_id"] as? String == model)
+
+            let float = try await server.post("/inference/depth-anything",
+                                              json: ["images": [images[1]], "model_id": model, "depth_format": "float32"])
+            #expect(float.json["format"] as? String == "float32_base64")
+            let data = try #require(Data(base64Encoded: float.json["depth_data"] as? String ?? ""))
+            let values = data.withUnsafeBytes { raw in
+                (0..<(raw.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
+            }
+            let expected = try FixtureFiles.floats("depth_anything/" + (cases[1]["depth"] as! String))
+            let scale = max(1, expected.map(abs).max() ?? 1)
+            #expect(values.count == expected.count)
+            #expect((zip(values, expected).map { abs($0 - $1) }.max() ?? .infinity) <= 1e-3 * scale)
+
+            let png16 = try await server.post("/inference/depth-anything",
+                                              json: ["images": [images[2]], "model_id": model, "depth_format": "png16"])
+            let meta = try #require(png16.json["metadata"] as? [String: Any])
+            #expect(png16.json["format"] as? String == "png16_base64" && meta["scale"] != nil && meta["offset"] != nil)
+
+            let ply = try await server.post("/inference/depth-anything",
+                                            json: ["images": [images[0]], "model_id": model, "export_format": "ply"])
+            #expect(ply.status == 400 && (ply.json["detail"] as? String ?? "").contains("not offered"))
+            let da3 = try await server.post("/inference/depth-anything", json: ["images": [images[0]]])
+            #expect(da3.status == 404, "the original's default, depth-anything/da3-base, is not in this cache")
+            let badFormat = try await server.post("/inference/depth-anything",
+                                                  json: ["images": [images[0]], "model_id": model, "depth_format": "jpeg"])
+            #expect(badFormat.status == 422)
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import HubCache
+import ImageCodecs
+import Logging
+import ONNXRuntimeAdapter
+import TestSupport
+import Testing
+import VisionCore
+@testable import VisionEngine
+
+/// Depth Anything V2 (tiny random export) against transformers' `post_process_depth_estimation`
+/// on the same PNG files (tools/fixtures/make_depth_anything_fixtures.py).
+@Suite struct DepthAnythingParityTests {
+    static func service() throws -> DepthAnythingService {
+        let hub = try HubCacheBuilder.temporaryFolder("hub")
+        let manifest = try FixtureFiles.json("depth_anything/manifest.json")
+        try HubCacheBuilder.place(folder: FixtureFiles.root.appendingPathComponent(manifest["model"] as! String),
+                                  repoID: "tests/depth-anything-v2-tiny", in: hub)
+        let models = ModelManager(families: [DepthAnythingModel.family], runtime: try ONNXRuntime(),
+                                  repository: HubCacheRepository(cacheFolder: hub),
+                                  loadExecutor: BlockingExecutor(name: "load", threads: 1, queueLimit: 4),
+                                  logger: Logger(label: "test"))
+        let context = EngineContext(
+            models: models,
+            images: ImagePipeline(decoder: ImageDecoder(), fetcher: NoFetcher(),
+                                  executor: BlockingExecutor(name: "decode", threads: 1, queueLimit: 8),
+                                  limits: ImageLimits(), maxImagesPerRequest: 8),
+            inference: BlockingExecutor(name: "inference", threads: 1, queueLimit: 8))
+        return DepthAnythingService(context: context, encoder: PNGEncoder())
+    }
+
+    @Test func depthMatchesTransformersInEveryFormat() async throws {
+        let service = try Self.service()
+        let manifest = try FixtureFiles.json("depth_anything/manifest.json")
+        let cases = manifest["cases"] as! [[String: Any]]
+        let images = try cases.map { ImageInput(source: .bytes(try FixtureFiles.bytes("preprocessing/" + ($0["image"] as! String)))) }
+        let float = try await service.run(DepthAnythingRequest(images: images, modelID: "tests/depth-anything-v2-tiny",
+                                                                depthFormat: .float32))
+        let png8 = try await service.run(DepthAnythingRequest(images: images, modelID: "tests/depth-anything-v2-tiny"))
+        #expect(float.results.count == 3 && png8.results.count == 3)
+        for (i, c) in cases.enumerated() {
+            let expected = try FixtureFiles.floats("depth_anything/" + (c["depth"] as! String))
+            let r = float.results[i]
+            #expect([r.height, r.width] == c["shape"] as! [Int])
+            let decoded = r.encoded.withUnsafeBytes { raw in
+                (0..<(raw.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
+            }
+            let scale = max(1, expected.map(abs).max() ?? 1)
+            let maxDiff = zip(decoded, expected).map { abs($0 - $1) }.max() ?? .infinity
+            #expect(decoded.count == expected.count)
+            #expect(maxDiff <= 1e-3 * scale, "\(c["image"]!): max difference \(maxDiff) at scale \(scale)")
+            // png8: decode the PNG back and compare with the pipeline's uint8 map.
+            let image = try ImageDecoder().decode(png8.results[i].encoded, limits: ImageLimits())
+            let grey = stride(from: 0, to: image.pixels.count, by: 3).map { image.pixels[$0] }
+            let expected8 = try FixtureFiles.bytes("depth_anything/" + (c["png8"] as! String))
+            let off = zip(grey, expected8).map { abs(Int($0) - Int($1)) }
+            #expect((off.max() ?? 9) <= 1, "\(c["image"]!): png8 differs by \(off.max() ?? -1)")
+            #expect(Double(off.filter { $0 > 0 }.count) <= Double(off.count) * 0.01, "png8 levels off by one on >1% of pixels")
+        }
+    }
+
+    @Test func png16KeepsValuesWithinOneStep() async throws {
+        let service = try Self.service()
+        let bytes = try FixtureFiles.bytes("preprocessing/wide_90x151.png")
+        let r = try await service.run(DepthAnythingRequest(images: [ImageInput(source: .bytes(bytes))],
+                                                           modelID: "tests/depth-anything-v2-tiny", depthFormat: .png16))
+        let result = try #require(r.results.first)
+        #expect(Array(result.encoded.prefix(8)) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+        #expect(result.encoded[24] == 16, "IHDR bit depth")
+        #expect(result.scale != nil && result.offset == result.depth.min())
+    }
+
+    @Test func bicubicIdentityAndConstant() {
+        let plane: [Float] = (0..<12).map(Float.init)
+        #expect(BicubicUpsample.resize(plane, height: 3, width: 4, outHeight: 3, outWidth: 4) == plane)
+        let constant = BicubicUpsample.resize([Float](repeating: 2.5, count: 6), height: 2, width: 3, outHeight: 5, outWidth: 7)
+        #expect(constant.allSatisfy { abs($0 - 2.5) < 1e-5 }, "\(constant)")
+    }
+
+    @Test func exportFormatsAreRefusedWithWhatIsOffered() async throws {
+        let service = try Self.service()
+        let bytes = try FixtureFiles.bytes("preprocessing/small_37x53.png")
+        let json = #"{"images": ["\#(Data(bytes).base64EncodedString())"], "export_format": "ply"}"#
+        let request = try JSONDecoder().decode(DepthAnythingRequest.self, from: Data(json.utf8))
+        let error = await #expect(throws: VisionError.self) { try await service.run(request) }
+        #expect(error?.category == .badRequest)
+        #expect(error?.message.contains("Depth Anything 3") == true)
+    }
+}
