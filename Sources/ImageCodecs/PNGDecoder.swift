@@ -24,6 +24,13 @@ enum PNGDecoder {
             png_image_free(&image)
             throw error
         }
+        // 16-bit files: PIL keeps the high byte of colour samples and clips 16-bit grey ("I;16") to
+        // 255 when converting to RGB; libpng's simplified API would rescale instead. Read the raw
+        // samples and do what PIL does.
+        if bytes.count > 24, bytes[24] == 16 {
+            png_image_free(&image)
+            return try decode16(bytes, width: Int(image.width), height: Int(image.height))
+        }
         // 16-bit files without gAMA/sRGB are read as sRGB-encoded (as PIL treats them), not linear.
         image.flags |= flag16BitSRGB
         image.format = formatRGBA
@@ -41,6 +48,36 @@ enum PNGDecoder {
                 for p in 0..<(width * height) {
                     dst[p * 3] = src[p * 4]; dst[p * 3 + 1] = src[p * 4 + 1]; dst[p * 3 + 2] = src[p * 4 + 2]
                 }
+            }
+        }
+        return RGBImage(width: width, height: height, pixels: rgb)
+    }
+
+    private static func decode16(_ bytes: [UInt8], width: Int, height: Int) throws -> RGBImage {
+        var samples = [UInt16](repeating: 0, count: width * height * 4)
+        var channels: Int32 = 0
+        var message = [CChar](repeating: 0, count: 256)
+        let ok = bytes.withUnsafeBufferPointer { src in
+            samples.withUnsafeMutableBufferPointer { dst in
+                vma_png_read16(src.baseAddress, src.count, dst.baseAddress, dst.count, &channels, &message, message.count)
+            }
+        }
+        guard ok != 0 else {
+            let text = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            throw VisionError.unsupportedImage("PNG image is truncated or corrupt: \(text)")
+        }
+        let c = Int(channels)
+        var rgb = [UInt8](repeating: 0, count: width * height * 3)
+        for p in 0..<(width * height) {
+            switch c {
+            case 1:
+                let v = UInt8(min(samples[p], 255))
+                rgb[p * 3] = v; rgb[p * 3 + 1] = v; rgb[p * 3 + 2] = v
+            case 2:
+                let v = UInt8(samples[p * 2] >> 8)
+                rgb[p * 3] = v; rgb[p * 3 + 1] = v; rgb[p * 3 + 2] = v
+            default:
+                for k in 0..<3 { rgb[p * 3 + k] = UInt8(samples[p * c + k] >> 8) }
             }
         }
         return RGBImage(width: width, height: height, pixels: rgb)

@@ -23,7 +23,7 @@ import VisionCore
 
     @Test func decodesLikePIL() throws {
         let all = try Self.cases("codecs") + Self.cases("preprocessing")
-        #expect(all.count == 21)
+        #expect(all.count == 25)
         for c in all {
             let image = try decoder.decode(try FixtureFiles.bytes(c.file), limits: limits)
             #expect(image.width == c.width && image.height == c.height, "\(c.file): size \(image.width)×\(image.height)")

@@ -18,7 +18,7 @@ import Testing
             #expect((body["metadata"] as? [String: Any])?["shape"] as? [Int] == cases[0]["shape"] as? [Int])
             let png = try #require(Data(base64Encoded: body["depth_data"] as? String ?? ""))
             #expect(png.prefix(4) == Data([0x89, 0x50, 0x4E, 0x47]))
-            #expect((body["results"] as? [Any])?.count == 3)
+            #expect((body["results"] as? [Any])?.count == 5)
             #expect(body["model_id"] as? String == model)
 
             let float = try await server.post("/inference/depth-anything",
