@@ -70,6 +70,27 @@ def build_models(work, kinds):
     return os.path.join(work, "root"), built
 
 
+def build_depth_model(work):
+    """Depth Anything V2-small at real size (transformers' default DepthAnythingConfig: a ViT-S/14
+    backbone), random weights, exported and installed like the DINOv3 models."""
+    import torch
+    from transformers import DepthAnythingConfig, DepthAnythingForDepthEstimation, DPTImageProcessor
+
+    torch.manual_seed(0)
+    hub = os.path.join(work, "root", "content", "hf_cache", "hub")
+    src = os.path.join(work, "hf-depth")
+    model = DepthAnythingForDepthEstimation(DepthAnythingConfig()).eval()
+    model.save_pretrained(src)
+    DPTImageProcessor(size={"height": 518, "width": 518}, keep_aspect_ratio=True, ensure_multiple_of=14, resample=3,
+                      do_pad=False).save_pretrained(src)
+    out = os.path.join(work, "onnx-depth")
+    subprocess.run([sys.executable, os.path.join(ROOT, "tools", "export", "export.py"), "depth_anything", src, out],
+                   check=True, stdout=subprocess.DEVNULL)
+    install(out, "bench/depth-anything-v2-small", hub)
+    return {"transformers": src, "onnx": os.path.join(out, "onnx", "model.onnx"), "repo": "bench/depth-anything-v2-small",
+            "params_m": sum(p.numel() for p in model.parameters()) / 1e6}
+
+
 def test_image():
     from PIL import Image
 
@@ -156,15 +177,16 @@ def start_swift(root, port, extra_env=None):
     return proc, time.perf_counter() - t0, healthy
 
 
-def raw_session(onnx_path, image_bytes):
+def raw_session(onnx_path, image_bytes, processor=None):
     """The raw ONNX Runtime session (same settings as the server: all cores, full graph
     optimisation, no spinning) and the preprocessed tensor of the benchmark image."""
     import onnxruntime as ort
     from PIL import Image
     from transformers import DINOv3ViTImageProcessor
 
-    pixel_values = DINOv3ViTImageProcessor()(images=Image.open(io.BytesIO(image_bytes)).convert("RGB"),
-                                             return_tensors="np")["pixel_values"].astype(np.float32)
+    processor = processor or DINOv3ViTImageProcessor()
+    pixel_values = processor(images=Image.open(io.BytesIO(image_bytes)).convert("RGB"),
+                             return_tensors="np")["pixel_values"].astype(np.float32)
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = os.cpu_count()
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -184,6 +206,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--models", default="vit,convnext")
+    parser.add_argument("--depth", action=argparse.BooleanOptionalAction, default=True,
+                        help="also measure Depth Anything V2-small (default on)")
     parser.add_argument("--repeats", type=int, default=30)
     args = parser.parse_args()
     if not os.path.exists(BINARY):
@@ -285,6 +309,31 @@ def main():
                     name = names[key[0]]
                     say(f"| {name} | {key[1]} | {clients} | {r['rps']:.1f} | {r['p50_ms']:.0f} | {r['p90_ms']:.0f} | "
                         f"{r['rps'] / base:.2f}x |")
+            say()
+        if args.depth:
+            from transformers import DPTImageProcessor
+
+            d = build_depth_model(work)
+            say(f"## Depth Anything V2-small ({d['params_m']:.1f} M parameters, random weights), 640x480 JPEG, png8 response")
+            raw = raw_session(d["onnx"], image, DPTImageProcessor.from_pretrained(d["transformers"]))
+            port = free_port()
+            proc, _, _ = start_swift(root, port)
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+            body = json.dumps({"images": [b64], "model_id": d["repo"]}).encode()
+            for _ in range(3):
+                post(conn, "/inference/depth-anything", body)
+            lat, raw_lat = [], []
+            for _ in range(max(10, args.repeats // 2)):
+                raw_lat.append(raw())
+                t = time.perf_counter()
+                post(conn, "/inference/depth-anything", body)
+                lat.append(1000 * (time.perf_counter() - t))
+            proc.terminate()
+            proc.wait()
+            server_ms, ort_ms = statistics.median(lat), statistics.median(raw_lat)
+            say(f"- raw ONNX Runtime session: {ort_ms:.1f} ms; /inference/depth-anything end to end: {server_ms:.1f} ms; "
+                f"overhead {100 * (server_ms - ort_ms) / ort_ms:+.1f} % (decode, preprocess, bicubic to 640x480, PNG, HTTP; "
+                "target <= 10 %)")
             say()
     finally:
         shutil.rmtree(work, ignore_errors=True)
