@@ -1,22 +1,22 @@
 import CONNXRuntime
 import Foundation
+import Synchronization
 import VisionCore
 
 /// ONNX Runtime, loaded at run time with dlopen. The only Swift file that touches the ORT C API.
 ///
-/// `@unchecked Sendable`: the fields are set once in `init` and never mutated; `OrtApi` is an
-/// immutable function table and `OrtEnv` is documented as safe to share between threads.
+/// At startup the library is only probed (version, execution providers) and closed again; it is
+/// opened for good on the first session, so an idle server does not carry its ~15 MB.
+///
+/// `@unchecked Sendable`: the stored properties are immutable except `loaded`, which a Mutex guards.
 public final class ONNXRuntime: InferenceRuntime, @unchecked Sendable {
-    private let api: UnsafePointer<OrtApi>
-    private let env: OpaquePointer
-    private let allocator: UnsafeMutablePointer<OrtAllocator>
-    private let memoryInfo: OpaquePointer
-    /// The library file that was loaded.
+    /// The library file that was probed (and is loaded on first use).
     public let libraryPath: String
     public let version: String
     public let availableDevices: [ComputeDevice]
-    /// Execution providers compiled into the loaded library, e.g. `CPUExecutionProvider`.
+    /// Execution providers compiled into the library, e.g. `CPUExecutionProvider`.
     public let providers: [String]
+    private let loaded = Mutex<LoadedRuntime?>(nil)
 
     /// Where the library is looked for, in order: `ORT_DYLIB_PATH`, next to the executable, the
     /// project's setup folder (`.deps/onnxruntime/lib`), then the system search path.
@@ -35,7 +35,7 @@ public final class ONNXRuntime: InferenceRuntime, @unchecked Sendable {
         return paths
     }
 
-    /// Loads the first library found among `candidatePaths`.
+    /// Probes the first library found among `candidatePaths`.
     public convenience init(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         let candidates = Self.candidatePaths(environment: environment)
         var failures: [String] = []
@@ -57,40 +57,33 @@ public final class ONNXRuntime: InferenceRuntime, @unchecked Sendable {
             "could not load ONNX Runtime (run scripts/setup.sh or set ORT_DYLIB_PATH): " + failures.joined(separator: "; "))
     }
 
-    /// Loads the library at `libraryPath`.
+    /// Probes the library at `libraryPath`: it must open and offer this build's API version.
     public init(libraryPath: String) throws {
+        var version = [CChar](repeating: 0, count: 64)
+        var providers = [CChar](repeating: 0, count: 1024)
         var message = [CChar](repeating: 0, count: 1024)
-        guard let api = vma_ort_load(libraryPath, &message, message.count) else {
-            let bytes = message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
-            throw VisionError.runtimeFailure(String(decoding: bytes, as: UTF8.self))
+        guard vma_ort_probe(libraryPath, &version, version.count, &providers, providers.count, &message, message.count) == 1 else {
+            throw VisionError.runtimeFailure(Self.string(message))
         }
-        self.api = api
         self.libraryPath = libraryPath
-        self.version = vma_ort_library_version().map { String(cString: $0) } ?? "unknown"
-
-        var env: OpaquePointer?
-        try Self.check(api, api.pointee.CreateEnv(ORT_LOGGING_LEVEL_ERROR, "vision-models-api", &env))
-        self.env = env!
-        var allocator: UnsafeMutablePointer<OrtAllocator>?
-        try Self.check(api, api.pointee.GetAllocatorWithDefaultOptions(&allocator))
-        self.allocator = allocator!
-        var memoryInfo: OpaquePointer?
-        try Self.check(api, api.pointee.CreateCpuMemoryInfo(OrtArenaAllocator, OrtMemTypeDefault, &memoryInfo))
-        self.memoryInfo = memoryInfo!
-
-        var list: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
-        var count: Int32 = 0
-        try Self.check(api, api.pointee.GetAvailableProviders(&list, &count))
-        var names: [String] = []
-        for i in 0..<Int(count) { if let p = list?[i] { names.append(String(cString: p)) } }
-        _ = api.pointee.ReleaseAvailableProviders(list, count)
-        providers = names
+        self.version = Self.string(version)
+        let names = Self.string(providers).split(separator: ",").map(String.init)
+        self.providers = names
         availableDevices = names.contains("CUDAExecutionProvider") ? [.cpu, .cuda] : [.cpu]
     }
 
-    deinit {
-        api.pointee.ReleaseMemoryInfo(memoryInfo)
-        api.pointee.ReleaseEnv(env)
+    private static func string(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// The opened library, opening it on first use.
+    func runtime() throws -> LoadedRuntime {
+        try loaded.withLock { current in
+            if let current { return current }
+            let runtime = try LoadedRuntime(libraryPath: libraryPath)
+            current = runtime
+            return runtime
+        }
     }
 
     /// Turns an `OrtStatus` into a Swift error carrying ORT's own message.
@@ -108,6 +101,8 @@ public final class ONNXRuntime: InferenceRuntime, @unchecked Sendable {
                 + "execution provider (it offers: \(providers.joined(separator: ", "))). Point ORT_DYLIB_PATH at a "
                 + "CUDA-enabled libonnxruntime.so (from the onnxruntime-gpu wheel) or use device 'cpu'.")
         }
+        let rt = try runtime()
+        let api = rt.api
         var sessionOptions: OpaquePointer?
         try Self.check(api, api.pointee.CreateSessionOptions(&sessionOptions))
         defer { api.pointee.ReleaseSessionOptions(sessionOptions) }
@@ -133,14 +128,44 @@ public final class ONNXRuntime: InferenceRuntime, @unchecked Sendable {
             throw VisionError.modelNotFound("model file not found: \(modelPath)")
         }
         var session: OpaquePointer?
-        try Self.check(api, api.pointee.CreateSession(env, modelPath, sessionOptions, &session))
-        return try ONNXSession(runtime: self, session: session!, device: options.device)
+        try Self.check(api, api.pointee.CreateSession(rt.env, modelPath, sessionOptions, &session))
+        return try ONNXSession(runtime: rt, session: session!, device: options.device)
+    }
+}
+
+/// The opened library: its API table, environment and default allocator, released in `deinit`
+/// (after every session, which each hold a reference).
+///
+/// `@unchecked Sendable`: immutable after `init`; `OrtApi` is an immutable function table and
+/// `OrtEnv` is documented as safe to share between threads.
+final class LoadedRuntime: @unchecked Sendable {
+    let api: UnsafePointer<OrtApi>
+    let env: OpaquePointer
+    let allocator: UnsafeMutablePointer<OrtAllocator>
+    private let memoryInfo: OpaquePointer
+
+    init(libraryPath: String) throws {
+        var message = [CChar](repeating: 0, count: 1024)
+        guard let api = vma_ort_load(libraryPath, &message, message.count) else {
+            let bytes = message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+            throw VisionError.runtimeFailure(String(decoding: bytes, as: UTF8.self))
+        }
+        self.api = api
+        var env: OpaquePointer?
+        try ONNXRuntime.check(api, api.pointee.CreateEnv(ORT_LOGGING_LEVEL_ERROR, "vision-models-api", &env))
+        self.env = env!
+        var allocator: UnsafeMutablePointer<OrtAllocator>?
+        try ONNXRuntime.check(api, api.pointee.GetAllocatorWithDefaultOptions(&allocator))
+        self.allocator = allocator!
+        var memoryInfo: OpaquePointer?
+        try ONNXRuntime.check(api, api.pointee.CreateCpuMemoryInfo(OrtArenaAllocator, OrtMemTypeDefault, &memoryInfo))
+        self.memoryInfo = memoryInfo!
     }
 
-    // MARK: - Used by ONNXSession
-
-    fileprivate var apiTable: UnsafePointer<OrtApi> { api }
-    fileprivate var defaultAllocator: UnsafeMutablePointer<OrtAllocator> { allocator }
+    deinit {
+        api.pointee.ReleaseMemoryInfo(memoryInfo)
+        api.pointee.ReleaseEnv(env)
+    }
 }
 
 /// One ONNX Runtime session.
@@ -148,13 +173,13 @@ public final class ONNXRuntime: InferenceRuntime, @unchecked Sendable {
 /// `@unchecked Sendable`: ORT documents `OrtSession::Run` as safe to call concurrently; the Swift
 /// fields are immutable after `init`.
 final class ONNXSession: InferenceSession, @unchecked Sendable {
-    private let runtime: ONNXRuntime
+    private let runtime: LoadedRuntime
     private let session: OpaquePointer
     let inputs: [TensorInfo]
     let outputs: [TensorInfo]
     let device: ComputeDevice
 
-    init(runtime: ONNXRuntime, session: OpaquePointer, device: ComputeDevice) throws {
+    init(runtime: LoadedRuntime, session: OpaquePointer, device: ComputeDevice) throws {
         self.runtime = runtime
         self.session = session
         self.device = device
@@ -162,27 +187,27 @@ final class ONNXSession: InferenceSession, @unchecked Sendable {
             inputs = try Self.describe(runtime, session, input: true)
             outputs = try Self.describe(runtime, session, input: false)
         } catch {
-            runtime.apiTable.pointee.ReleaseSession(session)
+            runtime.api.pointee.ReleaseSession(session)
             throw error
         }
     }
 
     deinit {
-        runtime.apiTable.pointee.ReleaseSession(session)
+        runtime.api.pointee.ReleaseSession(session)
     }
 
-    private static func describe(_ rt: ONNXRuntime, _ session: OpaquePointer, input: Bool) throws -> [TensorInfo] {
-        let api = rt.apiTable
+    private static func describe(_ rt: LoadedRuntime, _ session: OpaquePointer, input: Bool) throws -> [TensorInfo] {
+        let api = rt.api
         var count = 0
         try ONNXRuntime.check(api, input ? api.pointee.SessionGetInputCount(session, &count)
                                          : api.pointee.SessionGetOutputCount(session, &count))
         var result: [TensorInfo] = []
         for i in 0..<count {
             var namePtr: UnsafeMutablePointer<CChar>?
-            try ONNXRuntime.check(api, input ? api.pointee.SessionGetInputName(session, i, rt.defaultAllocator, &namePtr)
-                                             : api.pointee.SessionGetOutputName(session, i, rt.defaultAllocator, &namePtr))
+            try ONNXRuntime.check(api, input ? api.pointee.SessionGetInputName(session, i, rt.allocator, &namePtr)
+                                             : api.pointee.SessionGetOutputName(session, i, rt.allocator, &namePtr))
             let name = String(cString: namePtr!)
-            _ = api.pointee.AllocatorFree(rt.defaultAllocator, namePtr)
+            _ = api.pointee.AllocatorFree(rt.allocator, namePtr)
             var typeInfo: OpaquePointer?
             try ONNXRuntime.check(api, input ? api.pointee.SessionGetInputTypeInfo(session, i, &typeInfo)
                                              : api.pointee.SessionGetOutputTypeInfo(session, i, &typeInfo))
@@ -222,7 +247,7 @@ final class ONNXSession: InferenceSession, @unchecked Sendable {
     }
 
     private func makeValue(_ tensor: Tensor) throws -> OpaquePointer {
-        let api = runtime.apiTable
+        let api = runtime.api
         let shape = tensor.shape.map { Int64($0) }
         let onnxType: ONNXTensorElementDataType
         switch tensor.storage {
@@ -233,7 +258,7 @@ final class ONNXSession: InferenceSession, @unchecked Sendable {
         }
         var value: OpaquePointer?
         try ONNXRuntime.check(api, api.pointee.CreateTensorAsOrtValue(
-            runtime.defaultAllocator, shape, shape.count, onnxType, &value))
+            runtime.allocator, shape, shape.count, onnxType, &value))
         var raw: UnsafeMutableRawPointer?
         do {
             try ONNXRuntime.check(api, api.pointee.GetTensorMutableData(value, &raw))
@@ -255,7 +280,7 @@ final class ONNXSession: InferenceSession, @unchecked Sendable {
     }
 
     private func readValue(_ value: OpaquePointer, name: String) throws -> Tensor {
-        let api = runtime.apiTable
+        let api = runtime.api
         var info: OpaquePointer?
         try ONNXRuntime.check(api, api.pointee.GetTensorTypeAndShape(value, &info))
         defer { api.pointee.ReleaseTensorTypeAndShapeInfo(info) }
@@ -283,7 +308,7 @@ final class ONNXSession: InferenceSession, @unchecked Sendable {
     }
 
     func run(_ feeds: [String: Tensor], outputNames: [String]) throws -> [String: Tensor] {
-        let api = runtime.apiTable
+        let api = runtime.api
         for info in inputs where feeds[info.name] == nil {
             throw VisionError.internalError("missing input '\(info.name)' for the model")
         }

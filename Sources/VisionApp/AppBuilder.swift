@@ -22,7 +22,7 @@ public enum AppBuilder {
                              onListening: @escaping @Sendable (String, Int) async -> Void = { _, _ in }) throws -> ServiceGroup {
         try HFEnvironment.configure(settings, logger: logger)
         let runtime = try ONNXRuntime()
-        logger.info("ONNX Runtime loaded", metadata: ["version": "\(runtime.version)", "library": "\(runtime.libraryPath)",
+        logger.info("ONNX Runtime found (opened on the first model load)", metadata: ["version": "\(runtime.version)", "library": "\(runtime.libraryPath)",
                                                       "providers": "\(runtime.providers.joined(separator: ","))"])
         if settings.device == .cuda && !runtime.availableDevices.contains(.cuda) {
             throw SettingsError("DEVICE=cuda, but the loaded ONNX Runtime has no CUDA execution provider "
