@@ -18,6 +18,10 @@ import Testing
         router.get("/img.png") { _, _ in
             Response(status: .ok, headers: [.contentType: "image/png"], body: .init(byteBuffer: ByteBuffer(bytes: png)))
         }
+        router.get("/slow.png") { _, _ in
+            try await Task.sleep(for: .milliseconds(1500))
+            return Response(status: .ok, headers: [.contentType: "image/png"], body: .init(byteBuffer: ByteBuffer(bytes: png)))
+        }
         router.get("/big.png") { _, _ in
             Response(status: .ok, body: .init(byteBuffer: ByteBuffer(bytes: [UInt8](repeating: 7, count: 300_000))))
         }
@@ -63,6 +67,24 @@ import Testing
                 let big = try await infer("/big.png")
                 #expect(big.status == 413, "\(big.text.prefix(200))")
             }
+        }
+    }
+
+    /// SIGTERM while a request is in flight: the server stops accepting, finishes the request,
+    /// then exits cleanly.
+    @Test func sigtermFinishesTheRequestInFlight() async throws {
+        try await Self.withImageHost { port in
+            let server = try await ServerProcess(root: try rootWithModels(), environment: ["IMAGE_URL_ALLOWLIST": "127.0.0.1/32"])
+            async let reply = server.post("/inference/dinov3", json: [
+                "images": ["http://127.0.0.1:\(port)/slow.png"], "model_id": "tests/dinov3-vit-tiny",
+            ])
+            try await Task.sleep(for: .milliseconds(500))
+            kill(server.process.processIdentifier, SIGTERM)
+            let answered = try await reply
+            let status = try await server.stop()
+            #expect(answered.status == 200, "\(answered.text.prefix(200))")
+            #expect(status == 0)
+            #expect(server.log.contains("engine stopped"))
         }
     }
 
