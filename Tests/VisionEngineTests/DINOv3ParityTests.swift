@@ -8,28 +8,13 @@ import Testing
 import VisionCore
 @testable import VisionEngine
 
-struct NoFetcher: ImageFetching {
-    func fetch(_ url: String) async throws -> [UInt8] { throw VisionError.forbiddenURL("no network in tests") }
-}
-
 /// Features from exported tiny DINOv3 models (ViT and ConvNeXt), served from a hub-cache layout,
 /// against what transformers computed on the same PNG files (tools/fixtures/make_dinov3_fixtures.py).
 @Suite struct DINOv3ParityTests {
     @Test func featuresMatchTransformers() async throws {
         let hub = try HubCacheBuilder.temporaryFolder("hub")
         let manifest = try FixtureFiles.json("dinov3/manifest.json")
-        let runtime = try ONNXRuntime()
-        let models = ModelManager(families: [DINOv3Model.family], runtime: runtime,
-                                  repository: HubCacheRepository(cacheFolder: hub),
-                                  loadExecutor: BlockingExecutor(name: "load", threads: 1, queueLimit: 4),
-                                  logger: Logger(label: "test"))
-        let context = EngineContext(
-            models: models,
-            images: ImagePipeline(decoder: ImageDecoder(), fetcher: NoFetcher(),
-                                  executor: BlockingExecutor(name: "decode", threads: 1, queueLimit: 8),
-                                  limits: ImageLimits(), maxImagesPerRequest: 8),
-            inference: BlockingExecutor(name: "inference", threads: 1, queueLimit: 8))
-        let service = DINOv3Service(context: context)
+        let service = DINOv3Service(context: try EngineFixture.context(families: [DINOv3Model.family], hubCache: hub))
         var compared = 0
         for model in manifest["models"] as! [[String: Any]] {
             let name = model["name"] as! String

@@ -16,17 +16,8 @@ import VisionCore
         let manifest = try FixtureFiles.json("depth_anything/manifest.json")
         try HubCacheBuilder.place(folder: FixtureFiles.root.appendingPathComponent(manifest["model"] as! String),
                                   repoID: "tests/depth-anything-v2-tiny", in: hub)
-        let models = ModelManager(families: [DepthAnythingModel.family], runtime: try ONNXRuntime(),
-                                  repository: HubCacheRepository(cacheFolder: hub),
-                                  loadExecutor: BlockingExecutor(name: "load", threads: 1, queueLimit: 4),
-                                  logger: Logger(label: "test"))
-        let context = EngineContext(
-            models: models,
-            images: ImagePipeline(decoder: ImageDecoder(), fetcher: NoFetcher(),
-                                  executor: BlockingExecutor(name: "decode", threads: 1, queueLimit: 8),
-                                  limits: ImageLimits(), maxImagesPerRequest: 8),
-            inference: BlockingExecutor(name: "inference", threads: 1, queueLimit: 8))
-        return DepthAnythingService(context: context, encoder: PNGEncoder())
+        return DepthAnythingService(context: try EngineFixture.context(families: [DepthAnythingModel.family], hubCache: hub),
+                                    encoder: PNGEncoder())
     }
 
     @Test func depthMatchesTransformersInEveryFormat() async throws {

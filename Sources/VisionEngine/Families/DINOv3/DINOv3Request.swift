@@ -3,34 +3,24 @@ import VisionCore
 /// `POST /inference/dinov3`: the original's request, plus `tensor_format`, `variant`, `device`.
 public struct DINOv3Request: Decodable, Sendable {
     public let images: [ImageInput]
-    public let modelID: String?
-    public let variant: String?
-    public let device: ComputeDevice?
+    public let selection: ModelSelection
     public let tensorFormat: TensorFormat
 
     enum CodingKeys: String, CodingKey {
         case images
-        case modelID = "model_id"
-        case variant
-        case device
         case tensorFormat = "tensor_format"
     }
 
-    public init(images: [ImageInput], modelID: String? = nil, variant: String? = nil, device: ComputeDevice? = nil,
-                tensorFormat: TensorFormat = .list) {
+    public init(images: [ImageInput], modelID: String? = nil, tensorFormat: TensorFormat = .list) {
         self.images = images
-        self.modelID = modelID
-        self.variant = variant
-        self.device = device
+        self.selection = ModelSelection(modelID: modelID)
         self.tensorFormat = tensorFormat
     }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         images = try c.decode([ImageInput].self, forKey: .images)
-        modelID = try c.decodeIfPresent(String.self, forKey: .modelID)
-        variant = try c.decodeIfPresent(String.self, forKey: .variant)
-        device = try c.decodeIfPresent(ComputeDevice.self, forKey: .device)
+        selection = try ModelSelection(from: decoder)
         tensorFormat = try c.decodeIfPresent(TensorFormat.self, forKey: .tensorFormat) ?? .list
     }
 }

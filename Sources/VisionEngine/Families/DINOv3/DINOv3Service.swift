@@ -17,8 +17,7 @@ public struct DINOv3Service: Sendable {
         var timings = StageTimings()
         let images = try await context.images.load(request.images.map(\.source))
         timings.record("images", since: start)
-        let loaded = try await context.models.model(.dinov3, modelID: request.modelID, variant: request.variant,
-                                                   device: request.device)
+        let loaded = try await context.models.model(.dinov3, request.selection)
         guard let model = loaded as? DINOv3Model else {
             throw VisionError.internalError("the dinov3 slot holds another kind of model")
         }

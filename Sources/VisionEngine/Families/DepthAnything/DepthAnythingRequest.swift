@@ -21,24 +21,19 @@ public enum DepthFormat: String, Decodable, Sendable {
 /// `POST /inference/depth-anything`: the original's request plus `depth_format`.
 public struct DepthAnythingRequest: Decodable, Sendable {
     public let images: [ImageInput]
-    public let modelID: String?
-    public let variant: String?
-    public let device: ComputeDevice?
+    public let selection: ModelSelection
     public let depthFormat: DepthFormat
     public let exportFormat: String?
 
     enum CodingKeys: String, CodingKey {
-        case images, variant, device
-        case modelID = "model_id"
+        case images
         case depthFormat = "depth_format"
         case exportFormat = "export_format"
     }
 
     public init(images: [ImageInput], modelID: String? = nil, depthFormat: DepthFormat = .png8) {
         self.images = images
-        self.modelID = modelID
-        self.variant = nil
-        self.device = nil
+        self.selection = ModelSelection(modelID: modelID)
         self.depthFormat = depthFormat
         self.exportFormat = nil
     }
@@ -46,9 +41,7 @@ public struct DepthAnythingRequest: Decodable, Sendable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         images = try c.decode([ImageInput].self, forKey: .images)
-        modelID = try c.decodeIfPresent(String.self, forKey: .modelID)
-        variant = try c.decodeIfPresent(String.self, forKey: .variant)
-        device = try c.decodeIfPresent(ComputeDevice.self, forKey: .device)
+        selection = try ModelSelection(from: decoder)
         depthFormat = try c.decodeIfPresent(DepthFormat.self, forKey: .depthFormat) ?? .png8
         exportFormat = try c.decodeIfPresent(String.self, forKey: .exportFormat)
     }

@@ -27,8 +27,7 @@ public struct DepthAnythingService: Sendable {
                 + "Gaussian-splat formats (gs_ply, gs_video) are not offered. Leave export_format out for the depth map.")
         }
         let images = try await context.images.load(request.images.map(\.source))
-        let loaded = try await context.models.model(.depthAnything, modelID: request.modelID, variant: request.variant,
-                                                   device: request.device)
+        let loaded = try await context.models.model(.depthAnything, request.selection)
         guard let model = loaded as? DepthAnythingModel else {
             throw VisionError.internalError("the depth_anything slot holds another kind of model")
         }
