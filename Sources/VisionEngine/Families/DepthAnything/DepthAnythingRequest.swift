@@ -54,6 +54,9 @@ public struct DepthResult: Sendable {
     public let width: Int
     public let encoded: [UInt8]
     public let format: DepthFormat
+    /// The depth map's smallest and largest values.
+    public let minimum: Float
+    public let maximum: Float
     /// For png16: value = pixel * scale + offset.
     public let scale: Float?
     public let offset: Float?
@@ -87,8 +90,7 @@ public struct DepthAnythingResponse: Sendable {
         w.key("metadata"); w.raw("{")
         w.key("shape"); w.ints([r.height, r.width]); w.raw(",")
         w.key("depth_type"); w.string(depthKind); w.raw(",")
-        let (lo, hi) = (r.depth.min() ?? 0, r.depth.max() ?? 0)
-        w.key("min"); w.number(lo); w.raw(","); w.key("max"); w.number(hi)
+        w.key("min"); w.number(r.minimum); w.raw(","); w.key("max"); w.number(r.maximum)
         if let scale = r.scale, let offset = r.offset {
             w.raw(","); w.key("scale"); w.number(scale); w.raw(","); w.key("offset"); w.number(offset)
         }

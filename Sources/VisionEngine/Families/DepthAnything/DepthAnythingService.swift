@@ -49,26 +49,26 @@ public struct DepthAnythingService: Sendable {
     static func encode(_ depth: [Float], height: Int, width: Int, format: DepthFormat,
                        encoder: any PNGEncoding) throws -> DepthResult {
         let lo = depth.min() ?? 0, hi = depth.max() ?? 0
+        var scale: Float?
+        let encoded: [UInt8]
         switch format {
         case .png8:
             // As the pipeline: (d - min) / (max - min) * 255, truncated to uint8.
             let range = hi - lo
             let pixels = depth.map { range > 0 ? UInt8(clamping: Int((($0 - lo) / range) * 255)) : 0 }
-            return DepthResult(depth: depth, height: height, width: width,
-                               encoded: try encoder.grey8(pixels, width: width, height: height),
-                               format: format, scale: nil, offset: nil)
+            encoded = try encoder.grey8(pixels, width: width, height: height)
         case .png16:
-            let scale = hi > lo ? (hi - lo) / 65535 : 1
-            let pixels = depth.map { UInt16(clamping: Int((($0 - lo) / scale).rounded())) }
-            return DepthResult(depth: depth, height: height, width: width,
-                               encoded: try encoder.grey16(pixels, width: width, height: height),
-                               format: format, scale: scale, offset: lo)
+            let step = hi > lo ? (hi - lo) / 65535 : 1
+            let pixels = depth.map { UInt16(clamping: Int((($0 - lo) / step).rounded())) }
+            encoded = try encoder.grey16(pixels, width: width, height: height)
+            scale = step
         case .float32:
             var bytes: [UInt8] = []
             bytes.reserveCapacity(depth.count * 4)
             for v in depth { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
-            return DepthResult(depth: depth, height: height, width: width, encoded: bytes, format: format,
-                               scale: nil, offset: nil)
+            encoded = bytes
         }
+        return DepthResult(depth: depth, height: height, width: width, encoded: encoded, format: format,
+                           minimum: lo, maximum: hi, scale: scale, offset: scale == nil ? nil : lo)
     }
 }
