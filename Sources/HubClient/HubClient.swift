@@ -195,15 +195,11 @@ public final class HubClient: Sendable {
     }
 
     private func blobIsComplete(_ path: String, size: Int?) -> Bool {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return false }
-        return size.map { Int(info.st_size) == $0 } ?? true
+        guard let actual = FileSize.of(path) else { return false }
+        return size.map { actual == $0 } ?? true
     }
 
-    private func fileSize(_ path: String) -> Int {
-        var info = stat()
-        return stat(path, &info) == 0 ? Int(info.st_size) : 0
-    }
+    private func fileSize(_ path: String) -> Int { FileSize.of(path) ?? 0 }
 
     /// Downloads into `<etag>.incomplete`, resuming with `Range` after a break, then verifies and
     /// renames into place. A half-written or corrupt file never becomes a blob.

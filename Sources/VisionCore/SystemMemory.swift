@@ -9,7 +9,7 @@ public enum SystemMemory {
 
     /// Resident set size of this process, in MiB with one decimal.
     public static func residentMB() -> Double? {
-        kilobytes(file: "/proc/self/status", key: "VmRSS:").map { ($0 / 1024 * 10).rounded() / 10 }
+        residentBytes().map { (Double($0) / 1_048_576 * 10).rounded() / 10 }
     }
 
     /// Resident set size of this process, in bytes.

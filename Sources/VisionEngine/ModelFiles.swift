@@ -41,9 +41,5 @@ enum ModelFiles {
         (try? graph(snapshot.reference.onnxPath(), in: snapshot).bytes) ?? 0
     }
 
-    /// The size of the file a path names, following the snapshot symlink to its blob.
-    private static func size(of path: String) -> Int {
-        var info = stat()
-        return stat(path, &info) == 0 ? Int(info.st_size) : 0
-    }
+    private static func size(of path: String) -> Int { FileSize.of(path) ?? 0 }
 }
