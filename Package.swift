@@ -73,7 +73,7 @@ let package = Package(
         // The app builder (the one place concrete types meet) and the command line.
         .target(name: "VisionApp", dependencies: [
             "VisionCore", "VisionEngine", "VisionAPI", "ONNXRuntimeAdapter", "ImageCodecs",
-            "HubCache", "HubClient", "RemoteImages",
+            "HubClient", "RemoteImages",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),

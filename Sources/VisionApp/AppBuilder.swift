@@ -1,5 +1,4 @@
 import Foundation
-import HubCache
 import HubClient
 import Hummingbird
 import ImageCodecs
@@ -40,8 +39,7 @@ public enum AppBuilder {
         let downloads = DownloadBoard()
         let models = ModelManager(
             families: [DINOv3Model.family, DepthAnythingModel.family], runtime: runtime,
-            repository: HubModelRepository(client: hub, exportStore: settings.exportStore,
-                                           progress: progressLogger(downloads, logger)), loadExecutor: loading,
+            repository: makeRepository(settings: settings, hub: hub, board: downloads, logger: logger), loadExecutor: loading,
             defaultDevice: settings.device, intraOpThreads: settings.intraOpThreads,
             allowSpinning: settings.allowSpinning, memoryBudgetMB: settings.maxModelMemoryMB, downloads: downloads,
             logger: logger)
@@ -160,6 +158,11 @@ extension AppBuilder {
                                                    "offline": "\(configuration.offline)",
                                                    "token": "\(configuration.token == nil ? "None" : "***")"])
         return HubClient(configuration: configuration)
+    }
+
+    /// The hub-backed model repository (cache, hub, export store), reporting progress to `board`.
+    static func makeRepository(settings: Settings, hub: HubClient, board: DownloadBoard, logger: Logger) -> HubModelRepository {
+        HubModelRepository(client: hub, exportStore: settings.exportStore, progress: progressLogger(board, logger))
     }
 
     /// Records download progress and logs each finished file.

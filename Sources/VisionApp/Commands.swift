@@ -88,8 +88,7 @@ struct DownloadCommand: AsyncParsableCommand {
         let reference = try ModelReference(parsing: "\(repoID)@\(revision)", variant: variant)
         let hub = AppBuilder.makeHubClient(settings: settings, logger: logger)
         do {
-            let snapshot = try await HubModelRepository(client: hub, exportStore: settings.exportStore,
-                                                  progress: AppBuilder.progressLogger(DownloadBoard(), logger))
+            let snapshot = try await AppBuilder.makeRepository(settings: settings, hub: hub, board: DownloadBoard(), logger: logger)
                 .snapshot(for: reference, family: "dinov3")
             try? await hub.shutdown()
             print(snapshot.folder)

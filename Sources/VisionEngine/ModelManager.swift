@@ -203,9 +203,9 @@ public actor ModelManager {
 
     /// Unloads every model; returns the types that had a model.
     public func unloadAll() -> [ModelType] {
-        let types = Set(entries.filter { $0.value.life.model != nil }.map(\.key.type))
+        let types = loadedTypes()
         _ = unload { _ in true }
-        return servedTypes.filter(types.contains)
+        return types
     }
 
     /// Unloads ready models not used for `idle`; returns their ids.
