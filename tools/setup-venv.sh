@@ -8,6 +8,9 @@ venv="${VENV:-$HOME/.venvs/vision-models-api}"
 python3 -m venv "$venv"
 if [ -n "${TORCH_WHEEL:-}" ]; then "$venv/bin/pip" install -q "$TORCH_WHEEL"; fi
 "$venv/bin/pip" install -q -r "$root/tools/export/requirements.txt"
+# Depth Anything 3 is defined by this package only (not transformers); its own pins (numpy<2,
+# xformers, gradio...) are for training and the demo app, so install it without them.
+"$venv/bin/pip" install -q --no-deps depth-anything-3==0.1.1
 # PyPI's torchvision wheel links CUDA torch; with a CPU-only torch its compiled ops cannot load and
 # `import torchvision` fails registering fake kernels for them. The processors only use pure-torch
 # functions (resize, normalize), so guard those registrations. Changes no computation.

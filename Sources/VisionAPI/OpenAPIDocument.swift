@@ -122,11 +122,23 @@ enum OpenAPIDocument {
             ]],
             "DepthAnythingRequest": ["type": "object", "required": ["images"], "properties": [
                 "images": ["type": "array", "items": ref("ImageInput"), "minItems": 1],
-                "model_id": ["type": "string", "description": "Hub id of a Depth Anything V2 export, optionally @revision"],
+                "model_id": ["type": "string", "description": "Hub id of a Depth Anything V2 or 3 export, optionally @revision"],
                 "variant": ["type": "string"], "device": ["type": "string", "enum": ["cpu", "cuda"]],
                 "depth_format": ["type": "string", "enum": ["png8", "png16", "float32"], "default": "png8"],
                 "export_format": ["type": "string", "enum": ["glb", "npz", "ply", "gs_ply", "gs_video"],
-                                  "description": "Not offered for Depth Anything V2 (400 naming what is offered)"],
+                                  "description": "Depth Anything 3: ply, glb (point clouds) or npz; gs_* and any "
+                                  + "format on Depth Anything V2 are a 400 naming what is offered"],
+                "include_confidence": ["type": "boolean", "default": true,
+                                       "description": "Depth Anything 3: return the confidence map too"],
+            ]],
+            "EncodedMap": ["type": "object", "properties": [
+                "data": ["type": "string"], "format": ["type": "string"], "min": ["type": "number"],
+                "max": ["type": "number"], "scale": ["type": "number"], "offset": ["type": "number"],
+            ]],
+            "DepthExport": ["type": "object", "properties": [
+                "format": ["type": "string", "enum": ["ply", "glb", "npz"]],
+                "media_type": ["type": "string"], "points": ["type": "integer"],
+                "data": ["type": "string", "description": "base64 file"],
             ]],
             "DepthResult": ["type": "object", "properties": [
                 "depth_data": ["type": "string", "description": "base64 PNG (png8/png16) or little-endian float32 H×W"],
@@ -136,7 +148,11 @@ enum OpenAPIDocument {
                     "min": ["type": "number"], "max": ["type": "number"],
                     "scale": ["type": "number", "description": "png16: value = pixel * scale + offset"],
                     "offset": ["type": "number"],
+                    "original_shape": ["type": "array", "items": ["type": "integer"]],
+                    "intrinsics": ["type": "array", "description": "Depth Anything 3: 3×3, processed-image pixels"],
+                    "extrinsics": ["type": "array", "description": "Depth Anything 3: 3×4 world-to-camera [R|t]"],
                 ]],
+                "confidence": ref("EncodedMap"), "export": ref("DepthExport"),
             ]],
             "DepthAnythingResponse": ["type": "object", "description": "The first image's fields, and results for every image",
                                       "properties": [
@@ -171,7 +187,7 @@ enum OpenAPIDocument {
             "/models/unload": ["post": operation("Unload a model type", request: "UnloadRequest", response: "UnloadResponse",
                                                  errorCodes: [400, 422], tag: "models")],
             "/models/unload-all": ["post": operation("Unload every model", response: "UnloadAllResponse", tag: "models")],
-            "/inference/depth-anything": ["post": operation("Depth maps (Depth Anything V2), one per image",
+            "/inference/depth-anything": ["post": operation("Depth maps (Depth Anything V2 and 3), one per image",
                                                             request: "DepthAnythingRequest", response: "DepthAnythingResponse",
                                                             errorCodes: [400, 404, 413, 415, 422, 429, 500, 503],
                                                             tag: "inference")],

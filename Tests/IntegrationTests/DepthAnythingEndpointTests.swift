@@ -48,4 +48,52 @@ import Testing
             #expect(badFormat.status == 422)
         }
     }
+
+    @Test func depthAnything3DepthCameraAndPointClouds() async throws {
+        let manifest = try FixtureFiles.json("depth_anything_3/manifest.json")
+        let first = (manifest["cases"] as! [[String: Any]])[0]
+        let image = try FixtureFiles.data("preprocessing/" + (first["image"] as! String)).base64EncodedString()
+        try await ServerProcess.with(root: try rootWithModels()) { server in
+            let model = "tests/depth-anything-3-tiny"
+            let r = try await server.post("/inference/depth-anything",
+                                          json: ["images": [image], "model_id": model, "depth_format": "float32"])
+            #expect(r.status == 200, "\(r.text.prefix(300))")
+            let meta = try #require(r.json["metadata"] as? [String: Any])
+            #expect(meta["shape"] as? [Int] == first["shape"] as? [Int])
+            #expect(meta["original_shape"] as? [Int] == [90, 151])
+            let intrinsics = try #require(meta["intrinsics"] as? [[Double]])
+            let expectedK = first["intrinsics"] as! [[Double]]
+            #expect(abs(intrinsics[0][0] - expectedK[0][0]) <= 1e-3 * expectedK[0][0])
+            #expect((meta["extrinsics"] as? [[Double]])?.map(\.count) == [4, 4, 4])
+            let confidence = try #require(r.json["confidence"] as? [String: Any])
+            #expect(confidence["format"] as? String == "float32_base64")
+
+            // Coloured point cloud as binary PLY: the header's vertex count and the body's size agree.
+            let ply = try await server.post("/inference/depth-anything",
+                                            json: ["images": [image], "model_id": model, "export_format": "ply",
+                                                   "include_confidence": false])
+            #expect(ply.status == 200 && ply.json["confidence"] == nil)
+            let export = try #require(ply.json["export"] as? [String: Any])
+            #expect(export["media_type"] as? String == "application/x-ply")
+            let file = try #require(Data(base64Encoded: export["data"] as? String ?? ""))
+            let points = try #require(export["points"] as? Int)
+            let headerEnd = try #require(file.range(of: Data("end_header\n".utf8)))
+            let header = String(decoding: file[..<headerEnd.upperBound], as: UTF8.self)
+            #expect(header.contains("element vertex \(points)\n"))
+            #expect(file.count - headerEnd.upperBound == points * 15)
+            let expectedPoints = (first["point_cloud"] as! [String: Any])["count"] as! Int
+            #expect(abs(points - expectedPoints) <= 20)
+
+            let glb = try await server.post("/inference/depth-anything",
+                                            json: ["images": [image], "model_id": model, "export_format": "glb"])
+            let glbFile = try #require(Data(base64Encoded: (glb.json["export"] as? [String: Any])?["data"] as? String ?? ""))
+            #expect(glbFile.prefix(4) == Data("glTF".utf8))
+            let splat = try await server.post("/inference/depth-anything",
+                                              json: ["images": [image], "model_id": model, "export_format": "gs_video"])
+            #expect(splat.status == 400 && (splat.json["detail"] as? String ?? "").contains("offered: ply, glb, npz"))
+            let unknown = try await server.post("/inference/depth-anything",
+                                                json: ["images": [image], "model_id": model, "export_format": "obj"])
+            #expect(unknown.status == 400 && (unknown.json["detail"] as? String ?? "").contains("unknown export_format"))
+        }
+    }
 }

@@ -71,10 +71,10 @@ import VisionCore
     @Test func exportFormatsAreRefusedWithWhatIsOffered() async throws {
         let service = try Self.service()
         let bytes = try FixtureFiles.bytes("preprocessing/small_37x53.png")
-        let json = #"{"images": ["\#(Data(bytes).base64EncodedString())"], "export_format": "ply"}"#
+        let json = #"{"images": ["\#(Data(bytes).base64EncodedString())"], "export_format": "ply", "model_id": "tests/depth-anything-v2-tiny"}"#
         let request = try JSONDecoder().decode(DepthAnythingRequest.self, from: Data(json.utf8))
         let error = await #expect(throws: VisionError.self) { try await service.run(request) }
         #expect(error?.category == .badRequest)
-        #expect(error?.message.contains("Depth Anything 3") == true)
+        #expect(error?.message.contains("Depth Anything 3") == true && error?.message.contains("ply, glb, npz") == true)
     }
 }

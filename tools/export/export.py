@@ -10,7 +10,8 @@ the export store the server reads for repositories without ONNX graphs:
 {hf_root}/content/onnx/<org>--<name>/<commit>/.
 
 Families: dinov3 (DINOv3 ViT and ConvNeXt), depth_anything (Depth Anything V2, transformers'
-DepthAnythingForDepthEstimation). Later families add theirs here.
+DepthAnythingForDepthEstimation), depth_anything_3 (a folder the `depth-anything-3` package loads:
+config.json naming a preset + model.safetensors; see da3_export.py). Later families add theirs here.
 After export the graph is run with ONNX Runtime on a random input and compared with PyTorch; the
 export fails if they differ by more than --tolerance.
 """
@@ -153,7 +154,15 @@ def export_depth_anything(src, dst, opset, tolerance):
     return kind
 
 
-EXPORTERS = {"dinov3": export_dinov3, "depth_anything": export_depth_anything}
+def export_depth_anything_3(src, dst, opset, tolerance):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import da3_export
+
+    return da3_export.export(src, dst, opset, tolerance, verify)
+
+
+EXPORTERS = {"dinov3": export_dinov3, "depth_anything": export_depth_anything,
+             "depth_anything_3": export_depth_anything_3}
 
 
 def main():
@@ -179,11 +188,12 @@ def main():
     elif not (args.model_folder and args.output_folder):
         parser.error("give <model_folder> <output_folder>, or --from-hub <repo_id>")
     os.makedirs(args.output_folder, exist_ok=True)
-    kind = EXPORTERS[args.family](args.model_folder, args.output_folder, args.opset, args.tolerance)
+    # Companion files first: an exporter may rewrite one (depth_anything_3 extends config.json).
     for name in COMPANION_FILES:
         src = os.path.join(args.model_folder, name)
         if os.path.exists(src):
             shutil.copy(src, os.path.join(args.output_folder, name))
+    kind = EXPORTERS[args.family](args.model_folder, args.output_folder, args.opset, args.tolerance)
     print(f"exported {kind} from {args.model_folder} to {args.output_folder}")
 
 

@@ -18,24 +18,49 @@ public enum DepthFormat: String, Decodable, Sendable {
     }
 }
 
-/// `POST /inference/depth-anything`: the original's request plus `depth_format`.
+/// The original's `export_format` values; the server builds the well-defined ones.
+public enum DepthExportFormat: String, Sendable, CaseIterable {
+    case glb, npz, ply
+    case gsPLY = "gs_ply"
+    case gsVideo = "gs_video"
+
+    /// What the server builds (from depth + the camera Depth Anything 3 predicts).
+    static let offered: [DepthExportFormat] = [.ply, .glb, .npz]
+
+    var mediaType: String {
+        switch self {
+        case .ply: "application/x-ply"
+        case .glb: "model/gltf-binary"
+        case .npz: "application/x-npz"
+        case .gsPLY, .gsVideo: "application/octet-stream"
+        }
+    }
+}
+
+/// `POST /inference/depth-anything`: the original's request plus `depth_format` and
+/// `include_confidence`.
 public struct DepthAnythingRequest: Decodable, Sendable {
     public let images: [ImageInput]
     public let selection: ModelSelection
     public let depthFormat: DepthFormat
-    public let exportFormat: String?
+    public let exportFormat: DepthExportFormat?
+    /// Depth Anything 3 only: also return the confidence map, in `depth_format` (default true).
+    public let includeConfidence: Bool
 
     enum CodingKeys: String, CodingKey {
         case images
         case depthFormat = "depth_format"
         case exportFormat = "export_format"
+        case includeConfidence = "include_confidence"
     }
 
-    public init(images: [ImageInput], modelID: String? = nil, depthFormat: DepthFormat = .png8) {
+    public init(images: [ImageInput], modelID: String? = nil, depthFormat: DepthFormat = .png8,
+                exportFormat: DepthExportFormat? = nil, includeConfidence: Bool = true) {
         self.images = images
         self.selection = ModelSelection(modelID: modelID)
         self.depthFormat = depthFormat
-        self.exportFormat = nil
+        self.exportFormat = exportFormat
+        self.includeConfidence = includeConfidence
     }
 
     public init(from decoder: any Decoder) throws {
@@ -43,18 +68,62 @@ public struct DepthAnythingRequest: Decodable, Sendable {
         images = try c.decode([ImageInput].self, forKey: .images)
         selection = try ModelSelection(from: decoder)
         depthFormat = try c.decodeIfPresent(DepthFormat.self, forKey: .depthFormat) ?? .png8
-        exportFormat = try c.decodeIfPresent(String.self, forKey: .exportFormat)
+        includeConfidence = try c.decodeIfPresent(Bool.self, forKey: .includeConfidence) ?? true
+        if let name = try c.decodeIfPresent(String.self, forKey: .exportFormat) {
+            guard let format = DepthExportFormat(rawValue: name) else {
+                throw VisionError.invalidInput(
+                    "unknown export_format '\(name.prefix(20))'; offered: "
+                    + DepthExportFormat.offered.map(\.rawValue).joined(separator: ", "))
+            }
+            exportFormat = format
+        } else {
+            exportFormat = nil
+        }
     }
 }
 
-/// One image's depth map, post-processed to the image's own size.
+/// A file built from a prediction (point cloud or arrays), returned base64 with its media type.
+public struct DepthExportFile: Sendable {
+    public let format: DepthExportFormat
+    public let data: [UInt8]
+    /// Points in a point cloud (ply, glb).
+    public let points: Int?
+}
+
+/// One image's depth map: V2's post-processed to the image's own size, V3's at the processed size
+/// (as the depth-anything-3 package returns it, matching its camera).
 public struct DepthResult: Sendable {
     public let depth: [Float]
     public let height: Int
     public let width: Int
+    /// The depth map as `depth_format` encodes it.
+    public let map: EncodedMap
+    /// Depth Anything 3: the confidence map, encoded like the depth.
+    public var confidence: EncodedMap?
+    /// Depth Anything 3: the predicted camera, in processed-image pixels.
+    public var camera: CameraParameters?
+    /// The input image's [height, width] where it differs from the depth map's.
+    public var originalShape: [Int]?
+    public var export: DepthExportFile?
+
+    init(depth: [Float], height: Int, width: Int, map: EncodedMap) {
+        self.depth = depth
+        self.height = height
+        self.width = width
+        self.map = map
+    }
+
+    public var encoded: [UInt8] { map.encoded }
+    public var format: DepthFormat { map.format }
+    public var scale: Float? { map.scale }
+    public var offset: Float? { map.offset }
+}
+
+/// A map encoded as `depth_format` asks, with what restores its values.
+public struct EncodedMap: Sendable {
     public let encoded: [UInt8]
     public let format: DepthFormat
-    /// The depth map's smallest and largest values.
+    /// The map's smallest and largest values.
     public let minimum: Float
     public let maximum: Float
     /// For png16: value = pixel * scale + offset.
@@ -70,7 +139,9 @@ public struct DepthAnythingResponse: Sendable {
     public let processingTime: Double
 
     public func json() -> [UInt8] {
-        var w = JSONWriter(capacity: results.reduce(1024) { $0 + $1.encoded.count * 4 / 3 + 512 })
+        var w = JSONWriter(capacity: results.reduce(1024) {
+            $0 + ($1.encoded.count + ($1.confidence?.encoded.count ?? 0) + ($1.export?.data.count ?? 0)) * 4 / 3 + 1024
+        })
         w.raw("{")
         if let first = results.first { writeFields(first, &w); w.raw(",") }
         w.key("results"); w.raw("[")
@@ -89,11 +160,46 @@ public struct DepthAnythingResponse: Sendable {
         w.key("format"); w.string(r.format.responseName); w.raw(",")
         w.key("metadata"); w.raw("{")
         w.key("shape"); w.ints([r.height, r.width]); w.raw(",")
+        if let original = r.originalShape { w.key("original_shape"); w.ints(original); w.raw(",") }
         w.key("depth_type"); w.string(depthKind); w.raw(",")
-        w.key("min"); w.number(r.minimum); w.raw(","); w.key("max"); w.number(r.maximum)
-        if let scale = r.scale, let offset = r.offset {
-            w.raw(","); w.key("scale"); w.number(scale); w.raw(","); w.key("offset"); w.number(offset)
+        writeRange(r.map, &w)
+        if let camera = r.camera {
+            w.raw(","); w.key("intrinsics"); writeMatrix(camera.intrinsics, &w)
+            w.raw(","); w.key("extrinsics"); writeMatrix(camera.extrinsics, &w)
         }
         w.raw("}")
+        if let confidence = r.confidence {
+            w.raw(","); w.key("confidence"); w.raw("{")
+            w.key("data"); w.base64(confidence.encoded); w.raw(",")
+            w.key("format"); w.string(confidence.format.responseName); w.raw(",")
+            writeRange(confidence, &w)
+            w.raw("}")
+        }
+        if let export = r.export {
+            w.raw(","); w.key("export"); w.raw("{")
+            w.key("format"); w.string(export.format.rawValue); w.raw(",")
+            w.key("media_type"); w.string(export.format.mediaType); w.raw(",")
+            if let points = export.points { w.key("points"); w.number(points); w.raw(",") }
+            w.key("data"); w.base64(export.data)
+            w.raw("}")
+        }
+    }
+
+    private func writeRange(_ map: EncodedMap, _ w: inout JSONWriter) {
+        w.key("min"); w.number(map.minimum); w.raw(","); w.key("max"); w.number(map.maximum)
+        if let scale = map.scale, let offset = map.offset {
+            w.raw(","); w.key("scale"); w.number(scale); w.raw(","); w.key("offset"); w.number(offset)
+        }
+    }
+
+    private func writeMatrix(_ rows: [[Double]], _ w: inout JSONWriter) {
+        w.raw("[")
+        for (i, row) in rows.enumerated() {
+            if i > 0 { w.raw(",") }
+            w.raw("[")
+            for (j, v) in row.enumerated() { if j > 0 { w.raw(",") }; w.number(v) }
+            w.raw("]")
+        }
+        w.raw("]")
     }
 }

@@ -1,8 +1,10 @@
 import Foundation
 import VisionCore
 
-/// Depth estimation: each image runs alone (sizes differ), is post-processed as transformers'
-/// `post_process_depth_estimation` (bicubic to the original size) and encoded as asked.
+/// Depth estimation: each image runs alone (sizes differ). Depth Anything V2 is post-processed as
+/// transformers' `post_process_depth_estimation` (bicubic to the original size); Depth Anything 3
+/// returns the depth-anything-3 package's outputs at the processed size with confidence, camera
+/// and, on request, a point cloud or npz built from them.
 public struct DepthAnythingService: Sendable {
     let context: EngineContext
     let encoder: any PNGEncoding
@@ -12,25 +14,40 @@ public struct DepthAnythingService: Sendable {
         self.encoder = encoder
     }
 
-    static let exportFormats = ["glb", "npz", "ply", "gs_ply", "gs_video"]
-
     public func run(_ request: DepthAnythingRequest) async throws -> DepthAnythingResponse {
         let start = ContinuousClock.now
-        if let format = request.exportFormat {
-            guard Self.exportFormats.contains(format) else {
-                throw VisionError.invalidInput("unknown export_format '\(format.prefix(20))'; the original's were: "
-                                               + Self.exportFormats.joined(separator: ", "))
-            }
+        if let format = request.exportFormat, !DepthExportFormat.offered.contains(format) {
             throw VisionError.invalidInput(
-                "export_format '\(format)' is not offered: point clouds (ply, glb) and npz need the camera that Depth "
-                + "Anything 3 predicts, which this server does not serve yet, and Depth Anything V2 predicts depth only; "
-                + "Gaussian-splat formats (gs_ply, gs_video) are not offered. Leave export_format out for the depth map.")
+                "export_format '\(format.rawValue)' is not offered: Gaussian splats (gs_ply, gs_video) need the "
+                + "package's Gaussian head, which the exported graphs do not include; offered: "
+                + DepthExportFormat.offered.map(\.rawValue).joined(separator: ", ") + " (Depth Anything 3 models)")
         }
         let images = try await context.images.load(request.images.map(\.source))
         let loaded = try await context.models.model(.depthAnything, request.selection)
-        guard let model = loaded as? DepthAnythingModel else {
+        let results: [DepthResult]
+        let depthKind: String
+        if let model = loaded as? DepthAnything3Model {
+            results = try await runV3(model, images: images, request: request)
+            depthKind = "relative"
+        } else if let model = loaded as? DepthAnythingModel {
+            if let format = request.exportFormat {
+                throw VisionError.invalidInput(
+                    "export_format '\(format.rawValue)' is not offered by '\(model.reference.repoID)': it is Depth Anything V2, "
+                    + "which predicts \(model.depthKind) depth only, so it offers no export formats; "
+                    + DepthExportFormat.offered.map(\.rawValue).joined(separator: ", ")
+                    + " are offered by Depth Anything 3 models. Leave export_format out for the depth map.")
+            }
+            results = try await runV2(model, images: images, request: request)
+            depthKind = model.depthKind
+        } else {
             throw VisionError.internalError("the depth_anything slot holds another kind of model")
         }
+        return DepthAnythingResponse(results: results, modelID: loaded.reference.description, depthKind: depthKind,
+                                     processingTime: (ContinuousClock.now - start).seconds)
+    }
+
+    private func runV2(_ model: DepthAnythingModel, images: [RGBImage], request: DepthAnythingRequest) async throws
+        -> [DepthResult] {
         var results: [DepthResult] = []
         for image in images {
             let pixels = try await context.images.compute { model.pixelValues(image) }
@@ -42,8 +59,57 @@ public struct DepthAnythingService: Sendable {
                 return try Self.encode(depth, height: image.height, width: image.width, format: format, encoder: encoder)
             })
         }
-        return DepthAnythingResponse(results: results, modelID: model.reference.description, depthKind: model.depthKind,
-                                     processingTime: (ContinuousClock.now - start).seconds)
+        return results
+    }
+
+    private func runV3(_ model: DepthAnything3Model, images: [RGBImage], request: DepthAnythingRequest) async throws
+        -> [DepthResult] {
+        var results: [DepthResult] = []
+        for image in images {
+            let (processed, pixels) = try await context.images.compute {
+                let processed = try model.preprocessor.resized(image)
+                return (processed, model.preprocessor.pixelValues(processed))
+            }
+            let out = try await context.inference.run { try model.run(pixels) }
+            let encoder = self.encoder, format = request.depthFormat
+            let withConfidence = request.includeConfidence, export = request.exportFormat
+            results.append(try await context.images.compute {
+                var result = try Self.encode(out.depth, height: out.height, width: out.width, format: format,
+                                             encoder: encoder)
+                if withConfidence {
+                    result.confidence = try Self.encode(out.confidence, height: out.height, width: out.width,
+                                                        format: format, encoder: encoder).map
+                }
+                result.camera = out.camera
+                result.originalShape = [image.height, image.width]
+                if let export { result.export = Self.exportFile(export, out, colors: processed) }
+                return result
+            })
+        }
+        return results
+    }
+
+    /// The package's GLB exporter keeps pixels whose confidence reaches
+    /// clamp(1.05, 40th percentile, 90th percentile); the server uses the same rule for ply and glb.
+    static func exportFile(_ format: DepthExportFormat, _ out: DepthAnything3Model.Output, colors: RGBImage)
+        -> DepthExportFile {
+        switch format {
+        case .npz:
+            var npz = NPZWriter()
+            npz.add("depth", floats: out.depth, shape: [out.height, out.width])
+            npz.add("conf", floats: out.confidence, shape: [out.height, out.width])
+            npz.add("extrinsics", floats: out.camera.extrinsics.flatMap { $0.map(Float.init) }, shape: [3, 4])
+            npz.add("intrinsics", floats: out.camera.intrinsics.flatMap { $0.map(Float.init) }, shape: [3, 3])
+            return DepthExportFile(format: .npz, data: npz.archive(), points: nil)
+        default:
+            let threshold = min(max(1.05, percentile(out.confidence, 40)), percentile(out.confidence, 90))
+            let cloud = PointCloud.backProject(depth: out.depth, confidence: out.confidence, width: out.width,
+                                               height: out.height, intrinsics: out.camera.intrinsics,
+                                               extrinsics: out.camera.extrinsics, image: colors,
+                                               minimumConfidence: threshold)
+            return DepthExportFile(format: format, data: format == .glb ? PointCloudFiles.glb(cloud) : PointCloudFiles.ply(cloud),
+                                   points: cloud.count)
+        }
     }
 
     static func encode(_ depth: [Float], height: Int, width: Int, format: DepthFormat,
@@ -68,7 +134,8 @@ public struct DepthAnythingService: Sendable {
             for v in depth { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
             encoded = bytes
         }
-        return DepthResult(depth: depth, height: height, width: width, encoded: encoded, format: format,
-                           minimum: lo, maximum: hi, scale: scale, offset: scale == nil ? nil : lo)
+        return DepthResult(depth: depth, height: height, width: width,
+                           map: EncodedMap(encoded: encoded, format: format, minimum: lo, maximum: hi, scale: scale,
+                                           offset: scale == nil ? nil : lo))
     }
 }

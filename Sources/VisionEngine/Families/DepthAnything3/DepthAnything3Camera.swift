@@ -1,0 +1,35 @@
+import Foundation
+
+/// A pinhole camera as Depth Anything 3 predicts it, in processed-image pixels.
+public struct CameraParameters: Sendable, Equatable {
+    /// World-to-camera [R | t], 3 rows of 4 (OpenCV axes: x right, y down, z forward).
+    public let extrinsics: [[Double]]
+    /// [[fx, 0, cx], [0, fy, cy], [0, 0, 1]].
+    public let intrinsics: [[Double]]
+
+    /// The package's `pose_encoding_to_extri_intri` then `affine_inverse`: `poseEncoding` is
+    /// (translation xyz, quaternion xyzw, fov_h, fov_w) of the camera-to-world pose.
+    public init(poseEncoding p: [Float], height: Int, width: Int) {
+        precondition(p.count == 9, "pose encoding has 9 values")
+        let q = p[3..<7].map(Double.init)
+        let (i, j, k, r) = (q[0], q[1], q[2], q[3])
+        let twoS = 2 / (i * i + j * j + k * k + r * r)
+        let rotation: [[Double]] = [
+            [1 - twoS * (j * j + k * k), twoS * (i * j - k * r), twoS * (i * k + j * r)],
+            [twoS * (i * j + k * r), 1 - twoS * (i * i + k * k), twoS * (j * k - i * r)],
+            [twoS * (i * k - j * r), twoS * (j * k + i * r), 1 - twoS * (i * i + j * j)],
+        ]
+        let t = p[0..<3].map(Double.init)
+        // Inverse of [R | t]: [Rᵀ | -Rᵀ t].
+        var extrinsics: [[Double]] = []
+        for row in 0..<3 {
+            let rt = (0..<3).map { rotation[$0][row] }
+            let translation = -(rt[0] * t[0] + rt[1] * t[1] + rt[2] * t[2])
+            extrinsics.append(rt + [translation])
+        }
+        let fy = (Double(height) / 2) / max(tan(Double(p[7]) / 2), 1e-6)
+        let fx = (Double(width) / 2) / max(tan(Double(p[8]) / 2), 1e-6)
+        self.extrinsics = extrinsics
+        self.intrinsics = [[fx, 0, Double(width) / 2], [0, fy, Double(height) / 2], [0, 0, 1]]
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import HubCache
+import ImageCodecs
+import TestSupport
+import Testing
+import VisionCore
+@testable import VisionEngine
+
+/// Depth Anything 3 (tiny random model exported by tools/export/export.py depth_anything_3)
+/// against the depth-anything-3 package's own fp32 inference on the same PNG files
+/// (tools/fixtures/make_depth_anything_3_fixtures.py).
+@Suite struct DepthAnything3ParityTests {
+    static let repo = "tests/depth-anything-3-tiny"
+
+    static func service() throws -> DepthAnythingService {
+        let hub = try HubCacheBuilder.temporaryFolder("hub")
+        let manifest = try FixtureFiles.json("depth_anything_3/manifest.json")
+        try HubCacheBuilder.place(folder: FixtureFiles.root.appendingPathComponent(manifest["model"] as! String),
+                                  repoID: repo, in: hub)
+        return DepthAnythingService(context: try EngineFixture.context(families: [DepthAnythingModel.family], hubCache: hub),
+                                    encoder: PNGEncoder())
+    }
+
+    static func cases() throws -> [[String: Any]] {
+        try FixtureFiles.json("depth_anything_3/manifest.json")["cases"] as! [[String: Any]]
+    }
+
+    static func floats(_ bytes: [UInt8]) -> [Float] {
+        bytes.withUnsafeBytes { raw in
+            (0..<(raw.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
+        }
+    }
+
+    static func maxRelative(_ got: [Float], _ expected: [Float]) -> Float {
+        let scale = max(1, expected.map(abs).max() ?? 1)
+        return (zip(got, expected).map { abs($0 - $1) }.max() ?? .infinity) / scale
+    }
+
+    @Test func preprocessingMatchesThePackage() throws {
+        let manifest = try FixtureFiles.json("depth_anything_3/manifest.json")
+        let processor = DepthAnything3Preprocessor(processRes: manifest["process_res"] as! Int, patchSize: 14,
+                                                   mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225])
+        for c in try Self.cases() {
+            let image = try ImageDecoder().decode(try FixtureFiles.bytes("preprocessing/" + (c["image"] as! String)),
+                                                  limits: ImageLimits())
+            let pixels = processor.pixelValues(try processor.resized(image))
+            let shape = c["shape"] as! [Int]
+            #expect(pixels.shape == [1, 3] + shape, "\(c["image"]!)")
+            let expected = try FixtureFiles.floats("depth_anything_3/" + (c["pixels"] as! String))
+            let diffs = zip(pixels.floats, expected).map { abs($0 - $1) }
+            // Equal but for IPP's rare one-level cubic differences (1/255/std ≈ 0.0175).
+            #expect((diffs.max() ?? 1) < 0.02, "\(c["image"]!)")
+            #expect(diffs.filter { $0 > 1e-5 }.count <= max(3, diffs.count / 1000), "\(c["image"]!)")
+        }
+    }
+
+    @Test func depthConfidenceAndCameraMatchThePackage() async throws {
+        let service = try Self.service()
+        let cases = try Self.cases()
+        let images = try cases.map { ImageInput(source: .bytes(try FixtureFiles.bytes("preprocessing/" + ($0["image"] as! String)))) }
+        let response = try await service.run(DepthAnythingRequest(images: images, modelID: Self.repo, depthFormat: .float32))
+        #expect(response.results.count == cases.count)
+        for (r, c) in zip(response.results, cases) {
+            let name = c["image"] as! String
+            #expect([r.height, r.width] == c["shape"] as! [Int], "\(name)")
+            let depth = try FixtureFiles.floats("depth_anything_3/" + (c["depth"] as! String))
+            let conf = try FixtureFiles.floats("depth_anything_3/" + (c["conf"] as! String))
+            #expect(Self.maxRelative(Self.floats(r.encoded), depth) <= 1e-3, "\(name): depth")
+            let confidence = try #require(r.confidence)
+            #expect(Self.maxRelative(Self.floats(confidence.encoded), conf) <= 1e-3, "\(name): confidence")
+            let camera = try #require(r.camera)
+            let expectedE = (c["extrinsics"] as! [[Double]]), expectedK = (c["intrinsics"] as! [[Double]])
+            for (row, expectedRow) in zip(camera.extrinsics, expectedE) {
+                for (v, e) in zip(row, expectedRow) { #expect(abs(v - e) <= 1e-4 * max(1, abs(e)), "\(name): extrinsics") }
+            }
+            for (row, expectedRow) in zip(camera.intrinsics, expectedK) {
+                for (v, e) in zip(row, expectedRow) { #expect(abs(v - e) <= 1e-4 * max(1, abs(e)), "\(name): intrinsics") }
+            }
+        }
+    }
+
+    @Test func pointCloudsMatchThePackagesRules() async throws {
+        let service = try Self.service()
+        for c in try Self.cases().prefix(3) {
+            let name = c["image"] as! String
+            let input = [ImageInput(source: .bytes(try FixtureFiles.bytes("preprocessing/" + name)))]
+            let expected = c["point_cloud"] as! [String: Any]
+            let ply = try await service.run(DepthAnythingRequest(images: input, modelID: Self.repo, exportFormat: .ply))
+            let export = try #require(ply.results.first?.export)
+            let count = expected["count"] as! Int
+            #expect(export.format == .ply && abs((export.points ?? 0) - count) <= max(2, count / 500), "\(name)")
+            let header = String(decoding: export.data.prefix(400), as: UTF8.self)
+            #expect(header.contains("element vertex \(export.points ?? -1)\n"))
+            let glb = try await service.run(DepthAnythingRequest(images: input, modelID: Self.repo, exportFormat: .glb))
+            let file = try #require(glb.results.first?.export)
+            let jsonLength = Int(file.data[12]) | Int(file.data[13]) << 8 | Int(file.data[14]) << 16
+            let json = try JSONSerialization.jsonObject(with: Data(file.data[20..<(20 + jsonLength)])) as! [String: Any]
+            let position = (json["accessors"] as! [[String: Any]])[0]
+            #expect(position["count"] as? Int == export.points)
+            for (key, bound) in [("min", expected["min"]), ("max", expected["max"])] {
+                let got = position[key] as! [Double], want = bound as! [Double]
+                for (g, w) in zip(got, want) { #expect(abs(g - w) <= 1e-3 * max(1, abs(w)), "\(name): \(key)") }
+            }
+        }
+    }
+
+    @Test func npzHoldsTheFourArrays() async throws {
+        let service = try Self.service()
+        let input = [ImageInput(source: .bytes(try FixtureFiles.bytes("preprocessing/small_37x53.png")))]
+        let r = try await service.run(DepthAnythingRequest(images: input, modelID: Self.repo, exportFormat: .npz))
+        let data = try #require(r.results.first?.export?.data)
+        let names = ["depth.npy", "conf.npy", "extrinsics.npy", "intrinsics.npy"]
+        for name in names { #expect(data.firstRange(of: Array(name.utf8)) != nil, "\(name) in the archive") }
+        #expect(r.results.first?.originalShape == [37, 53])
+    }
+
+    @Test func splatFormatsAreRefused() async throws {
+        let service = try Self.service()
+        let input = [ImageInput(source: .bytes(try FixtureFiles.bytes("preprocessing/small_37x53.png")))]
+        let error = await #expect(throws: VisionError.self) {
+            try await service.run(DepthAnythingRequest(images: input, modelID: Self.repo, exportFormat: .gsPLY))
+        }
+        #expect(error?.category == .badRequest && error?.message.contains("ply, glb, npz") == true)
+    }
+}
