@@ -170,6 +170,41 @@ enum OpenAPIDocument {
                 "model_id": ["type": "string"], "processing_time": ["type": "number"],
                 "tensor_format": ["type": "string"],
             ]],
+            "GroundingDINORequest": ["type": "object", "required": ["images", "prompts"], "properties": [
+                "images": ["type": "array", "items": ref("ImageInput"), "minItems": 1],
+                "prompts": ["type": "array", "items": ["type": "string"],
+                            "description": "Phrases; each lower-cased, a trailing '.' dropped, '.' appended, joined"],
+                "box_threshold": ["type": "number", "default": 0.4], "text_threshold": ["type": "number", "default": 0.3],
+                "model_id": ["type": "string"], "variant": ["type": "string"],
+                "device": ["type": "string", "enum": ["cpu", "cuda"]],
+            ]],
+            "Detections": ["type": "object", "properties": [
+                "scores": ["type": "array", "items": ["type": "number"]],
+                "labels": ["type": "array", "items": ["type": "string"], "description": "The matched phrase text"],
+                "boxes": ["type": "array", "items": ["type": "array", "items": ["type": "number"]],
+                          "description": "[x1, y1, x2, y2] in original-image pixels"],
+            ]],
+            "GroundingDINOResponse": ["type": "object", "properties": [
+                "results": ["type": "array", "items": ref("Detections")],
+                "model_id": ["type": "string"], "processing_time": ["type": "number"],
+            ]],
+            "ZeroShotDetectionRequest": ["type": "object", "description": "Hugging Face task form; also accepts "
+                                         + "image/candidate_labels/threshold/top_k at the top level",
+                                         "properties": [
+                "inputs": ref("ImageInput"),
+                "parameters": ["type": "object", "properties": [
+                    "candidate_labels": ["type": "array", "items": ["type": "string"]],
+                    "threshold": ["type": "number", "default": 0.1], "top_k": ["type": "integer"],
+                ]],
+                "model_id": ["type": "string"],
+            ]],
+            "ZeroShotDetectionResponse": ["type": "array", "items": ["type": "object", "properties": [
+                "label": ["type": "string"], "score": ["type": "number"],
+                "box": ["type": "object", "properties": [
+                    "xmin": ["type": "integer"], "ymin": ["type": "integer"],
+                    "xmax": ["type": "integer"], "ymax": ["type": "integer"],
+                ]],
+            ]]],
         ]
         let paths: [String: Any] = [
             "/": ["get": operation("Service name and version", response: "Root", tag: "system")],
@@ -191,6 +226,14 @@ enum OpenAPIDocument {
                                                             request: "DepthAnythingRequest", response: "DepthAnythingResponse",
                                                             errorCodes: [400, 404, 413, 415, 422, 429, 500, 503],
                                                             tag: "inference")],
+            "/inference/grounding-dino": ["post": operation("Open-vocabulary detection (all images as one batch)",
+                                                            request: "GroundingDINORequest", response: "GroundingDINOResponse",
+                                                            errorCodes: [400, 404, 413, 415, 422, 429, 500, 503],
+                                                            tag: "inference")],
+            "/inference/zero-shot-object-detection": ["post": operation(
+                "GroundingDINO in the Hugging Face zero-shot-object-detection task form",
+                request: "ZeroShotDetectionRequest", response: "ZeroShotDetectionResponse",
+                errorCodes: [400, 404, 413, 415, 422, 429, 500, 503], tag: "inference")],
             "/inference/dinov3": ["post": operation("DINOv3 features (all images as one batch)", request: "DINOv3Request",
                                                     response: "DINOv3Response",
                                                     errorCodes: [400, 404, 413, 415, 422, 429, 500, 503], tag: "inference")],

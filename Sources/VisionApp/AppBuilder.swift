@@ -38,7 +38,7 @@ public enum AppBuilder {
         let hub = makeHubClient(settings: settings, logger: logger)
         let downloads = DownloadBoard()
         let models = ModelManager(
-            families: [DINOv3Model.family, DepthAnythingModel.family], runtime: runtime,
+            families: [DINOv3Model.family, DepthAnythingModel.family, GroundingDINOModel.family], runtime: runtime,
             repository: makeRepository(settings: settings, hub: hub, board: downloads, logger: logger), loadExecutor: loading,
             defaultDevice: settings.device, intraOpThreads: settings.intraOpThreads,
             allowSpinning: settings.allowSpinning, memoryBudgetMB: settings.maxModelMemoryMB, downloads: downloads,
@@ -61,6 +61,7 @@ public enum AppBuilder {
                                             corsAllowCredentials: settings.corsAllowCredentials),
             dependencies: APIDependencies(models: models, dinov3: DINOv3Service(context: context),
                                           depthAnything: DepthAnythingService(context: context, encoder: PNGEncoder()),
+                                          groundingDINO: GroundingDINOService(context: context),
                                           runtimeVersion: runtime.version, availableDevices: runtime.availableDevices,
                                           readiness: readiness))
         let app = Application(

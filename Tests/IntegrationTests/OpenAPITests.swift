@@ -40,6 +40,7 @@ struct NoImages: ImageDecoding, ImageFetching, PNGEncoding {
         let router = makeRouter(configuration: APIConfiguration(version: "t"),
                                 dependencies: APIDependencies(models: models, dinov3: DINOv3Service(context: context),
                                                               depthAnything: DepthAnythingService(context: context, encoder: NoImages()),
+                                                              groundingDINO: GroundingDINOService(context: context),
                                                               runtimeVersion: "t", availableDevices: [.cpu]))
         let routes = Set(router.routes.map { "\($0.method.rawValue.lowercased()) \($0.path.description)" })
         let document = OpenAPIDocument.document(version: "t", modelTypes: ["depth_anything", "dinov3"])

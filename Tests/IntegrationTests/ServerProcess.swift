@@ -137,7 +137,8 @@ final class OutputBuffer: Sendable {
 func rootWithModels() throws -> String {
     let root = try HubCacheBuilder.temporaryFolder("root")
     let hub = root + "/content/hf_cache/hub"
-    for name in ["dinov3-vit-tiny", "dinov3-convnext-tiny", "depth-anything-v2-tiny", "depth-anything-3-tiny"] {
+    for name in ["dinov3-vit-tiny", "dinov3-convnext-tiny", "depth-anything-v2-tiny", "depth-anything-3-tiny",
+                 "grounding-dino-tiny"] {
         try HubCacheBuilder.place(folder: FixtureFiles.root.appendingPathComponent("models/" + name),
                                   repoID: "tests/" + name, in: hub)
     }

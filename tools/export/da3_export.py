@@ -15,13 +15,14 @@ intrinsics exactly as `pose_encoding_to_extri_intri` + `affine_inverse` do.
 Tracing needs the same computation written without Python numbers taken from shapes (they would
 freeze the example's size into the graph); `traceable()` swaps those functions in while exporting.
 """
-import contextlib
 import json
 import math
 import os
 
 import torch
 import torch.nn.functional as F
+
+from patching import swapped
 
 # The package's presets this exporter serves: DualDPT depth head + camera decoder.
 CAMERA_PRESETS = ("da3-small", "da3-base", "da3-large", "da3-giant")
@@ -196,7 +197,6 @@ def _interpolate(x, size=None, scale_factor=None, mode="bilinear", align_corners
     return F.interpolate(x, size=size, mode=mode, align_corners=align_corners)
 
 
-@contextlib.contextmanager
 def traceable():
     from depth_anything_3.model import dpt
     from depth_anything_3.model.dinov2 import vision_transformer
@@ -206,14 +206,7 @@ def traceable():
              (vision_transformer.DinoVisionTransformer, "interpolate_pos_encoding", _interpolate_pos_encoding),
              (rope.PositionGetter, "__call__", _grid_positions),
              (rope.RotaryPositionEmbedding2D, "forward", _rope_forward)]
-    saved = [(owner, name, getattr(owner, name)) for owner, name, _ in swaps]
-    for owner, name, fn in swaps:
-        setattr(owner, name, fn)
-    try:
-        yield
-    finally:
-        for owner, name, fn in saved:
-            setattr(owner, name, fn)
+    return swapped(swaps)
 
 
 class GraphWrapper(torch.nn.Module):

@@ -11,7 +11,8 @@ the export store the server reads for repositories without ONNX graphs:
 
 Families: dinov3 (DINOv3 ViT and ConvNeXt), depth_anything (Depth Anything V2, transformers'
 DepthAnythingForDepthEstimation), depth_anything_3 (a folder the `depth-anything-3` package loads:
-config.json naming a preset + model.safetensors; see da3_export.py). Later families add theirs here.
+config.json naming a preset + model.safetensors; see da3_export.py), grounding_dino (transformers'
+GroundingDinoForObjectDetection; a graph right for any number of phrases, see grounding_dino_export.py).
 After export the graph is run with ONNX Runtime on a random input and compared with PyTorch; the
 export fails if they differ by more than --tolerance.
 """
@@ -161,8 +162,15 @@ def export_depth_anything_3(src, dst, opset, tolerance):
     return da3_export.export(src, dst, opset, tolerance, verify)
 
 
+def export_grounding_dino(src, dst, opset, tolerance):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import grounding_dino_export
+
+    return grounding_dino_export.export(src, dst, opset, tolerance)
+
+
 EXPORTERS = {"dinov3": export_dinov3, "depth_anything": export_depth_anything,
-             "depth_anything_3": export_depth_anything_3}
+             "depth_anything_3": export_depth_anything_3, "grounding_dino": export_grounding_dino}
 
 
 def main():

@@ -19,5 +19,14 @@ struct InferenceRoutes {
             let body = try await JSONIO.decode(DepthAnythingRequest.self, from: request, limit: limit)
             return JSONIO.response(try await depth.run(body).json())
         }
+        let detection = dependencies.groundingDINO
+        router.post("/inference/grounding-dino") { request, _ in
+            let body = try await JSONIO.decode(GroundingDINORequest.self, from: request, limit: limit)
+            return JSONIO.response(try await detection.run(body).json())
+        }
+        router.post("/inference/zero-shot-object-detection") { request, _ in
+            let body = try await JSONIO.decode(ZeroShotDetectionRequest.self, from: request, limit: limit)
+            return JSONIO.response(try await detection.zeroShot(body).json())
+        }
     }
 }

@@ -1,0 +1,158 @@
+import VisionCore
+
+/// `POST /inference/grounding-dino`: the original's request.
+public struct GroundingDINORequest: Decodable, Sendable {
+    public let images: [ImageInput]
+    /// Phrases to find; one string is one phrase.
+    public let prompts: [String]
+    public let boxThreshold: Float
+    public let textThreshold: Float
+    public let selection: ModelSelection
+
+    enum CodingKeys: String, CodingKey {
+        case images, prompts
+        case boxThreshold = "box_threshold"
+        case textThreshold = "text_threshold"
+    }
+
+    public init(images: [ImageInput], prompts: [String], boxThreshold: Float = 0.4, textThreshold: Float = 0.3,
+                modelID: String? = nil) {
+        self.images = images
+        self.prompts = prompts
+        self.boxThreshold = boxThreshold
+        self.textThreshold = textThreshold
+        self.selection = ModelSelection(modelID: modelID)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        images = try c.decode([ImageInput].self, forKey: .images)
+        if let one = try? c.decode(String.self, forKey: .prompts) {
+            prompts = [one]
+        } else {
+            prompts = try c.decode([String].self, forKey: .prompts)
+        }
+        boxThreshold = try c.decodeIfPresent(Float.self, forKey: .boxThreshold) ?? 0.4
+        textThreshold = try c.decodeIfPresent(Float.self, forKey: .textThreshold) ?? 0.3
+        selection = try ModelSelection(from: decoder)
+    }
+}
+
+/// Limits on what a detection request may ask for.
+public struct GroundingDINOLimits: Sendable {
+    public var maxPrompts: Int
+    public var maxPromptCharacters: Int
+
+    public init(maxPrompts: Int = 64, maxPromptCharacters: Int = 256) {
+        self.maxPrompts = maxPrompts
+        self.maxPromptCharacters = maxPromptCharacters
+    }
+}
+
+/// Per image `{scores, labels, boxes}`, the model and the time taken.
+public struct GroundingDINOResponse: Sendable {
+    public let results: [Detections]
+    public let modelID: String
+    public let processingTime: Double
+
+    public func json() -> [UInt8] {
+        var w = JSONWriter(capacity: 256 + results.reduce(0) { $0 + $1.scores.count * 96 })
+        w.raw("{"); w.key("results"); w.raw("[")
+        for (i, r) in results.enumerated() {
+            if i > 0 { w.raw(",") }
+            w.raw("{"); w.key("scores"); w.raw("[")
+            for (j, s) in r.scores.enumerated() { if j > 0 { w.raw(",") }; w.number(s) }
+            w.raw("],"); w.key("labels"); w.raw("[")
+            for (j, l) in r.labels.enumerated() { if j > 0 { w.raw(",") }; w.string(l) }
+            w.raw("],"); w.key("boxes"); w.raw("[")
+            for (j, b) in r.boxes.enumerated() {
+                if j > 0 { w.raw(",") }
+                w.raw("[")
+                for (k, v) in b.enumerated() { if k > 0 { w.raw(",") }; w.number(v) }
+                w.raw("]")
+            }
+            w.raw("]}")
+        }
+        w.raw("],"); w.key("model_id"); w.string(modelID)
+        w.raw(","); w.key("processing_time"); w.number(processingTime)
+        w.raw("}")
+        return w.bytes
+    }
+}
+
+/// `POST /inference/zero-shot-object-detection`: the Hugging Face task form, as the Inference API
+/// takes it (`{"inputs": image, "parameters": {"candidate_labels": [...], "threshold"?, "top_k"?}}`)
+/// or as the pipeline is called (`{"image", "candidate_labels", ...}`).
+public struct ZeroShotDetectionRequest: Decodable, Sendable {
+    public let image: ImageInput
+    public let candidateLabels: [String]
+    public let threshold: Float
+    public let topK: Int?
+    public let selection: ModelSelection
+
+    enum CodingKeys: String, CodingKey {
+        case inputs, image, parameters
+        case candidateLabels = "candidate_labels"
+        case threshold
+        case topK = "top_k"
+    }
+
+    public init(image: ImageInput, candidateLabels: [String], threshold: Float = 0.1, topK: Int? = nil,
+                modelID: String? = nil) {
+        self.image = image
+        self.candidateLabels = candidateLabels
+        self.threshold = threshold
+        self.topK = topK
+        self.selection = ModelSelection(modelID: modelID)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let parameters = try? c.nestedContainer(keyedBy: CodingKeys.self, forKey: .parameters)
+        let fields = parameters ?? c
+        guard let image = try c.decodeIfPresent(ImageInput.self, forKey: .inputs)
+                ?? c.decodeIfPresent(ImageInput.self, forKey: .image) else {
+            throw VisionError.invalidRequest("give the image as 'inputs' (or 'image')")
+        }
+        self.image = image
+        if let text = try? fields.decode(String.self, forKey: .candidateLabels) {
+            // The pipeline splits a string on commas.
+            candidateLabels = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        } else {
+            candidateLabels = try fields.decode([String].self, forKey: .candidateLabels)
+        }
+        threshold = try fields.decodeIfPresent(Float.self, forKey: .threshold) ?? 0.1
+        topK = try fields.decodeIfPresent(Int.self, forKey: .topK)
+        selection = try ModelSelection(from: decoder)
+    }
+}
+
+/// One detection in the pipeline's form.
+public struct ZeroShotDetection: Sendable, Equatable {
+    public let label: String
+    public let score: Float
+    /// xmin, ymin, xmax, ymax: the box corners truncated to integers, as the pipeline does.
+    public let box: [Int]
+}
+
+public struct ZeroShotDetectionResponse: Sendable {
+    public let detections: [ZeroShotDetection]
+
+    /// A bare JSON array, as the pipeline returns.
+    public func json() -> [UInt8] {
+        var w = JSONWriter(capacity: 64 + detections.count * 96)
+        w.raw("[")
+        for (i, d) in detections.enumerated() {
+            if i > 0 { w.raw(",") }
+            w.raw("{"); w.key("score"); w.number(d.score); w.raw(","); w.key("label"); w.string(d.label)
+            w.raw(","); w.key("box"); w.raw("{")
+            for (k, name) in ["xmin", "ymin", "xmax", "ymax"].enumerated() {
+                if k > 0 { w.raw(",") }
+                w.key(name); w.number(d.box[k])
+            }
+            w.raw("}}")
+        }
+        w.raw("]")
+        return w.bytes
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+import HubCache
+import ImageCodecs
+import TestSupport
+import Testing
+import VisionCore
+@testable import VisionEngine
+
+/// GroundingDINO (tiny random export from tools/export/export.py grounding_dino) against
+/// transformers' post_process_grounded_object_detection and the zero-shot pipeline
+/// (tools/fixtures/make_grounding_dino_fixtures.py).
+@Suite struct GroundingDINOParityTests {
+    static let repo = "tests/grounding-dino-tiny"
+    /// The same graph without the multi-phrase marker: served one phrase per pass.
+    static let singlePhraseRepo = "tests/grounding-dino-single-phrase"
+
+    static func service() throws -> GroundingDINOService {
+        let hub = try HubCacheBuilder.temporaryFolder("hub")
+        let folder = FixtureFiles.root.appendingPathComponent("models/grounding-dino-tiny")
+        try HubCacheBuilder.place(folder: folder, repoID: repo, in: hub)
+        let copy = URL(fileURLWithPath: try HubCacheBuilder.temporaryFolder("single"))
+            .appendingPathComponent("model")
+        try FileManager.default.copyItem(at: folder, to: copy)
+        try FileManager.default.removeItem(at: copy.appendingPathComponent("vision_models_api.json"))
+        try HubCacheBuilder.place(folder: copy, repoID: singlePhraseRepo, in: hub)
+        return GroundingDINOService(context: try EngineFixture.context(families: [GroundingDINOModel.family], hubCache: hub))
+    }
+
+    static func cases() throws -> [[String: Any]] {
+        try FixtureFiles.json("grounding_dino/manifest.json")["cases"] as! [[String: Any]]
+    }
+
+    static func images(_ names: [String]) throws -> [ImageInput] {
+        try names.map { ImageInput(source: .bytes(try FixtureFiles.bytes("preprocessing/" + $0))) }
+    }
+
+    static func compare(_ got: Detections, _ expected: [String: Any], _ name: String) {
+        let scores = (expected["scores"] as! [Double]).map(Float.init)
+        let labels = expected["labels"] as! [String]
+        let boxes = (expected["boxes"] as! [[Double]]).map { $0.map(Float.init) }
+        #expect(got.scores.count == scores.count, "\(name): \(got.scores.count) detections, transformers \(scores.count)")
+        guard got.scores.count == scores.count else { return }
+        for (g, e) in zip(got.scores, scores) { #expect(abs(g - e) <= 1e-3, "\(name): score \(g) vs \(e)") }
+        #expect(got.labels == labels, "\(name)")
+        for (g, e) in zip(got.boxes, boxes) {
+            #expect(zip(g, e).allSatisfy { abs($0 - $1) <= 0.5 }, "\(name): box \(g) vs \(e)")
+        }
+    }
+
+    @Test func detectionsEqualTransformersForOneTwoAndThreePhrases() async throws {
+        let service = try Self.service()
+        for c in try Self.cases() {
+            let request = GroundingDINORequest(images: try Self.images(c["images"] as! [String]),
+                                               prompts: c["prompts"] as! [String],
+                                               boxThreshold: Float(c["box_threshold"] as! Double),
+                                               textThreshold: Float(c["text_threshold"] as! Double), modelID: Self.repo)
+            let response = try await service.run(request)
+            let expected = c["results"] as! [[String: Any]]
+            #expect(response.results.count == expected.count)
+            for (i, (got, want)) in zip(response.results, expected).enumerated() {
+                Self.compare(got, want, "\(c["text"]!) image \(i)")
+            }
+        }
+    }
+
+    @Test func singlePhraseGraphsRunOnePassPerPhrase() async throws {
+        let service = try Self.service()
+        for c in try Self.cases() {
+            let request = GroundingDINORequest(images: try Self.images(c["images"] as! [String]),
+                                               prompts: c["prompts"] as! [String],
+                                               boxThreshold: Float(c["box_threshold"] as! Double),
+                                               textThreshold: Float(c["text_threshold"] as! Double),
+                                               modelID: Self.singlePhraseRepo)
+            let response = try await service.run(request)
+            for (i, (got, want)) in zip(response.results, c["per_phrase_results"] as! [[String: Any]]).enumerated() {
+                Self.compare(got, want, "per phrase: \(c["text"]!) image \(i)")
+            }
+        }
+    }
+
+    @Test func promptTextAsTheOriginalBuildsIt() throws {
+        for c in try Self.cases() {
+            let text = (c["prompts"] as! [String]).map(GroundingDINOService.phraseText).joined(separator: " ")
+            #expect(text == c["text"] as! String)
+            let tokenizer = try WordPieceTokenizer(json: FixtureFiles.data("models/grounding-dino-tiny/tokenizer.json"))
+            #expect(tokenizer.encode(text) == c["input_ids"] as! [Int])
+        }
+    }
+
+    @Test func zeroShotEqualsThePipeline() async throws {
+        let service = try Self.service()
+        let z = try FixtureFiles.json("grounding_dino/manifest.json")["zero_shot"] as! [String: Any]
+        let request = ZeroShotDetectionRequest(image: try Self.images([z["image"] as! String])[0],
+                                               candidateLabels: z["candidate_labels"] as! [String],
+                                               threshold: Float(z["threshold"] as! Double), modelID: Self.repo)
+        let got = try await service.zeroShot(request).detections
+        let expected = z["results"] as! [[String: Any]]
+        #expect(got.count == expected.count)
+        for (g, e) in zip(got, expected) {
+            #expect(g.label == e["label"] as! String)
+            #expect(abs(Double(g.score) - (e["score"] as! Double)) <= 1e-3)
+            let box = e["box"] as! [String: Int]
+            #expect(g.box == [box["xmin"]!, box["ymin"]!, box["xmax"]!, box["ymax"]!])
+        }
+        let top = try await service.zeroShot(ZeroShotDetectionRequest(
+            image: request.image, candidateLabels: ["cat"], threshold: 0.5, topK: 2, modelID: Self.repo))
+        #expect(top.detections.count == 2 && top.detections[0].score >= top.detections[1].score)
+    }
+
+    @Test func badPromptsAreClear400s() async throws {
+        let service = try Self.service()
+        let image = try Self.images(["small_37x53.png"])
+        for (prompts, needle) in [([String](), "at least one"), (["  . "], "empty"),
+                                  ([String](repeating: "cat", count: 65), "at most 64"),
+                                  ([String(repeating: "cat ", count: 70)], "characters")] {
+            let error = await #expect(throws: VisionError.self) {
+                try await service.run(GroundingDINORequest(images: image, prompts: prompts, modelID: Self.repo))
+            }
+            #expect(error?.category == .badRequest && error?.message.contains(needle) == true, "\(needle)")
+        }
+        let tooManyTokens = [String](repeating: "a big red remote control", count: 60)
+        let error = await #expect(throws: VisionError.self) {
+            try await service.run(GroundingDINORequest(images: image, prompts: tooManyTokens, modelID: Self.repo))
+        }
+        #expect(error?.message.contains("at most 256") == true)
+        let threshold = await #expect(throws: VisionError.self) {
+            try await service.run(GroundingDINORequest(images: image, prompts: ["cat"], boxThreshold: 2, modelID: Self.repo))
+        }
+        #expect(threshold?.message.contains("box_threshold") == true)
+    }
+}

@@ -1,0 +1,183 @@
+"""GroundingDINO (transformers' GroundingDinoForObjectDetection) to one ONNX graph that is right
+for any number of phrases and any image size.
+
+Inputs and outputs are those of the onnx-community export: `pixel_values`, `input_ids`,
+`token_type_ids`, `attention_mask`, `pixel_mask` → `logits` (B, queries, max_text_len),
+`pred_boxes` (B, queries, 4: cx, cy, w, h relative).
+
+What a plain trace gets wrong, and what is traced instead (same computation, written so the
+tracer records it from tensors):
+- the phrase-block attention mask and per-phrase position ids: transformers 5 builds them with
+  `torch.isin` and `cummax`/`cummin`, which opset 17 lacks (older versions used a Python loop whose
+  trip count froze to the example's phrase count, the community export's defect). Here: the
+  delimiters by comparison, the previous/next delimiter of each position by a masked min/max over
+  an L×L grid.
+- Swin's padding branches (`if width % patch != 0`, `if height % 2 == 1`, `if pad > 0`) froze
+  the example's padding: the padding amounts are always applied (zero when not needed).
+- the feature-map sizes (`torch.as_tensor` of the per-level shapes) froze into constants: built
+  by stacking the traced sizes instead.
+Not captured: Swin clamps its window to feature maps smaller than the window (an image whose
+short side ends under 32 × window_size pixels, i.e. aspect ratios beyond ~6:1 at 800/1333);
+`max_text_len` truncation (the server refuses longer prompts).
+
+The folder also gets `vision_models_api.json` saying the graph handles several phrases; the
+server runs graphs without it (e.g. onnx-community's) one phrase per pass.
+"""
+import json
+import os
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from patching import swapped
+
+INPUTS = ["pixel_values", "input_ids", "token_type_ids", "attention_mask", "pixel_mask"]
+OUTPUTS = ["logits", "pred_boxes"]
+
+
+def phrase_masks(input_ids, special_tokens):
+    """transformers' generate_masks_with_special_tokens_and_transfer_map, without isin/cummax."""
+    seq_len = input_ids.shape[1]
+    special = (input_ids.unsqueeze(-1) == special_tokens).any(-1)  # (B, L)
+    idx = torch.arange(seq_len, device=input_ids.device)
+    at_or_after = idx.view(1, -1) >= idx.view(-1, 1)  # [i, j]: j >= i
+    before = idx.view(1, -1) < idx.view(-1, 1)  # [i, j]: j < i
+    candidates = special.unsqueeze(1)  # over j
+    none_after = torch.zeros_like(input_ids).unsqueeze(1) + seq_len
+    next_special = torch.where(candidates & at_or_after, idx.view(1, 1, -1), none_after).min(-1)[0]
+    prev_special = torch.where(candidates & before, idx.view(1, 1, -1), torch.full_like(none_after, -1)).max(-1)[0]
+    valid_block = (next_special != 0) & (next_special != seq_len - 1) & (next_special != seq_len)
+    mask = (next_special.unsqueeze(2) == next_special.unsqueeze(1)) & valid_block.unsqueeze(1)
+    mask = (idx.view(1, -1) == idx.view(-1, 1)).unsqueeze(0) | mask
+    position_ids = idx.unsqueeze(0) - prev_special - 1
+    position_ids = torch.where(valid_block, position_ids, torch.zeros_like(position_ids))
+    return mask, torch.clamp(position_ids, min=0).to(torch.long)
+
+
+def _patch_embedding_pad(self, pixel_values, height, width):
+    pad_w = (self.patch_size[1] - width % self.patch_size[1]) % self.patch_size[1]
+    pad_h = (self.patch_size[0] - height % self.patch_size[0]) % self.patch_size[0]
+    return F.pad(pixel_values, (0, pad_w, 0, pad_h))
+
+
+def _patch_merging_pad(self, input_feature, height, width):
+    return F.pad(input_feature, (0, 0, 0, width % 2, 0, height % 2))
+
+
+def _swin_layer_forward(self, hidden_states, input_dimensions, always_partition=False, **kwargs):
+    """SwinLayer.forward with the crop after window attention always applied (a no-op when no
+    padding was added) and without the window clamp for tiny feature maps."""
+    from transformers.models.swin import modeling_swin as swin
+
+    height, width = input_dimensions
+    batch_size, _, channels = hidden_states.size()
+    shortcut = hidden_states
+    hidden_states = self.layernorm_before(hidden_states).view(batch_size, height, width, channels)
+    hidden_states, _ = self.maybe_pad(hidden_states, height, width)
+    _, height_pad, width_pad, _ = hidden_states.shape
+    windows = swin.window_partition(self.cyclic_shift(hidden_states), self.window_size)
+    windows = windows.view(-1, self.window_size * self.window_size, channels)
+    attn_mask = self.get_attn_mask(height_pad, width_pad, dtype=hidden_states.dtype, device=windows.device)
+    attention_output, attn_weights = self.attention(windows, attn_mask, **kwargs)
+    attention_windows = attention_output.view(-1, self.window_size, self.window_size, channels)
+    attention_windows = self.cyclic_shift(
+        swin.window_reverse(attention_windows, self.window_size, height_pad, width_pad), reverse=True)
+    attention_windows = attention_windows[:, :height, :width, :].contiguous().view(batch_size, height * width, channels)
+    hidden_states = shortcut + self.drop_path(attention_windows)
+    hidden_states = self.dropout(self.mlp(self.layernorm_after(hidden_states))) + hidden_states
+    return hidden_states, attn_weights
+
+
+def traceable():
+    from transformers.models.grounding_dino import modeling_grounding_dino as gd
+    from transformers.models.swin import modeling_swin as swin
+
+    original_as_tensor = torch.as_tensor
+
+    def as_tensor(data, *args, **kwargs):
+        # The per-level (height, width) list: stack the traced sizes instead of freezing them.
+        if isinstance(data, list) and data and isinstance(data[0], tuple) and torch.is_tensor(data[0][0]):
+            rows = [torch.stack([original_as_tensor(v) for v in row]) for row in data]
+            return torch.stack(rows).to(kwargs.get("dtype") or torch.long)
+        return original_as_tensor(data, *args, **kwargs)
+
+    swaps = [(gd, "generate_masks_with_special_tokens_and_transfer_map", phrase_masks),
+             (swin.SwinPatchEmbeddings, "maybe_pad", _patch_embedding_pad),
+             (swin.SwinPatchMerging, "maybe_pad", _patch_merging_pad),
+             (swin.SwinLayer, "forward", _swin_layer_forward),
+             (torch, "as_tensor", as_tensor)]
+    return swapped(swaps)
+
+
+class GraphWrapper(torch.nn.Module):
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, pixel_values, input_ids, token_type_ids, attention_mask, pixel_mask):
+        out = self.model(pixel_values=pixel_values, input_ids=input_ids, token_type_ids=token_type_ids,
+                         attention_mask=attention_mask, pixel_mask=pixel_mask)
+        return out.logits, out.pred_boxes
+
+
+def example_inputs(processor, sizes, text, seed):
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    images = [Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8)) for h, w in sizes]
+    encoded = processor(images=images, text=[text] * len(images), return_tensors="pt")
+    return [encoded[name] for name in INPUTS]
+
+
+def check(path, inputs, expected, tolerance):
+    """ONNX Runtime against PyTorch; -inf text columns (beyond the text) must match as -inf."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    got = session.run(None, {name: t.numpy() for name, t in zip(INPUTS, inputs)})
+    for name, a, b in zip(OUTPUTS, got, expected):
+        if a.shape != b.shape:
+            raise SystemExit(f"export check failed: {name} has shape {list(a.shape)}, PyTorch gives {list(b.shape)}")
+        both_inf = np.isinf(a) & np.isinf(b) & (np.sign(a) == np.sign(b))
+        diff = float(np.max(np.where(both_inf, 0, np.abs(a - b))))
+        finite = b[np.isfinite(b)]
+        scale = max(1.0, float(np.max(np.abs(finite)))) if finite.size else 1.0
+        print(f"  {name}: shape {list(a.shape)}, max |onnx - torch| = {diff:.2e} (values up to {scale:.3g})")
+        if not diff <= tolerance * scale:
+            raise SystemExit(f"export check failed: {name} differs by {diff} (> {tolerance} x {scale:.3g})")
+
+
+def export(src, dst, opset, tolerance):
+    from transformers import AutoProcessor, GroundingDinoForObjectDetection
+
+    model = GroundingDinoForObjectDetection.from_pretrained(src).eval()  # default (sdpa) attention, as the fixtures
+    processor = AutoProcessor.from_pretrained(src)
+    size = processor.image_processor.size
+    short, long = size.get("shortest_edge", 800), size.get("longest_edge", 1333)
+    onnx_dir = os.path.join(dst, "onnx")
+    os.makedirs(onnx_dir, exist_ok=True)
+    path = os.path.join(onnx_dir, "model.onnx")
+    example = example_inputs(processor, [(short, short * 4 // 3)], "a cat. a dog.", 0)
+    axes = {"pixel_values": {0: "batch_size", 2: "height", 3: "width"},
+            "input_ids": {0: "batch_size", 1: "sequence_length"},
+            "token_type_ids": {0: "batch_size", 1: "sequence_length"},
+            "attention_mask": {0: "batch_size", 1: "sequence_length"},
+            "pixel_mask": {0: "batch_size", 1: "height", 2: "width"},
+            "logits": {0: "batch_size"}, "pred_boxes": {0: "batch_size"}}
+    with traceable(), torch.no_grad():
+        torch.onnx.export(GraphWrapper(model).eval(), tuple(example), path, opset_version=opset, dynamo=False,
+                          input_names=INPUTS, output_names=OUTPUTS, dynamic_axes=axes)
+    # Against the unpatched model: other sizes and aspect ratios, 1 to 3 phrases, a padded batch.
+    wrapper = GraphWrapper(model).eval()
+    for sizes, text in [([(short, short * 4 // 3)], "a cat."), ([(long, short)], "remote control. a cat. a dog."),
+                        ([(short + 37, short + 90), (short, short - 20)], "a dog. a red ball.")]:
+        inputs = example_inputs(processor, sizes, text, 1)
+        with torch.no_grad():
+            expected = [t.numpy() for t in wrapper(*inputs)]
+        check(path, inputs, expected, tolerance)
+    with open(os.path.join(dst, "vision_models_api.json"), "w") as f:
+        json.dump({"family": "grounding_dino", "exporter": "tools/export/export.py",
+                   "multi_phrase": True, "note": "phrase mask computed in the graph for any number of phrases"},
+                  f, indent=1)
+    return type(model).__name__
