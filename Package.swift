@@ -28,6 +28,7 @@ let package = Package(
                        providers: [.apt(["libturbojpeg0-dev"])]),
         .target(name: "CPNG", linkerSettings: [.linkedLibrary("png16")]),
         .systemLibrary(name: "CWebP", pkgConfig: "libwebp", providers: [.apt(["libwebp-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Core: types, protocols and pure-Swift image maths. Knows nothing of HTTP, NIO or C.
         .target(name: "VisionCore", dependencies: [], swiftSettings: strict),
@@ -35,7 +36,7 @@ let package = Package(
         // Adapters.
         .target(name: "ONNXRuntimeAdapter", dependencies: ["CONNXRuntime", "VisionCore"],
                 swiftSettings: strict),
-        .target(name: "ImageCodecs", dependencies: ["CTurboJPEG", "CPNG", "CWebP", "VisionCore"],
+        .target(name: "ImageCodecs", dependencies: ["CTurboJPEG", "CPNG", "CWebP", "CZlib", "VisionCore"],
                 swiftSettings: strict),
         .target(name: "HubCache", dependencies: ["VisionCore"], swiftSettings: strict),
         .target(name: "HubClient", dependencies: [

@@ -91,6 +91,51 @@ def build_depth_model(work):
             "params_m": sum(p.numel() for p in model.parameters()) / 1e6}
 
 
+def build_grounding_dino_model(work):
+    """GroundingDINO-tiny at real size (transformers' default GroundingDinoConfig: Swin-T backbone,
+    BERT-base text encoder, 900 queries, 6+6 layers), random weights. The tokenizer is the
+    fixtures' small WordPiece vocabulary (bert-base-uncased's cannot be downloaded here); the
+    embedding table's size does not change the compute."""
+    import torch
+    from transformers import BertConfig, GroundingDinoConfig, GroundingDinoForObjectDetection, \
+        GroundingDinoImageProcessor, GroundingDinoProcessor
+
+    sys.path.insert(0, os.path.join(ROOT, "tools", "fixtures"))
+    from make_grounding_dino_fixtures import tokenizer
+
+    torch.manual_seed(0)
+    tk = tokenizer()
+    hub = os.path.join(work, "root", "content", "hf_cache", "hub")
+    src = os.path.join(work, "hf-grounding-dino")
+    model = GroundingDinoForObjectDetection(GroundingDinoConfig(text_config=BertConfig(vocab_size=len(tk)))).eval()
+    model.save_pretrained(src)
+    GroundingDinoProcessor(GroundingDinoImageProcessor(), tk).save_pretrained(src)
+    out = os.path.join(work, "onnx-grounding-dino")
+    subprocess.run([sys.executable, os.path.join(ROOT, "tools", "export", "export.py"), "grounding_dino", src, out],
+                   check=True, stdout=subprocess.DEVNULL)
+    install(out, "bench/grounding-dino-tiny", hub)
+    return {"transformers": src, "onnx": os.path.join(out, "onnx", "model.onnx"), "repo": "bench/grounding-dino-tiny",
+            "params_m": sum(p.numel() for p in model.parameters()) / 1e6}
+
+
+def raw_feeds_session(onnx_path, feeds):
+    """A raw ONNX Runtime session with the server's settings, run on fixed inputs."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = os.cpu_count()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    session = ort.InferenceSession(onnx_path, opts, providers=["CPUExecutionProvider"])
+    session.run(None, feeds)
+
+    def run():
+        t = time.perf_counter()
+        session.run(None, feeds)
+        return 1000 * (time.perf_counter() - t)
+    return run
+
+
 def test_image():
     from PIL import Image
 
@@ -208,11 +253,13 @@ def main():
     parser.add_argument("--models", default="vit,convnext")
     parser.add_argument("--depth", action=argparse.BooleanOptionalAction, default=True,
                         help="also measure Depth Anything V2-small (default on)")
+    parser.add_argument("--grounding-dino", action=argparse.BooleanOptionalAction, default=True,
+                        help="also measure GroundingDINO-tiny at 800 px (default on)")
     parser.add_argument("--repeats", type=int, default=30)
     args = parser.parse_args()
     if not os.path.exists(BINARY):
         sys.exit(f"build the server first: swift build -c release --product vision-models-api ({BINARY})")
-    kinds = args.models.split(",")
+    kinds = [k for k in args.models.split(",") if k]
     work = tempfile.mkdtemp(prefix="vma-bench-")
     lines = [f"# Benchmark ({time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores)", ""]
 
@@ -334,6 +381,39 @@ def main():
             say(f"- raw ONNX Runtime session: {ort_ms:.1f} ms; /inference/depth-anything end to end: {server_ms:.1f} ms; "
                 f"overhead {100 * (server_ms - ort_ms) / ort_ms:+.1f} % (decode, preprocess, bicubic to 640x480, PNG, HTTP; "
                 "target <= 10 %)")
+            say()
+        if args.grounding_dino:
+            from PIL import Image
+            from transformers import GroundingDinoProcessor
+
+            g = build_grounding_dino_model(work)
+            prompts = ["a cat", "remote control"]
+            text = "a cat. remote control."
+            say(f"## GroundingDINO-tiny ({g['params_m']:.1f} M parameters, random weights), 640x480 JPEG "
+                f"(processed to 800x1066), prompts {prompts}")
+            processor = GroundingDinoProcessor.from_pretrained(g["transformers"])
+            encoded = processor(images=Image.open(io.BytesIO(image)).convert("RGB"), text=text, return_tensors="np")
+            raw = raw_feeds_session(g["onnx"], {k: encoded[k] for k in
+                                                ["pixel_values", "input_ids", "token_type_ids", "attention_mask",
+                                                 "pixel_mask"]})
+            port = free_port()
+            proc, _, _ = start_swift(root, port)
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+            body = json.dumps({"images": [b64], "prompts": prompts, "model_id": g["repo"]}).encode()
+            for _ in range(2):
+                post(conn, "/inference/grounding-dino", body)
+            lat, raw_lat = [], []
+            for _ in range(max(5, args.repeats // 4)):
+                raw_lat.append(raw())
+                t = time.perf_counter()
+                post(conn, "/inference/grounding-dino", body)
+                lat.append(1000 * (time.perf_counter() - t))
+            proc.terminate()
+            proc.wait()
+            server_ms, ort_ms = statistics.median(lat), statistics.median(raw_lat)
+            say(f"- raw ONNX Runtime session: {ort_ms:.1f} ms; /inference/grounding-dino end to end: {server_ms:.1f} ms; "
+                f"overhead {100 * (server_ms - ort_ms) / ort_ms:+.1f} % (decode, preprocess, tokenise, post-process, "
+                "HTTP; target <= 10 %)")
             say()
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -42,3 +42,8 @@ public protocol PNGEncoding: Sendable {
     /// 16-bit greyscale PNG of `width`×`height` row-major values.
     func grey16(_ pixels: [UInt16], width: Int, height: Int) throws -> [UInt8]
 }
+
+/// zlib compression (for the original server's mask RLE). Blocking: CPU work.
+public protocol Deflating: Sendable {
+    func deflate(_ bytes: [UInt8]) throws -> [UInt8]
+}

@@ -12,7 +12,8 @@ the export store the server reads for repositories without ONNX graphs:
 Families: dinov3 (DINOv3 ViT and ConvNeXt), depth_anything (Depth Anything V2, transformers'
 DepthAnythingForDepthEstimation), depth_anything_3 (a folder the `depth-anything-3` package loads:
 config.json naming a preset + model.safetensors; see da3_export.py), grounding_dino (transformers'
-GroundingDinoForObjectDetection; a graph right for any number of phrases, see grounding_dino_export.py).
+GroundingDinoForObjectDetection; a graph right for any number of phrases, see grounding_dino_export.py),
+sam3 (transformers' Sam3Model: vision/text/decoder graphs and the single graph, see sam3_export.py).
 After export the graph is run with ONNX Runtime on a random input and compared with PyTorch; the
 export fails if they differ by more than --tolerance.
 """
@@ -169,8 +170,16 @@ def export_grounding_dino(src, dst, opset, tolerance):
     return grounding_dino_export.export(src, dst, opset, tolerance)
 
 
+def export_sam3(src, dst, opset, tolerance):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import sam3_export
+
+    return sam3_export.export(src, dst, opset, tolerance)
+
+
 EXPORTERS = {"dinov3": export_dinov3, "depth_anything": export_depth_anything,
-             "depth_anything_3": export_depth_anything_3, "grounding_dino": export_grounding_dino}
+             "depth_anything_3": export_depth_anything_3, "grounding_dino": export_grounding_dino,
+             "sam3": export_sam3}
 
 
 def main():

@@ -1,0 +1,185 @@
+import Foundation
+
+/// CLIP's byte-level BPE tokenizer read from a Hugging Face `tokenizer.json`: NFC, whitespace
+/// runs to one space, lower-case; words split as CLIP's pattern does (contractions, letter runs,
+/// single digits, runs of other symbols); UTF-8 bytes mapped to printable characters; BPE merges
+/// by rank with `</w>` on each word's last piece; `<|startoftext|> … <|endoftext|>` around it.
+/// `encodePadded` pads with the end token to a fixed length, as `Sam3Processor` does.
+public struct CLIPTokenizer: Sendable {
+    let vocab: [String: Int]
+    let ranks: [String: Int]
+    let endOfWord: String
+    let byteCharacters: [Character]
+    let unknownID: Int
+    public let startID: Int
+    public let endID: Int
+    let addedTokens: [(content: String, id: Int)]
+
+    public init(json data: Data) throws {
+        guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let model = root["model"] as? [String: Any], (model["type"] as? String) == "BPE",
+              let vocab = model["vocab"] as? [String: Int] else {
+            throw VisionError.modelNotFound("tokenizer.json is not a BPE tokenizer")
+        }
+        self.vocab = vocab
+        var ranks: [String: Int] = [:]
+        for (rank, merge) in (model["merges"] as? [Any] ?? []).enumerated() {
+            // tokenizers writes merges as "a b" strings (older) or ["a", "b"] pairs (newer).
+            if let text = merge as? String { ranks[text] = rank } else if let pair = merge as? [String], pair.count == 2 {
+                ranks[pair[0] + " " + pair[1]] = rank
+            }
+        }
+        self.ranks = ranks
+        endOfWord = (model["end_of_word_suffix"] as? String) ?? "</w>"
+        var added: [(String, Int)] = []
+        for entry in root["added_tokens"] as? [[String: Any]] ?? [] {
+            if let content = entry["content"] as? String, let id = entry["id"] as? Int { added.append((content, id)) }
+        }
+        addedTokens = added.sorted { $0.0.count > $1.0.count }
+        let ids = Dictionary(added, uniquingKeysWith: { a, _ in a }).merging(vocab, uniquingKeysWith: { a, _ in a })
+        guard let start = ids["<|startoftext|>"], let end = ids["<|endoftext|>"] else {
+            throw VisionError.modelNotFound("tokenizer.json has no <|startoftext|> / <|endoftext|> tokens")
+        }
+        startID = start
+        endID = end
+        unknownID = ((model["unk_token"] as? String).flatMap { ids[$0] }) ?? end
+        byteCharacters = Self.byteToCharacter()
+    }
+
+    /// GPT-2's reversible map from bytes to printable characters.
+    static func byteToCharacter() -> [Character] {
+        var printable = Array(33...126) + Array(161...172) + Array(174...255)
+        var chars = printable.map { Character(Unicode.Scalar(UInt32($0))!) }
+        var extra = 0
+        for b in 0..<256 where !printable.contains(b) {
+            printable.append(b)
+            chars.append(Character(Unicode.Scalar(UInt32(256 + extra))!))
+            extra += 1
+        }
+        var table = [Character](repeating: " ", count: 256)
+        for (b, c) in zip(printable, chars) { table[b] = c }
+        return table
+    }
+
+    /// Ids with the start and end tokens.
+    public func encode(_ text: String) -> [Int] {
+        var ids = [startID]
+        for segment in splitOnAddedTokens(text) {
+            switch segment {
+            case .added(let id): ids.append(id)
+            case .text(let chunk):
+                for word in words(normalize(chunk)) { ids += bpe(word) }
+            }
+        }
+        return ids + [endID]
+    }
+
+    /// Ids padded with the end token to `length`, and the attention mask; nil when the text needs
+    /// more than `length` tokens.
+    public func encodePadded(_ text: String, length: Int) -> (ids: [Int], mask: [Int])? {
+        let ids = encode(text)
+        guard ids.count <= length else { return nil }
+        return (ids + [Int](repeating: endID, count: length - ids.count),
+                [Int](repeating: 1, count: ids.count) + [Int](repeating: 0, count: length - ids.count))
+    }
+
+    enum Segment { case text(String), added(Int) }
+
+    func splitOnAddedTokens(_ text: String) -> [Segment] {
+        var segments: [Segment] = [], pending = ""
+        var rest = Substring(text)
+        while !rest.isEmpty {
+            if let match = addedTokens.first(where: { rest.hasPrefix($0.content) }) {
+                if !pending.isEmpty { segments.append(.text(pending)); pending = "" }
+                segments.append(.added(match.id))
+                rest = rest.dropFirst(match.content.count)
+            } else {
+                pending.append(rest.removeFirst())
+            }
+        }
+        if !pending.isEmpty { segments.append(.text(pending)) }
+        return segments
+    }
+
+    /// NFC, whitespace runs → one space, lower-case.
+    func normalize(_ text: String) -> String {
+        var out = String.UnicodeScalarView(), inSpace = false
+        for s in text.precomposedStringWithCanonicalMapping.unicodeScalars {
+            if s.properties.isWhitespace {
+                if !inSpace { out.append(" ") }
+                inSpace = true
+            } else {
+                out.append(s)
+                inSpace = false
+            }
+        }
+        return String(out).lowercased()
+    }
+
+    /// CLIP's pattern: 's|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+ (whitespace dropped).
+    func words(_ text: String) -> [String] {
+        let scalars = Array(text.unicodeScalars)
+        var out: [String] = [], i = 0
+        func isLetter(_ s: Unicode.Scalar) -> Bool {
+            switch s.properties.generalCategory {
+            case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter: true
+            default: false
+            }
+        }
+        func isNumber(_ s: Unicode.Scalar) -> Bool {
+            switch s.properties.generalCategory {
+            case .decimalNumber, .letterNumber, .otherNumber: true
+            default: false
+            }
+        }
+        while i < scalars.count {
+            let s = scalars[i]
+            if s.properties.isWhitespace { i += 1; continue }
+            if s == "'" {
+                let rest = String(String.UnicodeScalarView(scalars[(i + 1)...].prefix(2)))
+                if let c = ["s", "t", "re", "ve", "m", "ll", "d"].first(where: { rest.hasPrefix($0) }) {
+                    out.append("'" + c); i += 1 + c.count; continue
+                }
+            }
+            var j = i + 1
+            if isLetter(s) {
+                while j < scalars.count && isLetter(scalars[j]) { j += 1 }
+            } else if isNumber(s) {
+                // one digit per word
+            } else {
+                // A symbol run (apostrophes included: contractions are only tried at a word start).
+                while j < scalars.count && !isLetter(scalars[j]) && !isNumber(scalars[j])
+                    && !scalars[j].properties.isWhitespace { j += 1 }
+            }
+            out.append(String(String.UnicodeScalarView(scalars[i..<j])))
+            i = j
+        }
+        return out
+    }
+
+    /// Byte-level characters of a word, then merges by rank until none applies.
+    func bpe(_ word: String) -> [Int] {
+        var pieces = Array(word.utf8).map { String(byteCharacters[Int($0)]) }
+        guard !pieces.isEmpty else { return [] }
+        pieces[pieces.count - 1] += endOfWord
+        while pieces.count > 1 {
+            var best: (rank: Int, index: Int)?
+            for k in 0..<(pieces.count - 1) {
+                if let rank = ranks[pieces[k] + " " + pieces[k + 1]], rank < (best?.rank ?? .max) { best = (rank, k) }
+            }
+            guard let (_, k) = best else { break }
+            // Merge every occurrence of this pair, left to right, as tokenizers does.
+            let first = pieces[k], second = pieces[k + 1]
+            var merged: [String] = [], m = 0
+            while m < pieces.count {
+                if m < pieces.count - 1 && pieces[m] == first && pieces[m + 1] == second {
+                    merged.append(first + second); m += 2
+                } else {
+                    merged.append(pieces[m]); m += 1
+                }
+            }
+            pieces = merged
+        }
+        return pieces.map { vocab[$0] ?? unknownID }
+    }
+}
