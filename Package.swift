@@ -59,6 +59,7 @@ let package = Package(
         // Inference engine: model manager, executor, model families.
         .target(name: "VisionEngine", dependencies: [
             "VisionCore",
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: strict),

@@ -7,6 +7,9 @@ public struct APIDependencies: Sendable {
     public let dinov3: DINOv3Service
     public let depthAnything: DepthAnythingService
     public let groundingDINO: GroundingDINOService
+    public let sam3: SAM3Service
+    /// The SAM3 image-embedding cache, for its statistics in `/health`.
+    public let sam3Cache: SAM3EmbeddingCache
     /// ONNX Runtime's version and the devices it offers, for `/health`.
     public let runtimeVersion: String
     public let availableDevices: [ComputeDevice]
@@ -14,9 +17,12 @@ public struct APIDependencies: Sendable {
     public let readiness: Readiness
 
     public init(models: ModelManager, dinov3: DINOv3Service, depthAnything: DepthAnythingService,
-                groundingDINO: GroundingDINOService, runtimeVersion: String, availableDevices: [ComputeDevice], readiness: Readiness = Readiness()) {
+                groundingDINO: GroundingDINOService, sam3: SAM3Service, sam3Cache: SAM3EmbeddingCache,
+                runtimeVersion: String, availableDevices: [ComputeDevice], readiness: Readiness = Readiness()) {
         self.depthAnything = depthAnything
         self.groundingDINO = groundingDINO
+        self.sam3 = sam3
+        self.sam3Cache = sam3Cache
         self.readiness = readiness
         self.models = models
         self.dinov3 = dinov3

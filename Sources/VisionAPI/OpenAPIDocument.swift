@@ -170,6 +170,29 @@ enum OpenAPIDocument {
                 "model_id": ["type": "string"], "processing_time": ["type": "number"],
                 "tensor_format": ["type": "string"],
             ]],
+            "SAM3Request": ["type": "object", "required": ["images", "prompts"], "properties": [
+                "images": ["type": "array", "items": ref("ImageInput"), "minItems": 1],
+                "prompts": ["description": "One list shared by every image, or one list per image",
+                            "oneOf": [["type": "array", "items": ["type": "string"]],
+                                      ["type": "array", "items": ["type": "array", "items": ["type": "string"]]]]],
+                "threshold": ["type": "number", "default": 0.5], "mask_threshold": ["type": "number", "default": 0.5],
+                "resolve_overlaps": ["description": "false, true, or one weight per prompt: each pixel goes to the "
+                                     + "instance with the highest score × weight",
+                                     "oneOf": [["type": "boolean"], ["type": "array", "items": ["type": "number"]]]],
+                "output_format": ["type": "string", "enum": ["rle", "polygons", "dense", "coco_rle", "png"],
+                                  "default": "rle"],
+                "model_id": ["type": "string"], "variant": ["type": "string"],
+                "device": ["type": "string", "enum": ["cpu", "cuda"]],
+            ]],
+            "SAM3Response": ["type": "object", "properties": [
+                "results": ["type": "array", "description": "results[image][prompt]",
+                            "items": ["type": "array", "items": ["type": "object", "properties": [
+                                "prompt_index": ["type": "integer"], "prompt": ["type": "string"],
+                                "result": ["type": "object", "description": "scores, boxes [x1,y1,x2,y2], and "
+                                           + "masks_rle | masks_polygon | masks | masks_coco_rle | masks_png"],
+                            ]]]],
+                "model_id": ["type": "string"], "processing_time": ["type": "number"],
+            ]],
             "GroundingDINORequest": ["type": "object", "required": ["images", "prompts"], "properties": [
                 "images": ["type": "array", "items": ref("ImageInput"), "minItems": 1],
                 "prompts": ["type": "array", "items": ["type": "string"],
@@ -226,6 +249,9 @@ enum OpenAPIDocument {
                                                             request: "DepthAnythingRequest", response: "DepthAnythingResponse",
                                                             errorCodes: [400, 404, 413, 415, 422, 429, 500, 503],
                                                             tag: "inference")],
+            "/inference/sam3": ["post": operation("Text-prompted instance segmentation (SAM3)",
+                                                  request: "SAM3Request", response: "SAM3Response",
+                                                  errorCodes: [400, 404, 413, 415, 422, 429, 500, 503], tag: "inference")],
             "/inference/grounding-dino": ["post": operation("Open-vocabulary detection (all images as one batch)",
                                                             request: "GroundingDINORequest", response: "GroundingDINOResponse",
                                                             errorCodes: [400, 404, 413, 415, 422, 429, 500, 503],

@@ -38,7 +38,8 @@ public enum AppBuilder {
         let hub = makeHubClient(settings: settings, logger: logger)
         let downloads = DownloadBoard()
         let models = ModelManager(
-            families: [DINOv3Model.family, DepthAnythingModel.family, GroundingDINOModel.family], runtime: runtime,
+            families: [DINOv3Model.family, DepthAnythingModel.family, GroundingDINOModel.family, SAM3Model.family],
+            runtime: runtime,
             repository: makeRepository(settings: settings, hub: hub, board: downloads, logger: logger), loadExecutor: loading,
             defaultDevice: settings.device, intraOpThreads: settings.intraOpThreads,
             allowSpinning: settings.allowSpinning, memoryBudgetMB: settings.maxModelMemoryMB, downloads: downloads,
@@ -55,6 +56,7 @@ public enum AppBuilder {
             limits: ImageLimits(maxPixels: settings.maxImagePixels, maxBytes: settings.maxImageBytes),
             maxImagesPerRequest: settings.maxImagesPerRequest)
         let context = EngineContext(models: models, images: images, inference: inference)
+        let sam3Cache = SAM3EmbeddingCache(capacityMB: settings.sam3EmbeddingCacheMB)
         let router = makeRouter(
             configuration: APIConfiguration(version: version, maxBodyBytes: settings.maxBodyBytes,
                                             corsOrigins: settings.corsOrigins,
@@ -62,6 +64,9 @@ public enum AppBuilder {
             dependencies: APIDependencies(models: models, dinov3: DINOv3Service(context: context),
                                           depthAnything: DepthAnythingService(context: context, encoder: PNGEncoder()),
                                           groundingDINO: GroundingDINOService(context: context),
+                                          sam3: SAM3Service(context: context, cache: sam3Cache, encoder: PNGEncoder(),
+                                                            deflater: Zlib()),
+                                          sam3Cache: sam3Cache,
                                           runtimeVersion: runtime.version, availableDevices: runtime.availableDevices,
                                           readiness: readiness))
         let app = Application(

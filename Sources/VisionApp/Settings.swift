@@ -26,6 +26,8 @@ public struct Settings: Sendable {
     public var allowPrivateImageURLs = false
     public var imageURLTimeoutSeconds: Int64 = 15
     public var maxModelMemoryMB: Int?
+    /// SAM3 image-embedding cache size (vision-encoder outputs by image content).
+    public var sam3EmbeddingCacheMB = 1024
     public var modelTTLSeconds: Int?
     /// `type[:model_id]` entries loaded at startup.
     public var preloadModels: [(type: String, modelID: String?)] = []
@@ -83,6 +85,7 @@ public struct Settings: Sendable {
         if let v = try bool("ALLOW_PRIVATE_IMAGE_URLS") { allowPrivateImageURLs = v }
         if let v = try int("IMAGE_URL_TIMEOUT_SECONDS", min: 1) { imageURLTimeoutSeconds = Int64(v) }
         if let v = try int("MAX_MODEL_MEMORY_MB", min: 1) { maxModelMemoryMB = v }
+        if let v = try int("SAM3_EMBEDDING_CACHE_MB", min: 0) { sam3EmbeddingCacheMB = v }
         if let v = try int("MODEL_TTL", min: 0), v > 0 { modelTTLSeconds = v }
         if let v = value("PRELOAD_MODELS") {
             preloadModels = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }

@@ -7,6 +7,9 @@ public struct JSONWriter: Sendable {
 
     public mutating func raw(_ text: String) { bytes.append(contentsOf: text.utf8) }
 
+    /// Appends already-encoded JSON.
+    public mutating func raw(json: [UInt8]) { bytes.append(contentsOf: json) }
+
     public mutating func string(_ text: String) {
         bytes.append(UInt8(ascii: "\""))
         for unit in text.utf8 {

@@ -19,7 +19,8 @@ struct EmptyRepository: ModelRepository {
     func snapshot(for reference: ModelReference, family: String) throws -> ModelSnapshot { throw VisionError.modelNotFound("none") }
 }
 
-struct NoImages: ImageDecoding, ImageFetching, PNGEncoding {
+struct NoImages: ImageDecoding, ImageFetching, PNGEncoding, Deflating {
+    func deflate(_ bytes: [UInt8]) throws -> [UInt8] { [] }
     func decode(_ bytes: [UInt8], limits: ImageLimits) throws -> RGBImage { throw VisionError.unsupportedImage("none") }
     func grey8(_ pixels: [UInt8], width: Int, height: Int) throws -> [UInt8] { [] }
     func grey16(_ pixels: [UInt16], width: Int, height: Int) throws -> [UInt8] { [] }
@@ -41,6 +42,9 @@ struct NoImages: ImageDecoding, ImageFetching, PNGEncoding {
                                 dependencies: APIDependencies(models: models, dinov3: DINOv3Service(context: context),
                                                               depthAnything: DepthAnythingService(context: context, encoder: NoImages()),
                                                               groundingDINO: GroundingDINOService(context: context),
+                                                              sam3: SAM3Service(context: context, cache: SAM3EmbeddingCache(capacityMB: 1),
+                                                                                encoder: NoImages(), deflater: NoImages()),
+                                                              sam3Cache: SAM3EmbeddingCache(capacityMB: 1),
                                                               runtimeVersion: "t", availableDevices: [.cpu]))
         let routes = Set(router.routes.map { "\($0.method.rawValue.lowercased()) \($0.path.description)" })
         let document = OpenAPIDocument.document(version: "t", modelTypes: ["depth_anything", "dinov3"])

@@ -19,6 +19,11 @@ struct InferenceRoutes {
             let body = try await JSONIO.decode(DepthAnythingRequest.self, from: request, limit: limit)
             return JSONIO.response(try await depth.run(body).json())
         }
+        let segmentation = dependencies.sam3
+        router.post("/inference/sam3") { request, _ in
+            let body = try await JSONIO.decode(SAM3Request.self, from: request, limit: limit)
+            return JSONIO.response(try await segmentation.run(body).json())
+        }
         let detection = dependencies.groundingDINO
         router.post("/inference/grounding-dino") { request, _ in
             let body = try await JSONIO.decode(GroundingDINORequest.self, from: request, limit: limit)

@@ -27,6 +27,10 @@ struct SystemRoutes {
             ]
             body["available_memory_gb"] = SystemMemory.availableGB() ?? NSNull()
             body["resident_memory_mb"] = SystemMemory.residentMB() ?? NSNull()
+            let cache = await deps.sam3Cache.snapshot()
+            body["sam3_embedding_cache"] = ["hits": cache.hits, "misses": cache.misses, "evictions": cache.evictions,
+                                            "entries": cache.entries, "bytes": cache.bytes,
+                                            "capacity_bytes": cache.capacityBytes]
             return try JSONIO.response(body)
         }
         router.get("/health/live") { _, _ in try JSONIO.response(["status": "alive"]) }

@@ -1,0 +1,86 @@
+import Foundation
+import VisionCore
+
+/// One prompt's instances on one image: scores, corner boxes in image pixels, masks at image size.
+public struct InstanceSegmentation: Sendable, Equatable {
+    public var scores: [Float] = []
+    public var boxes: [[Float]] = []
+    public var masks: [BinaryMask] = []
+}
+
+/// transformers' `post_process_instance_segmentation` for one image and prompt.
+enum SAM3PostProcess {
+    static func sigmoid(_ x: Float) -> Float { 1 / (1 + exp(-x)) }
+
+    /// score = sigmoid(logit) × sigmoid(presence), kept when > threshold (query order); boxes
+    /// (relative x1 y1 x2 y2) × (W, H, W, H), not clamped; masks = sigmoid(mask logits) bilinearly
+    /// resized (align_corners=False) to H×W, then > maskThreshold.
+    static func instances(_ raw: SAM3Model.Raw, width: Int, height: Int, threshold: Float,
+                          maskThreshold: Float) -> InstanceSegmentation {
+        var out = InstanceSegmentation()
+        let presence = sigmoid(raw.presence)
+        let plane = raw.maskHeight * raw.maskWidth
+        for q in 0..<raw.queries {
+            let score = sigmoid(raw.logits[q]) * presence
+            guard score > threshold else { continue }
+            out.scores.append(score)
+            let b = raw.boxes[(q * 4)..<(q * 4 + 4)].map { $0 }
+            out.boxes.append([b[0] * Float(width), b[1] * Float(height), b[2] * Float(width), b[3] * Float(height)])
+            let probabilities = raw.masks[(q * plane)..<((q + 1) * plane)].map(sigmoid)
+            out.masks.append(binarize(bilinear(probabilities, height: raw.maskHeight, width: raw.maskWidth,
+                                                outHeight: height, outWidth: width),
+                                       width: width, height: height, above: maskThreshold))
+        }
+        return out
+    }
+
+    static func binarize(_ values: [Float], width: Int, height: Int, above: Float) -> BinaryMask {
+        BinaryMask(width: width, height: height, pixels: values.map { $0 > above ? 1 : 0 })
+    }
+
+    /// torch's upsample_bilinear2d (align_corners=False): source = (dst + 0.5) × in/out − 0.5,
+    /// clamped at 0, the upper neighbour clamped to the edge.
+    static func bilinear(_ src: [Float], height: Int, width: Int, outHeight: Int, outWidth: Int) -> [Float] {
+        func taps(_ inSize: Int, _ outSize: Int) -> [(Int, Int, Float)] {
+            let scale = Float(inSize) / Float(outSize)
+            return (0..<outSize).map { d in
+                let s = max((Float(d) + 0.5) * scale - 0.5, 0)
+                let i0 = min(Int(s), inSize - 1)
+                let i1 = min(i0 + 1, inSize - 1)
+                return (i0, i1, s - Float(i0))
+            }
+        }
+        let ys = taps(height, outHeight), xs = taps(width, outWidth)
+        var out = [Float](repeating: 0, count: outHeight * outWidth)
+        for (oy, (y0, y1, ly)) in ys.enumerated() {
+            let hy = 1 - ly
+            for (ox, (x0, x1, lx)) in xs.enumerated() {
+                let hx = 1 - lx
+                out[oy * outWidth + ox] = hy * (hx * src[y0 * width + x0] + lx * src[y0 * width + x1])
+                    + ly * (hx * src[y1 * width + x0] + lx * src[y1 * width + x1])
+            }
+        }
+        return out
+    }
+
+    /// Gives each pixel covered by several instances (of all prompts of one image) to the one with
+    /// the highest score × its prompt's weight (the first on ties); the others lose it.
+    static func resolveOverlaps(_ perPrompt: inout [InstanceSegmentation], weights: [Float]) {
+        var owners: [(prompt: Int, instance: Int, rank: Float)] = []
+        for (p, seg) in perPrompt.enumerated() {
+            for (i, score) in seg.scores.enumerated() { owners.append((p, i, score * weights[p])) }
+        }
+        guard owners.count > 1, let first = perPrompt.first(where: { !$0.masks.isEmpty })?.masks.first else { return }
+        let count = first.width * first.height
+        for pixel in 0..<count {
+            var best: Int?
+            for (k, o) in owners.enumerated() where perPrompt[o.prompt].masks[o.instance].pixels[pixel] != 0 {
+                if best == nil || o.rank > owners[best!].rank { best = k }
+            }
+            guard let winner = best else { continue }
+            for (k, o) in owners.enumerated() where k != winner {
+                perPrompt[o.prompt].masks[o.instance].pixels[pixel] = 0
+            }
+        }
+    }
+}

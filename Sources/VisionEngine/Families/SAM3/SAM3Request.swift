@@ -1,0 +1,153 @@
+import VisionCore
+
+/// How masks are returned.
+public enum MaskFormat: String, Decodable, Sendable {
+    /// The original's: `{"encoding":"rle","size":[H,W],"counts":base64(zlib(uint32 LE runs))}`.
+    case rle
+    /// External contours simplified with 1.5 px tolerance, each `[[x, y], ...]`.
+    case polygons
+    /// Nested 0/1 lists, H×W per instance.
+    case dense
+    /// pycocotools' compressed RLE: `{"size": [H, W], "counts": "..."}`.
+    case cocoRLE = "coco_rle"
+    /// A base64 8-bit greyscale PNG (0 / 255) per instance.
+    case png
+
+    var field: String {
+        switch self {
+        case .rle: "masks_rle"
+        case .polygons: "masks_polygon"
+        case .dense: "masks"
+        case .cocoRLE: "masks_coco_rle"
+        case .png: "masks_png"
+        }
+    }
+}
+
+/// `resolve_overlaps`: off, on (equal weights), or one weight per prompt.
+public enum OverlapResolution: Decodable, Sendable, Equatable {
+    case off
+    case weights([Float]?)
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let flag = try? c.decode(Bool.self) {
+            self = flag ? .weights(nil) : .off
+        } else {
+            self = .weights(try c.decode([Float].self))
+        }
+    }
+}
+
+/// `POST /inference/sam3`: the original's request.
+public struct SAM3Request: Decodable, Sendable {
+    public let images: [ImageInput]
+    /// One prompt list per image (a single list is shared by every image).
+    public let prompts: [[String]]
+    public let sharedPrompts: Bool
+    public let threshold: Float
+    public let maskThreshold: Float
+    public let resolveOverlaps: OverlapResolution
+    public let outputFormat: MaskFormat
+    public let selection: ModelSelection
+
+    enum CodingKeys: String, CodingKey {
+        case images, prompts, threshold
+        case maskThreshold = "mask_threshold"
+        case resolveOverlaps = "resolve_overlaps"
+        case outputFormat = "output_format"
+    }
+
+    public init(images: [ImageInput], prompts: [String], threshold: Float = 0.5, maskThreshold: Float = 0.5,
+                resolveOverlaps: OverlapResolution = .off, outputFormat: MaskFormat = .rle, modelID: String? = nil) {
+        self.images = images
+        self.prompts = [prompts]
+        self.sharedPrompts = true
+        self.threshold = threshold
+        self.maskThreshold = maskThreshold
+        self.resolveOverlaps = resolveOverlaps
+        self.outputFormat = outputFormat
+        self.selection = ModelSelection(modelID: modelID)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        images = try c.decode([ImageInput].self, forKey: .images)
+        if let shared = try? c.decode([String].self, forKey: .prompts) {
+            prompts = [shared]
+            sharedPrompts = true
+        } else if let one = try? c.decode(String.self, forKey: .prompts) {
+            prompts = [[one]]
+            sharedPrompts = true
+        } else {
+            prompts = try c.decode([[String]].self, forKey: .prompts)
+            sharedPrompts = false
+        }
+        threshold = try c.decodeIfPresent(Float.self, forKey: .threshold) ?? 0.5
+        maskThreshold = try c.decodeIfPresent(Float.self, forKey: .maskThreshold) ?? 0.5
+        resolveOverlaps = try c.decodeIfPresent(OverlapResolution.self, forKey: .resolveOverlaps) ?? .off
+        outputFormat = try c.decodeIfPresent(MaskFormat.self, forKey: .outputFormat) ?? .rle
+        selection = try ModelSelection(from: decoder)
+    }
+
+    /// The prompts of image `i`.
+    func prompts(forImage i: Int) -> [String] { sharedPrompts ? prompts[0] : prompts[i] }
+}
+
+/// Limits on what a segmentation request may ask for.
+public struct SAM3Limits: Sendable {
+    public var maxPromptsPerImage: Int
+    public var maxPromptCharacters: Int
+
+    public init(maxPromptsPerImage: Int = 32, maxPromptCharacters: Int = 200) {
+        self.maxPromptsPerImage = maxPromptsPerImage
+        self.maxPromptCharacters = maxPromptCharacters
+    }
+}
+
+/// One prompt's result on one image, its masks already encoded.
+public struct SAM3PromptResult: Sendable {
+    public let promptIndex: Int
+    public let prompt: String
+    public let segmentation: InstanceSegmentation
+    /// JSON of the masks field's value.
+    public let encodedMasks: [UInt8]
+}
+
+/// `results[image][prompt]`, the model and the time taken.
+public struct SAM3Response: Sendable {
+    public let results: [[SAM3PromptResult]]
+    public let format: MaskFormat
+    public let modelID: String
+    public let processingTime: Double
+
+    public func json() -> [UInt8] {
+        var w = JSONWriter(capacity: 1024 + results.joined().reduce(0) { $0 + $1.encodedMasks.count + 256 })
+        w.raw("{"); w.key("results"); w.raw("[")
+        for (i, image) in results.enumerated() {
+            if i > 0 { w.raw(",") }
+            w.raw("[")
+            for (j, r) in image.enumerated() {
+                if j > 0 { w.raw(",") }
+                w.raw("{"); w.key("prompt_index"); w.number(r.promptIndex)
+                w.raw(","); w.key("prompt"); w.string(r.prompt)
+                w.raw(","); w.key("result"); w.raw("{"); w.key("scores"); w.raw("[")
+                for (k, s) in r.segmentation.scores.enumerated() { if k > 0 { w.raw(",") }; w.number(s) }
+                w.raw("],"); w.key("boxes"); w.raw("[")
+                for (k, b) in r.segmentation.boxes.enumerated() {
+                    if k > 0 { w.raw(",") }
+                    w.raw("[")
+                    for (m, v) in b.enumerated() { if m > 0 { w.raw(",") }; w.number(v) }
+                    w.raw("]")
+                }
+                w.raw("],"); w.key(format.field); w.raw(json: r.encodedMasks)
+                w.raw("}}")
+            }
+            w.raw("]")
+        }
+        w.raw("],"); w.key("model_id"); w.string(modelID)
+        w.raw(","); w.key("processing_time"); w.number(processingTime)
+        w.raw("}")
+        return w.bytes
+    }
+}

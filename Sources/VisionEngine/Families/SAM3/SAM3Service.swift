@@ -1,0 +1,177 @@
+import Crypto
+import Foundation
+import VisionCore
+
+/// Text-prompted instance segmentation. With the split graphs each image runs the vision encoder
+/// once (or not at all when the embedding cache has it), each distinct prompt the text encoder
+/// once, and the decoder once per image × prompt. The single graph runs once per image × prompt.
+public struct SAM3Service: Sendable {
+    let context: EngineContext
+    let limits: SAM3Limits
+    let cache: SAM3EmbeddingCache
+    let encoder: any PNGEncoding
+    let deflater: any Deflating
+
+    public init(context: EngineContext, cache: SAM3EmbeddingCache, encoder: any PNGEncoding, deflater: any Deflating,
+                limits: SAM3Limits = SAM3Limits()) {
+        self.context = context
+        self.cache = cache
+        self.encoder = encoder
+        self.deflater = deflater
+        self.limits = limits
+    }
+
+    func validate(_ request: SAM3Request, imageCount: Int) throws {
+        if !request.sharedPrompts && request.prompts.count != imageCount {
+            throw VisionError.invalidInput("prompts has \(request.prompts.count) lists for \(imageCount) images; "
+                                           + "give one list per image or one list for all")
+        }
+        for list in request.prompts {
+            guard !list.isEmpty else { throw VisionError.invalidInput("prompts must name at least one prompt per image") }
+            guard list.count <= limits.maxPromptsPerImage else {
+                throw VisionError.invalidInput("\(list.count) prompts for an image; at most \(limits.maxPromptsPerImage)")
+            }
+            for p in list where p.count > limits.maxPromptCharacters {
+                throw VisionError.invalidInput("a prompt has \(p.count) characters; at most \(limits.maxPromptCharacters)")
+            }
+        }
+        for (name, v) in [("threshold", request.threshold), ("mask_threshold", request.maskThreshold)] where !(0...1).contains(v) {
+            throw VisionError.invalidInput("\(name) must be between 0 and 1")
+        }
+        if case .weights(let w?) = request.resolveOverlaps {
+            let counts = Set(request.prompts.map(\.count))
+            guard counts.count == 1, w.count == counts.first else {
+                throw VisionError.invalidInput("resolve_overlaps has \(w.count) weights; give one per prompt")
+            }
+        }
+    }
+
+    public func run(_ request: SAM3Request) async throws -> SAM3Response {
+        let start = ContinuousClock.now
+        try validate(request, imageCount: request.images.count)
+        let images = try await context.images.load(request.images.map(\.source))
+        guard let model = try await context.models.model(.sam3, request.selection) as? SAM3Model else {
+            throw VisionError.internalError("the sam3 slot holds another kind of model")
+        }
+        // Tokens for every distinct prompt, refused when longer than the model reads.
+        var tokens: [String: (ids: [Int], mask: [Int])] = [:]
+        for prompt in Set(request.prompts.joined()) {
+            guard let t = model.tokens(prompt) else {
+                throw VisionError.invalidInput("prompt '\(prompt.prefix(40))' needs more than \(model.textLength) tokens")
+            }
+            tokens[prompt] = t
+        }
+        var textFeatures: [String: Tensor] = [:]
+        if model.isSplit {
+            let distinct = Array(tokens.keys).sorted()
+            let ids = distinct.map { tokens[$0]!.ids }, masks = distinct.map { tokens[$0]!.mask }
+            let all = try await context.inference.run { try model.textFeatures(ids: ids, masks: masks) }
+            textFeatures = Self.split(all, names: distinct)
+        }
+        var results: [[SAM3PromptResult]] = []
+        for (index, image) in images.enumerated() {
+            let prompts = request.prompts(forImage: index)
+            let pixels = try await context.images.compute { model.processor.processBatch([image]).pixelValues }
+            var vision: [String: Tensor] = [:]
+            if model.isSplit {
+                let key = model.reference.description + ":" + Self.digest(image)
+                if let cached = await cache.features(key) {
+                    vision = cached
+                } else {
+                    vision = try await context.inference.run { try model.visionFeatures(pixels) }
+                    await cache.store(key, vision)
+                }
+            }
+            var segmentations: [InstanceSegmentation] = []
+            for prompt in prompts {
+                let t = tokens[prompt]!
+                let raw: SAM3Model.Raw
+                if model.isSplit {
+                    let text = textFeatures[prompt]!, features = vision
+                    raw = try await context.inference.run { try model.decode(vision: features, text: text, mask: t.mask) }
+                } else {
+                    raw = try await context.inference.run { try model.runSingle(pixelValues: pixels, ids: t.ids, mask: t.mask) }
+                }
+                let (threshold, maskThreshold) = (request.threshold, request.maskThreshold)
+                segmentations.append(try await context.images.compute {
+                    SAM3PostProcess.instances(raw, width: image.width, height: image.height, threshold: threshold,
+                                              maskThreshold: maskThreshold)
+                })
+            }
+            if case .weights(let weights) = request.resolveOverlaps {
+                let w = weights ?? [Float](repeating: 1, count: prompts.count)
+                segmentations = try await context.images.compute { [segmentations] in
+                    var resolved = segmentations
+                    SAM3PostProcess.resolveOverlaps(&resolved, weights: w)
+                    return resolved
+                }
+            }
+            let format = request.outputFormat, encoder = self.encoder, deflater = self.deflater
+            let encoded = try await context.images.compute { [segmentations] in
+                try segmentations.map { try Self.encodeMasks($0.masks, format: format, encoder: encoder, deflater: deflater) }
+            }
+            results.append(prompts.enumerated().map { i, prompt in
+                SAM3PromptResult(promptIndex: i, prompt: prompt, segmentation: segmentations[i], encodedMasks: encoded[i])
+            })
+        }
+        return SAM3Response(results: results, format: request.outputFormat, modelID: model.reference.description,
+                            processingTime: (ContinuousClock.now - start).seconds)
+    }
+
+    /// Rows of a [P, ...] tensor, by prompt.
+    static func split(_ tensor: Tensor, names: [String]) -> [String: Tensor] {
+        let values = tensor.floats
+        let per = values.count / max(1, names.count)
+        var out: [String: Tensor] = [:]
+        for (i, name) in names.enumerated() {
+            out[name] = .float32(Array(values[(i * per)..<((i + 1) * per)]), shape: [1] + tensor.shape.dropFirst())
+        }
+        return out
+    }
+
+    /// Content key of a decoded image.
+    static func digest(_ image: RGBImage) -> String {
+        var hasher = SHA256()
+        withUnsafeBytes(of: (image.width, image.height)) { hasher.update(bufferPointer: $0) }
+        image.pixels.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The masks field's JSON value in the asked format.
+    static func encodeMasks(_ masks: [BinaryMask], format: MaskFormat, encoder: any PNGEncoding,
+                            deflater: any Deflating) throws -> [UInt8] {
+        var w = JSONWriter(capacity: 256)
+        w.raw("[")
+        for (i, mask) in masks.enumerated() {
+            if i > 0 { w.raw(",") }
+            switch format {
+            case .rle:
+                w.raw("{"); w.key("encoding"); w.string("rle"); w.raw(","); w.key("size"); w.ints([mask.height, mask.width])
+                w.raw(","); w.key("counts"); w.string(try MaskEncoding.originalRLECounts(mask, deflater: deflater)); w.raw("}")
+            case .cocoRLE:
+                w.raw("{"); w.key("size"); w.ints([mask.height, mask.width])
+                w.raw(","); w.key("counts"); w.string(MaskEncoding.cocoRLEString(mask)); w.raw("}")
+            case .polygons:
+                w.raw("[")
+                for (j, polygon) in MaskPolygons.polygons(mask).enumerated() {
+                    if j > 0 { w.raw(",") }
+                    w.raw("[")
+                    for (k, point) in polygon.enumerated() { if k > 0 { w.raw(",") }; w.ints(point) }
+                    w.raw("]")
+                }
+                w.raw("]")
+            case .dense:
+                w.raw("[")
+                for y in 0..<mask.height {
+                    if y > 0 { w.raw(",") }
+                    w.ints(mask.pixels[(y * mask.width)..<((y + 1) * mask.width)].map(Int.init))
+                }
+                w.raw("]")
+            case .png:
+                w.base64(try encoder.grey8(mask.pixels.map { $0 * 255 }, width: mask.width, height: mask.height))
+            }
+        }
+        w.raw("]")
+        return w.bytes
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `/inference/sam3` over real HTTP.
+@Suite struct SAM3EndpointTests {
+    @Test func segmentationInTheOriginalsShape() async throws {
+        let manifest = try FixtureFiles.json("sam3/manifest.json")
+        let cases = manifest["cases"] as! [[String: Any]]
+        let images = try cases.prefix(2).map { try FixtureFiles.data("preprocessing/" + ($0["image"] as! String)).base64EncodedString() }
+        try await ServerProcess.with(root: try rootWithModels()) { server in
+            let model = "tests/sam3-tiny"
+            // One prompt list per image.
+            let r = try await server.post("/inference/sam3", json: [
+                "images": images, "prompts": [["a red cat", "dog"], ["tree"]], "threshold": manifest["threshold"]!,
+                "model_id": model])
+            #expect(r.status == 200, "\(r.text.prefix(300))")
+            let results = try #require(r.json["results"] as? [[[String: Any]]])
+            #expect(results.map(\.count) == [2, 1])
+            let first = results[0][0]
+            #expect(first["prompt_index"] as? Int == 0 && first["prompt"] as? String == "a red cat")
+            let result = try #require(first["result"] as? [String: Any])
+            let expected = (cases[0]["results"] as! [[String: Any]])[0]
+            #expect((result["scores"] as? [Double])?.count == (expected["scores"] as! [Double]).count)
+            let rle = try #require((result["masks_rle"] as? [[String: Any]])?.first)
+            #expect(rle["encoding"] as? String == "rle" && rle["size"] as? [Int] == cases[0]["shape"] as? [Int])
+            #expect((results[0][1]["result"] as? [String: Any])?["scores"] as? [Double] == [])  // "dog" finds nothing
+            #expect(r.json["model_id"] as? String == model)
+
+            let polygons = try await server.post("/inference/sam3", json: [
+                "images": [images[0]], "prompts": ["a red cat"], "threshold": manifest["threshold"]!,
+                "output_format": "polygons", "resolve_overlaps": true, "model_id": model])
+            let polygonResult = (polygons.json["results"] as? [[[String: Any]]])?[0][0]["result"] as? [String: Any]
+            #expect((polygonResult?["masks_polygon"] as? [Any])?.count == (expected["scores"] as! [Double]).count)
+
+            let health = try await server.get("/health")
+            let cache = try #require(health.json["sam3_embedding_cache"] as? [String: Any])
+            #expect(cache["hits"] as? Int == 1 && cache["misses"] as? Int == 2, "\(cache)")
+
+            let bad = try await server.post("/inference/sam3", json: [
+                "images": [images[0]], "prompts": ["cat"], "output_format": "svg", "model_id": model])
+            #expect(bad.status == 422)
+            let tooMany = try await server.post("/inference/sam3", json: [
+                "images": [images[0]], "prompts": [String](repeating: "cat", count: 40), "model_id": model])
+            #expect(tooMany.status == 400 && (tooMany.json["detail"] as? String ?? "").contains("at most 32"))
+        }
+    }
+}

@@ -1,0 +1,211 @@
+import Foundation
+import HubCache
+import ImageCodecs
+import TestSupport
+import Testing
+import VisionCore
+@testable import VisionEngine
+
+/// SAM3 (tiny random export from tools/export/export.py sam3) against transformers'
+/// post_process_instance_segmentation, its masks as the original's RLE, pycocotools' COCO RLE and
+/// OpenCV's polygons (tools/fixtures/make_sam3_fixtures.py).
+@Suite struct SAM3ParityTests {
+    static let repo = "tests/sam3-tiny"
+    static let singleRepo = "tests/sam3-tiny-single-graph"
+
+    static func service(cache: SAM3EmbeddingCache = SAM3EmbeddingCache(capacityMB: 64)) throws -> SAM3Service {
+        let hub = try HubCacheBuilder.temporaryFolder("hub")
+        let folder = FixtureFiles.root.appendingPathComponent("models/sam3-tiny")
+        try HubCacheBuilder.place(folder: folder, repoID: repo, in: hub)
+        // The same model with only the single graph.
+        let copy = URL(fileURLWithPath: try HubCacheBuilder.temporaryFolder("single")).appendingPathComponent("model")
+        try FileManager.default.copyItem(at: folder, to: copy)
+        for graph in ["vision_encoder", "text_encoder", "decoder"] {
+            try FileManager.default.removeItem(at: copy.appendingPathComponent("onnx/\(graph).onnx"))
+        }
+        try HubCacheBuilder.place(folder: copy, repoID: singleRepo, in: hub)
+        return SAM3Service(context: try EngineFixture.context(families: [SAM3Model.family], hubCache: hub), cache: cache,
+                           encoder: PNGEncoder(), deflater: Zlib())
+    }
+
+    static func manifest() throws -> [String: Any] { try FixtureFiles.json("sam3/manifest.json") }
+
+    /// The original's RLE decoded by its rules: base64 → zlib → uint32 LE runs over the
+    /// column-major mask, starting with zeros.
+    static func decodeOriginalRLE(_ rle: [String: Any]) throws -> BinaryMask {
+        let size = rle["size"] as! [Int]
+        let bytes = try Zlib().inflate(try #require(Base64.decode(rle["counts"] as! String)), limit: 64 << 20)
+        var columnMajor: [UInt8] = [], value: UInt8 = 0
+        for o in stride(from: 0, to: bytes.count, by: 4) {
+            let run = Int(UInt32(bytes[o]) | UInt32(bytes[o + 1]) << 8 | UInt32(bytes[o + 2]) << 16 | UInt32(bytes[o + 3]) << 24)
+            columnMajor += [UInt8](repeating: value, count: run)
+            value ^= 1
+        }
+        let h = size[0], w = size[1]
+        #expect(columnMajor.count == h * w)
+        var pixels = [UInt8](repeating: 0, count: h * w)
+        for x in 0..<w { for y in 0..<h { pixels[y * w + x] = columnMajor[x * h + y] } }
+        return BinaryMask(width: w, height: h, pixels: pixels)
+    }
+
+    /// pycocotools' compressed string decoded (the inverse of its rleToString).
+    static func decodeCOCO(_ counts: String, height: Int, width: Int) -> BinaryMask {
+        let s = Array(counts.utf8)
+        var runs: [Int] = [], p = 0
+        while p < s.count {
+            var x = 0, k = 0, more = true
+            while more {
+                let c = Int(s[p]) - 48
+                x |= (c & 0x1F) << (5 * k)
+                more = (c & 0x20) != 0
+                p += 1; k += 1
+                if !more && (c & 0x10) != 0 { x |= -1 << (5 * k) }
+            }
+            if runs.count > 2 { x += runs[runs.count - 2] }
+            runs.append(x)
+        }
+        var columnMajor: [UInt8] = [], value: UInt8 = 0
+        for r in runs { columnMajor += [UInt8](repeating: value, count: r); value ^= 1 }
+        var pixels = [UInt8](repeating: 0, count: height * width)
+        for x in 0..<width { for y in 0..<height where x * height + y < columnMajor.count { pixels[y * width + x] = columnMajor[x * height + y] } }
+        return BinaryMask(width: width, height: height, pixels: pixels)
+    }
+
+    static func iou(_ a: BinaryMask, _ b: BinaryMask) -> Double {
+        var inter = 0, union = 0
+        for (x, y) in zip(a.pixels, b.pixels) { inter += Int(x & y); union += Int(x | y) }
+        return union == 0 ? 1 : Double(inter) / Double(union)
+    }
+
+    static func request(_ image: String, prompts: [String], format: MaskFormat, threshold: Float, repo: String = repo)
+        throws -> SAM3Request {
+        SAM3Request(images: [ImageInput(source: .bytes(try FixtureFiles.bytes("preprocessing/" + image)))], prompts: prompts,
+                    threshold: threshold, maskThreshold: 0.5, outputFormat: format, modelID: repo)
+    }
+
+    static func json(_ bytes: [UInt8]) throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: Data(bytes)) as! [String: Any]
+    }
+
+    @Test(arguments: [SAM3ParityTests.repo, SAM3ParityTests.singleRepo])
+    func masksScoresAndBoxesEqualTransformers(repo: String) async throws {
+        let service = try Self.service()
+        let manifest = try Self.manifest()
+        let threshold = Float(manifest["threshold"] as! Double)
+        for c in manifest["cases"] as! [[String: Any]] {
+            let expected = c["results"] as! [[String: Any]]
+            let prompts = expected.map { $0["prompt"] as! String }
+            let response = try await service.run(try Self.request(c["image"] as! String, prompts: prompts, format: .rle,
+                                                                  threshold: threshold, repo: repo))
+            let body = try Self.json(response.json())
+            let perPrompt = (body["results"] as! [[[String: Any]]])[0]
+            #expect(perPrompt.count == prompts.count)
+            for (got, want) in zip(perPrompt, expected) {
+                let name = "\(c["image"]!) '\(want["prompt"]!)'"
+                #expect(got["prompt"] as? String == want["prompt"] as? String)
+                let result = got["result"] as! [String: Any]
+                let scores = result["scores"] as! [Double], wantScores = want["scores"] as! [Double]
+                #expect(scores.count == wantScores.count, "\(name)")
+                guard scores.count == wantScores.count else { continue }
+                for (s, e) in zip(scores, wantScores) { #expect(abs(s - e) <= 1e-3, "\(name) score") }
+                for (b, e) in zip(result["boxes"] as! [[Double]], want["boxes"] as! [[Double]]) {
+                    #expect(zip(b, e).allSatisfy { abs($0 - $1) <= 0.5 }, "\(name) box \(b) vs \(e)")
+                }
+                for (m, e) in zip(result["masks_rle"] as! [[String: Any]], want["masks_rle"] as! [[String: Any]]) {
+                    #expect(m["encoding"] as? String == "rle" && m["size"] as? [Int] == c["shape"] as? [Int])
+                    let iou = Self.iou(try Self.decodeOriginalRLE(m), try Self.decodeOriginalRLE(e))
+                    #expect(iou >= 0.995, "\(name) mask IoU \(iou)")
+                }
+            }
+        }
+    }
+
+    @Test func cocoRLEPolygonsPNGAndDenseAgree() async throws {
+        let service = try Self.service()
+        let manifest = try Self.manifest()
+        let c = (manifest["cases"] as! [[String: Any]])[0]
+        let want = (c["results"] as! [[String: Any]])[0]
+        let shape = c["shape"] as! [Int]
+        let threshold = Float(manifest["threshold"] as! Double)
+        func masks(_ format: MaskFormat) async throws -> [Any] {
+            let r = try await service.run(try Self.request(c["image"] as! String, prompts: [want["prompt"] as! String],
+                                                           format: format, threshold: threshold))
+            let result = ((try Self.json(r.json())["results"] as! [[[String: Any]]])[0][0])["result"] as! [String: Any]
+            return result[format.field] as! [Any]
+        }
+        let coco = try await masks(.cocoRLE) as! [[String: Any]]
+        let dense = try await masks(.dense) as! [[[Int]]]
+        let pngs = try await masks(.png) as! [String]
+        let polygons = try await masks(.polygons) as! [[[[Int]]]]
+        let wantCOCO = want["masks_coco"] as! [String], wantPolygons = want["masks_polygon"] as! [[[[Int]]]]
+        #expect(coco.count == wantCOCO.count && dense.count == wantCOCO.count && pngs.count == wantCOCO.count)
+        for i in 0..<min(coco.count, wantCOCO.count) {
+            let mine = Self.decodeCOCO(coco[i]["counts"] as! String, height: shape[0], width: shape[1])
+            let theirs = Self.decodeCOCO(wantCOCO[i], height: shape[0], width: shape[1])
+            #expect(Self.iou(mine, theirs) >= 0.995, "COCO RLE \(i)")
+            let fromDense = BinaryMask(width: shape[1], height: shape[0], pixels: dense[i].flatMap { $0.map(UInt8.init) })
+            #expect(fromDense == mine, "dense \(i)")
+            let png = try ImageDecoder().decode(try #require(Base64.decode(pngs[i])), limits: ImageLimits())
+            #expect(stride(from: 0, to: png.pixels.count, by: 3).map { png.pixels[$0] / 255 } == mine.pixels, "png \(i)")
+            // Polygons: OpenCV's count of external contours with >= 3 points, every vertex on the mask.
+            #expect(polygons[i].count == wantPolygons[i].count, "polygons \(i): \(polygons[i].count) vs \(wantPolygons[i].count)")
+            for polygon in polygons[i] {
+                #expect(polygon.count >= 3)
+                #expect(polygon.allSatisfy { mine.pixels[$0[1] * shape[1] + $0[0]] == 1 })
+            }
+        }
+    }
+
+    @Test func repeatedImageHitsTheEmbeddingCache() async throws {
+        let cache = SAM3EmbeddingCache(capacityMB: 64)
+        let service = try Self.service(cache: cache)
+        let first = try await service.run(try Self.request("small_37x53.png", prompts: ["a red cat"], format: .rle, threshold: 0.27))
+        let second = try await service.run(try Self.request("small_37x53.png", prompts: ["tree"], format: .rle, threshold: 0.27))
+        let again = try await service.run(try Self.request("small_37x53.png", prompts: ["a red cat"], format: .rle, threshold: 0.27))
+        let stats = await cache.snapshot()
+        #expect(stats.misses == 1 && stats.hits == 2 && stats.entries == 1 && stats.bytes > 0)
+        #expect(first.results[0][0].segmentation == again.results[0][0].segmentation)
+        #expect(second.results[0][0].prompt == "tree")
+    }
+
+    @Test func byteBoundedLRUEvictsTheLeastRecentlyUsed() {
+        var lru = ByteBoundedLRU<Int>(capacityBytes: 100)
+        #expect(lru.put("a", 1, bytes: 40) == 0 && lru.put("b", 2, bytes: 40) == 0)
+        _ = lru.get("a")
+        #expect(lru.put("c", 3, bytes: 40) == 1)  // b was least recently used
+        #expect(lru.get("b") == nil && lru.get("a") == 1 && lru.get("c") == 3 && lru.totalBytes == 80)
+        #expect(lru.put("huge", 4, bytes: 101) == 0 && lru.get("huge") == nil)
+    }
+
+    @Test func overlapsGoToTheHighestWeightedScore() {
+        let full = BinaryMask(width: 2, height: 1, pixels: [1, 1]), left = BinaryMask(width: 2, height: 1, pixels: [1, 0])
+        var segs = [InstanceSegmentation(scores: [0.6], boxes: [[0, 0, 2, 1]], masks: [full]),
+                    InstanceSegmentation(scores: [0.5], boxes: [[0, 0, 1, 1]], masks: [left])]
+        var weighted = segs
+        SAM3PostProcess.resolveOverlaps(&segs, weights: [1, 1])
+        #expect(segs[0].masks[0].pixels == [1, 1] && segs[1].masks[0].pixels == [0, 0])
+        SAM3PostProcess.resolveOverlaps(&weighted, weights: [1, 2])  // 0.5 × 2 beats 0.6
+        #expect(weighted[0].masks[0].pixels == [0, 1] && weighted[1].masks[0].pixels == [1, 0])
+    }
+
+    @Test func limitsAreClear400s() async throws {
+        let service = try Self.service()
+        let image = ImageInput(source: .bytes(try FixtureFiles.bytes("preprocessing/small_37x53.png")))
+        let cases: [(SAM3Request, String)] = [
+            (SAM3Request(images: [image], prompts: [String](repeating: "cat", count: 33), modelID: Self.repo), "at most 32"),
+            (SAM3Request(images: [image], prompts: [String(repeating: "x", count: 201)], modelID: Self.repo), "characters"),
+            (SAM3Request(images: [image], prompts: [String(repeating: "a ", count: 40)], modelID: Self.repo), "tokens"),
+            (SAM3Request(images: [image], prompts: [], modelID: Self.repo), "at least one"),
+            (SAM3Request(images: [image], prompts: ["cat"], resolveOverlaps: .weights([1, 2]), modelID: Self.repo), "weights"),
+            (SAM3Request(images: [image], prompts: ["cat"], threshold: 1.5, modelID: Self.repo), "threshold"),
+        ]
+        for (request, needle) in cases {
+            let error = await #expect(throws: VisionError.self) { try await service.run(request) }
+            #expect(error?.category == .badRequest && error?.message.contains(needle) == true, "\(needle): \(error?.message ?? "")")
+        }
+        let perImage = try JSONDecoder().decode(SAM3Request.self, from: Data(
+            #"{"images": ["aGk=", "aGk="], "prompts": [["cat"]], "model_id": "tests/sam3-tiny"}"#.utf8))
+        let error = await #expect(throws: VisionError.self) { try await service.run(perImage) }
+        #expect(error?.message.contains("one list per image") == true)
+    }
+}
