@@ -136,6 +136,53 @@ def raw_feeds_session(onnx_path, feeds):
     return run
 
 
+def build_sam3_model(work, size):
+    """SAM3 at real size (transformers' default Sam3Config: the 840 M-parameter facebook/sam3
+    architecture, 1008 px) or "small" (a 4-layer ViT at 504 px, for machines where the real one
+    takes minutes per image), random weights; the fixtures' small BPE vocabulary."""
+    import torch
+    from transformers import Sam3Config, Sam3ImageProcessor, Sam3Model, Sam3Processor
+
+    sys.path.insert(0, os.path.join(ROOT, "tools", "fixtures"))
+    from make_sam3_fixtures import tokenizer
+
+    torch.manual_seed(0)
+    src = os.path.join(work, "hf-sam3")
+    tk = tokenizer(src + "-tokenizer")
+    text = {"model_type": "clip_text_model", "vocab_size": len(tk), "bos_token_id": len(tk) - 2,
+            "eos_token_id": len(tk) - 1, "pad_token_id": len(tk) - 1}
+    if size == "real":
+        config = Sam3Config(text_config=dict(text, hidden_size=1024, intermediate_size=4096, projection_dim=512,
+                                             num_hidden_layers=24, num_attention_heads=16, max_position_embeddings=32))
+        image_size = 1008
+    else:
+        config = Sam3Config(
+            vision_config={"backbone_config": {"model_type": "sam3_vit_model", "num_hidden_layers": 4,
+                                               "global_attn_indexes": [3], "image_size": 504},
+                           "backbone_feature_sizes": [[144, 144], [72, 72], [36, 36]]},
+            text_config=dict(text, hidden_size=1024, intermediate_size=4096, projection_dim=512, num_hidden_layers=4,
+                             num_attention_heads=16, max_position_embeddings=32))
+        image_size = 504
+    model = Sam3Model(config).eval()
+    model.save_pretrained(src)
+    Sam3Processor(image_processor=Sam3ImageProcessor(size={"height": image_size, "width": image_size}),
+                  tokenizer=tk).save_pretrained(src)
+    out = os.path.join(work, "onnx-sam3")
+    subprocess.run([sys.executable, os.path.join(ROOT, "tools", "export", "export.py"), "sam3", src, out],
+                   check=True, stdout=subprocess.DEVNULL)
+    install(out, "bench/sam3", os.path.join(work, "root", "content", "hf_cache", "hub"))
+    return {"transformers": src, "onnx": os.path.join(out, "onnx"), "repo": "bench/sam3",
+            "params_m": sum(p.numel() for p in model.parameters()) / 1e6, "image_size": image_size}
+
+
+def peak_rss_mb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def test_image():
     from PIL import Image
 
@@ -255,6 +302,8 @@ def main():
                         help="also measure Depth Anything V2-small (default on)")
     parser.add_argument("--grounding-dino", action=argparse.BooleanOptionalAction, default=True,
                         help="also measure GroundingDINO-tiny at 800 px (default on)")
+    parser.add_argument("--sam3", choices=["off", "real", "small"], default="real",
+                        help="SAM3 size to measure (default real: 840 M parameters, 1008 px)")
     parser.add_argument("--repeats", type=int, default=30)
     args = parser.parse_args()
     if not os.path.exists(BINARY):
@@ -415,11 +464,90 @@ def main():
                 f"overhead {100 * (server_ms - ort_ms) / ort_ms:+.1f} % (decode, preprocess, tokenise, post-process, "
                 "HTTP; target <= 10 %)")
             say()
+        if args.sam3 != "off":
+            measure_sam3(args, work, root, image, b64, say)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     os.makedirs(os.path.join(ROOT, "bench", "out"), exist_ok=True)
     with open(os.path.join(ROOT, "bench", "out", "results.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
+
+
+def measure_sam3(args, work, root, image, b64, say):
+    import onnxruntime as ort
+    from PIL import Image
+    from transformers import Sam3Processor
+
+    m = build_sam3_model(work, args.sam3)
+    say(f"## SAM3 ({args.sam3}: {m['params_m']:.0f} M parameters, {m['image_size']} px, random weights), 640x480 JPEG, "
+        "RLE masks")
+    processor = Sam3Processor.from_pretrained(m["transformers"])
+    pil = Image.open(io.BytesIO(image)).convert("RGB")
+    pixels = processor(images=pil, return_tensors="np")["pixel_values"].astype(np.float32)
+    text = processor.tokenizer(["a cat"], padding="max_length", max_length=32, return_tensors="np")
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = os.cpu_count()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    sessions = {n: ort.InferenceSession(os.path.join(m["onnx"], n + ".onnx"), opts, providers=["CPUExecutionProvider"])
+                for n in ["vision_encoder", "text_encoder", "decoder"]}
+
+    def raw():
+        t = time.perf_counter()
+        vision = dict(zip([o.name for o in sessions["vision_encoder"].get_outputs()],
+                          sessions["vision_encoder"].run(None, {"pixel_values": pixels})))
+        tf = sessions["text_encoder"].run(None, {"input_ids": text["input_ids"], "attention_mask": text["attention_mask"]})[0]
+        feeds = dict(vision, text_features=tf, attention_mask=text["attention_mask"])
+        wanted = {i.name for i in sessions["decoder"].get_inputs()}
+        sessions["decoder"].run(None, {k: v for k, v in feeds.items() if k in wanted})
+        return 1000 * (time.perf_counter() - t)
+    raw()
+    repeats = max(3, args.repeats // 10)
+    # One prompt end to end, the embedding cache off so every request runs the vision encoder.
+    port = free_port()
+    proc, _, _ = start_swift(root, port, {"SAM3_EMBEDDING_CACHE_MB": "0"})
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=3600)
+    body = json.dumps({"images": [b64], "prompts": ["a cat"], "threshold": 0.0, "model_id": m["repo"]}).encode()
+    post(conn, "/inference/sam3", body)
+    lat, raw_lat = [], []
+    for _ in range(repeats):
+        raw_lat.append(raw())
+        t = time.perf_counter()
+        post(conn, "/inference/sam3", body)
+        lat.append(1000 * (time.perf_counter() - t))
+    peak = peak_rss_mb(proc.pid)
+    proc.terminate()
+    proc.wait()
+    del sessions
+    server_ms, ort_ms = statistics.median(lat), statistics.median(raw_lat)
+    say(f"- one prompt: raw ONNX Runtime (vision + text + decoder graphs) {ort_ms:.0f} ms; /inference/sam3 end to end "
+        f"{server_ms:.0f} ms; overhead {100 * (server_ms - ort_ms) / ort_ms:+.1f} % (decode, preprocess, post-process "
+        f"of all 200 queries at threshold 0, RLE, HTTP; target <= 10 %); "
+        f"server peak RSS {peak:.0f} MB")
+    # Repeated prompts on one image with the cache on: the second prompt reuses the image embedding.
+    port = free_port()
+    proc, _, _ = start_swift(root, port)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=3600)
+    firsts, seconds = [], []
+    for i in range(repeats):
+        # A different image each round (one pixel changed), so the first prompt misses the cache.
+        arr = np.asarray(pil).copy()
+        arr[0, 0, 0] = (i * 37) % 256
+        buf = io.BytesIO()
+        Image.fromarray(arr).save(buf, format="PNG")
+        img_i = base64.b64encode(buf.getvalue()).decode()
+        t = time.perf_counter()
+        post(conn, "/inference/sam3", json.dumps({"images": [img_i], "prompts": ["a cat"], "model_id": m["repo"]}).encode())
+        firsts.append(1000 * (time.perf_counter() - t))
+        t = time.perf_counter()
+        post(conn, "/inference/sam3", json.dumps({"images": [img_i], "prompts": ["remote control"], "model_id": m["repo"]}).encode())
+        seconds.append(1000 * (time.perf_counter() - t))
+    proc.terminate()
+    proc.wait()
+    f, s2 = statistics.median(firsts), statistics.median(seconds)
+    say(f"- repeated prompts on one image (embedding cache on): first prompt {f:.0f} ms, a second prompt on the same "
+        f"image {s2:.0f} ms: the second costs {100 * s2 / f:.1f} % of the first")
+    say()
 
 
 if __name__ == "__main__":
