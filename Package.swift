@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.0"),
     ],
     targets: [
         // C libraries: one small target each.
@@ -64,9 +66,24 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: strict),
 
+        // Durable async jobs: the queue (stores, workers) and its two durable stores.
+        .target(name: "JobQueue", dependencies: [
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ], swiftSettings: strict),
+        .target(name: "JobStoreSQLite", dependencies: [
+            "JobQueue", .product(name: "GRDB", package: "GRDB.swift"),
+        ], swiftSettings: strict),
+        .target(name: "JobStorePostgres", dependencies: [
+            "JobQueue",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
+
         // HTTP API.
         .target(name: "VisionAPI", dependencies: [
-            "VisionCore", "VisionEngine",
+            "VisionCore", "VisionEngine", "JobQueue",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -75,7 +92,8 @@ let package = Package(
         // The app builder (the one place concrete types meet) and the command line.
         .target(name: "VisionApp", dependencies: [
             "VisionCore", "VisionEngine", "VisionAPI", "ONNXRuntimeAdapter", "ImageCodecs",
-            "HubClient", "RemoteImages",
+            "HubClient", "RemoteImages", "JobQueue", "JobStoreSQLite", "JobStorePostgres",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
@@ -98,6 +116,11 @@ let package = Package(
         ], swiftSettings: strict),
         .testTarget(name: "VisionEngineTests", dependencies: [
             "VisionCore", "VisionEngine", "ONNXRuntimeAdapter", "ImageCodecs", "HubCache", "TestSupport",
+        ], swiftSettings: strict),
+        .testTarget(name: "JobQueueTests", dependencies: [
+            "JobQueue", "JobStoreSQLite", "JobStorePostgres", "TestSupport",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: [
             "VisionApp", "VisionAPI", "VisionEngine", "VisionCore", "TestSupport",

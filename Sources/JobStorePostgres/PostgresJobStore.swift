@@ -1,0 +1,255 @@
+import Foundation
+import JobQueue
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// Jobs in PostgreSQL (postgres-nio), for several replicas sharing one queue: workers claim with
+/// `FOR UPDATE SKIP LOCKED`, so two processes never take the same job. Every value is a bound
+/// parameter. The client's connection pool runs as a service (`client.run()`) beside the server.
+public final class PostgresJobStore: JobStore {
+    public let client: PostgresClient
+    let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    /// `postgres://user:password@host:port/database` (also `postgresql://`); `?sslmode=disable` or
+    /// none for plain TCP, anything else requires TLS.
+    public static func configuration(url: String) throws -> PostgresClient.Configuration {
+        guard let c = URLComponents(string: url), ["postgres", "postgresql"].contains(c.scheme ?? ""),
+              let host = c.host, !host.isEmpty else {
+            throw JobStoreError("JOBS_DATABASE_URL must look like postgres://user:password@host:5432/database")
+        }
+        let database = String(c.path.dropFirst())
+        let sslmode = c.queryItems?.first(where: { $0.name == "sslmode" })?.value ?? "disable"
+        var configuration = PostgresClient.Configuration(
+            host: host, port: c.port ?? 5432, username: c.user ?? "postgres", password: c.password,
+            database: database.isEmpty ? nil : database, tls: sslmode == "disable" ? .disable : .require(.makeClientConfiguration()))
+        configuration.options.minimumConnections = 0
+        configuration.options.maximumConnections = 8
+        return configuration
+    }
+
+    public func migrate() async throws {
+        try await client.query("""
+            CREATE TABLE IF NOT EXISTS jobs (
+                id TEXT PRIMARY KEY,
+                model_type TEXT NOT NULL,
+                status TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                started_at DOUBLE PRECISION,
+                completed_at DOUBLE PRECISION,
+                processing_time DOUBLE PRECISION,
+                request BYTEA NOT NULL,
+                result BYTEA,
+                error TEXT,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                idempotency_key TEXT UNIQUE,
+                callback_url TEXT,
+                cancel_requested BOOLEAN NOT NULL DEFAULT FALSE,
+                lease_owner TEXT,
+                lease_token TEXT,
+                lease_expires_at DOUBLE PRECISION
+            )
+            """, logger: logger)
+        try await client.query("CREATE INDEX IF NOT EXISTS jobs_status_created ON jobs (status, created_at)", logger: logger)
+        try await client.query("CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created_at)", logger: logger)
+    }
+
+    static let columns = """
+        id, model_type, status, created_at, started_at, completed_at, processing_time, request, result, error,
+        attempts, idempotency_key, callback_url, cancel_requested, lease_owner, lease_token, lease_expires_at
+        """
+
+    static func record(_ row: PostgresRow) throws -> JobRecord {
+        let r = row.makeRandomAccess()
+        func bytes(_ name: String) throws -> [UInt8]? {
+            try r[name].decode(ByteBuffer?.self).map { Array($0.readableBytesView) }
+        }
+        return JobRecord(
+            id: try r["id"].decode(String.self), modelType: try r["model_type"].decode(String.self),
+            status: JobStatus(rawValue: try r["status"].decode(String.self)) ?? .failed,
+            createdAt: try r["created_at"].decode(Double.self), startedAt: try r["started_at"].decode(Double?.self),
+            completedAt: try r["completed_at"].decode(Double?.self),
+            processingTime: try r["processing_time"].decode(Double?.self), request: try bytes("request") ?? [],
+            result: try bytes("result"), error: try r["error"].decode(String?.self),
+            attempts: try r["attempts"].decode(Int.self), idempotencyKey: try r["idempotency_key"].decode(String?.self),
+            callbackURL: try r["callback_url"].decode(String?.self),
+            cancelRequested: try r["cancel_requested"].decode(Bool.self),
+            leaseOwner: try r["lease_owner"].decode(String?.self), leaseToken: try r["lease_token"].decode(String?.self),
+            leaseExpiresAt: try r["lease_expires_at"].decode(Double?.self))
+    }
+
+    private func records(_ query: PostgresQuery) async throws -> [JobRecord] {
+        var out: [JobRecord] = []
+        for try await row in try await client.query(query, logger: logger) { out.append(try Self.record(row)) }
+        return out
+    }
+
+    private func count(_ query: PostgresQuery) async throws -> Int {
+        for try await (n) in try await client.query(query, logger: logger).decode(Int.self) { return n }
+        return 0
+    }
+
+    public func submit(_ job: JobRecord, maxPending: Int) async throws -> SubmitOutcome {
+        if let key = job.idempotencyKey,
+           let existing = try await records("SELECT \(unescaped: Self.columns) FROM jobs WHERE idempotency_key = \(key)").first {
+            return .existing(existing)
+        }
+        let pending = try await count("SELECT COUNT(*)::BIGINT FROM jobs WHERE status = 'pending'")
+        if pending >= maxPending { return .queueFull(pending: pending) }
+        let inserted = try await count("""
+            WITH inserted AS (
+                INSERT INTO jobs (id, model_type, status, created_at, request, attempts, idempotency_key, callback_url)
+                VALUES (\(job.id), \(job.modelType), 'pending', \(job.createdAt), \(ByteBuffer(bytes: job.request)), 0,
+                        \(job.idempotencyKey), \(job.callbackURL))
+                ON CONFLICT (idempotency_key) DO NOTHING RETURNING 1)
+            SELECT COUNT(*)::BIGINT FROM inserted
+            """)
+        if inserted == 0, let key = job.idempotencyKey,
+           let existing = try await records("SELECT \(unescaped: Self.columns) FROM jobs WHERE idempotency_key = \(key)").first {
+            return .existing(existing)
+        }
+        return .created(job)
+    }
+
+    public func job(_ id: String) async throws -> JobRecord? {
+        try await records("SELECT \(unescaped: Self.columns) FROM jobs WHERE id = \(id)").first
+    }
+
+    public func list(status: JobStatus?, modelType: String?, limit: Int, offset: Int) async throws -> JobPage {
+        let s = status?.rawValue
+        let total = try await count("""
+            SELECT COUNT(*)::BIGINT FROM jobs
+            WHERE (\(s)::TEXT IS NULL OR status = \(s)) AND (\(modelType)::TEXT IS NULL OR model_type = \(modelType))
+            """)
+        let jobs = try await records("""
+            SELECT id, model_type, status, created_at, started_at, completed_at, processing_time, ''::BYTEA AS request,
+                   NULL::BYTEA AS result, error, attempts, idempotency_key, callback_url, cancel_requested, lease_owner,
+                   lease_token, lease_expires_at
+            FROM jobs
+            WHERE (\(s)::TEXT IS NULL OR status = \(s)) AND (\(modelType)::TEXT IS NULL OR model_type = \(modelType))
+            ORDER BY created_at DESC, id DESC LIMIT \(limit) OFFSET \(offset)
+            """)
+        return JobPage(jobs: jobs, total: total)
+    }
+
+    public func claim(owner: String, policy: ClaimPolicy, now: Double) async throws -> JobLease? {
+        let abandoned = JobErrors.abandoned(attempts: policy.maxAttempts)
+        try await client.query("""
+            UPDATE jobs SET status = 'failed', error = \(abandoned), completed_at = \(now), lease_token = NULL
+            WHERE status = 'running' AND lease_expires_at < \(now) AND attempts >= \(policy.maxAttempts)
+            """, logger: logger)
+        let token = UUID().uuidString
+        let rows = try await client.query("""
+            UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = \(now), lease_owner = \(owner),
+                            lease_token = \(token), lease_expires_at = \(now + policy.leaseSeconds)
+            WHERE id = (
+                SELECT id FROM jobs
+                WHERE status = 'pending' OR (status = 'running' AND lease_expires_at < \(now))
+                ORDER BY created_at, id LIMIT 1
+                FOR UPDATE SKIP LOCKED)
+            RETURNING id, model_type, request, attempts, callback_url
+            """, logger: logger)
+        for try await row in rows {
+            let r = row.makeRandomAccess()
+            return JobLease(jobID: try r["id"].decode(String.self), modelType: try r["model_type"].decode(String.self),
+                            request: Array(try r["request"].decode(ByteBuffer.self).readableBytesView), owner: owner,
+                            token: token, attempt: try r["attempts"].decode(Int.self),
+                            callbackURL: try r["callback_url"].decode(String?.self))
+        }
+        return nil
+    }
+
+    /// Runs an UPDATE … RETURNING and counts the rows it changed.
+    private func changed(_ query: PostgresQuery) async throws -> Int {
+        var n = 0
+        for try await _ in try await client.query(query, logger: logger) { n += 1 }
+        return n
+    }
+
+    public func heartbeat(_ lease: JobLease, leaseSeconds: Double, now: Double) async throws -> LeaseState {
+        let rows = try await client.query("""
+            UPDATE jobs SET lease_expires_at = \(now + leaseSeconds)
+            WHERE id = \(lease.jobID) AND lease_token = \(lease.token) AND status = 'running'
+            RETURNING cancel_requested
+            """, logger: logger)
+        for try await (cancel) in rows.decode(Bool.self) { return cancel ? .cancelRequested : .held }
+        return .lost
+    }
+
+    public func complete(_ lease: JobLease, result: [UInt8], processingTime: Double, now: Double) async throws -> Bool {
+        try await changed("""
+            UPDATE jobs SET status = 'completed', completed_at = \(now), result = \(ByteBuffer(bytes: result)),
+                            processing_time = \(processingTime), lease_token = NULL, lease_expires_at = NULL
+            WHERE id = \(lease.jobID) AND lease_token = \(lease.token) AND status = 'running' RETURNING 1
+            """) == 1
+    }
+
+    public func fail(_ lease: JobLease, error: String, retry: Bool, now: Double) async throws -> Bool {
+        if retry {
+            return try await changed("""
+                UPDATE jobs SET status = 'pending', error = \(error), lease_token = NULL, lease_expires_at = NULL
+                WHERE id = \(lease.jobID) AND lease_token = \(lease.token) AND status = 'running' RETURNING 1
+                """) == 1
+        }
+        return try await changed("""
+            UPDATE jobs SET status = 'failed', error = \(error), completed_at = \(now), lease_token = NULL,
+                            lease_expires_at = NULL
+            WHERE id = \(lease.jobID) AND lease_token = \(lease.token) AND status = 'running' RETURNING 1
+            """) == 1
+    }
+
+    public func markCancelled(_ lease: JobLease, now: Double) async throws -> Bool {
+        try await changed("""
+            UPDATE jobs SET status = 'cancelled', completed_at = \(now), lease_token = NULL, lease_expires_at = NULL
+            WHERE id = \(lease.jobID) AND lease_token = \(lease.token) AND status = 'running' RETURNING 1
+            """) == 1
+    }
+
+    public func release(_ lease: JobLease) async throws {
+        _ = try await changed("""
+            UPDATE jobs SET status = 'pending', attempts = attempts - 1, lease_token = NULL, lease_expires_at = NULL
+            WHERE id = \(lease.jobID) AND lease_token = \(lease.token) AND status = 'running' RETURNING 1
+            """)
+    }
+
+    public func cancel(_ id: String, now: Double) async throws -> (found: Bool, job: JobRecord?) {
+        if try await changed("""
+            UPDATE jobs SET status = 'cancelled', completed_at = \(now) WHERE id = \(id) AND status = 'pending' RETURNING 1
+            """) == 1 {
+            return (true, try await job(id))
+        }
+        if try await changed("""
+            UPDATE jobs SET cancel_requested = TRUE WHERE id = \(id) AND status = 'running' RETURNING 1
+            """) == 1 {
+            return (true, try await job(id))
+        }
+        if try await changed("DELETE FROM jobs WHERE id = \(id) RETURNING 1") == 1 { return (true, nil) }
+        return (false, nil)
+    }
+
+    public func deleteFinished(before: Double) async throws -> Int {
+        try await changed("""
+            DELETE FROM jobs WHERE status IN ('completed', 'failed', 'cancelled') AND completed_at < \(before) RETURNING 1
+            """)
+    }
+
+    public func counts() async throws -> [JobStatus: Int] {
+        var out: [JobStatus: Int] = [:]
+        let rows = try await client.query("SELECT status, COUNT(*)::BIGINT FROM jobs GROUP BY status", logger: logger)
+        for try await (status, n) in rows.decode((String, Int).self) {
+            if let s = JobStatus(rawValue: status) { out[s] = n }
+        }
+        return out
+    }
+}
+
+/// A store configuration error.
+public struct JobStoreError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
