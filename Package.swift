@@ -60,7 +60,7 @@ let package = Package(
 
         // Inference engine: model manager, executor, model families.
         .target(name: "VisionEngine", dependencies: [
-            "VisionCore",
+            "VisionCore", "JobQueue",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -84,6 +84,7 @@ let package = Package(
         // HTTP API.
         .target(name: "VisionAPI", dependencies: [
             "VisionCore", "VisionEngine", "JobQueue",
+            .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),

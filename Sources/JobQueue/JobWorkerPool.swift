@@ -50,6 +50,19 @@ public struct JobWorkerPool: Service {
     static func now() -> Double { Date().timeIntervalSince1970 }
 
     public func run() async throws {
+        // The schema first; a database server may still be starting: retry for a while.
+        var tries = 0
+        while true {
+            do {
+                try await store.migrate()
+                break
+            } catch {
+                tries += 1
+                if tries >= 30 || Task.isShuttingDownGracefully { throw error }
+                logger.warning("job store not ready; retrying", metadata: ["error": "\(error)"])
+                await pause(1)
+            }
+        }
         await withTaskGroup(of: Void.self) { group in
             for index in 0..<configuration.workers {
                 group.addTask { await self.work(owner: "\(self.instance)-\(index)") }

@@ -17,7 +17,10 @@ public final class SQLiteJobStore: JobStore {
         pool = try DatabasePool(path: path, configuration: configuration)
     }
 
-    public func migrate() async throws {
+    public func migrate() async throws { try migrateNow() }
+
+    /// Creates or migrates the schema now (the app builder calls it before serving).
+    public func migrateNow() throws {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1 jobs") { db in
             try db.execute(sql: """

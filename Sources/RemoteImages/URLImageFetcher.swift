@@ -86,6 +86,32 @@ public final class URLImageFetcher: ImageFetching {
         throw VisionError.fetchFailed("image URL redirected more than \(limits.maxRedirects) times")
     }
 
+    /// POSTs JSON to a URL under the same address policy (a job's completion webhook); redirects
+    /// are not followed. Returns the HTTP status.
+    public func postJSON(_ url: String, body: [UInt8]) async throws -> Int {
+        guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(),
+              scheme == "http" || scheme == "https", let host = parsed.host, !host.isEmpty else {
+            throw VisionError.invalidInput("callback_url is not a valid http(s) URL")
+        }
+        try await checkHost(host)
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "vision-models-api")
+        request.body = .bytes(body)
+        let response = try await client.execute(request, timeout: .seconds(limits.timeoutSeconds))
+        return Int(response.status.code)
+    }
+
+    /// Checks a URL's host against the policy without fetching (callback URLs at submit time).
+    public func checkURL(_ url: String) async throws {
+        guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(),
+              scheme == "http" || scheme == "https", let host = parsed.host, !host.isEmpty else {
+            throw VisionError.invalidInput("callback_url is not a valid http(s) URL")
+        }
+        try await checkHost(host)
+    }
+
     private func checkHost(_ rawHost: String) async throws {
         let host = rawHost.hasPrefix("[") ? String(rawHost.dropFirst().dropLast()) : rawHost
         if policy.hostIsAllowListed(host) { return }

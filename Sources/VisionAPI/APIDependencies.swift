@@ -10,6 +10,8 @@ public struct APIDependencies: Sendable {
     public let sam3: SAM3Service
     /// The SAM3 image-embedding cache, for its statistics in `/health`.
     public let sam3Cache: SAM3EmbeddingCache
+    /// The job queue's routes; nil serves no `/jobs` routes.
+    public var jobs: JobsDependencies?
     /// ONNX Runtime's version and the devices it offers, for `/health`.
     public let runtimeVersion: String
     public let availableDevices: [ComputeDevice]

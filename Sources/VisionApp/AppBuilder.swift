@@ -1,4 +1,8 @@
 import Foundation
+import JobQueue
+import JobStorePostgres
+import JobStoreSQLite
+import PostgresNIO
 import HubClient
 import Hummingbird
 import ImageCodecs
@@ -12,6 +16,21 @@ import VisionCore
 import VisionEngine
 
 /// The one place where concrete types are chosen and wired together.
+/// Posts finished jobs to their callback URL through the image URL policy (no redirects).
+struct WebhookCallbacks: JobCallbackSending {
+    let fetcher: URLImageFetcher
+    let logger: Logger
+
+    func send(to url: String, body: [UInt8]) async {
+        do {
+            let status = try await fetcher.postJSON(url, body: body)
+            logger.info("job callback sent", metadata: ["status": "\(status)"])
+        } catch {
+            logger.warning("job callback failed", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
 public enum AppBuilder {
     public static let version = "0.1.0"
 
@@ -57,18 +76,39 @@ public enum AppBuilder {
             maxImagesPerRequest: settings.maxImagesPerRequest)
         let context = EngineContext(models: models, images: images, inference: inference)
         let sam3Cache = SAM3EmbeddingCache(capacityMB: settings.sam3EmbeddingCacheMB)
+        let dinov3 = DINOv3Service(context: context)
+        let depthAnything = DepthAnythingService(context: context, encoder: PNGEncoder())
+        let groundingDINO = GroundingDINOService(context: context)
+        let sam3 = SAM3Service(context: context, cache: sam3Cache, encoder: PNGEncoder(), deflater: Zlib())
+        // The job queue: SQLite in the cache folder, or PostgreSQL shared by replicas.
+        let jobStore: any JobStore
+        var postgres: PostgresClient?
+        if let url = settings.jobsDatabaseURL {
+            let client = PostgresClient(configuration: try PostgresJobStore.configuration(url: url), backgroundLogger: logger)
+            postgres = client
+            jobStore = PostgresJobStore(client: client, logger: logger)
+            logger.info("job store: PostgreSQL", metadata: ["host": "\(URLComponents(string: url)?.host ?? "?")"])
+        } else {
+            let sqlite = try SQLiteJobStore(path: settings.jobsSQLitePath)
+            try sqlite.migrateNow()
+            jobStore = sqlite
+            logger.info("job store: SQLite", metadata: ["path": "\(settings.jobsSQLitePath)"])
+        }
+        let inferenceJobs = InferenceJobs(context: context, dinov3: dinov3, depthAnything: depthAnything,
+                                          groundingDINO: groundingDINO, sam3: sam3)
+        let jobMetrics = JobMetrics()
+        var dependencies = APIDependencies(models: models, dinov3: dinov3, depthAnything: depthAnything,
+                                           groundingDINO: groundingDINO, sam3: sam3, sam3Cache: sam3Cache,
+                                           runtimeVersion: runtime.version, availableDevices: runtime.availableDevices,
+                                           readiness: readiness)
+        dependencies.jobs = JobsDependencies(store: jobStore, jobs: inferenceJobs, metrics: jobMetrics,
+                                             maxPending: settings.maxPendingJobs,
+                                             checkCallback: { url in try await fetcher.checkURL(url) })
         let router = makeRouter(
             configuration: APIConfiguration(version: version, maxBodyBytes: settings.maxBodyBytes,
                                             corsOrigins: settings.corsOrigins,
                                             corsAllowCredentials: settings.corsAllowCredentials),
-            dependencies: APIDependencies(models: models, dinov3: DINOv3Service(context: context),
-                                          depthAnything: DepthAnythingService(context: context, encoder: PNGEncoder()),
-                                          groundingDINO: GroundingDINOService(context: context),
-                                          sam3: SAM3Service(context: context, cache: sam3Cache, encoder: PNGEncoder(),
-                                                            deflater: Zlib()),
-                                          sam3Cache: sam3Cache,
-                                          runtimeVersion: runtime.version, availableDevices: runtime.availableDevices,
-                                          readiness: readiness))
+            dependencies: dependencies)
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "vision-models-api"),
@@ -87,7 +127,16 @@ public enum AppBuilder {
         if let ttl = settings.modelTTLSeconds {
             services.append(.init(service: IdleModelReaper(models: models, ttl: .seconds(ttl), logger: logger)))
         }
+        if let postgres { services.append(.init(service: postgres)) }
         services.append(.init(service: app))
+        // Last to start, first to stop: a graceful stop lets running jobs finish while the engine still runs.
+        services.append(.init(service: JobWorkerPool(
+            store: jobStore, executor: inferenceJobs, callbacks: WebhookCallbacks(fetcher: fetcher, logger: logger),
+            configuration: JobWorkerConfiguration(workers: settings.jobWorkers, leaseSeconds: Double(settings.jobLeaseSeconds),
+                                                  heartbeatSeconds: Double(settings.jobLeaseSeconds) / 3,
+                                                  maxAttempts: settings.jobMaxAttempts,
+                                                  retentionSeconds: Double(settings.jobRetentionSeconds)),
+            metrics: jobMetrics, logger: logger)))
         return ServiceGroup(configuration: .init(
             services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],

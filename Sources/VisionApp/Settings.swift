@@ -28,6 +28,15 @@ public struct Settings: Sendable {
     public var maxModelMemoryMB: Int?
     /// SAM3 image-embedding cache size (vision-encoder outputs by image content).
     public var sam3EmbeddingCacheMB = 1024
+    /// Job workers in this process (0: this replica only accepts jobs).
+    public var jobWorkers = 2
+    /// `postgres://…` to share the queue between replicas; otherwise SQLite at `jobsDatabasePath`.
+    public var jobsDatabaseURL: String?
+    public var jobsDatabasePath: String?
+    public var jobRetentionSeconds = 3600
+    public var maxPendingJobs = 1000
+    public var jobLeaseSeconds = 30
+    public var jobMaxAttempts = 3
     public var modelTTLSeconds: Int?
     /// `type[:model_id]` entries loaded at startup.
     public var preloadModels: [(type: String, modelID: String?)] = []
@@ -86,6 +95,18 @@ public struct Settings: Sendable {
         if let v = try int("IMAGE_URL_TIMEOUT_SECONDS", min: 1) { imageURLTimeoutSeconds = Int64(v) }
         if let v = try int("MAX_MODEL_MEMORY_MB", min: 1) { maxModelMemoryMB = v }
         if let v = try int("SAM3_EMBEDDING_CACHE_MB", min: 0) { sam3EmbeddingCacheMB = v }
+        if let v = try int("JOB_WORKERS", min: 0) { jobWorkers = v }
+        if let v = value("JOBS_DATABASE_URL"), !v.isEmpty {
+            guard v.hasPrefix("postgres://") || v.hasPrefix("postgresql://") else {
+                throw SettingsError("JOBS_DATABASE_URL must be a postgres:// URL (SQLite is the default; set JOBS_DATABASE_PATH)")
+            }
+            jobsDatabaseURL = v
+        }
+        if let v = value("JOBS_DATABASE_PATH"), !v.isEmpty { jobsDatabasePath = v }
+        if let v = try int("JOB_RETENTION_SECONDS", min: 0) { jobRetentionSeconds = v }
+        if let v = try int("MAX_PENDING_JOBS", min: 1) { maxPendingJobs = v }
+        if let v = try int("JOB_LEASE_SECONDS", min: 2) { jobLeaseSeconds = v }
+        if let v = try int("JOB_MAX_ATTEMPTS", min: 1) { jobMaxAttempts = v }
         if let v = try int("MODEL_TTL", min: 0), v > 0 { modelTTLSeconds = v }
         if let v = value("PRELOAD_MODELS") {
             preloadModels = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
@@ -95,6 +116,9 @@ public struct Settings: Sendable {
                 }
         }
     }
+
+    /// The SQLite job database: JOBS_DATABASE_PATH, else `{root}/content/jobs.sqlite`.
+    public var jobsSQLitePath: String { jobsDatabasePath ?? hfRootFolder + "/content/jobs.sqlite" }
 
     /// `{root}/content/hf_cache` and the folders under it, as the original derived them.
     public var hfHome: String { hfRootFolder + "/content/hf_cache" }

@@ -25,6 +25,14 @@ public struct ImagePipeline: Sendable {
         try await executor.run(work)
     }
 
+    /// The encoded bytes of a source: fetched through the URL policy when it is a URL.
+    public func bytes(_ source: ImageSource) async throws -> [UInt8] {
+        switch source {
+        case .bytes(let b): return b
+        case .url(let url): return try await fetcher.fetch(url)
+        }
+    }
+
     /// Validates the count and decodes every image; errors name the image's index.
     public func load(_ sources: [ImageSource]) async throws -> [RGBImage] {
         guard !sources.isEmpty else { throw VisionError.invalidInput("'images' must contain at least one image") }

@@ -1,0 +1,123 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import JobQueue
+import NIOCore
+import VisionCore
+import VisionEngine
+
+/// What the job routes need. Built by the app builder.
+public struct JobsDependencies: Sendable {
+    public let store: any JobStore
+    public let jobs: InferenceJobs
+    public let metrics: JobMetrics
+    public let maxPending: Int
+    /// Checks a `callback_url` against the URL policy at submit time.
+    public let checkCallback: @Sendable (String) async throws -> Void
+
+    public init(store: any JobStore, jobs: InferenceJobs, metrics: JobMetrics, maxPending: Int,
+                checkCallback: @escaping @Sendable (String) async throws -> Void) {
+        self.store = store
+        self.jobs = jobs
+        self.metrics = metrics
+        self.maxPending = maxPending
+        self.checkCallback = checkCallback
+    }
+}
+
+/// `/jobs`: submit an inference request to run later, poll it, cancel it, list jobs.
+struct JobRoutes {
+    let dependencies: JobsDependencies
+    let configuration: APIConfiguration
+
+    func register(on router: Router<BasicRequestContext>) {
+        let deps = dependencies, limit = configuration.maxBodyBytes
+        router.post("/jobs/submit/:model_type") { request, context in
+            let type = try InferenceJobs.modelType(try context.parameters.require("model_type"))
+            var request = request
+            let body: ByteBuffer
+            do {
+                body = try await request.collectBody(upTo: limit)
+            } catch {
+                throw VisionError.bodyTooLarge("request body exceeds the limit of \(limit) bytes (MAX_BODY_BYTES)")
+            }
+            let bytes = Array(body.readableBytesView)
+            let callback = ((try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any])?["callback_url"]
+            if let callback, !(callback is String) { throw VisionError.invalidRequest("callback_url must be a string") }
+            if let url = callback as? String { try await deps.checkCallback(url) }
+            let key = request.headers[HTTPField.Name("Idempotency-Key")!]
+            if let key, key.count > 200 { throw VisionError.invalidInput("Idempotency-Key is longer than 200 characters") }
+            let stored = try await deps.jobs.prepare(modelType: type, body: bytes)
+            let job = JobRecord(id: UUID().uuidString.lowercased(), modelType: type.rawValue,
+                                createdAt: Date().timeIntervalSince1970, request: stored, idempotencyKey: key,
+                                callbackURL: callback as? String)
+            switch try await deps.store.submit(job, maxPending: deps.maxPending) {
+            case .created(let created): return JSONIO.response(JobJSON.job(created), status: .accepted)
+            case .existing(let existing): return JSONIO.response(JobJSON.job(existing))
+            case .queueFull(let pending):
+                throw VisionError.queueFull("\(pending) jobs are waiting (MAX_PENDING_JOBS); try again later", retryAfter: 5)
+            }
+        }
+        router.get("/jobs/:job_id") { _, context in
+            let id = try context.parameters.require("job_id")
+            guard let job = try await deps.store.job(id) else { throw VisionError.modelNotFoundJob(id) }
+            return JSONIO.response(JobJSON.job(job))
+        }
+        router.delete("/jobs/:job_id") { _, context in
+            let id = try context.parameters.require("job_id")
+            let (found, job) = try await deps.store.cancel(id, now: Date().timeIntervalSince1970)
+            guard found else { throw VisionError.modelNotFoundJob(id) }
+            guard let job else { return try JSONIO.response(["job_id": id, "deleted": true]) }
+            return JSONIO.response(JobJSON.job(job, includeResult: false))
+        }
+        router.get("/jobs") { request, _ in
+            let query = request.uri.queryParameters
+            let status = try query.get("status").map { name in
+                guard let s = JobStatus(rawValue: String(name)) else {
+                    throw VisionError.invalidInput("unknown status '\(name.prefix(20))'; one of "
+                                                   + JobStatus.allCases.map(\.rawValue).joined(separator: ", "))
+                }
+                return s
+            }
+            let type = try query.get("model_type").map { try InferenceJobs.modelType(String($0)).rawValue }
+            let limit = query.get("limit").flatMap { Int($0) } ?? 50
+            let offset = query.get("offset").flatMap { Int($0) } ?? 0
+            guard (1...500).contains(limit), offset >= 0 else {
+                throw VisionError.invalidInput("limit must be 1...500 and offset >= 0")
+            }
+            let page = try await deps.store.list(status: status, modelType: type, limit: limit, offset: offset)
+            var out = Array("{\"jobs\":[".utf8)
+            for (i, job) in page.jobs.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                out += JobJSON.job(job, includeResult: false)
+            }
+            out += Array("],\"total\":\(page.total),\"limit\":\(limit),\"offset\":\(offset)}".utf8)
+            return JSONIO.response(out)
+        }
+        router.get("/metrics") { _, _ in
+            let counts = try await deps.store.counts()
+            let m = await deps.metrics.current()
+            var text = "# HELP vma_jobs Jobs in the store by status.\n# TYPE vma_jobs gauge\n"
+            for status in JobStatus.allCases { text += "vma_jobs{status=\"\(status.rawValue)\"} \(counts[status] ?? 0)\n" }
+            text += "# HELP vma_jobs_finished_total Jobs this process finished, by outcome.\n"
+            text += "# TYPE vma_jobs_finished_total counter\n"
+            for (name, value) in [("completed", m.completed), ("failed", m.failed), ("cancelled", m.cancelled)] {
+                text += "vma_jobs_finished_total{outcome=\"\(name)\"} \(value)\n"
+            }
+            text += "# TYPE vma_jobs_retried_total counter\nvma_jobs_retried_total \(m.retried)\n"
+            text += "# TYPE vma_jobs_leases_lost_total counter\nvma_jobs_leases_lost_total \(m.leasesLost)\n"
+            text += "# HELP vma_job_run_seconds Time jobs ran in this process.\n# TYPE vma_job_run_seconds summary\n"
+            text += "vma_job_run_seconds_sum \(m.runSecondsTotal)\n"
+            text += "vma_job_run_seconds_count \(m.completed + m.failed + m.cancelled + m.retried)\n"
+            text += "# TYPE vma_job_run_seconds_max gauge\nvma_job_run_seconds_max \(m.runSecondsMax)\n"
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                            body: .init(byteBuffer: ByteBuffer(string: text)))
+        }
+    }
+}
+
+extension VisionError {
+    static func modelNotFoundJob(_ id: String) -> VisionError {
+        .modelNotFound("no job '\(id.prefix(64))' (finished jobs are removed after JOB_RETENTION_SECONDS)")
+    }
+}
