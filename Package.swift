@@ -125,6 +125,8 @@ let package = Package(
         ], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: [
             "VisionApp", "VisionAPI", "VisionEngine", "VisionCore", "TestSupport",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ], swiftSettings: strict),

@@ -1,0 +1,194 @@
+import Foundation
+import PostgresNIO
+import Logging
+import TestSupport
+import Testing
+
+/// `/jobs` over real HTTP, with real crashes (SIGKILL) and real stores.
+@Suite(.serialized) struct JobsEndpointTests {
+    static let model = "tests/dinov3-vit-tiny"
+
+    static func image(_ i: Int) throws -> String {
+        let names = ["small_37x53.png", "wide_90x151.png", "tall_160x96.png", "rgba_50x40.png"]
+        return try FixtureFiles.data("preprocessing/" + names[i % names.count]).base64EncodedString()
+    }
+
+    static func body(_ i: Int) throws -> [String: Any] {
+        ["images": [try image(i)], "model_id": model, "tensor_format": "base64"]
+    }
+
+    /// The response without its timing, for comparing a job's result with the synchronous endpoint's.
+    static func features(_ object: Any?) -> String {
+        guard var o = object as? [String: Any] else { return "none" }
+        o["processing_time"] = nil
+        return String(decoding: (try? JSONSerialization.data(withJSONObject: o, options: [.sortedKeys])) ?? Data(), as: UTF8.self)
+    }
+
+    static func waitAll(_ server: ServerProcess, _ ids: [String], timeout: Duration = .seconds(120)) async throws -> [[String: Any]] {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            var jobs: [[String: Any]] = []
+            for id in ids { jobs.append(try await server.get("/jobs/\(id)").json) }
+            if jobs.allSatisfy({ ["completed", "failed", "cancelled"].contains($0["status"] as? String) }) { return jobs }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw ServerError("jobs did not finish in time")
+    }
+
+    @Test func submitPollListCancelAndValidate() async throws {
+        try await ServerProcess.with(root: try rootWithModels(), environment: ["JOB_WORKERS": "1"]) { server in
+            let submitted = try await server.post("/jobs/submit/dinov3", json: try Self.body(0))
+            #expect(submitted.status == 202, "\(submitted.text.prefix(300))")
+            let id = try #require(submitted.json["job_id"] as? String)
+            #expect(submitted.json["status"] as? String == "pending")
+            let done = try await Self.waitAll(server, [id])[0]
+            #expect(done["status"] as? String == "completed" && done["attempts"] as? Int == 1)
+            let sync = try await server.post("/inference/dinov3", json: try Self.body(0))
+            #expect(Self.features(done["result"]) == Self.features(sync.json), "a job's result equals the synchronous response")
+
+            // Bad requests are 4xx at submit, not failed jobs later.
+            let bad = try await server.post("/jobs/submit/dinov3", json: ["images": ["bm90IGFuIGltYWdl"], "model_id": Self.model])
+            #expect(bad.status == 415)
+            let shape = try await server.post("/jobs/submit/sam3", json: ["images": [try Self.image(0)]])
+            #expect(shape.status == 422 && (shape.json["detail"] as? String ?? "").contains("prompts"))
+            let prompts = try await server.post("/jobs/submit/grounding-dino", json: ["images": [try Self.image(0)], "prompts": []])
+            #expect(prompts.status == 400)
+            let unknown = try await server.post("/jobs/submit/yolo", json: ["images": []])
+            #expect(unknown.status == 400)
+            let hostile = try await server.post("/jobs/submit/dinov3", json: [
+                "images": [try Self.image(0)], "model_id": Self.model, "callback_url": "http://169.254.169.254/latest"])
+            #expect(hostile.status == 403 || hostile.status == 400, "\(hostile.text)")
+
+            // Idempotency-Key: the same job back, not a second one.
+            let a = try await server.request("POST", "/jobs/submit/dinov3", body: try JSONSerialization.data(withJSONObject: try Self.body(1)),
+                                             headers: ["Idempotency-Key": "k-1"])
+            let b = try await server.request("POST", "/jobs/submit/dinov3", body: try JSONSerialization.data(withJSONObject: try Self.body(1)),
+                                             headers: ["Idempotency-Key": "k-1"])
+            #expect(a.json["job_id"] as? String == b.json["job_id"] as? String && b.status == 200)
+
+            // Listing: filters and pages, never results.
+            let list = try await server.get("/jobs?status=completed&model_type=dinov3&limit=1")
+            let jobs = try #require(list.json["jobs"] as? [[String: Any]])
+            #expect(jobs.count == 1 && jobs[0]["result"] == nil && (list.json["total"] as? Int ?? 0) >= 1)
+            #expect(try await server.get("/jobs?status=nope").status == 400)
+
+            // Delete: a finished job is removed; an unknown one is a 404.
+            #expect(try await server.request("DELETE", "/jobs/\(id)").json["deleted"] as? Bool == true)
+            #expect(try await server.get("/jobs/\(id)").status == 404)
+            #expect(try await server.request("DELETE", "/jobs/\(id)").status == 404)
+            let metrics = try await server.get("/metrics")
+            #expect(metrics.text.contains("vma_jobs{status=\"completed\"}") && metrics.text.contains("vma_jobs_finished_total"))
+        }
+    }
+
+    @Test func pendingJobsCancelAndTheQueueIsBounded() async throws {
+        // No workers: jobs stay pending.
+        try await ServerProcess.with(root: try rootWithModels(), environment: ["JOB_WORKERS": "0", "MAX_PENDING_JOBS": "2"]) { server in
+            let first = try await server.post("/jobs/submit/dinov3", json: try Self.body(0))
+            _ = try await server.post("/jobs/submit/dinov3", json: try Self.body(1))
+            let full = try await server.post("/jobs/submit/dinov3", json: try Self.body(2))
+            #expect(full.status == 429 && full.header("Retry-After") != nil)
+            let id = try #require(first.json["job_id"] as? String)
+            let cancelled = try await server.request("DELETE", "/jobs/\(id)")
+            #expect(cancelled.json["status"] as? String == "cancelled")
+            #expect(try await server.post("/jobs/submit/dinov3", json: try Self.body(2)).status == 202)
+        }
+    }
+
+    /// 100 jobs, the server killed with SIGKILL mid-way and restarted: all 100 complete, each
+    /// with the synchronous endpoint's result.
+    @Test func jobsSurviveSIGKILL() async throws {
+        let root = try rootWithModels()
+        let env = ["JOB_WORKERS": "2", "JOB_LEASE_SECONDS": "2"]
+        var ids: [String] = []
+        var expected: [String] = []
+        try await ServerProcess.with(root: root, environment: env) { server in
+            for i in 0..<4 { expected.append(Self.features(try await server.post("/inference/dinov3", json: try Self.body(i)).json)) }
+        }
+        let first = try await ServerProcess(root: root, environment: env)
+        var second: ServerProcess?
+        do {
+        for i in 0..<100 {
+            let r = try await first.post("/jobs/submit/dinov3", json: try Self.body(i))
+            ids.append(try #require(r.json["job_id"] as? String))
+        }
+        // Kill it once some jobs are done and others are running or waiting.
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            let done = try await first.get("/jobs?status=completed&limit=1").json["total"] as? Int ?? 0
+            if done >= 10 { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        kill(first.process.processIdentifier, SIGKILL)
+        first.process.waitUntilExit()
+        let restarted = try await ServerProcess(root: root, environment: env)
+        second = restarted
+        let jobs = try await Self.waitAll(restarted, ids)
+        #expect(jobs.allSatisfy { $0["status"] as? String == "completed" }, "\(jobs.filter { $0["status"] as? String != "completed" }.prefix(3))")
+        for (i, job) in jobs.enumerated() { #expect(Self.features(job["result"]) == expected[i % 4], "job \(i)") }
+        #expect(jobs.contains { ($0["attempts"] as? Int ?? 0) >= 1 })
+        try await restarted.stop()
+        } catch {
+            try? await first.stop()
+            try? await second?.stop()
+            throw error
+        }
+    }
+
+    /// Two replicas on one PostgreSQL database share 100 jobs; one is killed; all complete, none twice.
+    @Test func replicasShareAPostgreSQLQueue() async throws {
+        guard let url = ProcessInfo.processInfo.environment["JOBS_TEST_DATABASE_URL"] else {
+            if ProcessInfo.processInfo.environment["JOBS_TEST_SKIP_POSTGRES"] == "1" { return }
+            Issue.record("JOBS_TEST_DATABASE_URL is not set: run the tests with scripts/test.sh, which starts PostgreSQL")
+            return
+        }
+        // A database of its own: other suites use the server's default one concurrently.
+        let database = "replicas_" + UUID().uuidString.prefix(8).lowercased()
+        try await Self.createDatabase(url, database)
+        var own = try #require(URLComponents(string: url))
+        own.path = "/" + database
+        let root = try rootWithModels()
+        let env = ["JOB_WORKERS": "2", "JOB_LEASE_SECONDS": "2", "JOBS_DATABASE_URL": own.string!]
+        let a = try await ServerProcess(root: root, environment: env)
+        let b = try await ServerProcess(root: root, environment: env)
+        do {
+        var ids: [String] = []
+        for i in 0..<100 {
+            let server = i % 2 == 0 ? a : b
+            let r = try await server.post("/jobs/submit/dinov3", json: try Self.body(i))
+            ids.append(try #require(r.json["job_id"] as? String, "\(r.text.prefix(200))"))
+        }
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            if (try await b.get("/jobs?status=completed&limit=1").json["total"] as? Int ?? 0) >= 10 { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        kill(a.process.processIdentifier, SIGKILL)
+        a.process.waitUntilExit()
+        let jobs = try await Self.waitAll(b, ids)
+        #expect(jobs.allSatisfy { $0["status"] as? String == "completed" })
+        // Each job was completed by exactly one worker: the survivor's log has no lease conflict
+        // for a job that was completed, and completions are conditional on the lease.
+        let completedByB = b.log.components(separatedBy: "job completed").count - 1
+        #expect(completedByB <= 100 && completedByB >= 1)
+        try await b.stop()
+        } catch {
+            try? await a.stop()
+            try? await b.stop()
+            throw error
+        }
+    }
+
+    static func createDatabase(_ url: String, _ name: String) async throws {
+        guard let c = URLComponents(string: url), let host = c.host else { return }
+        let config = PostgresClient.Configuration(host: host, port: c.port ?? 5432, username: c.user ?? "postgres",
+                                                  password: c.password, database: String(c.path.dropFirst()), tls: .disable)
+        let client = PostgresClient(configuration: config, backgroundLogger: Logger(label: "pg"))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            // CREATE DATABASE takes no bind parameters; the name is generated above, not user input.
+            try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: Logger(label: "pg"))
+        }
+    }
+}
