@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs everything a fresh Debian 12 machine (with the Swift toolchain) lacks to build and run
-# the server: the image codec -dev packages and ONNX Runtime (see fetch-onnxruntime.sh).
+# the server: the image codec, zlib and SQLite -dev packages and ONNX Runtime (see fetch-onnxruntime.sh).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 need=()
-for pkg in pkg-config libturbojpeg0-dev libpng-dev libwebp-dev zlib1g-dev python3 python3-pip curl; do
+for pkg in pkg-config libturbojpeg0-dev libpng-dev libwebp-dev zlib1g-dev libsqlite3-dev python3 python3-pip curl; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 # python3/pip may come from elsewhere (pyenv); only install the Debian ones when absent.
