@@ -1,7 +1,7 @@
 # Build: the Swift toolchain image; run: a slim Debian with only the runtime libraries.
 FROM swift:6.1-bookworm AS build
 RUN apt-get update && apt-get install -y --no-install-recommends \
-      pkg-config libturbojpeg0-dev libpng-dev libwebp-dev zlib1g-dev python3 python3-pip ca-certificates \
+      pkg-config libturbojpeg0-dev libpng-dev libwebp-dev zlib1g-dev libsqlite3-dev python3 python3-pip ca-certificates \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -13,7 +13,7 @@ RUN bash scripts/fetch-onnxruntime.sh \
 
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends \
-      libturbojpeg0 libpng16-16 libwebp7 ca-certificates \
+      libturbojpeg0 libpng16-16 libwebp7 zlib1g libsqlite3-0 ca-certificates \
     && rm -rf /var/lib/apt/lists/*
 # The server looks for libonnxruntime.so next to its executable; mount a CUDA-enabled build and set
 # ORT_DYLIB_PATH to use a GPU.

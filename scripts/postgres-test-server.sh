@@ -5,6 +5,7 @@
 #   bash scripts/postgres-test-server.sh stop <folder>
 set -euo pipefail
 action="$1"; dir="$2"
+cd /  # the postgres user may not be able to enter the caller's directory
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
 if [ "$action" = stop ]; then

@@ -41,6 +41,21 @@ enum OpenAPIDocument {
         return op
     }
 
+    private static func jobOperation(_ summary: String, request: String? = nil, response: String, errorCodes: [Int],
+                                     parameters: [[String: Any]]) -> [String: Any] {
+        var op = operation(summary, request: request, response: response, errorCodes: errorCodes + [500], tag: "jobs")
+        op["parameters"] = parameters
+        return op
+    }
+
+    private static func pathParameter(_ name: String) -> [String: Any] {
+        ["name": name, "in": "path", "required": true, "schema": ["type": "string"]]
+    }
+
+    private static func queryParameter(_ name: String, integer: Bool = false) -> [String: Any] {
+        ["name": name, "in": "query", "required": false, "schema": ["type": integer ? "integer" : "string"]]
+    }
+
     static func document(version: String, modelTypes: [String]) -> [String: Any] {
         let imageInput: [String: Any] = [
             "description": "A base64 string, a data: URI, an http(s) URL, or {data, format}",
@@ -170,6 +185,22 @@ enum OpenAPIDocument {
                 "model_id": ["type": "string"], "processing_time": ["type": "number"],
                 "tensor_format": ["type": "string"],
             ]],
+            "Job": ["type": "object", "properties": [
+                "job_id": ["type": "string"],
+                "status": ["type": "string", "enum": ["pending", "running", "completed", "failed", "cancelled"]],
+                "model_type": ["type": "string"], "created_at": ["type": "string", "format": "date-time"],
+                "started_at": ["type": ["string", "null"]], "completed_at": ["type": ["string", "null"]],
+                "processing_time": ["type": ["number", "null"]], "attempts": ["type": "integer"],
+                "result": ["description": "The inference response (GET /jobs/{job_id} only)"],
+                "error": ["type": ["string", "null"]],
+            ]],
+            "JobList": ["type": "object", "properties": [
+                "jobs": ["type": "array", "items": ref("Job")], "total": ["type": "integer"],
+                "limit": ["type": "integer"], "offset": ["type": "integer"],
+            ]],
+            "JobSubmission": ["type": "object", "description": "The model type's inference request (e.g. "
+                              + "SAM3Request), optionally with callback_url: a URL POSTed the finished job (through "
+                              + "the image URL guard)"],
             "SAM3Request": ["type": "object", "required": ["images", "prompts"], "properties": [
                 "images": ["type": "array", "items": ref("ImageInput"), "minItems": 1],
                 "prompts": ["description": "One list shared by every image, or one list per image",
@@ -249,6 +280,25 @@ enum OpenAPIDocument {
                                                             request: "DepthAnythingRequest", response: "DepthAnythingResponse",
                                                             errorCodes: [400, 404, 413, 415, 422, 429, 500, 503],
                                                             tag: "inference")],
+            "/jobs/submit/{model_type}": ["post": jobOperation(
+                "Queue an inference request (validated now; images stored with the job). Idempotency-Key header: "
+                + "the same key returns the same job", request: "JobSubmission", response: "Job",
+                errorCodes: [400, 403, 413, 415, 422, 429, 500], parameters: [pathParameter("model_type")])],
+            "/jobs/{job_id}": [
+                "get": jobOperation("A job, with its result once completed", response: "Job", errorCodes: [404],
+                                    parameters: [pathParameter("job_id")]),
+                "delete": jobOperation("Cancel a pending job; ask a running one to stop at its next safe point; "
+                                       + "delete a finished one", response: "Job", errorCodes: [404],
+                                       parameters: [pathParameter("job_id")]),
+            ],
+            "/jobs": ["get": jobOperation("Jobs, newest first, without results", response: "JobList", errorCodes: [400],
+                                          parameters: [queryParameter("status"), queryParameter("model_type"),
+                                                       queryParameter("limit", integer: true),
+                                                       queryParameter("offset", integer: true)])],
+            "/metrics": ["get": ["summary": "Prometheus metrics: jobs by status, finished jobs, run times",
+                                 "tags": ["system"],
+                                 "responses": ["200": ["description": "text/plain; version=0.0.4",
+                                                       "content": ["text/plain": [:]]]]]],
             "/inference/sam3": ["post": operation("Text-prompted instance segmentation (SAM3)",
                                                   request: "SAM3Request", response: "SAM3Response",
                                                   errorCodes: [400, 404, 413, 415, 422, 429, 500, 503], tag: "inference")],

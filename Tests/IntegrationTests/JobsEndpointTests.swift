@@ -81,6 +81,24 @@ import Testing
         }
     }
 
+    @Test func finishedJobsArePostedToTheirCallbackURL() async throws {
+        let receiver = CallbackReceiver()
+        try await receiver.start()
+        defer { receiver.stop() }
+        // The URL guard refuses loopback unless told otherwise.
+        try await ServerProcess.with(root: try rootWithModels(), environment: ["ALLOW_PRIVATE_IMAGE_URLS": "1"]) { server in
+            var body = try Self.body(0)
+            body["callback_url"] = receiver.url
+            let submitted = try await server.post("/jobs/submit/dinov3", json: body)
+            let id = try #require(submitted.json["job_id"] as? String)
+            _ = try await Self.waitAll(server, [id])
+            let deadline = ContinuousClock.now + .seconds(10)
+            while receiver.bodies.isEmpty && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            let posted = try #require(receiver.bodies.first.flatMap { try JSONSerialization.jsonObject(with: $0) as? [String: Any] })
+            #expect(posted["job_id"] as? String == id && posted["status"] as? String == "completed" && posted["result"] != nil)
+        }
+    }
+
     @Test func pendingJobsCancelAndTheQueueIsBounded() async throws {
         // No workers: jobs stay pending.
         try await ServerProcess.with(root: try rootWithModels(), environment: ["JOB_WORKERS": "0", "MAX_PENDING_JOBS": "2"]) { server in

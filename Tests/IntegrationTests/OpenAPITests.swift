@@ -1,3 +1,4 @@
+import JobQueue
 import Foundation
 import Hummingbird
 import Logging
@@ -38,15 +39,29 @@ struct NoImages: ImageDecoding, ImageFetching, PNGEncoding, Deflating {
         let context = EngineContext(models: models, images: ImagePipeline(decoder: NoImages(), fetcher: NoImages(),
                                                                           executor: executor, limits: ImageLimits(),
                                                                           maxImagesPerRequest: 1), inference: executor)
-        let router = makeRouter(configuration: APIConfiguration(version: "t"),
-                                dependencies: APIDependencies(models: models, dinov3: DINOv3Service(context: context),
+        let dinov3 = DINOv3Service(context: context), depth = DepthAnythingService(context: context, encoder: NoImages())
+        let detection = GroundingDINOService(context: context)
+        let segmentation = SAM3Service(context: context, cache: SAM3EmbeddingCache(capacityMB: 1), encoder: NoImages(),
+                                       deflater: NoImages())
+        let jobs = JobsDependencies(store: InMemoryJobStore(),
+                                    jobs: InferenceJobs(context: context, dinov3: dinov3, depthAnything: depth,
+                                                        groundingDINO: detection, sam3: segmentation),
+                                    metrics: JobMetrics(), maxPending: 1, checkCallback: { _ in })
+        var dependencies = APIDependencies(models: models, dinov3: DINOv3Service(context: context),
                                                               depthAnything: DepthAnythingService(context: context, encoder: NoImages()),
                                                               groundingDINO: GroundingDINOService(context: context),
                                                               sam3: SAM3Service(context: context, cache: SAM3EmbeddingCache(capacityMB: 1),
                                                                                 encoder: NoImages(), deflater: NoImages()),
                                                               sam3Cache: SAM3EmbeddingCache(capacityMB: 1),
-                                                              runtimeVersion: "t", availableDevices: [.cpu]))
-        let routes = Set(router.routes.map { "\($0.method.rawValue.lowercased()) \($0.path.description)" })
+                                                              runtimeVersion: "t", availableDevices: [.cpu])
+        dependencies.jobs = jobs
+        let router = makeRouter(configuration: APIConfiguration(version: "t"), dependencies: dependencies)
+        // Router paths write parameters as ":name", OpenAPI as "{name}".
+        let routes = Set(router.routes.map { route in
+            let path = route.path.description.split(separator: "/", omittingEmptySubsequences: false)
+                .map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }.joined(separator: "/")
+            return "\(route.method.rawValue.lowercased()) \(path)"
+        })
         let document = OpenAPIDocument.document(version: "t", modelTypes: ["depth_anything", "dinov3"])
         let paths = document["paths"] as! [String: [String: Any]]
         let documented = Set(paths.flatMap { path, ops in ops.keys.map { "\($0) \(path)" } })
