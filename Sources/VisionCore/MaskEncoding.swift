@@ -19,10 +19,14 @@ public struct BinaryMask: Sendable, Equatable {
     /// may be empty).
     public func columnMajorRuns() -> [UInt32] {
         var runs: [UInt32] = [], value: UInt8 = 0, count: UInt32 = 0
-        for x in 0..<width {
-            for y in 0..<height {
-                let v = pixels[y * width + x]
-                if v == value { count += 1 } else { runs.append(count); value = v; count = 1 }
+        pixels.withUnsafeBufferPointer { p in
+            for x in 0..<width {
+                var i = x
+                for _ in 0..<height {
+                    let v = p[i]
+                    if v == value { count += 1 } else { runs.append(count); value = v; count = 1 }
+                    i += width
+                }
             }
         }
         runs.append(count)

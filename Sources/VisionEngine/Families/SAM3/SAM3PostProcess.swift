@@ -13,8 +13,8 @@ enum SAM3PostProcess {
     static func sigmoid(_ x: Float) -> Float { 1 / (1 + exp(-x)) }
 
     /// score = sigmoid(logit) × sigmoid(presence), kept when > threshold (query order); boxes
-    /// (relative x1 y1 x2 y2) × (W, H, W, H), not clamped; masks = sigmoid(mask logits) bilinearly
-    /// resized (align_corners=False) to H×W, then > maskThreshold.
+    /// (relative x1 y1 x2 y2) × (W, H, W, H), not clamped; masks = sigmoid(mask logits) resized
+    /// as torch's upsample_bilinear2d (align_corners=False) to H×W, then > maskThreshold.
     static func instances(_ raw: SAM3Model.Raw, width: Int, height: Int, threshold: Float,
                           maskThreshold: Float) -> InstanceSegmentation {
         var out = InstanceSegmentation()
@@ -27,40 +27,51 @@ enum SAM3PostProcess {
             let b = raw.boxes[(q * 4)..<(q * 4 + 4)].map { $0 }
             out.boxes.append([b[0] * Float(width), b[1] * Float(height), b[2] * Float(width), b[3] * Float(height)])
             let probabilities = raw.masks[(q * plane)..<((q + 1) * plane)].map(sigmoid)
-            out.masks.append(binarize(bilinear(probabilities, height: raw.maskHeight, width: raw.maskWidth,
-                                                outHeight: height, outWidth: width),
-                                       width: width, height: height, above: maskThreshold))
+            out.masks.append(BinaryMask(width: width, height: height, pixels: bilinearAbove(
+                probabilities, height: raw.maskHeight, width: raw.maskWidth, outHeight: height, outWidth: width,
+                threshold: maskThreshold)))
         }
         return out
     }
 
-    static func binarize(_ values: [Float], width: Int, height: Int, above: Float) -> BinaryMask {
-        BinaryMask(width: width, height: height, pixels: values.map { $0 > above ? 1 : 0 })
+    /// `bilinear(...) > threshold` as bytes, without the full-size float image: each source row is
+    /// interpolated across the output width once, then output rows blend two of those, in the same
+    /// arithmetic order as torch (horizontal, then vertical).
+    static func bilinearAbove(_ src: [Float], height: Int, width: Int, outHeight: Int, outWidth: Int,
+                              threshold: Float) -> [UInt8] {
+        let xs = taps(width, outWidth), ys = taps(height, outHeight)
+        var rows = [Float](repeating: 0, count: height * outWidth)
+        src.withUnsafeBufferPointer { s in
+            rows.withUnsafeMutableBufferPointer { r in
+                for y in 0..<height {
+                    let base = y * width, out = y * outWidth
+                    for (ox, (x0, x1, lx)) in xs.enumerated() {
+                        r[out + ox] = (1 - lx) * s[base + x0] + lx * s[base + x1]
+                    }
+                }
+            }
+        }
+        var pixels = [UInt8](repeating: 0, count: outHeight * outWidth)
+        rows.withUnsafeBufferPointer { r in
+            pixels.withUnsafeMutableBufferPointer { p in
+                for (oy, (y0, y1, ly)) in ys.enumerated() {
+                    let a = y0 * outWidth, b = y1 * outWidth, out = oy * outWidth, hy = 1 - ly
+                    for x in 0..<outWidth where hy * r[a + x] + ly * r[b + x] > threshold { p[out + x] = 1 }
+                }
+            }
+        }
+        return pixels
     }
 
-    /// torch's upsample_bilinear2d (align_corners=False): source = (dst + 0.5) × in/out − 0.5,
-    /// clamped at 0, the upper neighbour clamped to the edge.
-    static func bilinear(_ src: [Float], height: Int, width: Int, outHeight: Int, outWidth: Int) -> [Float] {
-        func taps(_ inSize: Int, _ outSize: Int) -> [(Int, Int, Float)] {
-            let scale = Float(inSize) / Float(outSize)
-            return (0..<outSize).map { d in
-                let s = max((Float(d) + 0.5) * scale - 0.5, 0)
-                let i0 = min(Int(s), inSize - 1)
-                let i1 = min(i0 + 1, inSize - 1)
-                return (i0, i1, s - Float(i0))
-            }
+    /// For each output index: the two source indices and the weight of the second
+    /// (torch's align_corners=False source index, clamped at 0 and at the edge).
+    static func taps(_ inSize: Int, _ outSize: Int) -> [(Int, Int, Float)] {
+        let scale = Float(inSize) / Float(outSize)
+        return (0..<outSize).map { d in
+            let s = max((Float(d) + 0.5) * scale - 0.5, 0)
+            let i0 = min(Int(s), inSize - 1)
+            return (i0, min(i0 + 1, inSize - 1), s - Float(i0))
         }
-        let ys = taps(height, outHeight), xs = taps(width, outWidth)
-        var out = [Float](repeating: 0, count: outHeight * outWidth)
-        for (oy, (y0, y1, ly)) in ys.enumerated() {
-            let hy = 1 - ly
-            for (ox, (x0, x1, lx)) in xs.enumerated() {
-                let hx = 1 - lx
-                out[oy * outWidth + ox] = hy * (hx * src[y0 * width + x0] + lx * src[y0 * width + x1])
-                    + ly * (hx * src[y1 * width + x0] + lx * src[y1 * width + x1])
-            }
-        }
-        return out
     }
 
     /// Gives each pixel covered by several instances (of all prompts of one image) to the one with
