@@ -295,7 +295,7 @@ enum OpenAPIDocument {
                                           parameters: [queryParameter("status"), queryParameter("model_type"),
                                                        queryParameter("limit", integer: true),
                                                        queryParameter("offset", integer: true)])],
-            "/metrics": ["get": ["summary": "Prometheus metrics: jobs by status, finished jobs, run times",
+            "/metrics": ["get": ["summary": "Prometheus metrics: SAM3 embedding cache; jobs by status, finished jobs, run times",
                                  "tags": ["system"],
                                  "responses": ["200": ["description": "text/plain; version=0.0.4",
                                                        "content": ["text/plain": [:]]]]]],

@@ -14,6 +14,7 @@ public func makeRouter(configuration: APIConfiguration, dependencies: APIDepende
     SystemRoutes(configuration: configuration, dependencies: dependencies).register(on: router)
     ModelRoutes(dependencies: dependencies, configuration: configuration).register(on: router)
     InferenceRoutes(dependencies: dependencies, configuration: configuration).register(on: router)
+    MetricsRoute(dependencies: dependencies).register(on: router)
     if let jobs = dependencies.jobs {
         JobRoutes(dependencies: jobs, configuration: configuration).register(on: router)
     }

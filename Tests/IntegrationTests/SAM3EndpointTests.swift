@@ -36,6 +36,8 @@ import Testing
             let health = try await server.get("/health")
             let cache = try #require(health.json["sam3_embedding_cache"] as? [String: Any])
             #expect(cache["hits"] as? Int == 1 && cache["misses"] as? Int == 2, "\(cache)")
+            let metrics = try await server.get("/metrics")
+            #expect(metrics.text.contains("vma_sam3_embedding_cache_hits_total 1"))
 
             let bad = try await server.post("/inference/sam3", json: [
                 "images": [images[0]], "prompts": ["cat"], "output_format": "svg", "model_id": model])

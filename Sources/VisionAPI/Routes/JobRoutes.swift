@@ -94,25 +94,6 @@ struct JobRoutes {
             out += Array("],\"total\":\(page.total),\"limit\":\(limit),\"offset\":\(offset)}".utf8)
             return JSONIO.response(out)
         }
-        router.get("/metrics") { _, _ in
-            let counts = try await deps.store.counts()
-            let m = await deps.metrics.current()
-            var text = "# HELP vma_jobs Jobs in the store by status.\n# TYPE vma_jobs gauge\n"
-            for status in JobStatus.allCases { text += "vma_jobs{status=\"\(status.rawValue)\"} \(counts[status] ?? 0)\n" }
-            text += "# HELP vma_jobs_finished_total Jobs this process finished, by outcome.\n"
-            text += "# TYPE vma_jobs_finished_total counter\n"
-            for (name, value) in [("completed", m.completed), ("failed", m.failed), ("cancelled", m.cancelled)] {
-                text += "vma_jobs_finished_total{outcome=\"\(name)\"} \(value)\n"
-            }
-            text += "# TYPE vma_jobs_retried_total counter\nvma_jobs_retried_total \(m.retried)\n"
-            text += "# TYPE vma_jobs_leases_lost_total counter\nvma_jobs_leases_lost_total \(m.leasesLost)\n"
-            text += "# HELP vma_job_run_seconds Time jobs ran in this process.\n# TYPE vma_job_run_seconds summary\n"
-            text += "vma_job_run_seconds_sum \(m.runSecondsTotal)\n"
-            text += "vma_job_run_seconds_count \(m.completed + m.failed + m.cancelled + m.retried)\n"
-            text += "# TYPE vma_job_run_seconds_max gauge\nvma_job_run_seconds_max \(m.runSecondsMax)\n"
-            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                            body: .init(byteBuffer: ByteBuffer(string: text)))
-        }
     }
 }
 
