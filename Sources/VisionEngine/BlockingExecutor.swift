@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import VisionCore
 
 /// A fixed set of dedicated threads with a bounded queue, for blocking C work (inference, image
@@ -14,6 +17,18 @@ public final class BlockingExecutor: @unchecked Sendable {
     public let name: String
     public let threadCount: Int
 
+    private static let threadKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key) { value in if let value { Unmanaged<NSString>.fromOpaque(value).release() } }
+        return key
+    }()
+
+    /// "<executor>-<index>" when the caller runs on an executor's thread, else nil.
+    public static var currentThreadName: String? {
+        guard let value = pthread_getspecific(threadKey) else { return nil }
+        return Unmanaged<NSString>.fromOpaque(value).takeUnretainedValue() as String
+    }
+
     /// Starts `threads` threads. `queueLimit` bounds the work waiting for a thread; beyond it,
     /// `run` fails with an overload error (HTTP 429).
     public init(name: String, threads: Int, queueLimit: Int) {
@@ -23,8 +38,11 @@ public final class BlockingExecutor: @unchecked Sendable {
         for i in 0..<threadCount {
             let threadName = "\(name)-\(i)"
             let thread = Thread { [self] in
-                // Named from inside: on Linux a name set before start() is not applied.
+                // Named from inside: on Linux a name set before start() is not applied. Foundation's
+                // name does not always reach the kernel (a new thread keeps its creator's, often a
+                // dispatch queue's), so the executor also marks its threads in thread-local storage.
                 Thread.current.name = threadName
+                pthread_setspecific(Self.threadKey, Unmanaged.passRetained(threadName as NSString).toOpaque())
                 self.workLoop()
             }
             thread.stackSize = 8 << 20

@@ -7,8 +7,9 @@ import VisionCore
     @Test func runsWorkOnItsOwnThreads() async throws {
         let executor = BlockingExecutor(name: "unit", threads: 2, queueLimit: 4)
         defer { executor.shutdown() }
-        let name = try await executor.run { Thread.current.name ?? "" }
-        #expect(name.hasPrefix("unit-"))
+        let name = try await executor.run { BlockingExecutor.currentThreadName ?? "" }
+        #expect(name.hasPrefix("unit-"), "\(name)")
+        #expect(BlockingExecutor.currentThreadName == nil, "the test itself is not on an executor thread")
     }
 
     @Test func propagatesErrors() async {
