@@ -168,8 +168,9 @@ def build_sam3_model(work, size):
     Sam3Processor(image_processor=Sam3ImageProcessor(size={"height": image_size, "width": image_size}),
                   tokenizer=tk).save_pretrained(src)
     out = os.path.join(work, "onnx-sam3")
+    # The split graphs only: the server runs them, and the single graph would double the export's memory.
     subprocess.run([sys.executable, os.path.join(ROOT, "tools", "export", "export.py"), "sam3", src, out],
-                   check=True, stdout=subprocess.DEVNULL)
+                   check=True, stdout=subprocess.DEVNULL, env=dict(os.environ, SAM3_SINGLE_GRAPH="0"))
     install(out, "bench/sam3", os.path.join(work, "root", "content", "hf_cache", "hub"))
     return {"transformers": src, "onnx": os.path.join(out, "onnx"), "repo": "bench/sam3",
             "params_m": sum(p.numel() for p in model.parameters()) / 1e6, "image_size": image_size}

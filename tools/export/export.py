@@ -13,7 +13,8 @@ Families: dinov3 (DINOv3 ViT and ConvNeXt), depth_anything (Depth Anything V2, t
 DepthAnythingForDepthEstimation), depth_anything_3 (a folder the `depth-anything-3` package loads:
 config.json naming a preset + model.safetensors; see da3_export.py), grounding_dino (transformers'
 GroundingDinoForObjectDetection; a graph right for any number of phrases, see grounding_dino_export.py),
-sam3 (transformers' Sam3Model: vision/text/decoder graphs and the single graph, see sam3_export.py).
+sam3 (transformers' Sam3Model: vision/text/decoder graphs and the single graph, see sam3_export.py;
+SAM3_SINGLE_GRAPH=0 skips the single graph, which halves the export's memory for the 840 M-parameter model).
 After export the graph is run with ONNX Runtime on a random input and compared with PyTorch; the
 export fails if they differ by more than --tolerance.
 """
@@ -174,7 +175,7 @@ def export_sam3(src, dst, opset, tolerance):
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import sam3_export
 
-    return sam3_export.export(src, dst, opset, tolerance)
+    return sam3_export.export(src, dst, opset, tolerance, single_graph=os.environ.get("SAM3_SINGLE_GRAPH", "1") != "0")
 
 
 EXPORTERS = {"dinov3": export_dinov3, "depth_anything": export_depth_anything,
