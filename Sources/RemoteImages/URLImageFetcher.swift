@@ -89,11 +89,7 @@ public final class URLImageFetcher: ImageFetching {
     /// POSTs JSON to a URL under the same address policy (a job's completion webhook); redirects
     /// are not followed. Returns the HTTP status.
     public func postJSON(_ url: String, body: [UInt8]) async throws -> Int {
-        guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(),
-              scheme == "http" || scheme == "https", let host = parsed.host, !host.isEmpty else {
-            throw VisionError.invalidInput("callback_url is not a valid http(s) URL")
-        }
-        try await checkHost(host)
+        try await checkURL(url)
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")

@@ -13,7 +13,7 @@ public struct CLIPTokenizer: Sendable {
     let unknownID: Int
     public let startID: Int
     public let endID: Int
-    let addedTokens: [(content: String, id: Int)]
+    let addedTokens: AddedTokens
 
     public init(json data: Data) throws {
         guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
@@ -35,7 +35,7 @@ public struct CLIPTokenizer: Sendable {
         for entry in root["added_tokens"] as? [[String: Any]] ?? [] {
             if let content = entry["content"] as? String, let id = entry["id"] as? Int { added.append((content, id)) }
         }
-        addedTokens = added.sorted { $0.0.count > $1.0.count }
+        addedTokens = AddedTokens(added)
         let ids = Dictionary(added, uniquingKeysWith: { a, _ in a }).merging(vocab, uniquingKeysWith: { a, _ in a })
         guard let start = ids["<|startoftext|>"], let end = ids["<|endoftext|>"] else {
             throw VisionError.modelNotFound("tokenizer.json has no <|startoftext|> / <|endoftext|> tokens")
@@ -64,7 +64,7 @@ public struct CLIPTokenizer: Sendable {
     /// Ids with the start and end tokens.
     public func encode(_ text: String) -> [Int] {
         var ids = [startID]
-        for segment in splitOnAddedTokens(text) {
+        for segment in addedTokens.split(text) {
             switch segment {
             case .added(let id): ids.append(id)
             case .text(let chunk):
@@ -81,24 +81,6 @@ public struct CLIPTokenizer: Sendable {
         guard ids.count <= length else { return nil }
         return (ids + [Int](repeating: endID, count: length - ids.count),
                 [Int](repeating: 1, count: ids.count) + [Int](repeating: 0, count: length - ids.count))
-    }
-
-    enum Segment { case text(String), added(Int) }
-
-    func splitOnAddedTokens(_ text: String) -> [Segment] {
-        var segments: [Segment] = [], pending = ""
-        var rest = Substring(text)
-        while !rest.isEmpty {
-            if let match = addedTokens.first(where: { rest.hasPrefix($0.content) }) {
-                if !pending.isEmpty { segments.append(.text(pending)); pending = "" }
-                segments.append(.added(match.id))
-                rest = rest.dropFirst(match.content.count)
-            } else {
-                pending.append(rest.removeFirst())
-            }
-        }
-        if !pending.isEmpty { segments.append(.text(pending)) }
-        return segments
     }
 
     /// NFC, whitespace runs → one space, lower-case.

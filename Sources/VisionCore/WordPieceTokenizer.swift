@@ -14,8 +14,7 @@ public struct WordPieceTokenizer: Sendable {
     let stripAccents: Bool
     let cleanText: Bool
     let handleChineseCharacters: Bool
-    /// Special tokens matched verbatim in the raw text before normalisation, longest first.
-    let addedTokens: [(content: String, id: Int)]
+    let addedTokens: AddedTokens
     /// Ids put before and after the sequence ([CLS] and [SEP] for BERT).
     public let prefixIDs: [Int]
     public let suffixIDs: [Int]
@@ -47,7 +46,7 @@ public struct WordPieceTokenizer: Sendable {
             tokens[id] = content
             if (entry["special"] as? Bool) == true { added.append((content, id)) }
         }
-        addedTokens = added.sorted { $0.0.count > $1.0.count }
+        addedTokens = AddedTokens(added)
         self.tokens = tokens
         (prefixIDs, suffixIDs) = Self.template(root["post_processor"] as? [String: Any], vocab: tokens)
         cleanupDecoding = ((root["decoder"] as? [String: Any])?["cleanup"] as? Bool) ?? true
@@ -82,7 +81,7 @@ public struct WordPieceTokenizer: Sendable {
 
     public func encodeWithoutSpecialTokens(_ text: String) -> [Int] {
         var ids: [Int] = []
-        for segment in splitOnAddedTokens(text) {
+        for segment in addedTokens.split(text) {
             switch segment {
             case .added(let id): ids.append(id)
             case .text(let chunk):
@@ -90,26 +89,6 @@ public struct WordPieceTokenizer: Sendable {
             }
         }
         return ids
-    }
-
-    enum Segment { case text(String), added(Int) }
-
-    func splitOnAddedTokens(_ text: String) -> [Segment] {
-        guard !addedTokens.isEmpty else { return [.text(text)] }
-        var segments: [Segment] = []
-        var rest = Substring(text)
-        var pending = ""
-        while !rest.isEmpty {
-            if let match = addedTokens.first(where: { rest.hasPrefix($0.content) }) {
-                if !pending.isEmpty { segments.append(.text(pending)); pending = "" }
-                segments.append(.added(match.id))
-                rest = rest.dropFirst(match.content.count)
-            } else {
-                pending.append(rest.removeFirst())
-            }
-        }
-        if !pending.isEmpty { segments.append(.text(pending)) }
-        return segments
     }
 
     /// BertNormalizer, in its order: clean text, space out CJK, strip accents (NFD, drop marks), lower-case.
