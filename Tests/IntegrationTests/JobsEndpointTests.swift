@@ -144,7 +144,8 @@ import Testing
         let jobs = try await Self.waitAll(restarted, ids)
         #expect(jobs.allSatisfy { $0["status"] as? String == "completed" }, "\(jobs.filter { $0["status"] as? String != "completed" }.prefix(3))")
         for (i, job) in jobs.enumerated() { #expect(Self.features(job["result"]) == expected[i % 4], "job \(i)") }
-        #expect(Self.completions(first) + Self.completions(restarted) == 100, "each job completed once")
+        let logged = Self.completions(first) + Self.completions(restarted)
+        #expect((100 - 2)...100 ~= logged, "\(logged) logged completions for 100 jobs")
         try await restarted.stop()
         } catch {
             try? await first.stop()
@@ -186,9 +187,11 @@ import Testing
         let jobs = try await Self.waitAll(b, ids)
         #expect(jobs.allSatisfy { $0["status"] as? String == "completed" })
         // None twice: every completion is logged by the process that made it, and completing
-        // needs the job's current lease, so the two logs hold exactly 100 completions together.
+        // needs the job's current lease, so the two logs together never hold more than 100. The
+        // killed process may have committed a completion and died before logging it: at most one
+        // per worker (JOB_WORKERS=2) goes unlogged.
         let completions = Self.completions(a) + Self.completions(b)
-        #expect(completions == 100, "\(completions) completions for 100 jobs")
+        #expect((100 - 2)...100 ~= completions, "\(completions) logged completions for 100 jobs")
         try await b.stop()
         } catch {
             try? await a.stop()
@@ -197,6 +200,8 @@ import Testing
         }
     }
 
+    /// Completions a process logged. Each is logged after its commit, so a SIGKILL in between
+    /// leaves a completed job unlogged; a job completed twice would show as more than one line.
     static func completions(_ server: ServerProcess) -> Int {
         server.log.components(separatedBy: "job completed").count - 1
     }
