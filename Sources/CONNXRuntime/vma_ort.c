@@ -4,6 +4,20 @@
 
 static const OrtApiBase *loaded_base = NULL;
 
+/// The message for a library that does not offer this build's C API version: ORT's C API is
+/// append-only, so that means the library is older than the header (1.<ORT_API_VERSION>).
+static void describe_missing_api(const char *path, const OrtApiBase *base, char *error, size_t error_len) {
+    if (base == NULL) {
+        snprintf(error, error_len, "%s: OrtGetApiBase returned nothing; it is not an ONNX Runtime library", path);
+        return;
+    }
+    snprintf(error, error_len,
+             "%s is ONNX Runtime %s, older than this build needs: it was compiled against the C API of "
+             "ONNX Runtime 1.%d (API version %d), which a library older than 1.%d does not provide. "
+             "Point ORT_DYLIB_PATH at ONNX Runtime 1.%d or newer, or rerun scripts/setup.sh",
+             path, base->GetVersionString(), ORT_API_VERSION, ORT_API_VERSION, ORT_API_VERSION, ORT_API_VERSION);
+}
+
 const OrtApi *vma_ort_load(const char *path, char *error, size_t error_len) {
     void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (handle == NULL) {
@@ -21,8 +35,7 @@ const OrtApi *vma_ort_load(const char *path, char *error, size_t error_len) {
     const OrtApiBase *base = get_base();
     const OrtApi *api = base ? base->GetApi(ORT_API_VERSION) : NULL;
     if (api == NULL) {
-        snprintf(error, error_len, "%s (version %s) does not provide ONNX Runtime API version %d",
-                 path, base ? base->GetVersionString() : "unknown", ORT_API_VERSION);
+        describe_missing_api(path, base, error, error_len);
         dlclose(handle);
         return NULL;
     }
@@ -44,7 +57,7 @@ int vma_ort_probe(const char *path, char *version, size_t version_len, char *pro
     const OrtApiBase *base = get_base ? get_base() : NULL;
     const OrtApi *api = base ? base->GetApi(ORT_API_VERSION) : NULL;
     if (api == NULL) {
-        snprintf(error, error_len, "%s does not provide ONNX Runtime API version %d", path, ORT_API_VERSION);
+        describe_missing_api(path, base, error, error_len);
         dlclose(handle);
         return 0;
     }

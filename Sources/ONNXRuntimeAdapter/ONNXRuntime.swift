@@ -18,6 +18,10 @@ public final class ONNXRuntime: InferenceRuntime, @unchecked Sendable {
     public let providers: [String]
     private let loaded = Mutex<LoadedRuntime?>(nil)
 
+    /// The C API version this build was compiled against (the header's `ORT_API_VERSION`): the
+    /// server asks the library for it, so the library must be ONNX Runtime 1.<this> or newer.
+    public static var compiledAPIVersion: Int { Int(vma_ort_api_version()) }
+
     /// Where the library is looked for, in order: `ORT_DYLIB_PATH`, next to the executable, the
     /// project's setup folder (`.deps/onnxruntime/lib`), then the system search path.
     public static func candidatePaths(environment: [String: String] = ProcessInfo.processInfo.environment) -> [String] {
@@ -106,9 +110,17 @@ public final class ONNXRuntime: InferenceRuntime, @unchecked Sendable {
         var sessionOptions: OpaquePointer?
         try Self.check(api, api.pointee.CreateSessionOptions(&sessionOptions))
         defer { api.pointee.ReleaseSessionOptions(sessionOptions) }
-        let threads = options.intraOpThreads ?? ProcessInfo.processInfo.activeProcessorCount
-        try Self.check(api, api.pointee.SetIntraOpNumThreads(sessionOptions, Int32(threads)))
+        // Unset, ONNX Runtime picks its own default (one thread per physical core).
+        if let threads = options.intraOpThreads {
+            try Self.check(api, api.pointee.SetIntraOpNumThreads(sessionOptions, Int32(threads)))
+        }
         try Self.check(api, api.pointee.SetSessionGraphOptimizationLevel(sessionOptions, ORT_ENABLE_ALL))
+        if !options.cpuMemoryArena {
+            try Self.check(api, api.pointee.DisableCpuMemArena(sessionOptions))
+        }
+        if !options.memoryPattern {
+            try Self.check(api, api.pointee.DisableMemPattern(sessionOptions))
+        }
         // Idle intra-op threads sleep instead of spinning: the spin would take the cores that image
         // decoding, preprocessing and HTTP need between runs.
         try Self.check(api, api.pointee.AddSessionConfigEntry(sessionOptions, "session.intra_op.allow_spinning",
@@ -142,7 +154,8 @@ final class LoadedRuntime: @unchecked Sendable {
     let api: UnsafePointer<OrtApi>
     let env: OpaquePointer
     let allocator: UnsafeMutablePointer<OrtAllocator>
-    private let memoryInfo: OpaquePointer
+    /// Describes plain CPU memory, for tensors over Swift-owned buffers.
+    let memoryInfo: OpaquePointer
 
     init(libraryPath: String) throws {
         var message = [CChar](repeating: 0, count: 1024)
@@ -158,7 +171,7 @@ final class LoadedRuntime: @unchecked Sendable {
         try ONNXRuntime.check(api, api.pointee.GetAllocatorWithDefaultOptions(&allocator))
         self.allocator = allocator!
         var memoryInfo: OpaquePointer?
-        try ONNXRuntime.check(api, api.pointee.CreateCpuMemoryInfo(OrtArenaAllocator, OrtMemTypeDefault, &memoryInfo))
+        try ONNXRuntime.check(api, api.pointee.CreateCpuMemoryInfo(OrtDeviceAllocator, OrtMemTypeDefault, &memoryInfo))
         self.memoryInfo = memoryInfo!
     }
 
@@ -246,37 +259,51 @@ final class ONNXSession: InferenceSession, @unchecked Sendable {
         }
     }
 
-    private func makeValue(_ tensor: Tensor) throws -> OpaquePointer {
+    private static func onnxType(_ storage: Tensor.Storage) -> ONNXTensorElementDataType {
+        switch storage {
+        case .float32: ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT
+        case .float16: ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16
+        case .int64: ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64
+        case .bool: ONNX_TENSOR_ELEMENT_DATA_TYPE_BOOL
+        }
+    }
+
+    /// Calls `body` with the tensor's bytes in place (no copy; bools as one 0/1 byte each, which
+    /// is ONNX's layout and Swift's).
+    private static func withBytes<R>(_ tensor: Tensor, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        switch tensor.storage {
+        case .float32(let v): try v.withUnsafeBytes(body)
+        case .float16(let v): try v.withUnsafeBytes(body)
+        case .int64(let v): try v.withUnsafeBytes(body)
+        case .bool(let v): try v.withUnsafeBytes(body)
+        }
+    }
+
+    /// An OrtValue over `bytes` without copying them: valid only while `bytes` is.
+    private func borrowValue(_ tensor: Tensor, bytes: UnsafeRawBufferPointer) throws -> OpaquePointer {
         let api = runtime.api
         let shape = tensor.shape.map { Int64($0) }
-        let onnxType: ONNXTensorElementDataType
-        switch tensor.storage {
-        case .float32: onnxType = ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT
-        case .float16: onnxType = ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16
-        case .int64: onnxType = ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64
-        case .bool: onnxType = ONNX_TENSOR_ELEMENT_DATA_TYPE_BOOL
-        }
+        // ORT wants a non-null pointer even for an empty tensor.
+        var placeholder: UInt8 = 0
         var value: OpaquePointer?
-        try ONNXRuntime.check(api, api.pointee.CreateTensorAsOrtValue(
-            runtime.allocator, shape, shape.count, onnxType, &value))
-        var raw: UnsafeMutableRawPointer?
-        do {
-            try ONNXRuntime.check(api, api.pointee.GetTensorMutableData(value, &raw))
-        } catch {
-            api.pointee.ReleaseValue(value)
-            throw error
-        }
-        if let raw {
-            switch tensor.storage {
-            case .float32(let v): v.withUnsafeBytes { raw.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-            case .float16(let v): v.withUnsafeBytes { raw.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-            case .int64(let v): v.withUnsafeBytes { raw.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-            case .bool(let v):
-                let bytes = v.map { UInt8($0 ? 1 : 0) }
-                bytes.withUnsafeBytes { raw.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-            }
+        try withUnsafeMutablePointer(to: &placeholder) { fallback in
+            let data = UnsafeMutableRawPointer(mutating: bytes.baseAddress) ?? UnsafeMutableRawPointer(fallback)
+            try ONNXRuntime.check(api, api.pointee.CreateTensorWithDataAsOrtValue(
+                runtime.memoryInfo, data, bytes.count, shape, shape.count, Self.onnxType(tensor.storage), &value))
         }
         return value!
+    }
+
+    /// Borrows every feed's storage (nested, so each stays valid) and then calls `body` with the
+    /// values, released before returning.
+    private func withBorrowedValues<R>(_ tensors: ArraySlice<Tensor>, _ values: [OpaquePointer?],
+                                       _ body: ([OpaquePointer?]) throws -> R) throws -> R {
+        guard let tensor = tensors.first else { return try body(values) }
+        return try Self.withBytes(tensor) { bytes in
+            let value = try borrowValue(tensor, bytes: bytes)
+            defer { runtime.api.pointee.ReleaseValue(value) }
+            return try withBorrowedValues(tensors.dropFirst(), values + [value], body)
+        }
     }
 
     private func readValue(_ value: OpaquePointer, name: String) throws -> Tensor {
@@ -314,15 +341,14 @@ final class ONNXSession: InferenceSession, @unchecked Sendable {
         }
         let names = inputs.map(\.name).filter { feeds[$0] != nil }
         let wanted = outputNames.isEmpty ? outputs.map(\.name) : outputNames
-        var inputValues: [OpaquePointer?] = []
-        defer { for v in inputValues { api.pointee.ReleaseValue(v) } }
+        var tensors: [Tensor] = []
         for name in names {
             let tensor = feeds[name]!
             if let info = inputs.first(where: { $0.name == name }), info.elementType != tensor.elementType {
                 throw VisionError.internalError(
                     "input '\(name)' expects \(info.elementType) but got \(tensor.elementType)")
             }
-            inputValues.append(try makeValue(tensor))
+            tensors.append(tensor)
         }
         let inputNamePtrs = names.map { strdup($0) }
         let outputNamePtrs = wanted.map { strdup($0) }
@@ -331,8 +357,12 @@ final class ONNXSession: InferenceSession, @unchecked Sendable {
         var outNames = outputNamePtrs.map { UnsafePointer($0) }
         var outputValues = [OpaquePointer?](repeating: nil, count: wanted.count)
         defer { for v in outputValues where v != nil { api.pointee.ReleaseValue(v) } }
-        try ONNXRuntime.check(api, api.pointee.Run(
-            session, nil, &inNames, &inputValues, names.count, &outNames, wanted.count, &outputValues))
+        // Inputs are handed to ONNX Runtime in place: the request's tensors are not copied again.
+        try withBorrowedValues(tensors[...], []) { inputValues in
+            var inputValues = inputValues
+            try ONNXRuntime.check(api, api.pointee.Run(
+                session, nil, &inNames, &inputValues, names.count, &outNames, wanted.count, &outputValues))
+        }
         var result: [String: Tensor] = [:]
         for (i, name) in wanted.enumerated() {
             guard let value = outputValues[i] else { continue }

@@ -60,8 +60,7 @@ public enum AppBuilder {
             families: [DINOv3Model.family, DepthAnythingModel.family, GroundingDINOModel.family, SAM3Model.family],
             runtime: runtime,
             repository: makeRepository(settings: settings, hub: hub, board: downloads, logger: logger), loadExecutor: loading,
-            defaultDevice: settings.device, intraOpThreads: settings.intraOpThreads,
-            allowSpinning: settings.allowSpinning, memoryBudgetMB: settings.maxModelMemoryMB, downloads: downloads,
+            defaultDevice: settings.device, sessionOptions: settings.sessionOptions, memoryBudgetMB: settings.maxModelMemoryMB, downloads: downloads,
             logger: logger)
         let preloads = try settings.preloadModels.map { item -> (ModelType, String?) in
             guard let type = ModelType(rawValue: item.type) else {

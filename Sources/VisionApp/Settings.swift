@@ -13,6 +13,9 @@ public struct Settings: Sendable {
     public var device: ComputeDevice = .cpu
     public var intraOpThreads: Int?
     public var allowSpinning = false
+    /// ORT_CPU_MEM_ARENA / ORT_MEMORY_PATTERN: off by default (see CONFIG.md for the measurements).
+    public var cpuMemoryArena = false
+    public var memoryPattern = false
     public var inferenceWorkers = 1
     public var inferenceQueueLimit = 32
     public var decodeThreads = 2
@@ -77,6 +80,8 @@ public struct Settings: Sendable {
         }
         if let v = try int("INTRA_OP_THREADS", min: 1) { intraOpThreads = v }
         if let v = try bool("ORT_ALLOW_SPINNING") { allowSpinning = v }
+        if let v = try bool("ORT_CPU_MEM_ARENA") { cpuMemoryArena = v }
+        if let v = try bool("ORT_MEMORY_PATTERN") { memoryPattern = v }
         if let v = try int("INFERENCE_WORKERS", min: 1) { inferenceWorkers = v }
         if let v = try int("INFERENCE_QUEUE_LIMIT") { inferenceQueueLimit = v }
         if let v = try int("DECODE_THREADS", min: 1) { decodeThreads = v }
@@ -115,6 +120,13 @@ public struct Settings: Sendable {
                     return (parts[0], parts.count > 1 ? parts[1] : nil)
                 }
         }
+    }
+
+    /// Threads, spinning and memory settings for every ONNX Runtime session (the device is chosen
+    /// per model).
+    public var sessionOptions: SessionOptions {
+        SessionOptions(intraOpThreads: intraOpThreads, device: device, allowSpinning: allowSpinning,
+                       cpuMemoryArena: cpuMemoryArena, memoryPattern: memoryPattern)
     }
 
     /// The SQLite job database: JOBS_DATABASE_PATH, else `{root}/content/jobs.sqlite`.

@@ -6,7 +6,7 @@ public enum ComputeDevice: String, Sendable, Equatable, Codable, CaseIterable {
 
 /// How a session is created.
 public struct SessionOptions: Sendable, Equatable {
-    /// Threads one operator may use; nil means all cores.
+    /// Threads one operator may use; nil means the runtime's default (one per physical core).
     public var intraOpThreads: Int?
     public var device: ComputeDevice
     /// CUDA device ordinal when `device == .cuda`.
@@ -14,12 +14,21 @@ public struct SessionOptions: Sendable, Equatable {
     /// Whether idle operator threads busy-wait for more work (faster back-to-back runs, but the
     /// spinning takes cores from everything else).
     public var allowSpinning: Bool
+    /// Whether CPU tensors come from the runtime's growing arena (kept for the session's life,
+    /// grown in powers of two) instead of the system allocator (freed as soon as a tensor dies).
+    public var cpuMemoryArena: Bool
+    /// Whether the runtime plans one block for all intermediate tensors from the first run's
+    /// shapes (reused while input shapes repeat) instead of allocating each one.
+    public var memoryPattern: Bool
 
-    public init(intraOpThreads: Int? = nil, device: ComputeDevice = .cpu, deviceID: Int = 0, allowSpinning: Bool = false) {
+    public init(intraOpThreads: Int? = nil, device: ComputeDevice = .cpu, deviceID: Int = 0, allowSpinning: Bool = false,
+                cpuMemoryArena: Bool = false, memoryPattern: Bool = false) {
         self.intraOpThreads = intraOpThreads
         self.device = device
         self.deviceID = deviceID
         self.allowSpinning = allowSpinning
+        self.cpuMemoryArena = cpuMemoryArena
+        self.memoryPattern = memoryPattern
     }
 }
 

@@ -43,8 +43,8 @@ public actor ModelManager {
     private let repository: any ModelRepository
     private let loadExecutor: BlockingExecutor
     private let defaultDevice: ComputeDevice
-    private let intraOpThreads: Int?
-    private let allowSpinning: Bool
+    /// Threads, spinning and memory settings for every session; the device comes from each load.
+    private let sessionOptions: SessionOptions
     private let memoryBudgetBytes: Int?
     private let logger: Logger
     /// Download progress, filled by the repository's progress callbacks.
@@ -52,16 +52,15 @@ public actor ModelManager {
     private var entries: [Key: Entry] = [:]
 
     public init(families: [ModelFamily], runtime: any InferenceRuntime, repository: any ModelRepository,
-                loadExecutor: BlockingExecutor, defaultDevice: ComputeDevice = .cpu, intraOpThreads: Int? = nil,
-                allowSpinning: Bool = false, memoryBudgetMB: Int? = nil, downloads: DownloadBoard = DownloadBoard(),
+                loadExecutor: BlockingExecutor, defaultDevice: ComputeDevice = .cpu,
+                sessionOptions: SessionOptions = SessionOptions(), memoryBudgetMB: Int? = nil, downloads: DownloadBoard = DownloadBoard(),
                 logger: Logger) {
         self.families = Dictionary(uniqueKeysWithValues: families.map { ($0.type, $0) })
         self.runtime = runtime
         self.repository = repository
         self.loadExecutor = loadExecutor
         self.defaultDevice = defaultDevice
-        self.intraOpThreads = intraOpThreads
-        self.allowSpinning = allowSpinning
+        self.sessionOptions = sessionOptions
         self.memoryBudgetBytes = memoryBudgetMB.map { $0 << 20 }
         self.downloads = downloads
         self.logger = logger
@@ -125,8 +124,9 @@ public actor ModelManager {
             downloads.clear(repoID: key.reference.repoID)
             entries[key]?.life.downloaded()
             evictForBudget(incoming: ModelFiles.onnxBytes(in: snapshot), keeping: key)
-            let context = ModelLoadContext(runtime: runtime, sessionOptions: SessionOptions(
-                intraOpThreads: intraOpThreads, device: key.device, allowSpinning: allowSpinning))
+            var options = sessionOptions
+            options.device = key.device
+            let context = ModelLoadContext(runtime: runtime, sessionOptions: options)
             let (model, delta) = try await loadExecutor.run { () throws -> (any LoadedModel, Int) in
                 let before = SystemMemory.residentBytes() ?? 0
                 let model = try family.load(snapshot, context)

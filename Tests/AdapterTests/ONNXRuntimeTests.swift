@@ -20,6 +20,37 @@ import VisionCore
         #expect(session.outputs.map(\.name) == ["f32_squared", "f16_out", "i64_out", "flag_out"])
     }
 
+    @Test func libraryIsAtLeastAsNewAsTheCompiledAPI() throws {
+        let rt = try Self.runtime.get()
+        let minor = Int(rt.version.split(separator: ".")[1]) ?? 0
+        #expect(ONNXRuntime.compiledAPIVersion >= 23)
+        #expect(minor >= ONNXRuntime.compiledAPIVersion, "library \(rt.version) is older than API \(ONNXRuntime.compiledAPIVersion)")
+    }
+
+    @Test func refusesALibraryThatIsNotONNXRuntime() throws {
+        let zlib = ["/lib/x86_64-linux-gnu/libz.so.1", "/usr/lib/x86_64-linux-gnu/libz.so.1", "/lib/aarch64-linux-gnu/libz.so.1"]
+            .first { FileManager.default.fileExists(atPath: $0) }
+        let library = try #require(zlib, "no libz.so.1 to load")
+        let error = #expect(throws: VisionError.self) { try ONNXRuntime(libraryPath: library) }
+        #expect(String(describing: error).contains("OrtGetApiBase"))
+    }
+
+    @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
+    func everyMemorySettingGivesTheSameOutputs(arena: Bool, pattern: Bool) throws {
+        let options = SessionOptions(intraOpThreads: 1, cpuMemoryArena: arena, memoryPattern: pattern)
+        let session = try Self.runtime.get().makeSession(modelPath: path("codecs/types.onnx"), options: options)
+        for rows in [2, 0, 3] {  // repeated and changing shapes, and an empty tensor
+            let values = (0..<(rows * 3)).map { Float($0) - 1.5 }
+            let out = try session.run([
+                "f32": .float32(values, shape: [rows, 3]),
+                "f16": Tensor(shape: [1], storage: .float16([Float16(2).bitPattern])),
+                "i64": .int64([3], shape: [1]),
+                "flag": .bool([true], shape: [1]),
+            ], outputNames: ["f32_squared"])
+            #expect(out["f32_squared"] == .float32(values.map { $0 * $0 }, shape: [rows, 3]))
+        }
+    }
+
     @Test func runsEveryElementType() throws {
         let session = try Self.runtime.get().makeSession(modelPath: path("codecs/types.onnx"), options: SessionOptions())
         let half = [Float16(1.5), Float16(-2)].map(\.bitPattern)
