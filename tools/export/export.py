@@ -27,6 +27,10 @@ import sys
 import numpy as np
 import torch
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import checks  # noqa: E402
+import variants  # noqa: E402
+
 COMPANION_FILES = [
     "config.json",
     "preprocessor_config.json",
@@ -91,11 +95,13 @@ def export_dinov3(src, dst, opset, tolerance):
 
 
 def verify(path, feeds, expected, tolerance):
-    import onnxruntime as ort
+    """Checks the graph against PyTorch's outputs now, and records the check for the graphs derived
+    from it (variants.py)."""
+    checks.record(path, feeds, expected, lambda p, f, e: compare(p, f, e, tolerance))
 
-    session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
-    got = session.run(None, feeds)
-    for name, a, b in zip([o.name for o in session.get_outputs()], got, expected):
+
+def compare(path, feeds, expected, tolerance):
+    for (name, a), b in zip(checks.run_named(path, feeds), expected):
         if a.shape != b.shape:
             sys.exit(f"export check failed: {name} has shape {list(a.shape)}, PyTorch gives {list(b.shape)}")
         diff = float(np.max(np.abs(a - b))) if a.size else 0.0
@@ -150,8 +156,9 @@ def export_depth_anything(src, dst, opset, tolerance):
             dynamic_axes={"pixel_values": {0: "batch_size", 2: "height", 3: "width"},
                           "predicted_depth": {0: "batch_size", 1: "height", 2: "width"}},
         )
-        # The graph must follow the input size: check it on a second, different size too.
-        for shape in [(1, 3, 98, 126), (2, 3, 140, 84)]:
+        # The graph must follow the input size: check it on other sizes too, the last one the size a
+        # 640x480 image is served at (518 short side), which is also what variants.py times.
+        for shape in [(1, 3, 98, 126), (2, 3, 140, 84), (1, 3, 518, 686)]:
             x = torch.randn(*shape, generator=torch.Generator().manual_seed(1))
             verify(path, {"pixel_values": x.numpy()}, [wrapper(x).numpy()], tolerance)
     return kind
@@ -194,6 +201,12 @@ def main():
                         help="the server's HF_ROOT_FOLDER (default: $HF_ROOT_FOLDER or .)")
     parser.add_argument("--opset", type=int, default=17)
     parser.add_argument("--tolerance", type=float, default=1e-3)
+    parser.add_argument("--variants", default="", help="comma-separated variants to write beside each graph: "
+                        "quantized (int8 dynamic, <graph>_quantized.onnx), fp16 (<graph>_fp16.onnx)")
+    parser.add_argument("--no-fuse", action="store_true",
+                        help="keep the plain traced graphs (skip ONNX Runtime's transformer fusions)")
+    parser.add_argument("--timing-runs", type=int, default=3,
+                        help="runs per graph when timing the fused graph and the variants (default 3)")
     args = parser.parse_args()
     if args.from_hub:
         from huggingface_hub import snapshot_download
@@ -212,6 +225,17 @@ def main():
         if os.path.exists(src):
             shutil.copy(src, os.path.join(args.output_folder, name))
     kind = EXPORTERS[args.family](args.model_folder, args.output_folder, args.opset, args.tolerance)
+    wanted = [v.strip() for v in args.variants.split(",") if v.strip()]
+    report = variants.finish(args.output_folder, args.family, wanted, optimize=not args.no_fuse,
+                             runs=max(1, args.timing_runs))
+    marker = os.path.join(args.output_folder, "vision_models_api.json")
+    info = {"family": args.family, "exporter": "tools/export/export.py"}
+    if os.path.exists(marker):
+        with open(marker) as f:
+            info = json.load(f)
+    info["optimization"] = report
+    with open(marker, "w") as f:
+        json.dump(info, f, indent=1)
     print(f"exported {kind} from {args.model_folder} to {args.output_folder}")
 
 

@@ -26,6 +26,7 @@ server runs graphs without it (e.g. onnx-community's) one phrase per pass.
 import json
 import os
 
+import checks
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -138,13 +139,16 @@ def _row_distance(a, b):
 
 
 def check(path, inputs, expected, tolerance):
-    """ONNX Runtime against PyTorch. The decoder's queries are the encoder's top-k tokens: scores a
-    rounding error apart can trade places (and one can trade in or out at the k-th place), so rows
-    that differ are looked up among all rows; at most 1% may be missing."""
-    import onnxruntime as ort
+    """ONNX Runtime against PyTorch, recorded for the graphs derived from this one (checks.py)."""
+    feeds = {name: t.numpy() for name, t in zip(INPUTS, inputs)}
+    checks.record(path, feeds, expected, lambda p, f, e: compare(p, f, e, tolerance))
 
-    session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
-    got = session.run(None, {name: t.numpy() for name, t in zip(INPUTS, inputs)})
+
+def compare(path, feeds, expected, tolerance):
+    """The decoder's queries are the encoder's top-k tokens: scores a rounding error apart can trade
+    places (and one can trade in or out at the k-th place), so rows that differ are looked up among
+    all rows; at most 1% may be missing."""
+    got = checks.run_graph(path, feeds)
     for name, a, b in zip(OUTPUTS, got, expected):
         if a.shape != b.shape:
             raise SystemExit(f"export check failed: {name} has shape {list(a.shape)}, PyTorch gives {list(b.shape)}")

@@ -15,6 +15,7 @@ transformers at batch sizes 1 and 3; the image size is the model's (fixed).
 import json
 import os
 
+import checks
 import numpy as np
 import torch
 from transformers.modeling_outputs import BaseModelOutputWithPooling
@@ -70,13 +71,10 @@ class SingleGraph(torch.nn.Module):
         return _outputs(self.model(pixel_values=pixel_values, input_ids=input_ids, attention_mask=attention_mask))
 
 
-def _run_onnx(path, feeds):
-    import onnxruntime as ort
-
-    session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
-    # A graph drops inputs it never uses (the decoder reads only some FPN levels): feed what it lists.
-    wanted = {i.name for i in session.get_inputs()}
-    return session.run(None, {k: v for k, v in feeds.items() if k in wanted})
+def _check(name, path, feeds, expected, tolerance):
+    """ONNX Runtime against PyTorch, recorded for the graphs derived from this one (checks.py). A
+    graph drops inputs it never uses (the decoder reads only some FPN levels): it is fed what it lists."""
+    checks.record(path, feeds, expected, lambda p, f, e: _compare(name, checks.run_graph(p, f), e, tolerance))
 
 
 def _compare(name, got, expected, tolerance):
@@ -135,12 +133,11 @@ def export(src, dst, opset, tolerance, single_graph=True):
         ids3, mask3 = text(prompts)
         pixels3 = torch.randn(1, 3, size, size, generator=g)
         feats1 = vision(pixels3)
-        _compare("vision_encoder", _run_onnx(os.path.join(onnx_dir, "vision_encoder.onnx"), {"pixel_values": pixels3.numpy()}),
-                 [t.numpy() for t in feats1], tolerance)
+        _check("vision_encoder", os.path.join(onnx_dir, "vision_encoder.onnx"), {"pixel_values": pixels3.numpy()},
+               [t.numpy() for t in feats1], tolerance)
         t3 = text_enc(ids3, mask3)
-        _compare("text_encoder", _run_onnx(os.path.join(onnx_dir, "text_encoder.onnx"),
-                                           {"input_ids": ids3.numpy(), "attention_mask": mask3.numpy()}),
-                 [t3.numpy()], tolerance)
+        _check("text_encoder", os.path.join(onnx_dir, "text_encoder.onnx"),
+               {"input_ids": ids3.numpy(), "attention_mask": mask3.numpy()}, [t3.numpy()], tolerance)
         feats3 = [f.expand(3, *f.shape[1:]).contiguous() for f in feats1]
         feeds = {n: f.numpy() for n, f in zip(level_names, feats3)}
         feeds.update({"text_features": t3.numpy(), "attention_mask": mask3.numpy()})
@@ -151,12 +148,12 @@ def export(src, dst, opset, tolerance, single_graph=True):
                                          fpn_position_encoding=tuple(f.expand(3, *f.shape[1:])
                                                                      for f in full.fpn_position_encoding))
         expected = [t.numpy() for t in _outputs(model(vision_embeds=vision, input_ids=ids3, attention_mask=mask3))]
-        _compare("decoder", _run_onnx(os.path.join(onnx_dir, "decoder.onnx"), feeds), expected, tolerance)
+        _check("decoder", os.path.join(onnx_dir, "decoder.onnx"), feeds, expected, tolerance)
         if single_graph:
             single = [t.numpy() for t in SingleGraph(model)(pixels3, ids3[:1], mask3[:1])]
-            _compare("model", _run_onnx(os.path.join(onnx_dir, "model.onnx"),
-                                        {"pixel_values": pixels3.numpy(), "input_ids": ids3[:1].numpy(),
-                                         "attention_mask": mask3[:1].numpy()}), single, tolerance)
+            _check("model", os.path.join(onnx_dir, "model.onnx"),
+                   {"pixel_values": pixels3.numpy(), "input_ids": ids3[:1].numpy(), "attention_mask": mask3[:1].numpy()},
+                   single, tolerance)
     with open(os.path.join(dst, "vision_models_api.json"), "w") as f:
         json.dump({"family": "sam3", "exporter": "tools/export/export.py", "image_size": size, "text_length": 32,
                    "graphs": dict({"vision_encoder": "onnx/vision_encoder.onnx", "text_encoder": "onnx/text_encoder.onnx",

@@ -1,0 +1,256 @@
+"""Fuses the attention that PyTorch's scaled_dot_product_attention traces to into ONNX Runtime's
+`com.microsoft.MultiHeadAttention`.
+
+ONNX Runtime's transformer optimiser knows the attention patterns of BERT-style eager attention;
+the legacy TorchScript exporter writes transformers' default (sdpa) attention as
+
+    q = Transpose(Reshape(x_q, [B, S, H, d]), [0, 2, 1, 3]) * a
+    k = Transpose(Reshape(x_k, [B, T, H, d]), [0, 2, 3, 1]) * b
+    v = Transpose(Reshape(x_v, [B, T, H, d]), [0, 2, 1, 3])
+    out = Reshape(Transpose(Softmax(q @ k) @ v, [0, 2, 1, 3]), [B, S, H*d])
+
+which it leaves unfused. This pass finds that pattern (scales as Mul or Div by constants on either
+side, or on the product) and replaces it with one MultiHeadAttention node on x_q, x_k, x_v
+(B, S, H*d) with num_heads = H and scale = a*b. Patterns with a mask, or whose q/k/v do not come
+straight from such a Reshape (e.g. rotary embeddings applied after the transpose), are left alone.
+"""
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper
+
+
+class _Graph:
+    def __init__(self, model):
+        self.model = model
+        self.graph = model.graph
+        self.producer = {o: n for n in self.graph.node for o in n.output}
+        self.consumers = {}
+        for n in self.graph.node:
+            for i in n.input:
+                self.consumers.setdefault(i, []).append(n)
+        self.initializers = {t.name: t for t in self.graph.initializer}
+        self.outputs = {o.name for o in self.graph.output}
+
+    def constant(self, name):
+        """The value of a constant tensor (initializer or Constant node), else None."""
+        if name in self.initializers:
+            return numpy_helper.to_array(self.initializers[name])
+        node = self.producer.get(name)
+        if node is not None and node.op_type == "Constant":
+            for a in node.attribute:
+                if a.name == "value":
+                    return numpy_helper.to_array(a.t)
+        if node is not None and node.op_type == "Identity":
+            return self.constant(node.input[0])
+        return None
+
+    def single_consumer(self, name):
+        users = self.consumers.get(name, [])
+        return users[0] if len(users) == 1 and name not in self.outputs else None
+
+
+def _key(node):
+    """A node's identity: its outputs are unique in a graph (protobuf wrappers are not stable)."""
+    return tuple(node.output)
+
+
+def _perm(node):
+    for a in node.attribute:
+        if a.name == "perm":
+            return list(a.ints)
+    return None
+
+
+def _scalar(g, node):
+    """For Mul/Div by a constant scalar: (the other input, factor). Else None."""
+    if node is None or node.op_type not in ("Mul", "Div"):
+        return None
+    for side in (1, 0) if node.op_type == "Mul" else (1,):
+        value = g.constant(node.input[side])
+        if value is not None and value.size == 1:
+            factor = float(value.reshape(-1)[0])
+            return node.input[1 - side], (factor if node.op_type == "Mul" else 1.0 / factor)
+    return None
+
+
+def _hidden_size(g, name):
+    """The last dimension of a projection's output: the bias of Add(MatMul(x, W), b) or W itself."""
+    node = g.producer.get(name)
+    if node is not None and node.op_type == "Add":
+        for side in (0, 1):
+            bias = g.constant(node.input[side])
+            if bias is not None and bias.ndim == 1:
+                return int(bias.shape[0])
+            inner = g.producer.get(node.input[side])
+            if inner is not None and inner.op_type == "MatMul":
+                node = inner
+                break
+    if node is not None and node.op_type == "MatMul":
+        weight = g.constant(node.input[1])
+        if weight is not None and weight.ndim == 2:
+            return int(weight.shape[1])
+    return None
+
+
+def _heads_from_reshape(g, reshape):
+    """(H, d) from the target shape of a Reshape to [B, S, H, d] (constant, or a Concat whose last
+    two parts are constants); H = -1 is taken from the projection's width."""
+    parts = None
+    shape = g.constant(reshape.input[1])
+    if shape is not None and shape.size == 4:
+        parts = int(shape[2]), int(shape[3])
+    concat = g.producer.get(reshape.input[1])
+    if parts is None and concat is not None and concat.op_type == "Concat" and len(concat.input) == 4:
+        h, d = g.constant(concat.input[2]), g.constant(concat.input[3])
+        if h is not None and d is not None and h.size == 1 and d.size == 1:
+            parts = int(h.reshape(-1)[0]), int(d.reshape(-1)[0])
+    if parts is None or parts[1] <= 0:
+        return None
+    heads, head_size = parts
+    if heads == -1:
+        hidden = _hidden_size(g, reshape.input[0])
+        if hidden is None or hidden % head_size:
+            return None
+        heads = hidden // head_size
+    return (heads, head_size) if heads > 0 else None
+
+
+def _projection(g, name, perm):
+    """Follows `name` back through scale factors to Transpose(perm) of Reshape(x, [B, S, H, d]).
+    Returns (x, H, d, factor, nodes passed) or None."""
+    factor, passed = 1.0, []
+    node = g.producer.get(name)
+    while True:
+        scaled = _scalar(g, node)
+        if scaled is None:
+            break
+        passed.append(node)
+        name, f = scaled
+        factor *= f
+        node = g.producer.get(name)
+    if node is None or node.op_type != "Transpose" or _perm(node) != perm:
+        return None
+    passed.append(node)
+    reshape = g.producer.get(node.input[0])
+    if reshape is None or reshape.op_type != "Reshape":
+        return None
+    heads = _heads_from_reshape(g, reshape)
+    if heads is None:
+        return None
+    passed.append(reshape)
+    return reshape.input[0], heads[0], heads[1], factor, passed
+
+
+def _only_feeds(g, node, keys, depth=0):
+    """Whether `node` is in `keys`, or is a shape computation whose every use ends in `keys`."""
+    if _key(node) in keys:
+        return True
+    if depth > 8 or node.op_type not in ("Shape", "Gather", "Unsqueeze", "Concat", "Squeeze", "Cast", "Slice"):
+        return False
+    users = [u for o in node.output for u in g.consumers.get(o, [])]
+    return bool(users) and all(_only_feeds(g, u, keys, depth + 1) for u in users)
+
+
+def fuse_attention(model):
+    """Rewrites every matching attention in `model` (an onnx.ModelProto) in place. Returns the count."""
+    g = _Graph(model)
+    removed, added, count = set(), [], 0
+    for softmax in list(g.graph.node):
+        if softmax.op_type != "Softmax":
+            continue
+        axis = next((a.i for a in softmax.attribute if a.name == "axis"), -1)
+        if axis not in (-1, 3):
+            continue
+        # Softmax input: q @ k, possibly scaled.
+        scores_name, factor, chain = softmax.input[0], 1.0, []
+        node = g.producer.get(scores_name)
+        while (scaled := _scalar(g, node)) is not None:
+            chain.append(node)
+            scores_name, f = scaled
+            factor *= f
+            node = g.producer.get(scores_name)
+        if node is None or node.op_type != "MatMul":
+            continue
+        qk = node
+        q = _projection(g, qk.input[0], [0, 2, 1, 3])
+        k = _projection(g, qk.input[1], [0, 2, 3, 1])
+        av = g.single_consumer(softmax.output[0])
+        if q is None or k is None or av is None or av.op_type != "MatMul" or av.input[0] != softmax.output[0]:
+            continue
+        v = _projection(g, av.input[1], [0, 2, 1, 3])
+        if v is None:
+            continue
+        # av → [Reshape to the same 4-D shape] → Transpose(0, 2, 1, 3) → Reshape to (B, S, H*d).
+        after = [n for n in g.consumers.get(av.output[0], []) if n.op_type != "Shape"]
+        tail = []
+        if len(after) == 1 and after[0].op_type == "Reshape":
+            tail.append(after[0])
+            after = [n for n in g.consumers.get(after[0].output[0], []) if n.op_type != "Shape"]
+        if len(after) != 1 or after[0].op_type != "Transpose" or _perm(after[0]) != [0, 2, 1, 3]:
+            continue
+        tail.append(after[0])
+        after = [n for n in g.consumers.get(after[0].output[0], []) if n.op_type != "Shape"]
+        if len(after) != 1 or after[0].op_type != "Reshape":
+            continue
+        out_r = after[0]
+        tail.append(out_r)
+        heads, head_size = q[1], q[2]
+        if (k[1], k[2]) != (heads, head_size) or (v[1], v[2]) != (heads, head_size) or v[3] != 1.0:
+            continue
+        # Every intermediate may be read only inside the pattern (Shape reads included: they must
+        # only feed the pattern's own reshapes).
+        inner = chain + [qk, softmax, av] + tail + q[4] + k[4] + v[4]
+        keys = {_key(n) for n in inner}
+        hidden = [n for n in inner if n is not out_r]
+        if any(o in g.outputs for n in hidden for o in n.output):
+            continue
+        if not all(_only_feeds(g, u, keys) for n in hidden for u in g.consumers.get(n.output[0], [])):
+            continue
+        scale = factor * q[3] * k[3]
+        name = softmax.name.replace("Softmax", "MultiHeadAttention") or f"MultiHeadAttention_{count}"
+        added.append((out_r, helper.make_node(
+            "MultiHeadAttention", [q[0], k[0], v[0]], [out_r.output[0]], name=name, domain="com.microsoft",
+            num_heads=heads, scale=float(np.float32(scale)))))
+        removed.update(keys)
+        count += 1
+    if not count:
+        return 0
+    # Rebuild the node list in order: each fused node goes right before the Reshape it feeds.
+    before = {_key(r): node for r, node in added}
+    nodes = []
+    for n in g.graph.node:
+        if _key(n) in removed:
+            if _key(n) in before:
+                nodes.append(before[_key(n)])
+            continue
+        nodes.append(n)
+    del g.graph.node[:]
+    g.graph.node.extend(nodes)
+    if not any(o.domain == "com.microsoft" for o in model.opset_import):
+        model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
+    _drop_unused(model)
+    return count
+
+
+def _drop_unused(model):
+    """Removes nodes whose outputs nothing reads any more (the scale constants and shape chains)."""
+    graph = model.graph
+    while True:
+        used = {i for n in graph.node for i in n.input} | {o.name for o in graph.output}
+        keep = [n for n in graph.node if any(o in used for o in n.output) or not n.output]
+        if len(keep) == len(graph.node):
+            break
+        del graph.node[:]
+        graph.node.extend(keep)
+    used = {i for n in graph.node for i in n.input}
+    keep = [t for t in graph.initializer if t.name in used]
+    del graph.initializer[:]
+    graph.initializer.extend(keep)
+
+
+if __name__ == "__main__":
+    import sys
+
+    m = onnx.load(sys.argv[1])
+    print("fused", fuse_attention(m), "attention blocks")
+    onnx.save(m, sys.argv[2])

@@ -1,0 +1,244 @@
+"""After an export: fuse each graph for ONNX Runtime and write the requested variants beside it.
+
+- Fusion: sdpa attention into MultiHeadAttention (attention_fusion.py), then ONNX Runtime's
+  transformer optimiser (onnxruntime.transformers.optimizer: LayerNorm, SkipLayerNorm, GELU, bias
+  adds) for the family's model types. A step is kept only if its graph passes every export check
+  recorded for the graph (checks.py: the same inputs, PyTorch outputs and tolerance) and is not
+  slower. The fused graph uses only portable rewrites (contrib operators with CPU and CUDA
+  kernels, no CPU-specific layouts), so it serves on CPU and CUDA alike.
+- `quantized` (`<graph>_quantized.onnx`): int8 dynamic quantization of the weight MatMuls and Gemms
+  (weights int8 per tensor, activations quantized at run time), the onnx-community naming.
+- `fp16` (`<graph>_fp16.onnx`): weights and compute in float16, inputs and outputs kept float32.
+
+What each step gained (run time with ONNX Runtime's defaults, median of `runs`) and each variant's
+accuracy against PyTorch (on the recorded checks' inputs) is returned for vision_models_api.json.
+"""
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+
+import checks
+
+# Model types of onnxruntime.transformers.optimizer to try per family, in order.
+FUSION_TYPES = {
+    "dinov3": ["vit"],
+    "depth_anything": ["vit"],
+    "depth_anything_3": ["vit"],
+    "grounding_dino": ["bert", "swin"],
+    "sam3": ["vit", "clip"],
+}
+KNOWN_VARIANTS = ("quantized", "fp16")
+TWO_GB = 2 << 30
+
+
+def _size(path):
+    total = os.path.getsize(path)
+    folder, base = os.path.split(os.path.abspath(path))
+    for name in os.listdir(folder):
+        if name != base and name.startswith(base) and (name.startswith(base + "_data") or name.startswith(base + ".data")):
+            total += os.path.getsize(os.path.join(folder, name))
+    return total
+
+
+def _save(model_proto, path):
+    """Saves with the weights in `<name>.onnx_data` when the graph would pass protobuf's 2 GB."""
+    import onnx
+
+    weights = sum(t.ByteSize() for t in model_proto.graph.initializer)
+    external = weights > TWO_GB - (64 << 20)
+    for old in os.listdir(os.path.dirname(path) or "."):
+        if old.startswith(os.path.basename(path) + "_data"):
+            os.remove(os.path.join(os.path.dirname(path), old))
+    onnx.save_model(model_proto, path, save_as_external_data=external, all_tensors_to_one_file=True,
+                    location=os.path.basename(path) + "_data")
+
+
+def _move(src, dst):
+    """Moves a graph and its external data (same base name) over `dst`."""
+    folder = os.path.dirname(src)
+    base = os.path.basename(src)
+    for old in os.listdir(os.path.dirname(dst)):
+        if old.startswith(os.path.basename(dst) + "_data"):
+            os.remove(os.path.join(os.path.dirname(dst), old))
+    for name in os.listdir(folder):
+        if name.startswith(base):
+            shutil.move(os.path.join(folder, name), os.path.join(os.path.dirname(dst), os.path.basename(dst) + name[len(base):]))
+
+
+def time_graph(path, feeds, runs):
+    """Median milliseconds of `runs` runs (after one warm-up) with ONNX Runtime's default settings."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    wanted = {i.name for i in session.get_inputs()}
+    feeds = {k: v for k, v in feeds.items() if k in wanted}
+    session.run(None, feeds)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        session.run(None, feeds)
+        times.append(1000 * (time.perf_counter() - start))
+    return statistics.median(times)
+
+
+def timing_feeds(path):
+    """The inputs graphs are timed on: the largest recorded check's (the export checks end on a
+    serving-size input)."""
+    return max(checks.recorded(path), key=lambda c: sum(v.size for v in c.feeds.values())).feeds
+
+
+def _passes(path, original):
+    """Whether `path` passes every check recorded for `original`."""
+    recorded = checks.recorded(original)
+    if not recorded:
+        return False
+    try:
+        for check in recorded:
+            check.compare(path, check.feeds, check.expected)
+    except SystemExit as failure:
+        print(f"    failed: {failure}")
+        return False
+    return True
+
+
+def _attention_step(src, dst):
+    import onnx
+
+    import attention_fusion
+
+    model = onnx.load(src)
+    count = attention_fusion.fuse_attention(model)
+    if not count:
+        return None
+    _save(model, dst)
+    return {"MultiHeadAttention": count}
+
+
+def _optimizer_step(model_type):
+    def step(src, dst):
+        from onnxruntime.transformers.optimizer import optimize_model
+
+        optimized = optimize_model(src, model_type=model_type, num_heads=0, hidden_size=0, opt_level=0, use_gpu=False)
+        fused = {k: v for k, v in optimized.get_fused_operator_statistics().items() if v}
+        if not fused:
+            return None
+        _save(optimized.model, dst)
+        return fused
+    return step
+
+
+def fuse(path, family, runs):
+    """Replaces `path` by its fused form. Steps, each on the previous step's result: the attention
+    fusion (attention_fusion.py), then ONNX Runtime's transformer optimiser for each of the
+    family's model types. A step is kept when its graph passes every export check recorded for
+    `path` and is not measurably slower (within 5 %, the noise of one machine's timings).
+    Returns the report: each step's fused operators, check result and time."""
+    recorded = checks.recorded(path)
+    if not recorded:
+        return {"fused": False, "reason": "no recorded export check"}
+    feeds = timing_feeds(path)
+    current, current_ms = path, time_graph(path, feeds, runs)
+    report = {"plain_ms": round(current_ms, 2), "steps": []}
+    steps = [("attention", _attention_step)] + [
+        (f"ort_transformer_optimizer:{t}", _optimizer_step(t)) for t in FUSION_TYPES.get(family, [])]
+    scratch = tempfile.mkdtemp(dir=os.path.dirname(os.path.abspath(path)))
+    try:
+        for index, (name, step) in enumerate(steps):
+            candidate = os.path.join(scratch, str(index), os.path.basename(path))
+            os.makedirs(os.path.dirname(candidate))
+            print(f"  {os.path.basename(path)}: {name}")
+            entry = {"step": name}
+            try:
+                fused = step(current, candidate)
+            except Exception as error:  # the optimiser rejects some graphs outright
+                entry["result"] = f"failed: {type(error).__name__}: {error}"[:300]
+                report["steps"].append(entry)
+                continue
+            if not fused:
+                entry["result"] = "nothing to fuse"
+                report["steps"].append(entry)
+                continue
+            entry["fused_operators"] = fused
+            if not _passes(candidate, path):
+                entry["result"] = "rejected: fails the export checks"
+                report["steps"].append(entry)
+                continue
+            ms = time_graph(candidate, feeds, runs)
+            entry.update({"ms": round(ms, 2), "gain": round(current_ms / ms, 3)})
+            kept = ms <= 1.05 * current_ms
+            entry["result"] = "kept" if kept else "rejected: slower"
+            print(f"    {fused}; {ms:.1f} ms after, {current_ms:.1f} ms before: {entry['result']}")
+            report["steps"].append(entry)
+            if kept:
+                current, current_ms = candidate, ms
+        if current != path:
+            _move(current, path)
+        report.update({"fused": current != path, "fused_ms": round(current_ms, 2),
+                       "speedup": round(report["plain_ms"] / current_ms, 3)})
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return report
+
+
+def variant_path(path, variant):
+    root, ext = os.path.splitext(path)
+    return f"{root}_{variant}{ext}"
+
+
+def quantize(path, out):
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    # Fused operators (com.microsoft) stop ONNX shape inference; their outputs are float32.
+    quantize_dynamic(path, out, weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul", "Gemm"],
+                     per_channel=False, use_external_data_format=_size(path) > TWO_GB - (64 << 20),
+                     extra_options={"MatMulConstBOnly": True, "DefaultTensorType": onnx.TensorProto.FLOAT})
+
+
+def to_fp16(path, out):
+    import onnx
+    from onnxruntime.transformers.onnx_model import OnnxModel
+
+    model = OnnxModel(onnx.load(path))
+    model.convert_float_to_float16(keep_io_types=True)
+    _save(model.model, out)
+
+
+def write_variant(path, variant, runs, plain_ms):
+    out = variant_path(path, variant)
+    print(f"  writing {os.path.basename(out)}")
+    (quantize if variant == "quantized" else to_fp16)(path, out)
+    report = {"file": os.path.relpath(out, os.path.dirname(os.path.dirname(out))), "bytes": _size(out)}
+    try:
+        report["accuracy_vs_pytorch"] = {str(k): v for k, v in checks.accuracy(out, path).items()}
+        ms = time_graph(out, timing_feeds(path), runs)
+        report["cpu_ms"] = round(ms, 2)
+        if plain_ms:
+            report["cpu_speedup_vs_fp32"] = round(plain_ms / ms, 3)
+    except Exception as error:  # fp16 operators without CPU kernels: the graph is for GPUs
+        report["cpu_check"] = f"not run on CPU: {type(error).__name__}: {error}"[:300]
+    print(f"    {report}")
+    return report
+
+
+def finish(dst, family, variants, optimize=True, runs=3):
+    """Fuses every checked graph under `dst/onnx` and writes the variants. Returns the report."""
+    unknown = [v for v in variants if v not in KNOWN_VARIANTS]
+    if unknown:
+        sys.exit(f"unknown variant(s) {unknown}; known: {', '.join(KNOWN_VARIANTS)}")
+    onnx_dir = os.path.join(dst, "onnx")
+    report = {}
+    for name in sorted(os.listdir(onnx_dir)):
+        path = os.path.join(onnx_dir, name)
+        if not name.endswith(".onnx") or not checks.recorded(path):
+            continue
+        entry = {"bytes": _size(path)}
+        if optimize:
+            entry["fusion"] = fuse(path, family, runs)
+        plain_ms = (entry.get("fusion") or {}).get("fused_ms") or (entry.get("fusion") or {}).get("plain_ms")
+        entry["variants"] = {v: write_variant(path, v, runs, plain_ms) for v in variants}
+        report[name] = entry
+    return report
