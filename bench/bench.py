@@ -47,7 +47,7 @@ def free_port():
     return port
 
 
-def build_models(work, kinds):
+def build_models(work, kinds, export_args=()):
     import torch
     from transformers import (DINOv3ConvNextConfig, DINOv3ConvNextModel, DINOv3ViTConfig,
                               DINOv3ViTImageProcessor, DINOv3ViTModel)
@@ -61,7 +61,7 @@ def build_models(work, kinds):
         model.eval().save_pretrained(src)
         DINOv3ViTImageProcessor().save_pretrained(src)
         out = os.path.join(work, f"onnx-{kind}")
-        subprocess.run([sys.executable, os.path.join(ROOT, "tools", "export", "export.py"), "dinov3", src, out],
+        subprocess.run([sys.executable, os.path.join(ROOT, "tools", "export", "export.py"), "dinov3", src, out, *export_args],
                        check=True, stdout=subprocess.DEVNULL)
         install(out, f"bench/dinov3-{kind}", hub)
         built[kind] = {"transformers": src, "onnx": os.path.join(out, "onnx", "model.onnx"),
@@ -70,7 +70,7 @@ def build_models(work, kinds):
     return os.path.join(work, "root"), built
 
 
-def build_depth_model(work):
+def build_depth_model(work, export_args=()):
     """Depth Anything V2-small at real size (transformers' default DepthAnythingConfig: a ViT-S/14
     backbone), random weights, exported and installed like the DINOv3 models."""
     import torch
@@ -84,14 +84,14 @@ def build_depth_model(work):
     DPTImageProcessor(size={"height": 518, "width": 518}, keep_aspect_ratio=True, ensure_multiple_of=14, resample=3,
                       do_pad=False).save_pretrained(src)
     out = os.path.join(work, "onnx-depth")
-    subprocess.run([sys.executable, os.path.join(ROOT, "tools", "export", "export.py"), "depth_anything", src, out],
+    subprocess.run([sys.executable, os.path.join(ROOT, "tools", "export", "export.py"), "depth_anything", src, out, *export_args],
                    check=True, stdout=subprocess.DEVNULL)
     install(out, "bench/depth-anything-v2-small", hub)
     return {"transformers": src, "onnx": os.path.join(out, "onnx", "model.onnx"), "repo": "bench/depth-anything-v2-small",
             "params_m": sum(p.numel() for p in model.parameters()) / 1e6}
 
 
-def build_grounding_dino_model(work):
+def build_grounding_dino_model(work, export_args=()):
     """GroundingDINO-tiny at real size (transformers' default GroundingDinoConfig: Swin-T backbone,
     BERT-base text encoder, 900 queries, 6+6 layers), random weights. The tokenizer is the
     fixtures' small WordPiece vocabulary (bert-base-uncased's cannot be downloaded here); the
@@ -111,7 +111,7 @@ def build_grounding_dino_model(work):
     model.save_pretrained(src)
     GroundingDinoProcessor(GroundingDinoImageProcessor(), tk).save_pretrained(src)
     out = os.path.join(work, "onnx-grounding-dino")
-    subprocess.run([sys.executable, os.path.join(ROOT, "tools", "export", "export.py"), "grounding_dino", src, out],
+    subprocess.run([sys.executable, os.path.join(ROOT, "tools", "export", "export.py"), "grounding_dino", src, out, *export_args],
                    check=True, stdout=subprocess.DEVNULL)
     install(out, "bench/grounding-dino-tiny", hub)
     return {"transformers": src, "onnx": os.path.join(out, "onnx", "model.onnx"), "repo": "bench/grounding-dino-tiny",
@@ -136,7 +136,7 @@ def raw_feeds_session(onnx_path, feeds):
     return run
 
 
-def build_sam3_model(work, size):
+def build_sam3_model(work, size, export_args=()):
     """SAM3 at real size (transformers' default Sam3Config: the 840 M-parameter facebook/sam3
     architecture, 1008 px) or "small" (a 4-layer ViT at 504 px, for machines where the real one
     takes minutes per image), random weights; the fixtures' small BPE vocabulary."""
@@ -169,7 +169,7 @@ def build_sam3_model(work, size):
                   tokenizer=tk).save_pretrained(src)
     out = os.path.join(work, "onnx-sam3")
     # The split graphs only: the server runs them, and the single graph would double the export's memory.
-    subprocess.run([sys.executable, os.path.join(ROOT, "tools", "export", "export.py"), "sam3", src, out],
+    subprocess.run([sys.executable, os.path.join(ROOT, "tools", "export", "export.py"), "sam3", src, out, *export_args],
                    check=True, stdout=subprocess.DEVNULL, env=dict(os.environ, SAM3_SINGLE_GRAPH="0"))
     install(out, "bench/sam3", os.path.join(work, "root", "content", "hf_cache", "hub"))
     return {"transformers": src, "onnx": os.path.join(out, "onnx"), "repo": "bench/sam3",

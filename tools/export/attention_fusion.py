@@ -11,8 +11,12 @@ the legacy TorchScript exporter writes transformers' default (sdpa) attention as
 
 which it leaves unfused. This pass finds that pattern (scales as Mul or Div by constants on either
 side, or on the product) and replaces it with one MultiHeadAttention node on x_q, x_k, x_v
-(B, S, H*d) with num_heads = H and scale = a*b. Patterns with a mask, or whose q/k/v do not come
-straight from such a Reshape (e.g. rotary embeddings applied after the transpose), are left alone.
+(B, S, H*d) with num_heads = H and scale = a*b. Where q and k reach the product in the heads
+layout from elsewhere (rotary embeddings applied after the transpose, as in SAM3's ViT and
+DINOv3), they are transposed back to (B, S, H*d) first. ONNX Runtime's CPU kernel for
+MultiHeadAttention runs flash attention (tiles of the score matrix, never the whole S x T of
+every head at once), which is where the memory goes at large sequence lengths. Patterns with a
+mask, or with v not straight from its projection, are left alone.
 """
 import numpy as np
 import onnx
@@ -29,7 +33,8 @@ class _Graph:
             for i in n.input:
                 self.consumers.setdefault(i, []).append(n)
         self.initializers = {t.name: t for t in self.graph.initializer}
-        self.outputs = {o.name for o in self.graph.output}
+        # Values read inside subgraphs (If/Loop bodies) count as outputs: never fused away.
+        self.outputs = {o.name for o in self.graph.output} | _subgraph_reads(self.graph)
 
     def constant(self, name):
         """The value of a constant tensor (initializer or Constant node), else None."""
@@ -47,6 +52,17 @@ class _Graph:
     def single_consumer(self, name):
         users = self.consumers.get(name, [])
         return users[0] if len(users) == 1 and name not in self.outputs else None
+
+
+def _subgraph_reads(graph):
+    """Every value name read by a node inside a subgraph of `graph`'s nodes, at any depth."""
+    names = set()
+    for node in graph.node:
+        for attr in node.attribute:
+            for sub in list(attr.graphs) + ([attr.g] if attr.HasField("g") else []):
+                names.update(i for n in sub.node for i in n.input)
+                names |= _subgraph_reads(sub)
+    return names
 
 
 def _key(node):
@@ -151,10 +167,29 @@ def _only_feeds(g, node, keys, depth=0):
     return bool(users) and all(_only_feeds(g, u, keys, depth + 1) for u in users)
 
 
+def _heads_layout(g, name, transposed):
+    """q or k given to the scores MatMul in the heads layout (B, H, S, d), e.g. after rotary
+    embeddings: strips scale factors (and for k the (0, 1, 3, 2) transpose). Returns
+    (tensor, factor, nodes passed) or None."""
+    factor, passed = 1.0, []
+    node = g.producer.get(name)
+    while (scaled := _scalar(g, node)) is not None:
+        passed.append(node)
+        name, f = scaled
+        factor *= f
+        node = g.producer.get(name)
+    if transposed:
+        if node is None or node.op_type != "Transpose" or _perm(node) != [0, 1, 3, 2]:
+            return None
+        passed.append(node)
+        name = node.input[0]
+    return name, factor, passed
+
+
 def fuse_attention(model):
     """Rewrites every matching attention in `model` (an onnx.ModelProto) in place. Returns the count."""
     g = _Graph(model)
-    removed, added, count = set(), [], 0
+    removed, added, count = set(), {}, 0
     for softmax in list(g.graph.node):
         if softmax.op_type != "Softmax":
             continue
@@ -172,15 +207,25 @@ def fuse_attention(model):
         if node is None or node.op_type != "MatMul":
             continue
         qk = node
-        q = _projection(g, qk.input[0], [0, 2, 1, 3])
-        k = _projection(g, qk.input[1], [0, 2, 3, 1])
         av = g.single_consumer(softmax.output[0])
-        if q is None or k is None or av is None or av.op_type != "MatMul" or av.input[0] != softmax.output[0]:
+        if av is None or av.op_type != "MatMul" or av.input[0] != softmax.output[0]:
             continue
         v = _projection(g, av.input[1], [0, 2, 1, 3])
-        if v is None:
+        if v is None or v[3] != 1.0:
             continue
-        # av → [Reshape to the same 4-D shape] → Transpose(0, 2, 1, 3) → Reshape to (B, S, H*d).
+        heads, head_size = v[1], v[2]
+        # q and k straight from their projections (B, S, H*d), or in the heads layout (B, H, S, d)
+        # to be transposed back (rotary embeddings are applied there).
+        q = _projection(g, qk.input[0], [0, 2, 1, 3])
+        k = _projection(g, qk.input[1], [0, 2, 3, 1])
+        q_heads = _heads_layout(g, qk.input[0], transposed=False) if q is None else None
+        k_heads = _heads_layout(g, qk.input[1], transposed=True) if k is None else None
+        if (q is None and q_heads is None) or (k is None and k_heads is None):
+            continue
+        if (q is not None and (q[1], q[2]) != (heads, head_size)) or (k is not None and (k[1], k[2]) != (heads, head_size)):
+            continue
+        # av → [Reshape to the same 4-D shape] → Transpose(0, 2, 1, 3) → Reshape (to B, S, H*d or
+        # another shape of the same data): the fused node feeds that last Reshape.
         after = [n for n in g.consumers.get(av.output[0], []) if n.op_type != "Shape"]
         tail = []
         if len(after) == 1 and after[0].op_type == "Reshape":
@@ -190,39 +235,47 @@ def fuse_attention(model):
             continue
         tail.append(after[0])
         after = [n for n in g.consumers.get(after[0].output[0], []) if n.op_type != "Shape"]
-        if len(after) != 1 or after[0].op_type != "Reshape":
+        if len(after) != 1 or after[0].op_type != "Reshape" or after[0].input[0] != tail[-1].output[0]:
             continue
         out_r = after[0]
-        tail.append(out_r)
-        heads, head_size = q[1], q[2]
-        if (k[1], k[2]) != (heads, head_size) or (v[1], v[2]) != (heads, head_size) or v[3] != 1.0:
-            continue
         # Every intermediate may be read only inside the pattern (Shape reads included: they must
-        # only feed the pattern's own reshapes).
-        inner = chain + [qk, softmax, av] + tail + q[4] + k[4] + v[4]
+        # only feed the pattern's own nodes, not the final Reshape's target shape).
+        inner = chain + [qk, softmax, av] + tail + v[4] + (q[4] if q else q_heads[2]) + (k[4] if k else k_heads[2])
         keys = {_key(n) for n in inner}
-        hidden = [n for n in inner if n is not out_r]
-        if any(o in g.outputs for n in hidden for o in n.output):
+        if any(o in g.outputs for n in inner for o in n.output):
             continue
-        if not all(_only_feeds(g, u, keys) for n in hidden for u in g.consumers.get(n.output[0], [])):
+        if not all(_only_feeds(g, u, keys) or (u is out_r and u.input[1] != n.output[0])
+                   for n in inner for u in g.consumers.get(n.output[0], [])):
             continue
-        scale = factor * q[3] * k[3]
-        name = softmax.name.replace("Softmax", "MultiHeadAttention") or f"MultiHeadAttention_{count}"
-        added.append((out_r, helper.make_node(
-            "MultiHeadAttention", [q[0], k[0], v[0]], [out_r.output[0]], name=name, domain="com.microsoft",
-            num_heads=heads, scale=float(np.float32(scale)))))
+        base = (softmax.name.replace("Softmax", "MultiHeadAttention") or "MultiHeadAttention") + f"_{count}"
+        new_nodes = []
+
+        def to_hidden(tensor, label):
+            flat = helper.make_tensor(f"{base}_{label}_shape", onnx.TensorProto.INT64, [3], [0, 0, -1])
+            g.graph.initializer.append(flat)
+            new_nodes.append(helper.make_node("Transpose", [tensor], [f"{base}_{label}_bshd"],
+                                              name=f"{base}_{label}_transpose", perm=[0, 2, 1, 3]))
+            new_nodes.append(helper.make_node("Reshape", [f"{base}_{label}_bshd", flat.name], [f"{base}_{label}_bsd"],
+                                              name=f"{base}_{label}_reshape"))
+            return f"{base}_{label}_bsd"
+        q_in, q_factor = (q[0], q[3]) if q else (to_hidden(q_heads[0], "query"), q_heads[1])
+        k_in, k_factor = (k[0], k[3]) if k else (to_hidden(k_heads[0], "key"), k_heads[1])
+        scale = factor * q_factor * k_factor
+        new_nodes.append(helper.make_node(
+            "MultiHeadAttention", [q_in, k_in, v[0]], [base + "_output"], name=base, domain="com.microsoft",
+            num_heads=heads, scale=float(np.float32(scale))))
+        out_r.input[0] = base + "_output"
+        added[_key(out_r)] = new_nodes
         removed.update(keys)
         count += 1
     if not count:
         return 0
-    # Rebuild the node list in order: each fused node goes right before the Reshape it feeds.
-    before = {_key(r): node for r, node in added}
+    # Rebuild the node list in order: each fused block goes right before the Reshape it feeds.
     nodes = []
     for n in g.graph.node:
         if _key(n) in removed:
-            if _key(n) in before:
-                nodes.append(before[_key(n)])
             continue
+        nodes.extend(added.get(_key(n), []))
         nodes.append(n)
     del g.graph.node[:]
     g.graph.node.extend(nodes)
@@ -236,13 +289,13 @@ def _drop_unused(model):
     """Removes nodes whose outputs nothing reads any more (the scale constants and shape chains)."""
     graph = model.graph
     while True:
-        used = {i for n in graph.node for i in n.input} | {o.name for o in graph.output}
+        used = {i for n in graph.node for i in n.input} | {o.name for o in graph.output} | _subgraph_reads(graph)
         keep = [n for n in graph.node if any(o in used for o in n.output) or not n.output]
         if len(keep) == len(graph.node):
             break
         del graph.node[:]
         graph.node.extend(keep)
-    used = {i for n in graph.node for i in n.input}
+    used = {i for n in graph.node for i in n.input} | _subgraph_reads(graph)
     keep = [t for t in graph.initializer if t.name in used]
     del graph.initializer[:]
     graph.initializer.extend(keep)
