@@ -208,7 +208,7 @@ def request_body(family, info, image, variant):
 def server(family, info, image, variant, runs, work):
     root = os.path.join(work, "root")
     port = bench.free_port()
-    proc, _, _ = bench.start_swift(root, port, {"SAM3_EMBEDDING_CACHE_MB": "0", "JOB_WORKERS": "0"})
+    proc, _, _ = bench.start_swift(root, port, {"SAM3_EMBEDDING_CACHE_MB": "0", "JOB_WORKERS": "0", "HF_HUB_OFFLINE": "1"})
     try:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=3600)
         path, body = request_body(family, info, image, variant)
@@ -319,7 +319,7 @@ def run_worker(kind, family, work, runs):
 
 def server_version(work):
     port = bench.free_port()
-    proc, _, _ = bench.start_swift(os.path.join(work, "root"), port, {"JOB_WORKERS": "0"})
+    proc, _, _ = bench.start_swift(os.path.join(work, "root"), port, {"JOB_WORKERS": "0", "HF_HUB_OFFLINE": "1"})
     try:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         conn.request("GET", "/health")

@@ -17,10 +17,15 @@ public struct APIDependencies: Sendable {
     public let availableDevices: [ComputeDevice]
     /// Startup state for `/health/ready`.
     public let readiness: Readiness
+    /// Where responses are encoded to JSON (a megabyte-sized feature or mask response is CPU
+    /// work that must not hold a cooperative-pool thread).
+    public let responseEncoder: BlockingExecutor
 
     public init(models: ModelManager, dinov3: DINOv3Service, depthAnything: DepthAnythingService,
                 groundingDINO: GroundingDINOService, sam3: SAM3Service, sam3Cache: SAM3EmbeddingCache,
-                runtimeVersion: String, availableDevices: [ComputeDevice], readiness: Readiness = Readiness()) {
+                runtimeVersion: String, availableDevices: [ComputeDevice], responseEncoder: BlockingExecutor,
+                readiness: Readiness = Readiness()) {
+        self.responseEncoder = responseEncoder
         self.depthAnything = depthAnything
         self.groundingDINO = groundingDINO
         self.sam3 = sam3

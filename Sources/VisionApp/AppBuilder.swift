@@ -99,7 +99,7 @@ public enum AppBuilder {
         var dependencies = APIDependencies(models: models, dinov3: dinov3, depthAnything: depthAnything,
                                            groundingDINO: groundingDINO, sam3: sam3, sam3Cache: sam3Cache,
                                            runtimeVersion: runtime.version, availableDevices: runtime.availableDevices,
-                                           readiness: readiness)
+                                           responseEncoder: decode, readiness: readiness)
         dependencies.jobs = JobsDependencies(store: jobStore, jobs: inferenceJobs, metrics: jobMetrics,
                                              maxPending: settings.maxPendingJobs,
                                              checkCallback: { url in try await fetcher.checkURL(url) })

@@ -53,7 +53,8 @@ struct NoImages: ImageDecoding, ImageFetching, PNGEncoding, Deflating {
                                                               sam3: SAM3Service(context: context, cache: SAM3EmbeddingCache(capacityMB: 1),
                                                                                 encoder: NoImages(), deflater: NoImages()),
                                                               sam3Cache: SAM3EmbeddingCache(capacityMB: 1),
-                                                              runtimeVersion: "t", availableDevices: [.cpu])
+                                                              runtimeVersion: "t", availableDevices: [.cpu],
+                                                              responseEncoder: BlockingExecutor(name: "encode", threads: 1, queueLimit: 1))
         dependencies.jobs = jobs
         let router = makeRouter(configuration: APIConfiguration(version: "t"), dependencies: dependencies)
         // Router paths write parameters as ":name", OpenAPI as "{name}".

@@ -50,6 +50,38 @@ import VisionCore
         }
     }
 
+    /// `variant: "quantized"` serves onnx/model_quantized.onnx (attention fused, int8 MatMuls;
+    /// tools/fixtures/make_variant_fixtures.py): near transformers, but not equal to the fp32 graph.
+    @Test func quantizedVariantIsServedWithinItsMeasuredError() async throws {
+        let service = try Self.service()
+        let manifest = try FixtureFiles.json("depth_anything/manifest.json")
+        let variants = try FixtureFiles.json("depth_anything/variants.json")
+        let measured = (variants["quantized"] as! [String: Any])["max_relative_error_vs_fp32_graph"] as! Double
+        let cases = manifest["cases"] as! [[String: Any]]
+        let b64 = try cases.map { "\"" + Data(try FixtureFiles.bytes("preprocessing/" + ($0["image"] as! String))).base64EncodedString() + "\"" }
+        func request(_ variant: String?) throws -> DepthAnythingRequest {
+            let v = variant.map { #", "variant": "\#($0)""# } ?? ""
+            let json = #"{"images": [\#(b64.joined(separator: ","))], "depth_format": "float32", "model_id": "tests/depth-anything-v2-tiny"\#(v)}"#
+            return try JSONDecoder().decode(DepthAnythingRequest.self, from: Data(json.utf8))
+        }
+        let quantized = try await service.run(try request("quantized"))
+        let plain = try await service.run(try request(nil))
+        #expect(quantized.results.count == cases.count && cases.count == 5)
+        var checked = 0
+        for (i, c) in cases.enumerated() {
+            let expected = try FixtureFiles.floats("depth_anything/" + (c["depth"] as! String))
+            let q = quantized.results[i].depth, p = plain.results[i].depth
+            #expect(q.count == expected.count)
+            let scale = expected.map(abs).max() ?? 1
+            let vsTransformers = zip(q, expected).map { abs($0 - $1) }.max()! / scale
+            let vsPlain = zip(q, p).map { abs($0 - $1) }.max()! / scale
+            #expect(Double(vsTransformers) <= max(0.02, 8 * measured), "\(c["image"]!): quantized is \(vsTransformers) off")
+            #expect(vsPlain > 1e-6, "\(c["image"]!): the quantized graph gave the fp32 graph's exact output")
+            checked += 1
+        }
+        #expect(checked == 5)
+    }
+
     @Test func png16KeepsValuesWithinOneStep() async throws {
         let service = try Self.service()
         let bytes = try FixtureFiles.bytes("preprocessing/wide_90x151.png")
