@@ -59,6 +59,11 @@ def build(family, work, sam3_size):
         with open(marker) as f:
             return json.load(f)
     args = ["--variants", "quantized"]
+    if family == "sam3":
+        # The attention fusion only: ONNX Runtime's optimiser takes tens of minutes on SAM3's graphs on
+        # 2 cores (20 min for GroundingDINO's one), and attention is what bounds SAM3's memory. At real
+        # size one timed run per step (the vision encoder takes ~30 s a run).
+        args += ["--fusion", "attention"] + (["--timing-runs", "1"] if sam3_size == "real" else [])
     if family == "dinov3":
         _, built = bench.build_models(work, ["vit"], export_args=args)
         info = built["vit"]

@@ -153,8 +153,9 @@ def _projection(g, name, perm):
     heads = _heads_from_reshape(g, reshape)
     if heads is None:
         return None
-    passed.append(reshape)
-    return reshape.input[0], heads[0], heads[1], factor, passed
+    # The Reshape stays: its (B, S, H, d) output is flattened to (B, S, H*d) for the fused node (the
+    # projection itself may be of another rank, e.g. (B, h, w, C) in SAM3's ViT).
+    return reshape.output[0], heads[0], heads[1], factor, passed
 
 
 def _only_feeds(g, node, keys, depth=0):
@@ -250,19 +251,23 @@ def fuse_attention(model):
         base = (softmax.name.replace("Softmax", "MultiHeadAttention") or "MultiHeadAttention") + f"_{count}"
         new_nodes = []
 
-        def to_hidden(tensor, label):
+        def flatten(tensor, label, transpose):
+            """(B, S, H, d) to (B, S, H*d), from (B, H, S, d) first when `transpose`."""
             flat = helper.make_tensor(f"{base}_{label}_shape", onnx.TensorProto.INT64, [3], [0, 0, -1])
             g.graph.initializer.append(flat)
-            new_nodes.append(helper.make_node("Transpose", [tensor], [f"{base}_{label}_bshd"],
-                                              name=f"{base}_{label}_transpose", perm=[0, 2, 1, 3]))
-            new_nodes.append(helper.make_node("Reshape", [f"{base}_{label}_bshd", flat.name], [f"{base}_{label}_bsd"],
+            if transpose:
+                new_nodes.append(helper.make_node("Transpose", [tensor], [f"{base}_{label}_bshd"],
+                                                  name=f"{base}_{label}_transpose", perm=[0, 2, 1, 3]))
+                tensor = f"{base}_{label}_bshd"
+            new_nodes.append(helper.make_node("Reshape", [tensor, flat.name], [f"{base}_{label}_bsd"],
                                               name=f"{base}_{label}_reshape"))
             return f"{base}_{label}_bsd"
-        q_in, q_factor = (q[0], q[3]) if q else (to_hidden(q_heads[0], "query"), q_heads[1])
-        k_in, k_factor = (k[0], k[3]) if k else (to_hidden(k_heads[0], "key"), k_heads[1])
+        q_in, q_factor = (flatten(q[0], "query", False), q[3]) if q else (flatten(q_heads[0], "query", True), q_heads[1])
+        k_in, k_factor = (flatten(k[0], "key", False), k[3]) if k else (flatten(k_heads[0], "key", True), k_heads[1])
+        v_in = flatten(v[0], "value", False)
         scale = factor * q_factor * k_factor
         new_nodes.append(helper.make_node(
-            "MultiHeadAttention", [q_in, k_in, v[0]], [base + "_output"], name=base, domain="com.microsoft",
+            "MultiHeadAttention", [q_in, k_in, v_in], [base + "_output"], name=base, domain="com.microsoft",
             num_heads=heads, scale=float(np.float32(scale))))
         out_r.input[0] = base + "_output"
         added[_key(out_r)] = new_nodes

@@ -203,8 +203,10 @@ def main():
     parser.add_argument("--tolerance", type=float, default=1e-3)
     parser.add_argument("--variants", default="", help="comma-separated variants to write beside each graph: "
                         "quantized (int8 dynamic, <graph>_quantized.onnx), fp16 (<graph>_fp16.onnx)")
-    parser.add_argument("--no-fuse", action="store_true",
-                        help="keep the plain traced graphs (skip ONNX Runtime's transformer fusions)")
+    parser.add_argument("--fusion", choices=["all", "attention", "none"], default="all",
+                        help="graph rewrites after the export checks: all (attention fusion, then ONNX Runtime's "
+                        "transformer optimiser), attention (the attention fusion only: minutes faster on the "
+                        "largest graphs) or none (the plain traced graphs)")
     parser.add_argument("--timing-runs", type=int, default=3,
                         help="runs per graph when timing the fused graph and the variants (default 3)")
     args = parser.parse_args()
@@ -226,7 +228,7 @@ def main():
             shutil.copy(src, os.path.join(args.output_folder, name))
     kind = EXPORTERS[args.family](args.model_folder, args.output_folder, args.opset, args.tolerance)
     wanted = [v.strip() for v in args.variants.split(",") if v.strip()]
-    report = variants.finish(args.output_folder, args.family, wanted, optimize=not args.no_fuse,
+    report = variants.finish(args.output_folder, args.family, wanted, fusion=args.fusion,
                              runs=max(1, args.timing_runs))
     marker = os.path.join(args.output_folder, "vision_models_api.json")
     info = {"family": args.family, "exporter": "tools/export/export.py"}

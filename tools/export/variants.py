@@ -44,8 +44,13 @@ def _size(path):
 
 
 def _save(model_proto, path):
-    """Saves with the weights in `<name>.onnx_data` when the graph would pass protobuf's 2 GB."""
+    """Saves with the weights in `<name>.onnx_data` when the graph would pass protobuf's 2 GB, and
+    declares every operator domain the nodes use (the optimiser's fusions do not always)."""
     import onnx
+
+    declared = {o.domain for o in model_proto.opset_import}
+    for domain in sorted({n.domain for n in model_proto.graph.node} - declared - {"", "ai.onnx"}):
+        model_proto.opset_import.append(onnx.helper.make_opsetid(domain, 1))
 
     weights = sum(t.ByteSize() for t in model_proto.graph.initializer)
     external = weights > TWO_GB - (64 << 20)
@@ -101,6 +106,9 @@ def _passes(path, original):
     except SystemExit as failure:
         print(f"    failed: {failure}")
         return False
+    except Exception as failure:  # a rewritten graph ONNX Runtime refuses to run fails its checks
+        print(f"    failed to run: {type(failure).__name__}: {str(failure)[:300]}")
+        return False
     return True
 
 
@@ -130,7 +138,7 @@ def _optimizer_step(model_type):
     return step
 
 
-def fuse(path, family, runs):
+def fuse(path, family, runs, attention_only=False):
     """Replaces `path` by its fused form. Steps, each on the previous step's result: the attention
     fusion (attention_fusion.py), then ONNX Runtime's transformer optimiser for each of the
     family's model types. A step is kept when its graph passes every export check recorded for
@@ -142,8 +150,8 @@ def fuse(path, family, runs):
     feeds = timing_feeds(path)
     current, current_ms = path, time_graph(path, feeds, runs)
     report = {"plain_ms": round(current_ms, 2), "steps": []}
-    steps = [("attention", _attention_step)] + [
-        (f"ort_transformer_optimizer:{t}", _optimizer_step(t)) for t in FUSION_TYPES.get(family, [])]
+    steps = [("attention", _attention_step)] + ([] if attention_only else [
+        (f"ort_transformer_optimizer:{t}", _optimizer_step(t)) for t in FUSION_TYPES.get(family, [])])
     scratch = tempfile.mkdtemp(dir=os.path.dirname(os.path.abspath(path)))
     try:
         for index, (name, step) in enumerate(steps):
@@ -224,8 +232,9 @@ def write_variant(path, variant, runs, plain_ms):
     return report
 
 
-def finish(dst, family, variants, optimize=True, runs=3):
-    """Fuses every checked graph under `dst/onnx` and writes the variants. Returns the report."""
+def finish(dst, family, variants, fusion="all", runs=3):
+    """Fuses every checked graph under `dst/onnx` (fusion: all, attention or none) and writes the
+    variants. Returns the report."""
     unknown = [v for v in variants if v not in KNOWN_VARIANTS]
     if unknown:
         sys.exit(f"unknown variant(s) {unknown}; known: {', '.join(KNOWN_VARIANTS)}")
@@ -236,8 +245,8 @@ def finish(dst, family, variants, optimize=True, runs=3):
         if not name.endswith(".onnx") or not checks.recorded(path):
             continue
         entry = {"bytes": _size(path)}
-        if optimize:
-            entry["fusion"] = fuse(path, family, runs)
+        if fusion != "none":
+            entry["fusion"] = fuse(path, family, runs, attention_only=fusion == "attention")
         plain_ms = (entry.get("fusion") or {}).get("fused_ms") or (entry.get("fusion") or {}).get("plain_ms")
         entry["variants"] = {v: write_variant(path, v, runs, plain_ms) for v in variants}
         report[name] = entry
