@@ -32,7 +32,6 @@ import io
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -95,7 +94,8 @@ def timed(fn, runs):
 
 
 def own_peak_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's resident high-water mark (VmHWM: ru_maxrss would carry the parent's from fork)."""
+    return bench.peak_rss_mb(os.getpid())
 
 
 def pytorch_pipeline(family, info, image):

@@ -13,8 +13,8 @@ public struct Settings: Sendable {
     public var device: ComputeDevice = .cpu
     public var intraOpThreads: Int?
     public var allowSpinning = false
-    /// ORT_CPU_MEM_ARENA / ORT_MEMORY_PATTERN: off by default (see CONFIG.md for the measurements).
-    public var cpuMemoryArena = false
+    /// ORT_CPU_MEM_ARENA (on) / ORT_MEMORY_PATTERN (off): chosen by measurement (CONFIG.md).
+    public var cpuMemoryArena = true
     public var memoryPattern = false
     public var inferenceWorkers = 1
     public var inferenceQueueLimit = 32

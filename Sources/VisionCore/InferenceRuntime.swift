@@ -22,7 +22,7 @@ public struct SessionOptions: Sendable, Equatable {
     public var memoryPattern: Bool
 
     public init(intraOpThreads: Int? = nil, device: ComputeDevice = .cpu, deviceID: Int = 0, allowSpinning: Bool = false,
-                cpuMemoryArena: Bool = false, memoryPattern: Bool = false) {
+                cpuMemoryArena: Bool = true, memoryPattern: Bool = false) {
         self.intraOpThreads = intraOpThreads
         self.device = device
         self.deviceID = deviceID
