@@ -159,8 +159,8 @@ def fuse(path, family, runs, attention_only=False):
     """Replaces `path` by its fused form. Steps, each on the previous step's result: the attention
     fusion (attention_fusion.py), then ONNX Runtime's transformer optimiser for each of the
     family's model types. A step is kept when its graph passes every export check recorded for
-    `path` and is not slower (within 3 %) when both graphs are timed alternately on a serving-size
-    input.
+    `path` and is not slower (within 3 %; 10 % for the attention fusion, which bounds memory at long
+    sequences) when both graphs are timed alternately on a serving-size input.
     Returns the report: each step's fused operators, check result and time."""
     recorded = checks.recorded(path)
     if not recorded:
@@ -195,7 +195,9 @@ def fuse(path, family, runs, attention_only=False):
                 continue
             before_ms, ms = time_pair(current, candidate, feeds, runs)
             entry.update({"before_ms": round(before_ms, 2), "ms": round(ms, 2), "gain": round(before_ms / ms, 3)})
-            kept = ms <= 1.03 * before_ms
+            # The attention fusion is what bounds memory at long sequences (SAM3 at 1008 px: 9.7 GB peak
+            # unfused, 6.1 GB fused), so it is kept unless clearly slower; other steps only if not slower.
+            kept = ms <= (1.10 if name == "attention" else 1.03) * before_ms
             entry["result"] = "kept" if kept else "rejected: slower"
             print(f"    {fused}; {ms:.1f} ms after, {before_ms:.1f} ms before: {entry['result']}")
             report["steps"].append(entry)
