@@ -108,6 +108,19 @@ def _hidden_size(g, name):
     return None
 
 
+def _strip_scales(g, name):
+    """Follows `name` back through Mul/Div by constant scalars. Returns (the value before them,
+    their product, the nodes passed, that value's producer)."""
+    factor, passed = 1.0, []
+    node = g.producer.get(name)
+    while (scaled := _scalar(g, node)) is not None:
+        passed.append(node)
+        name, f = scaled
+        factor *= f
+        node = g.producer.get(name)
+    return name, factor, passed, node
+
+
 def _heads_from_reshape(g, reshape):
     """(H, d) from the target shape of a Reshape to [B, S, H, d] (constant, or a Concat whose last
     two parts are constants); H = -1 is taken from the projection's width."""
@@ -134,16 +147,7 @@ def _heads_from_reshape(g, reshape):
 def _projection(g, name, perm):
     """Follows `name` back through scale factors to Transpose(perm) of Reshape(x, [B, S, H, d]).
     Returns (x, H, d, factor, nodes passed) or None."""
-    factor, passed = 1.0, []
-    node = g.producer.get(name)
-    while True:
-        scaled = _scalar(g, node)
-        if scaled is None:
-            break
-        passed.append(node)
-        name, f = scaled
-        factor *= f
-        node = g.producer.get(name)
+    name, factor, passed, node = _strip_scales(g, name)
     if node is None or node.op_type != "Transpose" or _perm(node) != perm:
         return None
     passed.append(node)
@@ -172,13 +176,7 @@ def _heads_layout(g, name, transposed):
     """q or k given to the scores MatMul in the heads layout (B, H, S, d), e.g. after rotary
     embeddings: strips scale factors (and for k the (0, 1, 3, 2) transpose). Returns
     (tensor, factor, nodes passed) or None."""
-    factor, passed = 1.0, []
-    node = g.producer.get(name)
-    while (scaled := _scalar(g, node)) is not None:
-        passed.append(node)
-        name, f = scaled
-        factor *= f
-        node = g.producer.get(name)
+    name, factor, passed, node = _strip_scales(g, name)
     if transposed:
         if node is None or node.op_type != "Transpose" or _perm(node) != [0, 1, 3, 2]:
             return None
@@ -198,13 +196,7 @@ def fuse_attention(model):
         if axis not in (-1, 3):
             continue
         # Softmax input: q @ k, possibly scaled.
-        scores_name, factor, chain = softmax.input[0], 1.0, []
-        node = g.producer.get(scores_name)
-        while (scaled := _scalar(g, node)) is not None:
-            chain.append(node)
-            scores_name, f = scaled
-            factor *= f
-            node = g.producer.get(scores_name)
+        _, factor, chain, node = _strip_scales(g, softmax.input[0])
         if node is None or node.op_type != "MatMul":
             continue
         qk = node

@@ -16,7 +16,6 @@ accuracy against PyTorch (on the recorded checks' inputs) is returned for vision
 """
 import os
 import shutil
-import statistics
 import sys
 import tempfile
 import time
@@ -44,6 +43,14 @@ def _size(path):
     return total
 
 
+def _remove_external_data(path):
+    """Deletes the `<name>.onnx_data*` files a previous graph at `path` left."""
+    folder = os.path.dirname(os.path.abspath(path))
+    for old in os.listdir(folder):
+        if old.startswith(os.path.basename(path) + "_data"):
+            os.remove(os.path.join(folder, old))
+
+
 def _save(model_proto, path):
     """Saves with the weights in `<name>.onnx_data` when the graph would pass protobuf's 2 GB, and
     declares every operator domain the nodes use (the optimiser's fusions do not always)."""
@@ -55,9 +62,7 @@ def _save(model_proto, path):
 
     weights = sum(t.ByteSize() for t in model_proto.graph.initializer)
     external = weights > TWO_GB - (64 << 20)
-    for old in os.listdir(os.path.dirname(path) or "."):
-        if old.startswith(os.path.basename(path) + "_data"):
-            os.remove(os.path.join(os.path.dirname(path), old))
+    _remove_external_data(path)
     onnx.save_model(model_proto, path, save_as_external_data=external, all_tensors_to_one_file=True,
                     location=os.path.basename(path) + "_data")
 
@@ -66,9 +71,7 @@ def _move(src, dst):
     """Moves a graph and its external data (same base name) over `dst`."""
     folder = os.path.dirname(src)
     base = os.path.basename(src)
-    for old in os.listdir(os.path.dirname(dst)):
-        if old.startswith(os.path.basename(dst) + "_data"):
-            os.remove(os.path.join(os.path.dirname(dst), old))
+    _remove_external_data(dst)
     for name in os.listdir(folder):
         if name.startswith(base):
             shutil.move(os.path.join(folder, name), os.path.join(os.path.dirname(dst), os.path.basename(dst) + name[len(base):]))
