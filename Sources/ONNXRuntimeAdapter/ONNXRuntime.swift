@@ -184,13 +184,15 @@ final class LoadedRuntime: @unchecked Sendable {
 /// One ONNX Runtime session.
 ///
 /// `@unchecked Sendable`: ORT documents `OrtSession::Run` as safe to call concurrently; the Swift
-/// fields are immutable after `init`.
+/// fields are immutable after `init` or behind a lock / atomic.
 final class ONNXSession: InferenceSession, @unchecked Sendable {
     private let runtime: LoadedRuntime
     private let session: OpaquePointer
     let inputs: [TensorInfo]
     let outputs: [TensorInfo]
     let device: ComputeDevice
+    private let shapeMemo = Mutex(OutputShapeMemo())
+    private let boundRuns = Atomic<Int>(0)
 
     init(runtime: LoadedRuntime, session: OpaquePointer, device: ComputeDevice) throws {
         self.runtime = runtime
@@ -259,12 +261,15 @@ final class ONNXSession: InferenceSession, @unchecked Sendable {
         }
     }
 
-    private static func onnxType(_ storage: Tensor.Storage) -> ONNXTensorElementDataType {
-        switch storage {
+    private static func onnxType(_ type: TensorElementType) -> ONNXTensorElementDataType {
+        switch type {
         case .float32: ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT
         case .float16: ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16
         case .int64: ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64
+        case .int32: ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32
         case .bool: ONNX_TENSOR_ELEMENT_DATA_TYPE_BOOL
+        case .uint8: ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8
+        case .other: ONNX_TENSOR_ELEMENT_DATA_TYPE_UNDEFINED
         }
     }
 
@@ -289,7 +294,7 @@ final class ONNXSession: InferenceSession, @unchecked Sendable {
         try withUnsafeMutablePointer(to: &placeholder) { fallback in
             let data = UnsafeMutableRawPointer(mutating: bytes.baseAddress) ?? UnsafeMutableRawPointer(fallback)
             try ONNXRuntime.check(api, api.pointee.CreateTensorWithDataAsOrtValue(
-                runtime.memoryInfo, data, bytes.count, shape, shape.count, Self.onnxType(tensor.storage), &value))
+                runtime.memoryInfo, data, bytes.count, shape, shape.count, Self.onnxType(tensor.elementType), &value))
         }
         return value!
     }
@@ -335,7 +340,6 @@ final class ONNXSession: InferenceSession, @unchecked Sendable {
     }
 
     func run(_ feeds: [String: Tensor], outputNames: [String]) throws -> [String: Tensor] {
-        let api = runtime.api
         for info in inputs where feeds[info.name] == nil {
             throw VisionError.internalError("missing input '\(info.name)' for the model")
         }
@@ -350,24 +354,129 @@ final class ONNXSession: InferenceSession, @unchecked Sendable {
             }
             tensors.append(tensor)
         }
-        let inputNamePtrs = names.map { strdup($0) }
-        let outputNamePtrs = wanted.map { strdup($0) }
-        defer { (inputNamePtrs + outputNamePtrs).forEach { free($0) } }
-        var inNames = inputNamePtrs.map { UnsafePointer($0) }
-        var outNames = outputNamePtrs.map { UnsafePointer($0) }
+        let signature = OutputShapeMemo.Signature(inputs: names, shapes: tensors.map(\.shape), outputs: wanted)
+        if case .bind(let shapes) = shapeMemo.withLock({ $0.plan(for: signature) }),
+           let types = bindableTypes(wanted, shapes) {
+            do {
+                let result = try runIntoArrays(names, tensors, wanted, types, shapes)
+                boundRuns.add(1, ordering: .relaxed)
+                return result
+            } catch {
+                // The shapes changed with the values (or the run failed): run again the plain way,
+                // which reports the real error if there is one.
+                shapeMemo.withLock { $0.markDynamic(signature) }
+            }
+        }
+        let result = try runAllocating(names, tensors, wanted)
+        if wanted.allSatisfy({ result[$0] != nil }) {
+            shapeMemo.withLock { $0.record(signature, shapes: wanted.map { result[$0]!.shape }) }
+        }
+        return result
+    }
+
+    /// Runs whose outputs ONNX Runtime wrote straight into Swift arrays (for tests and metrics).
+    var runsIntoArrays: Int { boundRuns.load(ordering: .relaxed) }
+
+    /// The element types of `wanted` when every one can be written into a Swift array as is
+    /// (float32, float16, int64, bool) and none is empty; else nil.
+    private func bindableTypes(_ wanted: [String], _ shapes: [[Int]]) -> [TensorElementType]? {
+        guard shapes.count == wanted.count, shapes.allSatisfy({ $0.reduce(1, *) > 0 }) else { return nil }
+        var types: [TensorElementType] = []
+        for name in wanted {
+            guard let type = outputs.first(where: { $0.name == name })?.elementType,
+                  [.float32, .float16, .int64, .bool].contains(type) else { return nil }
+            types.append(type)
+        }
+        return types
+    }
+
+    /// Calls `body` with C strings for `names`, freed afterwards.
+    private static func withCNames<R>(_ names: [String], _ body: (inout [UnsafePointer<CChar>?]) throws -> R) rethrows -> R {
+        let owned = names.map { strdup($0) }
+        defer { owned.forEach { free($0) } }
+        var pointers = owned.map { UnsafePointer($0) }
+        return try body(&pointers)
+    }
+
+    /// One run with the outputs allocated by ONNX Runtime and copied into Swift arrays.
+    private func runAllocating(_ names: [String], _ tensors: [Tensor], _ wanted: [String]) throws -> [String: Tensor] {
+        let api = runtime.api
         var outputValues = [OpaquePointer?](repeating: nil, count: wanted.count)
         defer { for v in outputValues where v != nil { api.pointee.ReleaseValue(v) } }
-        // Inputs are handed to ONNX Runtime in place: the request's tensors are not copied again.
-        try withBorrowedValues(tensors[...], []) { inputValues in
-            var inputValues = inputValues
-            try ONNXRuntime.check(api, api.pointee.Run(
-                session, nil, &inNames, &inputValues, names.count, &outNames, wanted.count, &outputValues))
-        }
+        try invoke(names, tensors, wanted, &outputValues)
         var result: [String: Tensor] = [:]
         for (i, name) in wanted.enumerated() {
             guard let value = outputValues[i] else { continue }
             result[name] = try readValue(value, name: name)
         }
         return result
+    }
+
+    /// One run with every output written by ONNX Runtime into a Swift array allocated beforehand
+    /// with the shape the memo expects: the arrays become the result, with no copy.
+    private func runIntoArrays(_ names: [String], _ tensors: [Tensor], _ wanted: [String],
+                               _ types: [TensorElementType], _ shapes: [[Int]]) throws -> [String: Tensor] {
+        let api = runtime.api
+        let storages = try Self.withUninitializedArrays(Array(zip(types, shapes))[...], []) { buffers in
+            var outputValues: [OpaquePointer?] = []
+            defer { for v in outputValues { api.pointee.ReleaseValue(v) } }
+            for (buffer, (type, shape)) in zip(buffers, zip(types, shapes)) {
+                var value: OpaquePointer?
+                let dims = shape.map { Int64($0) }
+                try ONNXRuntime.check(api, api.pointee.CreateTensorWithDataAsOrtValue(
+                    runtime.memoryInfo, buffer.baseAddress, buffer.count, dims, dims.count, Self.onnxType(type), &value))
+                outputValues.append(value)
+            }
+            try invoke(names, tensors, wanted, &outputValues)
+        }
+        var result: [String: Tensor] = [:]
+        for (name, (storage, shape)) in zip(wanted, zip(storages, shapes)) {
+            result[name] = Tensor(shape: shape, storage: storage)
+        }
+        return result
+    }
+
+    /// `OrtSession::Run` with the feeds borrowed in place and `outputValues` either empty slots (ONNX
+    /// Runtime allocates) or values over buffers to write into.
+    private func invoke(_ names: [String], _ tensors: [Tensor], _ wanted: [String],
+                        _ outputValues: inout [OpaquePointer?]) throws {
+        let api = runtime.api
+        try Self.withCNames(names) { inNames in
+            try Self.withCNames(wanted) { outNames in
+                // Inputs are handed to ONNX Runtime in place: the request's tensors are not copied again.
+                try withBorrowedValues(tensors[...], []) { inputValues in
+                    var inputValues = inputValues
+                    try ONNXRuntime.check(api, api.pointee.Run(
+                        session, nil, &inNames, &inputValues, names.count, &outNames, wanted.count, &outputValues))
+                }
+            }
+        }
+    }
+
+    /// Allocates one uninitialised Swift array per (type, shape), nested so that all stay valid,
+    /// and calls `body` with their bytes. `body` must fill every byte; the arrays are returned.
+    private static func withUninitializedArrays(_ specs: ArraySlice<(TensorElementType, [Int])>,
+                                                _ buffers: [UnsafeMutableRawBufferPointer],
+                                                _ body: ([UnsafeMutableRawBufferPointer]) throws -> Void) throws -> [Tensor.Storage] {
+        guard let (type, shape) = specs.first else {
+            try body(buffers)
+            return []
+        }
+        let count = shape.reduce(1, *)
+        var rest: [Tensor.Storage] = []
+        func fill<T>(_: T.Type) throws -> [T] {
+            try [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+                rest = try withUninitializedArrays(specs.dropFirst(), buffers + [UnsafeMutableRawBufferPointer(buffer)], body)
+                initialized = count
+            }
+        }
+        let storage: Tensor.Storage = switch type {
+        case .float32: .float32(try fill(Float.self))
+        case .float16: .float16(try fill(UInt16.self))
+        case .int64: .int64(try fill(Int64.self))
+        case .bool: .bool(try fill(Bool.self))  // ONNX bools are one 0/1 byte, as Swift's
+        default: throw VisionError.internalError("no Swift array for output type \(type)")
+        }
+        return [storage] + rest
     }
 }

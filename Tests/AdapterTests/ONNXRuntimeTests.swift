@@ -66,6 +66,45 @@ import VisionCore
         #expect(out["flag_out"] == .bool([true, false], shape: [2]))
     }
 
+    @Test func repeatedShapesAreWrittenStraightIntoSwiftArrays() throws {
+        let session = try Self.runtime.get().makeSession(modelPath: path("codecs/types.onnx"), options: SessionOptions())
+        let onnx = try #require(session as? ONNXSession)
+        let half = [Float16(0.5), Float16(-3)].map(\.bitPattern)
+        func feeds(_ scale: Float) -> [String: Tensor] {
+            ["f32": .float32([1, 2, 3, -1, -2, 0.5].map { $0 * scale }, shape: [2, 3]),
+             "f16": Tensor(shape: [2], storage: .float16(half)),
+             "i64": .int64([Int64(scale), -7], shape: [2]),
+             "flag": .bool([scale > 1, true], shape: [2])]
+        }
+        // The first run of a shape learns the output shapes; the next ones write into arrays.
+        for (run, scale) in [Float(1), 2, 3].enumerated() {
+            let out = try session.run(feeds(scale), outputNames: [])
+            #expect(out["f32_squared"] == .float32([1, 2, 3, -1, -2, 0.5].map { $0 * scale * $0 * scale }, shape: [2, 3]))
+            #expect(out["f16_out"] == Tensor(shape: [2], storage: .float16(half)))
+            #expect(out["i64_out"] == .int64([Int64(scale), -7], shape: [2]))
+            #expect(out["flag_out"] == .bool([scale > 1, true], shape: [2]))
+            #expect(onnx.runsIntoArrays == run)
+        }
+        // A new input shape is learned again; asking for a subset of outputs is its own signature.
+        _ = try session.run(["f32": .float32([4, 5, 6], shape: [1, 3]), "f16": Tensor(shape: [1], storage: .float16([0])),
+                             "i64": .int64([1], shape: [1]), "flag": .bool([false], shape: [1])], outputNames: ["f32_squared"])
+        #expect(onnx.runsIntoArrays == 2)
+    }
+
+    @Test func outputsWhoseShapeFollowsTheValuesAreStillRight() throws {
+        let session = try Self.runtime.get().makeSession(modelPath: path("codecs/nonzero.onnx"), options: SessionOptions())
+        let onnx = try #require(session as? ONNXSession)
+        // Same input shape every time, a different number of non-zero entries.
+        let cases: [([Float], [Int64])] = [([0, 1, 0, 2], [1, 3]), ([5, 6, 7, 8], [0, 1, 2, 3]), ([0, 0, 9, 0], [2]),
+                                           ([1, 0, 0, 4], [0, 3]), ([0, 2, 0, 3], [1, 3])]
+        for (values, indices) in cases {
+            let out = try session.run(["x": .float32(values, shape: [4])], outputNames: [])
+            #expect(out["indices"] == .int64(indices, shape: [1, indices.count]))
+        }
+        // The last case repeats the first one's shape, but the signature is dynamic by then.
+        #expect(onnx.runsIntoArrays == 0)
+    }
+
     @Test func ortErrorsCarryOrtsMessage() throws {
         let session = try Self.runtime.get().makeSession(modelPath: path("codecs/types.onnx"), options: SessionOptions())
         // Wrong rank for f32 ([n, 3] expected).
