@@ -11,7 +11,7 @@ public struct HubCacheRepository: ModelRepository {
         self.cacheFolder = cacheFolder
     }
 
-    public func snapshot(for reference: ModelReference, family: String) async throws -> ModelSnapshot {
+    public func snapshot(for reference: ModelReference, exporter: ExportHint) async throws -> ModelSnapshot {
         try cachedSnapshot(for: reference)
     }
 

@@ -30,20 +30,15 @@ public struct HubModelRepository: ModelRepository {
         return Self.hasGraph(in: snapshot) ? snapshot : nil
     }
 
-    /// The exporter command for a weights-only repository. Depth Anything 3 repositories (the
-    /// `depth-anything-3` package's: config.json + model.safetensors, no image processor config)
-    /// share the depth slot with transformers' V2 but have their own exporter family; an empty
-    /// family (the download command) lists the choices.
-    static func exportCommand(_ reference: ModelReference, family: String, files: [String] = []) -> String {
-        var exporter = family.isEmpty ? "<dinov3|depth_anything|depth_anything_3>" : family
-        if family == "depth_anything", !files.contains("preprocessor_config.json") { exporter = "depth_anything_3" }
-        return "python3 tools/export/export.py \(exporter) --from-hub \(reference.repoID)"
+    /// The exporter command for a weights-only repository.
+    static func exportCommand(_ reference: ModelReference, exporter: ExportHint, files: [String] = []) -> String {
+        "python3 tools/export/export.py \(exporter.choose(files)) --from-hub \(reference.repoID)"
             + (reference.revision == "main" ? "" : " --revision \(reference.revision)")
     }
 
     private var cache: HubCacheRepository { HubCacheRepository(cacheFolder: client.configuration.cacheFolder) }
 
-    public func snapshot(for reference: ModelReference, family: String) async throws -> ModelSnapshot {
+    public func snapshot(for reference: ModelReference, exporter: ExportHint) async throws -> ModelSnapshot {
         if client.configuration.offline {
             let cached = try cache.cachedSnapshot(for: reference)
             return Self.hasGraph(in: cached) ? cached : (exported(reference, commit: cached.commit) ?? cached)
@@ -68,7 +63,7 @@ public struct HubModelRepository: ModelRepository {
                 "model '\(reference.repoID)' has no ONNX graph"
                 + (reference.variant.map { " for variant '\($0)'" } ?? "")
                 + (graphs.isEmpty ? " (it holds PyTorch weights only) and no export at commit \(listing.commit.prefix(12)); "
-                   + "export it with `\(Self.exportCommand(reference, family: family, files: listing.files))`"
+                   + "export it with `\(Self.exportCommand(reference, exporter: exporter, files: listing.files))`"
                    : " (available: \(graphs.joined(separator: ", ")))"))
         }
         for path in wanted {

@@ -4,12 +4,8 @@ import VisionEngine
 /// What the routes call into. Built by the app builder.
 public struct APIDependencies: Sendable {
     public let models: ModelManager
-    public let dinov3: DINOv3Service
-    public let depthAnything: DepthAnythingService
-    public let groundingDINO: GroundingDINOService
-    public let sam3: SAM3Service
-    /// The SAM3 image-embedding cache, for its statistics in `/health`.
-    public let sam3Cache: SAM3EmbeddingCache
+    /// The served families: their routes, schemas and `/health` and `/metrics` parts.
+    public let families: FamilyRegistry
     /// The job queue's routes; nil serves no `/jobs` routes.
     public var jobs: JobsDependencies?
     /// ONNX Runtime's version and the devices it offers, for `/health`.
@@ -21,19 +17,13 @@ public struct APIDependencies: Sendable {
     /// work that must not hold a cooperative-pool thread).
     public let responseEncoder: BlockingExecutor
 
-    public init(models: ModelManager, dinov3: DINOv3Service, depthAnything: DepthAnythingService,
-                groundingDINO: GroundingDINOService, sam3: SAM3Service, sam3Cache: SAM3EmbeddingCache,
-                runtimeVersion: String, availableDevices: [ComputeDevice], responseEncoder: BlockingExecutor,
-                readiness: Readiness = Readiness()) {
-        self.responseEncoder = responseEncoder
-        self.depthAnything = depthAnything
-        self.groundingDINO = groundingDINO
-        self.sam3 = sam3
-        self.sam3Cache = sam3Cache
-        self.readiness = readiness
+    public init(models: ModelManager, families: FamilyRegistry, runtimeVersion: String, availableDevices: [ComputeDevice],
+                responseEncoder: BlockingExecutor, readiness: Readiness = Readiness()) {
         self.models = models
-        self.dinov3 = dinov3
+        self.families = families
         self.runtimeVersion = runtimeVersion
         self.availableDevices = availableDevices
+        self.responseEncoder = responseEncoder
+        self.readiness = readiness
     }
 }

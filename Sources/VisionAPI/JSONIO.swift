@@ -7,6 +7,11 @@ import VisionCore
 enum JSONIO {
     /// Collects the body up to `limit` bytes and decodes it.
     static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int) async throws -> T {
+        try JSONDecoder().decode(T.self, from: Data(try await body(of: request, limit: limit)))
+    }
+
+    /// The body's bytes, up to `limit`; an empty body is a 400.
+    static func body(of request: Request, limit: Int) async throws -> [UInt8] {
         var request = request
         let buffer: ByteBuffer
         do {
@@ -17,7 +22,7 @@ enum JSONIO {
             throw VisionError.bodyTooLarge("request body exceeds the limit of \(limit) bytes (MAX_BODY_BYTES)")
         }
         guard buffer.readableBytes > 0 else { throw VisionError.invalidInput("request body is empty; a JSON object is expected") }
-        return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+        return Array(buffer.readableBytesView)
     }
 
     static func response(_ bytes: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
@@ -29,5 +34,20 @@ enum JSONIO {
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         return Response(status: status, headers: [.contentType: "application/json"],
                         body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+extension JSONValue {
+    /// The value as Foundation objects, for a `JSONSerialization` response.
+    var foundationObject: Any {
+        switch self {
+        case .null: NSNull()
+        case .bool(let v): v
+        case .int(let v): v
+        case .number(let v): v
+        case .string(let v): v
+        case .array(let items): items.map(\.foundationObject)
+        case .object(let fields): Dictionary(fields.map { ($0.0, $0.1.foundationObject) }) { _, last in last }
+        }
     }
 }

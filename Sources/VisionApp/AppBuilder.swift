@@ -34,6 +34,21 @@ struct WebhookCallbacks: JobCallbackSending {
 public enum AppBuilder {
     public static let version = "0.1.0"
 
+    /// The served model families, one line each (a family is its folder under
+    /// Sources/VisionEngine/Families and this line). Order: routes, `/models/status` and the
+    /// OpenAPI document list them so.
+    static var families: [any Family.Type] {
+        [
+            SAM3Family.self,
+            GroundingDINOFamily.self,
+            DepthAnythingFamily.self,
+            DINOv3Family.self,
+        ]
+    }
+
+    /// The exporter families, for messages that do not know the model type.
+    static var exporterHint: ExportHint { .oneOf(families.flatMap { $0.erasedLoader.exporter.names }) }
+
     /// Configures the HF environment, loads ONNX Runtime and builds the services to run, in
     /// start order (shutdown runs in reverse: the HTTP server stops first, then the engine).
     public static func build(settings: Settings, logger: Logger,
@@ -57,16 +72,17 @@ public enum AppBuilder {
         let hub = makeHubClient(settings: settings, logger: logger)
         let downloads = DownloadBoard()
         let models = ModelManager(
-            families: [DINOv3Model.family, DepthAnythingModel.family, GroundingDINOModel.family, SAM3Model.family],
+            families: families.map { $0.erasedLoader },
             runtime: runtime,
             repository: makeRepository(settings: settings, hub: hub, board: downloads, logger: logger), loadExecutor: loading,
             defaultDevice: settings.device, sessionOptions: settings.sessionOptions, memoryBudgetMB: settings.maxModelMemoryMB, downloads: downloads,
             logger: logger)
         let preloads = try settings.preloadModels.map { item -> (ModelType, String?) in
-            guard let type = ModelType(rawValue: item.type) else {
-                throw SettingsError("PRELOAD_MODELS names unknown model type '\(item.type)'")
+            guard models.servedTypes.contains(ModelType(rawValue: item.type)) else {
+                throw SettingsError("PRELOAD_MODELS names unknown model type '\(item.type)' (served: "
+                                    + models.servedTypes.map(\.rawValue).joined(separator: ", ") + ")")
             }
-            return (type, item.modelID)
+            return (ModelType(rawValue: item.type), item.modelID)
         }
         let readiness = Readiness()
         let images = ImagePipeline(
@@ -74,11 +90,14 @@ public enum AppBuilder {
             limits: ImageLimits(maxPixels: settings.maxImagePixels, maxBytes: settings.maxImageBytes),
             maxImagesPerRequest: settings.maxImagesPerRequest)
         let context = EngineContext(models: models, images: images, inference: inference)
-        let sam3Cache = SAM3EmbeddingCache(capacityMB: settings.sam3EmbeddingCacheMB)
-        let dinov3 = DINOv3Service(context: context)
-        let depthAnything = DepthAnythingService(context: context, encoder: PNGEncoder())
-        let groundingDINO = GroundingDINOService(context: context)
-        let sam3 = SAM3Service(context: context, cache: sam3Cache, encoder: PNGEncoder(), deflater: Zlib())
+        let familyContext = FamilyContext(engine: context, pngEncoder: PNGEncoder(), deflater: Zlib(),
+                                          settings: FamilySettings(settings.values))
+        let registry: FamilyRegistry
+        do {
+            registry = FamilyRegistry(try families.map { try $0.serve(familyContext) })
+        } catch let error as VisionError {
+            throw SettingsError(error.message)
+        }
         // The job queue: SQLite in the cache folder, or PostgreSQL shared by replicas.
         let jobStore: any JobStore
         var postgres: PostgresClient?
@@ -93,13 +112,11 @@ public enum AppBuilder {
             jobStore = sqlite
             logger.info("job store: SQLite", metadata: ["path": "\(settings.jobsSQLitePath)"])
         }
-        let inferenceJobs = InferenceJobs(context: context, dinov3: dinov3, depthAnything: depthAnything,
-                                          groundingDINO: groundingDINO, sam3: sam3)
+        let inferenceJobs = InferenceJobs(families: registry, images: images, encoder: decode)
         let jobMetrics = JobMetrics()
-        var dependencies = APIDependencies(models: models, dinov3: dinov3, depthAnything: depthAnything,
-                                           groundingDINO: groundingDINO, sam3: sam3, sam3Cache: sam3Cache,
-                                           runtimeVersion: runtime.version, availableDevices: runtime.availableDevices,
-                                           responseEncoder: decode, readiness: readiness)
+        var dependencies = APIDependencies(models: models, families: registry, runtimeVersion: runtime.version,
+                                           availableDevices: runtime.availableDevices, responseEncoder: decode,
+                                           readiness: readiness)
         dependencies.jobs = JobsDependencies(store: jobStore, jobs: inferenceJobs, metrics: jobMetrics,
                                              maxPending: settings.maxPendingJobs,
                                              checkCallback: { url in try await fetcher.checkURL(url) })

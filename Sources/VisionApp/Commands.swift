@@ -89,7 +89,7 @@ struct DownloadCommand: AsyncParsableCommand {
         let hub = AppBuilder.makeHubClient(settings: settings, logger: logger)
         do {
             let snapshot = try await AppBuilder.makeRepository(settings: settings, hub: hub, board: DownloadBoard(), logger: logger)
-                .snapshot(for: reference, family: "")
+                .snapshot(for: reference, exporter: AppBuilder.exporterHint)
             try? await hub.shutdown()
             print(snapshot.folder)
         } catch {

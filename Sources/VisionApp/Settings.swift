@@ -30,7 +30,6 @@ public struct Settings: Sendable {
     public var imageURLTimeoutSeconds: Int64 = 15
     public var maxModelMemoryMB: Int?
     /// SAM3 image-embedding cache size (vision-encoder outputs by image content).
-    public var sam3EmbeddingCacheMB = 1024
     /// Job workers in this process (0: this replica only accepts jobs).
     public var jobWorkers = 2
     /// `postgres://…` to share the queue between replicas; otherwise SQLite at `jobsDatabasePath`.
@@ -44,11 +43,15 @@ public struct Settings: Sendable {
     /// `type[:model_id]` entries loaded at startup.
     public var preloadModels: [(type: String, modelID: String?)] = []
 
+    /// Every setting as given (environment over `.env`), for the families' own settings.
+    public private(set) var values: [String: String] = [:]
+
     public init() {}
 
     /// Reads settings from `environment`, falling back to `dotEnv` values.
     public init(environment: [String: String], dotEnv: [String: String]) throws {
         self.init()
+        values = dotEnv.merging(environment) { _, env in env }
         func value(_ key: String) -> String? {
             if let v = environment[key] { return v }
             return dotEnv[key]
@@ -99,7 +102,6 @@ public struct Settings: Sendable {
         if let v = try bool("ALLOW_PRIVATE_IMAGE_URLS") { allowPrivateImageURLs = v }
         if let v = try int("IMAGE_URL_TIMEOUT_SECONDS", min: 1) { imageURLTimeoutSeconds = Int64(v) }
         if let v = try int("MAX_MODEL_MEMORY_MB", min: 1) { maxModelMemoryMB = v }
-        if let v = try int("SAM3_EMBEDDING_CACHE_MB", min: 0) { sam3EmbeddingCacheMB = v }
         if let v = try int("JOB_WORKERS", min: 0) { jobWorkers = v }
         if let v = value("JOBS_DATABASE_URL"), !v.isEmpty {
             guard v.hasPrefix("postgres://") || v.hasPrefix("postgresql://") else {

@@ -82,6 +82,27 @@ public struct ModelSnapshot: Sendable, Equatable {
 /// Finds model snapshots (the Hugging Face cache, in production).
 public protocol ModelRepository: Sendable {
     /// The snapshot holding the reference's files, fetching them first where the repository can.
-    /// `family` (e.g. `dinov3`) names the exporter to suggest when the repository has no graphs.
-    func snapshot(for reference: ModelReference, family: String) async throws -> ModelSnapshot
+    /// `exporter` names the exporter to suggest when the repository has no graphs.
+    func snapshot(for reference: ModelReference, exporter: ExportHint) async throws -> ModelSnapshot
+}
+
+/// Which `tools/export/export.py` family to suggest for a repository that holds weights only,
+/// chosen from the repository's file list (a family may have several exporters).
+public struct ExportHint: Sendable {
+    /// Every exporter it may name.
+    public let names: [String]
+    public let choose: @Sendable (_ files: [String]) -> String
+
+    public init(names: [String], choose: @escaping @Sendable (_ files: [String]) -> String) {
+        self.names = names
+        self.choose = choose
+    }
+
+    /// Always the exporter `name`.
+    public static func named(_ name: String) -> ExportHint { ExportHint(names: [name]) { _ in name } }
+
+    /// One of `names`, for a caller that does not know the family (`<a|b|c>`).
+    public static func oneOf(_ names: [String]) -> ExportHint {
+        ExportHint(names: names) { _ in "<" + names.joined(separator: "|") + ">" }
+    }
 }

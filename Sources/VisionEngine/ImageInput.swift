@@ -33,3 +33,14 @@ public enum TensorFormat: String, Decodable, Sendable {
     /// float32, row-major. About 6× smaller and far faster to produce and parse.
     case base64
 }
+
+extension ImageInput {
+    /// The `ImageInput` component schema every family's request names.
+    public static let schema = Schema.oneOf([
+        .string(),
+        .object(["data": .string(), "format": .string(enum: ["base64", "url"], default: "base64")], required: ["data"]),
+    ], description: "A base64 string, a data: URI, an http(s) URL, or {data, format}")
+
+    /// `images`: one or more `ImageInput`s.
+    public static let listSchema = Schema.array(.ref("ImageInput"), minItems: 1)
+}

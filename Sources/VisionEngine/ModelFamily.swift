@@ -15,17 +15,33 @@ public struct ModelLoadContext: Sendable {
     public let sessionOptions: SessionOptions
 }
 
-/// A model family the server can serve: its type, default model and loader. The app builder
-/// registers the families it wires up; adding a family touches its folder and this registration.
-public struct ModelFamily: Sendable {
+/// How a family makes its model: its type, default model, exporter and a typed loader. The model
+/// manager holds it erased; `ModelManager.model(_:_:)` hands back the family's own model type.
+public struct ModelLoader<Model: LoadedModel>: Sendable {
     public let type: ModelType
     public let defaultModelID: String
-    public let load: @Sendable (ModelSnapshot, ModelLoadContext) throws -> any LoadedModel
+    /// The `tools/export/export.py` family to suggest for a repository without graphs.
+    public let exporter: ExportHint
+    public let load: @Sendable (ModelSnapshot, ModelLoadContext) throws -> Model
 
-    public init(type: ModelType, defaultModelID: String,
-                load: @escaping @Sendable (ModelSnapshot, ModelLoadContext) throws -> any LoadedModel) {
+    public init(type: ModelType, defaultModelID: String, exporter: ExportHint,
+                load: @escaping @Sendable (ModelSnapshot, ModelLoadContext) throws -> Model) {
         self.type = type
         self.defaultModelID = defaultModelID
+        self.exporter = exporter
         self.load = load
     }
+
+    /// The loader as the model manager stores it.
+    public var erased: AnyModelLoader {
+        AnyModelLoader(type: type, defaultModelID: defaultModelID, exporter: exporter) { try load($0, $1) }
+    }
+}
+
+/// A `ModelLoader` with its model type erased.
+public struct AnyModelLoader: Sendable {
+    public let type: ModelType
+    public let defaultModelID: String
+    public let exporter: ExportHint
+    public let load: @Sendable (ModelSnapshot, ModelLoadContext) throws -> any LoadedModel
 }

@@ -38,7 +38,9 @@ public actor ModelManager {
         var memoryBytes = 0
     }
 
-    private let families: [ModelType: ModelFamily]
+    private let families: [ModelType: AnyModelLoader]
+    /// Model types this server serves, in registration order.
+    public nonisolated let servedTypes: [ModelType]
     private let runtime: any InferenceRuntime
     private let repository: any ModelRepository
     private let loadExecutor: BlockingExecutor
@@ -51,11 +53,12 @@ public actor ModelManager {
     public nonisolated let downloads: DownloadBoard
     private var entries: [Key: Entry] = [:]
 
-    public init(families: [ModelFamily], runtime: any InferenceRuntime, repository: any ModelRepository,
+    public init(families: [AnyModelLoader], runtime: any InferenceRuntime, repository: any ModelRepository,
                 loadExecutor: BlockingExecutor, defaultDevice: ComputeDevice = .cpu,
                 sessionOptions: SessionOptions = SessionOptions(), memoryBudgetMB: Int? = nil, downloads: DownloadBoard = DownloadBoard(),
                 logger: Logger) {
         self.families = Dictionary(uniqueKeysWithValues: families.map { ($0.type, $0) })
+        self.servedTypes = families.map(\.type)
         self.runtime = runtime
         self.repository = repository
         self.loadExecutor = loadExecutor
@@ -66,15 +69,10 @@ public actor ModelManager {
         self.logger = logger
     }
 
-    /// Model types this server serves.
-    public nonisolated var servedTypes: [ModelType] {
-        ModelType.allCases.filter { families[$0] != nil }
-    }
-
     /// The default model id of a type.
     public nonisolated func defaultModelID(for type: ModelType) -> String? { families[type]?.defaultModelID }
 
-    private func family(_ type: ModelType) throws -> ModelFamily {
+    private func family(_ type: ModelType) throws -> AnyModelLoader {
         guard let family = families[type] else {
             let served = servedTypes.map(\.rawValue).joined(separator: ", ")
             throw VisionError.unknownModelType("model type '\(type.rawValue)' is not served by this server (served: \(served))")
@@ -113,14 +111,14 @@ public actor ModelManager {
     }
 
     /// Download, make room, load; then settle the lifecycle and every waiter.
-    private func prepare(_ key: Key, family: ModelFamily) async -> Result<any LoadedModel, VisionError> {
+    private func prepare(_ key: Key, family: AnyModelLoader) async -> Result<any LoadedModel, VisionError> {
         let start = ContinuousClock.now
         logger.info("preparing model", metadata: ["model_type": "\(key.type.rawValue)", "model_id": "\(key.reference)",
                                                   "device": "\(key.device.rawValue)"])
         var measured = 0
         let result: Result<any LoadedModel, VisionError>
         do {
-            let snapshot = try await repository.snapshot(for: key.reference, family: key.type.rawValue)
+            let snapshot = try await repository.snapshot(for: key.reference, exporter: family.exporter)
             downloads.clear(repoID: key.reference.repoID)
             entries[key]?.life.downloaded()
             evictForBudget(incoming: ModelFiles.onnxBytes(in: snapshot), keeping: key)

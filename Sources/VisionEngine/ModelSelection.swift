@@ -27,8 +27,23 @@ public struct ModelSelection: Sendable, Equatable {
 }
 
 extension ModelManager {
-    /// The model a request selected.
-    public func model(_ type: ModelType, _ selection: ModelSelection) async throws -> any LoadedModel {
-        try await model(type, modelID: selection.modelID, variant: selection.variant, device: selection.device)
+    /// The model a request selected, as its family's own type.
+    public func model<Model: LoadedModel>(_ loader: ModelLoader<Model>, _ selection: ModelSelection) async throws -> Model {
+        let loaded = try await model(loader.type, modelID: selection.modelID, variant: selection.variant,
+                                     device: selection.device)
+        // Entries of a type are only ever made by that type's loader.
+        guard let model = loaded as? Model else {
+            throw VisionError.internalError("the \(loader.type) slot holds a \(type(of: loaded))")
+        }
+        return model
+    }
+}
+
+extension ModelSelection {
+    /// The schema of the three selection fields, for a request object's properties.
+    public static func schemaProperties(modelID description: String = "Hub id, optionally @revision") -> [(String, Schema)] {
+        [("model_id", .string(description: description)),
+         ("variant", .string(description: "ONNX variant: fp16, quantized, ...")),
+         ("device", .string(enum: ["cpu", "cuda"]))]
     }
 }

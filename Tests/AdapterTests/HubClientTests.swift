@@ -33,7 +33,7 @@ import VisionCore
         try await withHub { hub, client, cache in
             hub.state.withLock { $0.cutNextCDNTransfer = true }
             let reference = try ModelReference(parsing: "org/model")
-            let snapshot = try await HubModelRepository(client: client).snapshot(for: reference, family: "dinov3")
+            let snapshot = try await HubModelRepository(client: client).snapshot(for: reference, exporter: .named("dinov3"))
             let layout = HubCacheLayout(cacheFolder: cache, repoID: "org/model")
             #expect(snapshot.commit == hub.commit)
             #expect(snapshot.folder == layout.snapshotFolder(hub.commit))
@@ -59,7 +59,7 @@ import VisionCore
 
     @Test func tokenGoesToTheHubButNeverToTheCDN() async throws {
         try await withHub { hub, client, _ in
-            _ = try await HubModelRepository(client: client).snapshot(for: ModelReference(parsing: "org/model"), family: "dinov3")
+            _ = try await HubModelRepository(client: client).snapshot(for: ModelReference(parsing: "org/model"), exporter: .named("dinov3"))
             let (hubAuth, cdnAuth) = hub.state.withLock { ($0.hubAuthorizations, $0.cdnAuthorizations) }
             #expect(!hubAuth.isEmpty && hubAuth.allSatisfy { $0 == "Bearer \(Self.token)" })
             #expect(!cdnAuth.isEmpty && cdnAuth.allSatisfy { $0.isEmpty })
@@ -68,7 +68,7 @@ import VisionCore
 
     @Test func variantSelectsItsGraph() async throws {
         try await withHub { hub, client, cache in
-            _ = try await HubModelRepository(client: client).snapshot(for: ModelReference(parsing: "org/model", variant: "fp16"), family: "dinov3")
+            _ = try await HubModelRepository(client: client).snapshot(for: ModelReference(parsing: "org/model", variant: "fp16"), exporter: .named("dinov3"))
             #expect(HubCacheLayout(cacheFolder: cache, repoID: "org/model").snapshotFiles(hub.commit)
                 == ["config.json", "onnx/model_fp16.onnx", "preprocessor_config.json"])
         }
@@ -77,10 +77,10 @@ import VisionCore
     @Test func gatedPrivateAndMissingAreClearErrors() async throws {
         try await withHub { _, client, cache in
             let repo = HubModelRepository(client: client)
-            let gated = await #expect(throws: VisionError.self) { try await repo.snapshot(for: ModelReference(parsing: "org/gated"), family: "dinov3") }
+            let gated = await #expect(throws: VisionError.self) { try await repo.snapshot(for: ModelReference(parsing: "org/gated"), exporter: .named("dinov3")) }
             #expect(gated?.category == .forbidden)
             #expect(gated?.message.contains("gated") == true && gated?.message.contains("HF_TOKEN") == true)
-            let priv = await #expect(throws: VisionError.self) { try await repo.snapshot(for: ModelReference(parsing: "org/private"), family: "dinov3") }
+            let priv = await #expect(throws: VisionError.self) { try await repo.snapshot(for: ModelReference(parsing: "org/private"), exporter: .named("dinov3")) }
             #expect(priv?.category == .notFound)
             #expect(priv?.message.contains("private") == true)
             let missing = await #expect(throws: VisionError.self) {
@@ -109,22 +109,22 @@ import VisionCore
     @Test func offlineAndPinnedCommitsUseTheCacheOnly() async throws {
         let cache = try HubCacheBuilder.temporaryFolder("hf-hub")
         let commit = try await withHub(cache: cache) { hub, client, _ in
-            _ = try await HubModelRepository(client: client).snapshot(for: ModelReference(parsing: "org/model"), family: "dinov3")
+            _ = try await HubModelRepository(client: client).snapshot(for: ModelReference(parsing: "org/model"), exporter: .named("dinov3"))
             return hub.commit
         }
         // The hub is gone now. Offline: served from the cache; a model that is not there is a clear error.
         let offline = HubClient(configuration: HubConfiguration(endpoint: "http://127.0.0.1:9", offline: true, cacheFolder: cache))
-        let snapshot = try await HubModelRepository(client: offline).snapshot(for: ModelReference(parsing: "org/model"), family: "dinov3")
+        let snapshot = try await HubModelRepository(client: offline).snapshot(for: ModelReference(parsing: "org/model"), exporter: .named("dinov3"))
         #expect(snapshot.commit == commit)
         let error = await #expect(throws: VisionError.self) {
-            try await HubModelRepository(client: offline).snapshot(for: ModelReference(parsing: "org/other"), family: "dinov3")
+            try await HubModelRepository(client: offline).snapshot(for: ModelReference(parsing: "org/other"), exporter: .named("dinov3"))
         }
         #expect(error?.category == .notFound)
         try await offline.shutdown()
         // Online but unreachable, with a pinned commit: no network needed.
         let online = HubClient(configuration: HubConfiguration(endpoint: "http://127.0.0.1:9", cacheFolder: cache,
                                                                readTimeoutSeconds: 2))
-        let pinned = try await HubModelRepository(client: online).snapshot(for: ModelReference(parsing: "org/model@\(commit)"), family: "dinov3")
+        let pinned = try await HubModelRepository(client: online).snapshot(for: ModelReference(parsing: "org/model@\(commit)"), exporter: .named("dinov3"))
         #expect(pinned.commit == commit)
         let unreachable = await #expect(throws: VisionError.self) {
             try await online.ensureFile(repoID: "org/model", revision: "main", path: "README.md")
@@ -158,7 +158,7 @@ import VisionCore
         let client = HubClient(configuration: HubConfiguration(endpoint: hub.endpoint, cacheFolder: cache))
         let repository = HubModelRepository(client: client, exportStore: store)
         let error = await #expect(throws: VisionError.self) {
-            try await repository.snapshot(for: ModelReference(parsing: "org/model"), family: "dinov3")
+            try await repository.snapshot(for: ModelReference(parsing: "org/model"), exporter: .named("dinov3"))
         }
         #expect(error?.category == .notFound)
         #expect(error?.message.contains("python3 tools/export/export.py dinov3 --from-hub org/model") == true, "\(error?.message ?? "")")
@@ -167,7 +167,7 @@ import VisionCore
         try FileManager.default.createDirectory(atPath: exported + "/onnx", withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: FixtureFiles.root.appendingPathComponent("models/dinov3-vit-tiny/onnx/model.onnx").path,
                                          toPath: exported + "/onnx/model.onnx")
-        let snapshot = try await repository.snapshot(for: ModelReference(parsing: "org/model"), family: "dinov3")
+        let snapshot = try await repository.snapshot(for: ModelReference(parsing: "org/model"), exporter: .named("dinov3"))
         #expect(snapshot.folder == exported)
         try await client.shutdown()
     }

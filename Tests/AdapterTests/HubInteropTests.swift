@@ -46,7 +46,7 @@ import VisionCore
         defer { hub.stop() }
         let cache = try HubCacheBuilder.temporaryFolder("interop-a")
         let client = HubClient(configuration: HubConfiguration(endpoint: hub.endpoint, cacheFolder: cache))
-        _ = try await HubModelRepository(client: client).snapshot(for: ModelReference(parsing: "org/model"), family: "dinov3")
+        _ = try await HubModelRepository(client: client).snapshot(for: ModelReference(parsing: "org/model"), exporter: .named("dinov3"))
         try await client.shutdown()
         hub.stop()
         for path in ["onnx/model.onnx", "config.json", "preprocessor_config.json"] {
@@ -72,7 +72,7 @@ import VisionCore
             """, environment: ["HF_ENDPOINT": hub.endpoint])
         hub.stop()
         let offline = HubClient(configuration: HubConfiguration(endpoint: hub.endpoint, offline: true, cacheFolder: cache))
-        let snapshot = try await HubModelRepository(client: offline).snapshot(for: ModelReference(parsing: "org/model"), family: "dinov3")
+        let snapshot = try await HubModelRepository(client: offline).snapshot(for: ModelReference(parsing: "org/model"), exporter: .named("dinov3"))
         try await offline.shutdown()
         #expect(snapshot.commit == hub.commit)
         let graph = try #require(hub.file("onnx/model.onnx"))

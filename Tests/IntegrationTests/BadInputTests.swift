@@ -64,7 +64,7 @@ import Testing
                  body: json(["images": [png], "model_id": model, "tensor_format": "xml"]),
                  status: 422, detail: "tensor_format"),
             Case(name: "unknown model type", path: "/models/load", body: json(["model_type": "yolo"]),
-                 status: 400, detail: "unknown model_type 'yolo'"),
+                 status: 400, detail: "unknown model type 'yolo'"),
             Case(name: "default model not in the offline cache", path: "/models/load", body: json(["model_type": "sam3"]),
                  status: 404, detail: "'facebook/sam3' is not in the Hugging Face cache"),
             Case(name: "unknown device", path: "/models/load", body: json(["model_type": "dinov3", "device": "tpu"]),

@@ -17,7 +17,7 @@ struct UnusedRuntime: InferenceRuntime {
 }
 
 struct EmptyRepository: ModelRepository {
-    func snapshot(for reference: ModelReference, family: String) throws -> ModelSnapshot { throw VisionError.modelNotFound("none") }
+    func snapshot(for reference: ModelReference, exporter: ExportHint) throws -> ModelSnapshot { throw VisionError.modelNotFound("none") }
 }
 
 struct NoImages: ImageDecoding, ImageFetching, PNGEncoding, Deflating {
@@ -34,27 +34,22 @@ struct NoImages: ImageDecoding, ImageFetching, PNGEncoding, Deflating {
     @Test func documentMatchesTheRouter() throws {
         let executor = BlockingExecutor(name: "t", threads: 1, queueLimit: 1)
         defer { executor.shutdown() }
-        let models = ModelManager(families: [DINOv3Model.family, DepthAnythingModel.family], runtime: UnusedRuntime(), repository: EmptyRepository(),
+        let models = ModelManager(families: [DINOv3Family.erasedLoader, DepthAnythingFamily.erasedLoader], runtime: UnusedRuntime(), repository: EmptyRepository(),
                                   loadExecutor: executor, logger: Logger(label: "t"))
         let context = EngineContext(models: models, images: ImagePipeline(decoder: NoImages(), fetcher: NoImages(),
                                                                           executor: executor, limits: ImageLimits(),
                                                                           maxImagesPerRequest: 1), inference: executor)
-        let dinov3 = DINOv3Service(context: context), depth = DepthAnythingService(context: context, encoder: NoImages())
-        let detection = GroundingDINOService(context: context)
-        let segmentation = SAM3Service(context: context, cache: SAM3EmbeddingCache(capacityMB: 1), encoder: NoImages(),
-                                       deflater: NoImages())
+        let familyContext = FamilyContext(engine: context, pngEncoder: NoImages(), deflater: NoImages(),
+                                          settings: FamilySettings([:]))
+        let families = FamilyRegistry([
+            try SAM3Family.serve(familyContext), GroundingDINOFamily.serve(familyContext),
+            DepthAnythingFamily.serve(familyContext), DINOv3Family.serve(familyContext),
+        ])
         let jobs = JobsDependencies(store: InMemoryJobStore(),
-                                    jobs: InferenceJobs(context: context, dinov3: dinov3, depthAnything: depth,
-                                                        groundingDINO: detection, sam3: segmentation),
+                                    jobs: InferenceJobs(families: families, images: context.images, encoder: executor),
                                     metrics: JobMetrics(), maxPending: 1, checkCallback: { _ in })
-        var dependencies = APIDependencies(models: models, dinov3: DINOv3Service(context: context),
-                                                              depthAnything: DepthAnythingService(context: context, encoder: NoImages()),
-                                                              groundingDINO: GroundingDINOService(context: context),
-                                                              sam3: SAM3Service(context: context, cache: SAM3EmbeddingCache(capacityMB: 1),
-                                                                                encoder: NoImages(), deflater: NoImages()),
-                                                              sam3Cache: SAM3EmbeddingCache(capacityMB: 1),
-                                                              runtimeVersion: "t", availableDevices: [.cpu],
-                                                              responseEncoder: BlockingExecutor(name: "encode", threads: 1, queueLimit: 1))
+        var dependencies = APIDependencies(models: models, families: families, runtimeVersion: "t", availableDevices: [.cpu],
+                                           responseEncoder: executor)
         dependencies.jobs = jobs
         let router = makeRouter(configuration: APIConfiguration(version: "t"), dependencies: dependencies)
         // Router paths write parameters as ":name", OpenAPI as "{name}".
@@ -63,10 +58,12 @@ struct NoImages: ImageDecoding, ImageFetching, PNGEncoding, Deflating {
                 .map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }.joined(separator: "/")
             return "\(route.method.rawValue.lowercased()) \(path)"
         })
-        let document = OpenAPIDocument.document(version: "t", modelTypes: ["depth_anything", "dinov3"])
+        let text = OpenAPIDocument(version: "t", families: families, jobs: true).json
+        #expect(!String(decoding: text, as: UTF8.self).contains("\\/"), "a '/' is escaped")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(text)) as? [String: Any])
         let paths = document["paths"] as! [String: [String: Any]]
         let documented = Set(paths.flatMap { path, ops in ops.keys.map { "\($0) \(path)" } })
-        #expect(routes.count >= 12)
+        #expect(routes.count >= 17)
         #expect(routes == documented, "undocumented: \(routes.subtracting(documented)); not routed: \(documented.subtracting(routes))")
         // Every $ref points at a schema that exists.
         let schemas = (document["components"] as! [String: Any])["schemas"] as! [String: Any]
@@ -79,7 +76,9 @@ struct NoImages: ImageDecoding, ImageFetching, PNGEncoding, Deflating {
         }
         let refs = refs(in: document)
         #expect(!refs.isEmpty)
-        #expect(refs.contains("DINOv3Request"))
+        for name in ["DINOv3Request", "SAM3Response", "GroundingDINORequest", "DepthAnythingResponse", "ZeroShotDetectionRequest"] {
+            #expect(refs.contains(name))
+        }
         for ref in refs { #expect(schemas[ref] != nil, "missing schema \(ref)") }
     }
 

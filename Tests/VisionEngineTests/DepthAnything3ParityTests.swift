@@ -17,7 +17,7 @@ import VisionCore
         let manifest = try FixtureFiles.json("depth_anything_3/manifest.json")
         try HubCacheBuilder.place(folder: FixtureFiles.root.appendingPathComponent(manifest["model"] as! String),
                                   repoID: repo, in: hub)
-        return DepthAnythingService(context: try EngineFixture.context(families: [DepthAnythingModel.family], hubCache: hub),
+        return DepthAnythingService(context: try EngineFixture.context(families: [DepthAnythingFamily.erasedLoader], hubCache: hub),
                                     encoder: PNGEncoder())
     }
 

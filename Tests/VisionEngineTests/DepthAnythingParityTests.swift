@@ -16,7 +16,7 @@ import VisionCore
         let manifest = try FixtureFiles.json("depth_anything/manifest.json")
         try HubCacheBuilder.place(folder: FixtureFiles.root.appendingPathComponent(manifest["model"] as! String),
                                   repoID: "tests/depth-anything-v2-tiny", in: hub)
-        return DepthAnythingService(context: try EngineFixture.context(families: [DepthAnythingModel.family], hubCache: hub),
+        return DepthAnythingService(context: try EngineFixture.context(families: [DepthAnythingFamily.erasedLoader], hubCache: hub),
                                     encoder: PNGEncoder())
     }
 

@@ -11,7 +11,7 @@ struct NoFetcher: ImageFetching {
 
 /// A real engine (ONNX Runtime, image decoding, a hub-cache folder) for parity tests.
 enum EngineFixture {
-    static func context(families: [ModelFamily], hubCache: String) throws -> EngineContext {
+    static func context(families: [AnyModelLoader], hubCache: String) throws -> EngineContext {
         let models = ModelManager(families: families, runtime: try ONNXRuntime(),
                                   repository: HubCacheRepository(cacheFolder: hubCache),
                                   loadExecutor: BlockingExecutor(name: "load", threads: 1, queueLimit: 4),

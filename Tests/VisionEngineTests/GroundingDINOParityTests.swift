@@ -23,7 +23,7 @@ import VisionCore
         try FileManager.default.copyItem(at: folder, to: copy)
         try FileManager.default.removeItem(at: copy.appendingPathComponent("vision_models_api.json"))
         try HubCacheBuilder.place(folder: copy, repoID: singlePhraseRepo, in: hub)
-        return GroundingDINOService(context: try EngineFixture.context(families: [GroundingDINOModel.family], hubCache: hub))
+        return GroundingDINOService(context: try EngineFixture.context(families: [GroundingDINOFamily.erasedLoader], hubCache: hub))
     }
 
     static func cases() throws -> [[String: Any]] {

@@ -18,7 +18,7 @@ final class FakeRuntime: InferenceRuntime, @unchecked Sendable {
 
 struct FakeRepository: ModelRepository {
     let known: Set<String>
-    func snapshot(for reference: ModelReference, family: String) throws -> ModelSnapshot {
+    func snapshot(for reference: ModelReference, exporter: ExportHint) throws -> ModelSnapshot {
         guard known.contains(reference.repoID) else { throw VisionError.modelNotFound("no \(reference.repoID)") }
         return ModelSnapshot(reference: reference, folder: "/nowhere", commit: String(repeating: "0", count: 40))
     }
@@ -43,12 +43,12 @@ final class LoadCounter: Sendable {
 
     func manager(known: Set<String> = ["org/a", "org/b"], delay: Double = 0) -> ModelManager {
         let counter = loads
-        let family = ModelFamily(type: .dinov3, defaultModelID: "org/a") { snapshot, context in
+        let family = ModelLoader<FakeModel>(type: .dinov3, defaultModelID: "org/a", exporter: .named("dinov3")) { snapshot, context in
             counter.increment()
             if delay > 0 { Thread.sleep(forTimeInterval: delay) }
             return FakeModel(reference: snapshot.reference, device: context.sessionOptions.device)
         }
-        return ModelManager(families: [family], runtime: FakeRuntime(), repository: FakeRepository(known: known),
+        return ModelManager(families: [family.erased], runtime: FakeRuntime(), repository: FakeRepository(known: known),
                             loadExecutor: BlockingExecutor(name: "load", threads: 1, queueLimit: 8),
                             logger: Logger(label: "test"))
     }
@@ -101,12 +101,12 @@ final class LoadCounter: Sendable {
 
     @Test func memoryBudgetEvictsTheLeastRecentlyUsed() async throws {
         let counter = loads
-        let family = ModelFamily(type: .dinov3, defaultModelID: "org/a") { snapshot, context in
+        let family = ModelLoader<FakeModel>(type: .dinov3, defaultModelID: "org/a", exporter: .named("dinov3")) { snapshot, context in
             counter.increment()
             return FakeModel(reference: snapshot.reference, device: context.sessionOptions.device)
         }
         // FakeModel reports 3 MiB; a 7 MiB budget holds two.
-        let m = ModelManager(families: [family], runtime: FakeRuntime(), repository: FakeRepository(known: ["org/a", "org/b", "org/c"]),
+        let m = ModelManager(families: [family.erased], runtime: FakeRuntime(), repository: FakeRepository(known: ["org/a", "org/b", "org/c"]),
                              loadExecutor: BlockingExecutor(name: "load", threads: 1, queueLimit: 8), memoryBudgetMB: 7,
                              logger: Logger(label: "test"))
         _ = try await m.model(.dinov3, modelID: "org/a")

@@ -24,7 +24,7 @@ import VisionCore
             try FileManager.default.removeItem(at: copy.appendingPathComponent("onnx/\(graph).onnx"))
         }
         try HubCacheBuilder.place(folder: copy, repoID: singleRepo, in: hub)
-        return SAM3Service(context: try EngineFixture.context(families: [SAM3Model.family], hubCache: hub), cache: cache,
+        return SAM3Service(context: try EngineFixture.context(families: [SAM3Family.erasedLoader], hubCache: hub), cache: cache,
                            encoder: PNGEncoder(), deflater: Zlib())
     }
 

@@ -33,7 +33,7 @@ struct JobRoutes {
     func register(on router: Router<BasicRequestContext>) {
         let deps = dependencies, limit = configuration.maxBodyBytes
         router.post("/jobs/submit/:model_type") { request, context in
-            let type = try InferenceJobs.modelType(try context.parameters.require("model_type"))
+            let type = try deps.jobs.families.modelType(try context.parameters.require("model_type"))
             var request = request
             let body: ByteBuffer
             do {
@@ -79,7 +79,7 @@ struct JobRoutes {
                 }
                 return s
             }
-            let type = try query.get("model_type").map { try InferenceJobs.modelType(String($0)).rawValue }
+            let type = try query.get("model_type").map { try deps.jobs.families.modelType(String($0)).rawValue }
             let limit = query.get("limit").flatMap { Int($0) } ?? 50
             let offset = query.get("offset").flatMap { Int($0) } ?? 0
             guard (1...500).contains(limit), offset >= 0 else {

@@ -3,7 +3,7 @@ import JobQueue
 import NIOCore
 import VisionEngine
 
-/// `GET /metrics`: Prometheus text — the SAM3 embedding cache and, when the job queue runs, jobs by
+/// `GET /metrics`: Prometheus text — what each family adds (the SAM3 embedding cache) and, when the job queue runs, jobs by
 /// status, finished jobs by outcome, retries, lost leases and run times.
 struct MetricsRoute {
     let dependencies: APIDependencies
@@ -12,13 +12,7 @@ struct MetricsRoute {
         let deps = dependencies
         router.get("/metrics") { _, _ in
             var text = ""
-            let cache = await deps.sam3Cache.snapshot()
-            text += "# HELP vma_sam3_embedding_cache_hits_total Image embeddings reused.\n"
-            text += "# TYPE vma_sam3_embedding_cache_hits_total counter\nvma_sam3_embedding_cache_hits_total \(cache.hits)\n"
-            text += "# TYPE vma_sam3_embedding_cache_misses_total counter\nvma_sam3_embedding_cache_misses_total \(cache.misses)\n"
-            text += "# TYPE vma_sam3_embedding_cache_evictions_total counter\n"
-            text += "vma_sam3_embedding_cache_evictions_total \(cache.evictions)\n"
-            text += "# TYPE vma_sam3_embedding_cache_bytes gauge\nvma_sam3_embedding_cache_bytes \(cache.bytes)\n"
+            for family in deps.families.families { text += await family.metrics?() ?? "" }
             if let jobs = deps.jobs {
                 let counts = try await jobs.store.counts()
                 let m = await jobs.metrics.current()

@@ -41,14 +41,6 @@ struct ModelRoutes {
         return entry
     }
 
-    static func modelType(_ name: String) throws -> ModelType {
-        guard let type = ModelType(rawValue: name) else {
-            throw VisionError.invalidInput("unknown model_type '\(name.prefix(50))'; expected one of: "
-                                           + ModelType.allCases.map(\.rawValue).joined(separator: ", "))
-        }
-        return type
-    }
-
     static func device(_ name: String?) throws -> ComputeDevice? {
         guard let name else { return nil }
         guard let device = ComputeDevice(rawValue: name.lowercased()) else {
@@ -59,6 +51,7 @@ struct ModelRoutes {
 
     func register(on router: Router<BasicRequestContext>) {
         let models = dependencies.models
+        let families = dependencies.families
         let limit = configuration.maxBodyBytes
         router.get("/models/status") { _, _ in
             let rows = await models.status()
@@ -83,7 +76,7 @@ struct ModelRoutes {
         }
         router.post("/models/load") { request, _ in
             let body = try await JSONIO.decode(LoadRequest.self, from: request, limit: limit)
-            let type = try Self.modelType(body.modelType)
+            let type = try families.modelType(body.modelType)
             let start = ContinuousClock.now
             let model = try await models.model(type, modelID: body.modelID, variant: body.variant,
                                                device: try Self.device(body.device))
@@ -102,7 +95,7 @@ struct ModelRoutes {
                 unloaded = try await models.unload(modelID: id)
                 response["model_id"] = id
             } else if let name = body.modelType {
-                let type = try Self.modelType(name)
+                let type = try families.modelType(name)
                 unloaded = try await models.unload(type)
                 response["model_type"] = type.rawValue
             } else {

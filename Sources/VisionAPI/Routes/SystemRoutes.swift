@@ -27,10 +27,9 @@ struct SystemRoutes {
             ]
             body["available_memory_gb"] = SystemMemory.availableGB() ?? NSNull()
             body["resident_memory_mb"] = SystemMemory.residentMB() ?? NSNull()
-            let cache = await deps.sam3Cache.snapshot()
-            body["sam3_embedding_cache"] = ["hits": cache.hits, "misses": cache.misses, "evictions": cache.evictions,
-                                            "entries": cache.entries, "bytes": cache.bytes,
-                                            "capacity_bytes": cache.capacityBytes]
+            for family in deps.families.families {
+                for (key, value) in await family.health?() ?? [] { body[key] = value.foundationObject }
+            }
             return try JSONIO.response(body)
         }
         router.get("/health/live") { _, _ in try JSONIO.response(["status": "alive"]) }
@@ -42,7 +41,7 @@ struct SystemRoutes {
             case .stopping: throw VisionError.notReady("the server is shutting down")
             }
         }
-        let document = OpenAPIDocument.json(version: version, modelTypes: deps.models.servedTypes.map(\.rawValue))
+        let document = OpenAPIDocument(version: version, families: deps.families, jobs: deps.jobs != nil).json
         router.get("/openapi.json") { _, _ in JSONIO.response(document) }
         router.get("/docs") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],

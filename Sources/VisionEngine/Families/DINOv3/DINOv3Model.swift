@@ -18,11 +18,6 @@ public final class DINOv3Model: LoadedModel {
         self.memoryBytes = memoryBytes
     }
 
-    /// The family registration: default model as in the original server.
-    public static let family = ModelFamily(type: .dinov3, defaultModelID: "facebook/dinov3-convnext-tiny-pretrain-lvd1689m") {
-        snapshot, context in try DINOv3Model.load(snapshot: snapshot, context: context)
-    }
-
     static func load(snapshot: ModelSnapshot, context: ModelLoadContext) throws -> DINOv3Model {
         let config = try ModelFiles.imageProcessorConfig(in: snapshot)
         let graph = try ModelFiles.graph(snapshot.reference.onnxPath(), in: snapshot)

@@ -17,10 +17,7 @@ public struct DINOv3Service: Sendable {
         var timings = StageTimings()
         let images = try await context.images.load(request.images.map(\.source))
         timings.record("images", since: start)
-        let loaded = try await context.models.model(.dinov3, request.selection)
-        guard let model = loaded as? DINOv3Model else {
-            throw VisionError.internalError("the dinov3 slot holds another kind of model")
-        }
+        let model = try await context.models.model(DINOv3Family.loader, request.selection)
         let preprocessStart = ContinuousClock.now
         let pixels = try await context.images.compute { model.pixelValues(images) }
         timings.record("preprocess", since: preprocessStart)

@@ -22,24 +22,6 @@ public final class DepthAnythingModel: LoadedModel {
         self.depthKind = depthKind
     }
 
-    /// The family registration; the default model is the original's.
-    /// Depth Anything V2 and V3 share the slot; config.json tells them apart.
-    public static let family = ModelFamily(type: .depthAnything, defaultModelID: "depth-anything/da3-base") {
-        snapshot, context in
-        let configData = FileManager.default.contents(atPath: snapshot.path("config.json"))
-        let config = configData.flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] } ?? [:]
-        if DepthAnything3Model.isExport(config) {
-            return try DepthAnything3Model.load(snapshot: snapshot, config: config, context: context)
-        }
-        if config["model_name"] != nil {
-            throw VisionError.modelNotFound(
-                "'\(snapshot.reference.repoID)' holds Depth Anything 3 PyTorch weights without the project's ONNX export; "
-                + "export it once with: python3 tools/export/export.py depth_anything_3 --from-hub "
-                + "\(snapshot.reference.repoID)")
-        }
-        return try DepthAnythingModel.load(snapshot: snapshot, config: config, context: context)
-    }
-
     static func load(snapshot: ModelSnapshot, config: [String: Any], context: ModelLoadContext) throws
         -> DepthAnythingModel {
         let processorConfig = try ModelFiles.imageProcessorConfig(in: snapshot)

@@ -23,13 +23,14 @@ public struct DepthAnythingService: Sendable {
                 + DepthExportFormat.offered.map(\.rawValue).joined(separator: ", ") + " (Depth Anything 3 models)")
         }
         let images = try await context.images.load(request.images.map(\.source))
-        let loaded = try await context.models.model(.depthAnything, request.selection)
+        let loaded = try await context.models.model(DepthAnythingFamily.loader, request.selection)
         let results: [DepthResult]
         let depthKind: String
-        if let model = loaded as? DepthAnything3Model {
+        switch loaded.generation {
+        case .v3(let model):
             results = try await runV3(model, images: images, request: request)
             depthKind = "relative"
-        } else if let model = loaded as? DepthAnythingModel {
+        case .v2(let model):
             if let format = request.exportFormat {
                 throw VisionError.invalidInput(
                     "export_format '\(format.rawValue)' is not offered by '\(model.reference.repoID)': it is Depth Anything V2, "
@@ -39,8 +40,6 @@ public struct DepthAnythingService: Sendable {
             }
             results = try await runV2(model, images: images, request: request)
             depthKind = model.depthKind
-        } else {
-            throw VisionError.internalError("the depth_anything slot holds another kind of model")
         }
         return DepthAnythingResponse(results: results, modelID: loaded.reference.description, depthKind: depthKind,
                                      processingTime: (ContinuousClock.now - start).seconds)

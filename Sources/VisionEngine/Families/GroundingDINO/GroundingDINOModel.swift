@@ -31,11 +31,6 @@ public final class GroundingDINOModel: LoadedModel {
         self.maxTextLength = maxTextLength
     }
 
-    /// The family registration; the default model is the original's.
-    public static let family = ModelFamily(type: .groundingDINO, defaultModelID: "IDEA-Research/grounding-dino-base") {
-        snapshot, context in try GroundingDINOModel.load(snapshot: snapshot, context: context)
-    }
-
     static let inputNames: Set = ["pixel_values", "input_ids", "token_type_ids", "attention_mask", "pixel_mask"]
 
     static func load(snapshot: ModelSnapshot, context: ModelLoadContext) throws -> GroundingDINOModel {

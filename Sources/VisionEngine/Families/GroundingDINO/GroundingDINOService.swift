@@ -111,9 +111,6 @@ public struct GroundingDINOService: Sendable {
     }
 
     private func load(_ selection: ModelSelection) async throws -> GroundingDINOModel {
-        guard let model = try await context.models.model(.groundingDINO, selection) as? GroundingDINOModel else {
-            throw VisionError.internalError("the grounding_dino slot holds another kind of model")
-        }
-        return model
+        try await context.models.model(GroundingDINOFamily.loader, selection)
     }
 }

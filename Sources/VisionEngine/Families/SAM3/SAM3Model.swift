@@ -33,11 +33,6 @@ public final class SAM3Model: LoadedModel {
         }
     }
 
-    /// The family registration; the default model is the original's.
-    public static let family = ModelFamily(type: .sam3, defaultModelID: "facebook/sam3") {
-        snapshot, context in try SAM3Model.load(snapshot: snapshot, context: context)
-    }
-
     static func load(snapshot: ModelSnapshot, context: ModelLoadContext) throws -> SAM3Model {
         let processorConfig = try ModelFiles.imageProcessorConfig(in: snapshot)
         guard let tokenizerData = FileManager.default.contents(atPath: snapshot.path("tokenizer.json")) else {

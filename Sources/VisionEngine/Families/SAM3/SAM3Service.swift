@@ -50,9 +50,7 @@ public struct SAM3Service: Sendable {
         let start = ContinuousClock.now
         try validate(request, imageCount: request.images.count)
         let images = try await context.images.load(request.images.map(\.source))
-        guard let model = try await context.models.model(.sam3, request.selection) as? SAM3Model else {
-            throw VisionError.internalError("the sam3 slot holds another kind of model")
-        }
+        let model = try await context.models.model(SAM3Family.loader, request.selection)
         // Tokens for every distinct prompt, refused when longer than the model reads.
         var tokens: [String: (ids: [Int], mask: [Int])] = [:]
         for prompt in Set(request.prompts.joined()) {

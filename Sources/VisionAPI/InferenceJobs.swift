@@ -1,0 +1,90 @@
+import Foundation
+import JobQueue
+import VisionCore
+import VisionEngine
+
+/// Runs queued jobs through the families' routes, and prepares submitted requests: validated now
+/// (a bad request is a 4xx at submit, not a failed job later) and stored with their images as
+/// bytes (URLs fetched once, through the URL policy). The stored request is the JSON of the
+/// family's first route.
+public struct InferenceJobs: JobExecuting {
+    let families: FamilyRegistry
+    let images: ImagePipeline
+    /// Where results are encoded to JSON (off the cooperative pool).
+    let encoder: BlockingExecutor
+
+    public init(families: FamilyRegistry, images: ImagePipeline, encoder: BlockingExecutor) {
+        self.families = families
+        self.images = images
+        self.encoder = encoder
+    }
+
+    /// Decoding failures as a 400 that says where (jobs report them in the job, not as a 422).
+    private static func decoding<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as DecodingError {
+            throw VisionError.invalidRequest("the request does not match its schema: \(APIError.describe(error))")
+        }
+    }
+
+    /// Validates a request and returns what to store: the same JSON with every image as base64.
+    public func prepare(modelType: ModelType, body: [UInt8]) async throws -> [UInt8] {
+        guard let family = families.family(modelType) else {
+            throw VisionError.unknownModelType("model type '\(modelType.rawValue.prefix(40))' is not served here")
+        }
+        guard var object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] else {
+            throw VisionError.invalidRequest("the request body must be a JSON object")
+        }
+        if let entries = object["images"] as? [Any] {
+            var inlined: [Any] = []
+            for (i, entry) in entries.enumerated() {
+                let source: ImageSource
+                do {
+                    source = try JSONDecoder().decode(ImageInput.self, from: JSONSerialization.data(
+                        withJSONObject: [entry], options: [.fragmentsAllowed])).source
+                } catch let error as VisionError {
+                    throw error.prefixed("image \(i): ")
+                } catch {
+                    // Shape errors are reported by the typed decode below.
+                    inlined.append(entry)
+                    continue
+                }
+                inlined.append(Data(try await images.bytes(source)).base64EncodedString())
+            }
+            object["images"] = inlined
+        }
+        let stored = [UInt8](try JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes]))
+        let inputs = try Self.decoding { try family.jobs.validate(stored) }
+        // Every image must decode now.
+        _ = try await images.load(inputs.map(\.source))
+        return stored
+    }
+
+    public func execute(modelType: String, request: [UInt8]) async throws -> [UInt8] {
+        let type = try families.modelType(modelType)
+        let route = families.family(type)!.routes[0]
+        let response = try await Self.decodingAsync { try await route.handle(request) }
+        return try await encoder.run { response.json() }
+    }
+
+    private static func decodingAsync<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as DecodingError {
+            throw VisionError.invalidRequest("the request does not match its schema: \(APIError.describe(error))")
+        }
+    }
+
+    public func isTransient(_ error: any Error) -> Bool {
+        guard let error = error as? VisionError else { return true }
+        switch error.category {
+        case .overloaded, .notReady, .internalFailure: return true
+        default: return false
+        }
+    }
+
+    public func describe(_ error: any Error) -> String {
+        (error as? VisionError)?.message ?? "internal error"
+    }
+}

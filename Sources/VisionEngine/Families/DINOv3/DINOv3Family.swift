@@ -1,0 +1,42 @@
+import VisionCore
+
+extension ModelType {
+    public static let dinov3 = ModelType(rawValue: "dinov3")
+}
+
+/// DINOv3 feature extraction: `POST /inference/dinov3`.
+public enum DINOv3Family: Family {
+    /// The default model is the original server's.
+    public static let loader = ModelLoader<DINOv3Model>(
+        type: .dinov3, defaultModelID: "facebook/dinov3-convnext-tiny-pretrain-lvd1689m", exporter: .named("dinov3")
+    ) { snapshot, context in try DINOv3Model.load(snapshot: snapshot, context: context) }
+
+    public static func serve(_ context: FamilyContext) -> ServedFamily {
+        let service = DINOv3Service(context: context.engine)
+        return ServedFamily(
+            type: .dinov3,
+            routes: [.json("/inference/dinov3", summary: "DINOv3 features (all images as one batch)",
+                           request: DINOv3Request.self, requestSchema: "DINOv3Request",
+                           responseSchema: "DINOv3Response", run: service.run)],
+            jobs: .validating(DINOv3Request.self) { $0.images },
+            schemas: [
+                "DINOv3Request": .object(properties: [
+                    ("images", ImageInput.listSchema),
+                    ("tensor_format", .string(enum: ["list", "base64"], default: "list")),
+                ] + ModelSelection.schemaProperties(), required: ["images"]),
+                "Tensor": .oneOf([
+                    .array(.any()),
+                    .object(["dtype": .string(), "shape": .array(.integer()), "encoding": .string(), "data": .string()]),
+                ], description: "Nested lists (tensor_format=list) or base64 little-endian float32 (tensor_format=base64)"),
+                "DINOv3Response": .object([
+                    "features": .object([
+                        "last_hidden_state": .ref("Tensor"), "pooler_output": .ref("Tensor"),
+                        "last_hidden_state_shape": .array(.integer()), "pooler_output_shape": .array(.integer()),
+                    ]),
+                    "model_id": .string(), "processing_time": .number(), "tensor_format": .string(enum: ["list", "base64"]),
+                ]),
+            ])
+    }
+}
+
+extension DINOv3Response: JSONResponse {}

@@ -1,0 +1,66 @@
+import VisionCore
+
+extension ModelType {
+    public static let depthAnything = ModelType(rawValue: "depth_anything")
+}
+
+/// Depth estimation with Depth Anything V2 or 3: `POST /inference/depth-anything`.
+public enum DepthAnythingFamily: Family {
+    /// The default model is the original's. Repositories of the `depth-anything-3` package (no
+    /// image processor config) are exported by the `depth_anything_3` exporter.
+    public static let loader = ModelLoader<DepthEstimator>(
+        type: .depthAnything, defaultModelID: "depth-anything/da3-base",
+        exporter: ExportHint(names: ["depth_anything", "depth_anything_3"]) { files in
+            files.contains("preprocessor_config.json") ? "depth_anything" : "depth_anything_3"
+        }
+    ) { snapshot, context in try DepthEstimator.load(snapshot: snapshot, context: context) }
+
+    public static func serve(_ context: FamilyContext) -> ServedFamily {
+        let service = DepthAnythingService(context: context.engine, encoder: context.pngEncoder)
+        return ServedFamily(
+            type: .depthAnything,
+            routes: [.json("/inference/depth-anything", summary: "Depth maps (Depth Anything V2 and 3), one per image",
+                           request: DepthAnythingRequest.self, requestSchema: "DepthAnythingRequest",
+                           responseSchema: "DepthAnythingResponse", run: service.run)],
+            jobs: .validating(DepthAnythingRequest.self) { $0.images },
+            schemas: schemas)
+    }
+
+    static let schemas: KeyValuePairs<String, Schema> = [
+        "DepthAnythingRequest": .object(properties: [
+            ("images", ImageInput.listSchema),
+            ("depth_format", .string(enum: ["png8", "png16", "float32"], default: "png8")),
+            ("export_format", .string(enum: DepthExportFormat.allCases.map(\.rawValue), description:
+                "Depth Anything 3: ply, glb (point clouds) or npz; gs_* and any format on Depth Anything V2 are a "
+                + "400 naming what is offered")),
+            ("include_confidence", .boolean(default: true, description: "Depth Anything 3: return the confidence map too")),
+        ] + ModelSelection.schemaProperties(modelID: "Hub id of a Depth Anything V2 or 3 export, optionally @revision"),
+        required: ["images"]),
+        "EncodedMap": .object([
+            "data": .string(), "format": .string(), "min": .number(), "max": .number(), "scale": .number(),
+            "offset": .number(),
+        ]),
+        "DepthExport": .object([
+            "format": .string(enum: DepthExportFormat.offered.map(\.rawValue)), "media_type": .string(),
+            "points": .integer(), "data": .string(description: "base64 file"),
+        ]),
+        "DepthResult": .object([
+            "depth_data": .string(description: "base64 PNG (png8/png16) or little-endian float32 H×W"),
+            "format": .string(enum: ["png_base64", "png16_base64", "float32_base64"]),
+            "metadata": .object([
+                "shape": .array(.integer()), "depth_type": .string(), "min": .number(), "max": .number(),
+                "scale": .number(description: "png16: value = pixel * scale + offset"), "offset": .number(),
+                "original_shape": .array(.integer()),
+                "intrinsics": .array(.array(.number()), description: "Depth Anything 3: 3×3, processed-image pixels"),
+                "extrinsics": .array(.array(.number()), description: "Depth Anything 3: 3×4 world-to-camera [R|t]"),
+            ]),
+            "confidence": .ref("EncodedMap"), "export": .ref("DepthExport"),
+        ]),
+        "DepthAnythingResponse": .object([
+            "depth_data": .string(), "format": .string(), "metadata": .object([:]),
+            "results": .array(.ref("DepthResult")), "model_id": .string(), "processing_time": .number(),
+        ], description: "The first image's fields, and results for every image"),
+    ]
+}
+
+extension DepthAnythingResponse: JSONResponse {}

@@ -1,0 +1,67 @@
+import VisionCore
+
+extension ModelType {
+    public static let groundingDINO = ModelType(rawValue: "grounding_dino")
+}
+
+/// Open-vocabulary detection: `POST /inference/grounding-dino` and the Hugging Face
+/// `zero-shot-object-detection` task form.
+public enum GroundingDINOFamily: Family {
+    /// The default model is the original's.
+    public static let loader = ModelLoader<GroundingDINOModel>(
+        type: .groundingDINO, defaultModelID: "IDEA-Research/grounding-dino-base", exporter: .named("grounding_dino")
+    ) { snapshot, context in try GroundingDINOModel.load(snapshot: snapshot, context: context) }
+
+    public static func serve(_ context: FamilyContext) -> ServedFamily {
+        let service = GroundingDINOService(context: context.engine)
+        return ServedFamily(
+            type: .groundingDINO,
+            routes: [
+                .json("/inference/grounding-dino", summary: "Open-vocabulary detection (all images as one batch)",
+                      request: GroundingDINORequest.self, requestSchema: "GroundingDINORequest",
+                      responseSchema: "GroundingDINOResponse", run: service.run),
+                .json("/inference/zero-shot-object-detection",
+                      summary: "GroundingDINO in the Hugging Face zero-shot-object-detection task form",
+                      request: ZeroShotDetectionRequest.self, requestSchema: "ZeroShotDetectionRequest",
+                      responseSchema: "ZeroShotDetectionResponse", run: service.zeroShot),
+            ],
+            jobs: .validating(GroundingDINORequest.self) { request in
+                try service.validate(prompts: request.prompts, boxThreshold: request.boxThreshold,
+                                     textThreshold: request.textThreshold)
+                return request.images
+            },
+            schemas: schemas)
+    }
+
+    static let schemas: KeyValuePairs<String, Schema> = [
+        "GroundingDINORequest": .object(properties: [
+            ("images", ImageInput.listSchema),
+            ("prompts", .array(.string(), minItems: 1,
+                               description: "Phrases; each lower-cased, a trailing '.' dropped, '.' appended, joined")),
+            ("box_threshold", .number(default: 0.4, minimum: 0, maximum: 1)),
+            ("text_threshold", .number(default: 0.3, minimum: 0, maximum: 1)),
+        ] + ModelSelection.schemaProperties(), required: ["images", "prompts"]),
+        "Detections": .object([
+            "scores": .array(.number()),
+            "labels": .array(.string(), description: "The matched phrase text"),
+            "boxes": .array(.array(.number()), description: "[x1, y1, x2, y2] in original-image pixels"),
+        ]),
+        "GroundingDINOResponse": .object([
+            "results": .array(.ref("Detections")), "model_id": .string(), "processing_time": .number(),
+        ]),
+        "ZeroShotDetectionRequest": .object([
+            "inputs": .ref("ImageInput"),
+            "parameters": .object([
+                "candidate_labels": .array(.string()), "threshold": .number(default: 0.1), "top_k": .integer(),
+            ]),
+            "model_id": .string(),
+        ], description: "Hugging Face task form; also accepts image/candidate_labels/threshold/top_k at the top level"),
+        "ZeroShotDetectionResponse": .array(.object([
+            "label": .string(), "score": .number(),
+            "box": .object(["xmin": .integer(), "ymin": .integer(), "xmax": .integer(), "ymax": .integer()]),
+        ])),
+    ]
+}
+
+extension GroundingDINOResponse: JSONResponse {}
+extension ZeroShotDetectionResponse: JSONResponse {}

@@ -1,0 +1,75 @@
+import VisionCore
+
+extension ModelType {
+    public static let sam3 = ModelType(rawValue: "sam3")
+}
+
+/// Text-prompted instance segmentation: `POST /inference/sam3`. Setting:
+/// `SAM3_EMBEDDING_CACHE_MB` (default 1024; 0 turns the image-embedding cache off).
+public enum SAM3Family: Family {
+    /// The default model is the original's.
+    public static let loader = ModelLoader<SAM3Model>(
+        type: .sam3, defaultModelID: "facebook/sam3", exporter: .named("sam3")
+    ) { snapshot, context in try SAM3Model.load(snapshot: snapshot, context: context) }
+
+    public static func serve(_ context: FamilyContext) throws -> ServedFamily {
+        let cache = SAM3EmbeddingCache(capacityMB: try context.settings.int("SAM3_EMBEDDING_CACHE_MB", default: 1024))
+        let service = SAM3Service(context: context.engine, cache: cache, encoder: context.pngEncoder,
+                                  deflater: context.deflater)
+        return ServedFamily(
+            type: .sam3,
+            routes: [.json("/inference/sam3", summary: "Text-prompted instance segmentation (SAM3)",
+                           request: SAM3Request.self, requestSchema: "SAM3Request", responseSchema: "SAM3Response",
+                           run: service.run)],
+            jobs: .validating(SAM3Request.self) { request in
+                try service.validate(request, imageCount: request.images.count)
+                return request.images
+            },
+            schemas: schemas,
+            health: {
+                let s = await cache.snapshot()
+                return [("sam3_embedding_cache", [
+                    "hits": .int(s.hits), "misses": .int(s.misses), "evictions": .int(s.evictions),
+                    "entries": .int(s.entries), "bytes": .int(s.bytes), "capacity_bytes": .int(s.capacityBytes),
+                ])]
+            },
+            metrics: {
+                let s = await cache.snapshot()
+                return """
+                # HELP vma_sam3_embedding_cache_hits_total Image embeddings reused.
+                # TYPE vma_sam3_embedding_cache_hits_total counter
+                vma_sam3_embedding_cache_hits_total \(s.hits)
+                # TYPE vma_sam3_embedding_cache_misses_total counter
+                vma_sam3_embedding_cache_misses_total \(s.misses)
+                # TYPE vma_sam3_embedding_cache_evictions_total counter
+                vma_sam3_embedding_cache_evictions_total \(s.evictions)
+                # TYPE vma_sam3_embedding_cache_bytes gauge
+                vma_sam3_embedding_cache_bytes \(s.bytes)
+
+                """
+            })
+    }
+
+    static let schemas: KeyValuePairs<String, Schema> = [
+        "SAM3Request": .object(properties: [
+            ("images", ImageInput.listSchema),
+            ("prompts", .oneOf([.array(.string()), .array(.array(.string()))],
+                               description: "One list shared by every image, or one list per image")),
+            ("threshold", .number(default: 0.5, minimum: 0, maximum: 1)),
+            ("mask_threshold", .number(default: 0.5, minimum: 0, maximum: 1)),
+            ("resolve_overlaps", .oneOf([.boolean(), .array(.number())], description:
+                "false, true, or one weight per prompt: each pixel goes to the instance with the highest score × weight")),
+            ("output_format", .string(enum: ["rle", "polygons", "dense", "coco_rle", "png"], default: "rle")),
+        ] + ModelSelection.schemaProperties(), required: ["images", "prompts"]),
+        "SAM3Response": .object([
+            "results": .array(.array(.object([
+                "prompt_index": .integer(), "prompt": .string(),
+                "result": .object([:], description: "scores, boxes [x1,y1,x2,y2], and "
+                                  + "masks_rle | masks_polygon | masks | masks_coco_rle | masks_png"),
+            ])), description: "results[image][prompt]"),
+            "model_id": .string(), "processing_time": .number(),
+        ]),
+    ]
+}
+
+extension SAM3Response: JSONResponse {}

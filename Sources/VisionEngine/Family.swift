@@ -1,0 +1,119 @@
+import Foundation
+import VisionCore
+
+/// A model family: everything the server serves for one model type, declared in the family's
+/// folder. The app builder lists the families (one line each); the model manager, the HTTP
+/// routes, the job queue, `/models/*`, `/health`, `/metrics` and the OpenAPI document all come
+/// from that list.
+public protocol Family {
+    associatedtype Model: LoadedModel
+    /// Model type, default model, exporter and loader.
+    static var loader: ModelLoader<Model> { get }
+    /// Routes, jobs, schemas and the family's part of `/health` and `/metrics`, over the shared
+    /// engine. Throws for a family setting that cannot be used.
+    static func serve(_ context: FamilyContext) throws -> ServedFamily
+}
+
+extension Family {
+    /// The loader, erased for the model manager.
+    public static var erasedLoader: AnyModelLoader { loader.erased }
+}
+
+/// A response a route returns: encoded to JSON off the cooperative pool by the HTTP layer.
+public protocol JSONResponse: Sendable {
+    func json() -> [UInt8]
+}
+
+/// What a family's services are built from.
+public struct FamilyContext: Sendable {
+    public let engine: EngineContext
+    public let pngEncoder: any PNGEncoding
+    public let deflater: any Deflating
+    public let settings: FamilySettings
+
+    public init(engine: EngineContext, pngEncoder: any PNGEncoding, deflater: any Deflating, settings: FamilySettings) {
+        self.engine = engine
+        self.pngEncoder = pngEncoder
+        self.deflater = deflater
+        self.settings = settings
+    }
+}
+
+/// The server's settings (environment, then `.env`) as a family reads its own.
+public struct FamilySettings: Sendable {
+    private let values: [String: String]
+
+    public init(_ values: [String: String]) { self.values = values }
+
+    /// An integer setting ≥ `min`; `fallback` when unset or empty.
+    public func int(_ key: String, default fallback: Int, min: Int = 0) throws -> Int {
+        guard let text = values[key], !text.isEmpty else { return fallback }
+        guard let value = Int(text), value >= min else {
+            throw VisionError.invalidInput("\(key) must be an integer ≥ \(min), got '\(text.prefix(40))'")
+        }
+        return value
+    }
+}
+
+/// One `POST` route of a family.
+public struct FamilyRoute: Sendable {
+    public let path: String
+    public let summary: String
+    /// Component schema names of the body and of the 200 response.
+    public let requestSchema: String
+    public let responseSchema: String
+    /// Decodes the body (a `DecodingError` for a body of the wrong shape), runs, returns the
+    /// response to encode.
+    public let handle: @Sendable ([UInt8]) async throws -> any JSONResponse
+
+    /// A route that decodes `Request` from JSON and runs `run`.
+    public static func json<Request: Decodable & Sendable, Response: JSONResponse>(
+        _ path: String, summary: String, request: Request.Type, requestSchema: String, responseSchema: String,
+        run: @escaping @Sendable (Request) async throws -> Response
+    ) -> FamilyRoute {
+        FamilyRoute(path: path, summary: summary, requestSchema: requestSchema, responseSchema: responseSchema) { body in
+            try await run(JSONDecoder().decode(Request.self, from: Data(body)))
+        }
+    }
+}
+
+/// A family's jobs: `/jobs/submit/<model_type>` takes the family's first route's body.
+public struct FamilyJobs: Sendable {
+    /// Checks a request at submit (its images already inlined as base64) as its route would
+    /// before running, and returns its images so the caller checks that they decode.
+    public let validate: @Sendable ([UInt8]) throws -> [ImageInput]
+
+    public init(validate: @escaping @Sendable ([UInt8]) throws -> [ImageInput]) { self.validate = validate }
+
+    /// Decodes `Request` and runs `check` on it.
+    public static func validating<Request: Decodable & Sendable>(_ type: Request.Type,
+                                                      _ check: @escaping @Sendable (Request) throws -> [ImageInput]) -> FamilyJobs {
+        FamilyJobs { body in try check(JSONDecoder().decode(Request.self, from: Data(body))) }
+    }
+}
+
+/// A family as the server serves it.
+public struct ServedFamily: Sendable {
+    public let type: ModelType
+    /// The family's routes; the first is the one its jobs run.
+    public let routes: [FamilyRoute]
+    public let jobs: FamilyJobs
+    /// The component schemas its routes name.
+    public let schemas: KeyValuePairs<String, Schema>
+    /// Fields the family adds to `/health` (e.g. a cache's statistics).
+    public let health: (@Sendable () async -> [(String, JSONValue)])?
+    /// Prometheus text the family adds to `/metrics`.
+    public let metrics: (@Sendable () async -> String)?
+
+    public init(type: ModelType, routes: [FamilyRoute], jobs: FamilyJobs, schemas: KeyValuePairs<String, Schema>,
+                health: (@Sendable () async -> [(String, JSONValue)])? = nil,
+                metrics: (@Sendable () async -> String)? = nil) {
+        precondition(!routes.isEmpty, "a family serves at least one route")
+        self.type = type
+        self.routes = routes
+        self.jobs = jobs
+        self.schemas = schemas
+        self.health = health
+        self.metrics = metrics
+    }
+}
