@@ -19,7 +19,7 @@ public struct InferenceJobs: JobExecuting {
         self.encoder = encoder
     }
 
-    /// Decoding failures as a 400 that says where (jobs report them in the job, not as a 422).
+    /// Decoding failures as the 422 the routes give, saying where.
     private static func decoding<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()
@@ -38,27 +38,33 @@ public struct InferenceJobs: JobExecuting {
         }
         if let entries = object["images"] as? [Any] {
             var inlined: [Any] = []
-            for (i, entry) in entries.enumerated() {
-                let source: ImageSource
-                do {
-                    source = try JSONDecoder().decode(ImageInput.self, from: JSONSerialization.data(
-                        withJSONObject: [entry], options: [.fragmentsAllowed])).source
-                } catch let error as VisionError {
-                    throw error.prefixed("image \(i): ")
-                } catch {
-                    // Shape errors are reported by the typed decode below.
-                    inlined.append(entry)
-                    continue
-                }
-                inlined.append(Data(try await images.bytes(source)).base64EncodedString())
-            }
+            for (i, entry) in entries.enumerated() { inlined.append(try await inline(entry, label: "image \(i): ")) }
             object["images"] = inlined
         }
+        // The Hugging Face task form's one image.
+        if let entry = object["inputs"] { object["inputs"] = try await inline(entry, label: "inputs: ") }
         let stored = [UInt8](try JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes]))
         let inputs = try Self.decoding { try family.jobs.validate(stored) }
         // Every image must decode now.
         _ = try await images.load(inputs.map(\.source))
         return stored
+    }
+
+    /// An image entry as base64 of its bytes (a URL fetched now); an entry of the wrong shape is
+    /// left for the typed decode to report.
+    private func inline(_ entry: Any, label: String) async throws -> Any {
+        let source: ImageSource
+        do {
+            // JSONSerialization writes only arrays and objects at the top: wrap the entry in one.
+            guard let input = try JSONDecoder().decode([ImageInput].self, from: JSONSerialization.data(
+                withJSONObject: [entry])).first else { return entry }
+            source = input.source
+        } catch let error as VisionError {
+            throw error.prefixed(label)
+        } catch {
+            return entry
+        }
+        return Data(try await images.bytes(source)).base64EncodedString()
     }
 
     public func execute(modelType: String, request: [UInt8]) async throws -> [UInt8] {
