@@ -14,7 +14,9 @@ DepthAnythingForDepthEstimation), depth_anything_3 (a folder the `depth-anything
 config.json naming a preset + model.safetensors; see da3_export.py), grounding_dino (transformers'
 GroundingDinoForObjectDetection; a graph right for any number of phrases, see grounding_dino_export.py),
 sam3 (transformers' Sam3Model: vision/text/decoder graphs and the single graph, see sam3_export.py;
-SAM3_SINGLE_GRAPH=0 skips the single graph, which halves the export's memory for the 840 M-parameter model).
+SAM3_SINGLE_GRAPH=0 skips the single graph, which halves the export's memory for the 840 M-parameter model),
+image_classification (any transformers *ForImageClassification: pixel_values -> logits) and
+object_detection (DETR-style detectors: pixel_values, pixel_mask -> logits, pred_boxes); see task_export.py.
 After export the graph is run with ONNX Runtime on a random input and compared with PyTorch; the
 export fails if they differ by more than --tolerance.
 """
@@ -185,9 +187,22 @@ def export_sam3(src, dst, opset, tolerance):
     return sam3_export.export(src, dst, opset, tolerance, single_graph=os.environ.get("SAM3_SINGLE_GRAPH", "1") != "0")
 
 
+def export_image_classification(src, dst, opset, tolerance):
+    import task_export
+
+    return task_export.export_image_classification(src, dst, opset, tolerance, verify)
+
+
+def export_object_detection(src, dst, opset, tolerance):
+    import task_export
+
+    return task_export.export_object_detection(src, dst, opset, tolerance, verify)
+
+
 EXPORTERS = {"dinov3": export_dinov3, "depth_anything": export_depth_anything,
              "depth_anything_3": export_depth_anything_3, "grounding_dino": export_grounding_dino,
-             "sam3": export_sam3}
+             "sam3": export_sam3, "image_classification": export_image_classification,
+             "object_detection": export_object_detection}
 
 
 def main():

@@ -29,6 +29,7 @@ FUSION_TYPES = {
     "depth_anything_3": ["vit"],
     "grounding_dino": ["bert", "swin"],
     "sam3": ["vit", "clip"],
+    "image_classification": ["vit"],
 }
 KNOWN_VARIANTS = ("quantized", "fp16")
 TWO_GB = 2 << 30

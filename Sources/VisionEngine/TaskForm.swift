@@ -1,0 +1,44 @@
+import VisionCore
+
+/// The two request forms of the Hugging Face task routes: the Inference API's
+/// `{"inputs": image, "parameters": {...}}`, answered as the pipeline answers one image, and the
+/// server's batch form `{"images": [...], ...}`, answered per image with the model id and time.
+/// Parameters are read from `parameters`, else from the top level, in either form.
+public enum TaskImages: Sendable, Equatable {
+    case single(ImageInput)
+    case batch([ImageInput])
+
+    public var images: [ImageInput] {
+        switch self {
+        case .single(let image): [image]
+        case .batch(let images): images
+        }
+    }
+
+    private enum Keys: String, CodingKey { case inputs, images, parameters }
+
+    /// The images of a request, and the container its parameters are read from.
+    public static func decode<K: CodingKey>(from decoder: any Decoder, parameters: K.Type) throws
+        -> (TaskImages, KeyedDecodingContainer<K>) {
+        let c = try decoder.container(keyedBy: Keys.self)
+        let images: TaskImages
+        if c.contains(.inputs) {
+            images = .single(try c.decode(ImageInput.self, forKey: .inputs))
+        } else if c.contains(.images) {
+            images = .batch(try c.decode([ImageInput].self, forKey: .images))
+        } else {
+            throw VisionError.invalidRequest("give the image as 'inputs', or the images as 'images'")
+        }
+        let fields = c.contains(.parameters) ? try c.nestedContainer(keyedBy: K.self, forKey: .parameters)
+                                             : try decoder.container(keyedBy: K.self)
+        return (images, fields)
+    }
+
+    /// The schema properties of both forms, for a route whose parameters are `parameters`.
+    public static func schemaProperties(_ parameters: [(String, Schema)]) -> [(String, Schema)] {
+        [("inputs", .ref("ImageInput")),
+         ("images", ImageInput.listSchema),
+         ("parameters", .object(properties: parameters, description: "Also accepted at the top level"))]
+            + parameters + ModelSelection.schemaProperties()
+    }
+}
