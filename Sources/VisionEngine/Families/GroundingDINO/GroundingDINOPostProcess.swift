@@ -1,19 +1,5 @@
 import Foundation
 
-/// One image's detections: scores, the matched phrase text, corner boxes in image pixels.
-public struct Detections: Sendable, Equatable {
-    public var scores: [Float] = []
-    public var labels: [String] = []
-    /// [x1, y1, x2, y2] per detection.
-    public var boxes: [[Float]] = []
-
-    public init() {}
-
-    mutating func append(_ other: Detections) {
-        scores += other.scores; labels += other.labels; boxes += other.boxes
-    }
-}
-
 /// transformers' `post_process_grounded_object_detection`, for one image of a batch.
 enum GroundingDINOPostProcess {
     static func sigmoid(_ x: Float) -> Float { 1 / (1 + exp(-x)) }

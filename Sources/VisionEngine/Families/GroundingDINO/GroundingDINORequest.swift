@@ -60,18 +60,7 @@ public struct GroundingDINOResponse: Sendable {
         w.raw("{"); w.key("results"); w.raw("[")
         for (i, r) in results.enumerated() {
             if i > 0 { w.raw(",") }
-            w.raw("{"); w.key("scores"); w.raw("[")
-            for (j, s) in r.scores.enumerated() { if j > 0 { w.raw(",") }; w.number(s) }
-            w.raw("],"); w.key("labels"); w.raw("[")
-            for (j, l) in r.labels.enumerated() { if j > 0 { w.raw(",") }; w.string(l) }
-            w.raw("],"); w.key("boxes"); w.raw("[")
-            for (j, b) in r.boxes.enumerated() {
-                if j > 0 { w.raw(",") }
-                w.raw("[")
-                for (k, v) in b.enumerated() { if k > 0 { w.raw(",") }; w.number(v) }
-                w.raw("]")
-            }
-            w.raw("]}")
+            r.write(to: &w)
         }
         w.raw("],"); w.key("model_id"); w.string(modelID)
         w.raw(","); w.key("processing_time"); w.number(processingTime)
