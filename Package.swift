@@ -124,7 +124,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "VisionApp", "VisionAPI", "VisionEngine", "VisionCore", "JobQueue", "TestSupport",
+            "VisionApp", "VisionAPI", "VisionEngine", "VisionCore", "JobQueue", "TestSupport", "ImageCodecs",
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Hummingbird", package: "hummingbird"),

@@ -43,6 +43,8 @@ public enum AppBuilder {
             GroundingDINOFamily.self,
             DepthAnythingFamily.self,
             DINOv3Family.self,
+            ImageClassificationFamily.self,
+            ObjectDetectionFamily.self,
         ]
     }
 

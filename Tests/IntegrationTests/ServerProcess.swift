@@ -138,7 +138,7 @@ func rootWithModels() throws -> String {
     let root = try HubCacheBuilder.temporaryFolder("root")
     let hub = root + "/content/hf_cache/hub"
     for name in ["dinov3-vit-tiny", "dinov3-convnext-tiny", "depth-anything-v2-tiny", "depth-anything-3-tiny",
-                 "grounding-dino-tiny", "sam3-tiny"] {
+                 "grounding-dino-tiny", "sam3-tiny", "vit-classifier-tiny", "detr-tiny"] {
         try HubCacheBuilder.place(folder: FixtureFiles.root.appendingPathComponent("models/" + name),
                                   repoID: "tests/" + name, in: hub)
     }

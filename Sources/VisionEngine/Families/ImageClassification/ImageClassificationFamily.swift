@@ -1,0 +1,44 @@
+import VisionCore
+
+extension ModelType {
+    public static let imageClassification = ModelType(rawValue: "image_classification")
+}
+
+/// Hugging Face's image-classification task: `POST /inference/image-classification` over any
+/// `*ForImageClassification` export (`pixel_values` -> `logits`).
+public enum ImageClassificationFamily: Family {
+    public static let loader = ModelLoader<ImageClassificationModel>(
+        type: .imageClassification, defaultModelID: "Xenova/vit-base-patch16-224", exporter: .named("image_classification")
+    ) { snapshot, context in try ImageClassificationModel.load(snapshot: snapshot, context: context) }
+
+    public static func serve(_ context: FamilyContext) -> ServedFamily {
+        let service = ImageClassificationService(context: context.engine)
+        return ServedFamily(
+            type: .imageClassification,
+            routes: [.json("/inference/image-classification",
+                           summary: "Image classification, as pipeline(\"image-classification\")",
+                           request: ImageClassificationRequest.self, requestSchema: "ImageClassificationRequest",
+                           responseSchema: "ImageClassificationResponse", run: service.run)],
+            jobs: .validating(ImageClassificationRequest.self) { request in
+                try request.validate()
+                return request.images.images
+            },
+            schemas: [
+                "ImageClassificationRequest": .object(properties: TaskImages.schemaProperties([
+                    ("top_k", .integer(default: 5, minimum: 1, description: "Capped at the number of labels")),
+                    ("function_to_apply", .string(enum: ClassificationFunction.allCases.map(\.rawValue),
+                                                  description: "Default: the model config's (softmax for several labels)")),
+                ]), description: "`inputs` (one image) or `images`"),
+                "Classification": .object(["label": .string(), "score": .number()], required: ["label", "score"]),
+                "ImageClassificationResponse": .oneOf([
+                    .array(.ref("Classification"), description: "For `inputs`: the labels, best first"),
+                    .object([
+                        "results": .array(.array(.ref("Classification"))), "model_id": .string(),
+                        "processing_time": .number(),
+                    ], description: "For `images`: the labels of every image"),
+                ]),
+            ])
+    }
+}
+
+extension ImageClassificationResponse: JSONResponse {}

@@ -1,0 +1,83 @@
+import VisionCore
+
+/// How logits become scores, as the pipeline's `function_to_apply`.
+public enum ClassificationFunction: String, Decodable, Sendable, CaseIterable {
+    case softmax, sigmoid, none
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let value = ClassificationFunction(rawValue: text.lowercased()) else {
+            throw DecodingError.dataCorrupted(.init(
+                codingPath: decoder.codingPath,
+                debugDescription: "expected one of \(Self.allCases.map(\.rawValue).joined(separator: ", "))"))
+        }
+        self = value
+    }
+}
+
+/// `POST /inference/image-classification`: `{"inputs": image, "parameters": {"top_k"?, "function_to_apply"?}}`
+/// or `{"images": [...], "top_k"?, "function_to_apply"?}`.
+public struct ImageClassificationRequest: Decodable, Sendable {
+    public let images: TaskImages
+    /// At most this many labels per image (the pipeline's default 5; capped at the label count).
+    public let topK: Int
+    /// nil: the model config's choice, as the pipeline makes it.
+    public let function: ClassificationFunction?
+    public let selection: ModelSelection
+
+    enum Parameters: String, CodingKey {
+        case topK = "top_k"
+        case function = "function_to_apply"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let (images, fields) = try TaskImages.decode(from: decoder, parameters: Parameters.self)
+        self.images = images
+        topK = try fields.decodeIfPresent(Int.self, forKey: .topK) ?? 5
+        function = try fields.decodeIfPresent(ClassificationFunction.self, forKey: .function)
+        selection = try ModelSelection(from: decoder)
+    }
+
+    func validate() throws {
+        guard topK >= 1 else { throw VisionError.invalidInput("top_k must be at least 1") }
+    }
+}
+
+/// One label and its score.
+public struct Classification: Sendable, Equatable {
+    public let label: String
+    public let score: Float
+}
+
+/// The labels of every image, best first.
+public struct ImageClassificationResponse: Sendable {
+    public let results: [[Classification]]
+    public let modelID: String
+    public let processingTime: Double
+    /// The `inputs` form: a bare list for the one image, as the pipeline returns it.
+    public let single: Bool
+
+    public func json() -> [UInt8] {
+        var w = JSONWriter(capacity: 128 + results.reduce(0) { $0 + $1.count * 48 })
+        func list(_ labels: [Classification]) {
+            w.raw("[")
+            for (i, c) in labels.enumerated() {
+                if i > 0 { w.raw(",") }
+                w.raw("{"); w.key("label"); w.string(c.label); w.raw(","); w.key("score"); w.number(c.score); w.raw("}")
+            }
+            w.raw("]")
+        }
+        if single, let first = results.first {
+            list(first)
+            return w.bytes
+        }
+        w.raw("{"); w.key("results"); w.raw("[")
+        for (i, r) in results.enumerated() {
+            if i > 0 { w.raw(",") }
+            list(r)
+        }
+        w.raw("],"); w.key("model_id"); w.string(modelID); w.raw(",")
+        w.key("processing_time"); w.number(processingTime); w.raw("}")
+        return w.bytes
+    }
+}
