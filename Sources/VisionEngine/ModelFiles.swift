@@ -41,5 +41,12 @@ enum ModelFiles {
         (try? graph(snapshot.reference.onnxPath(), in: snapshot).bytes) ?? 0
     }
 
+    /// Class labels by index from config.json's `id2label` (`LABEL_<i>` where one is missing, as
+    /// transformers names them).
+    static func labels(_ config: [String: Any], count: Int) -> [String] {
+        let names = config["id2label"] as? [String: String] ?? [:]
+        return (0..<count).map { names[String($0)] ?? "LABEL_\($0)" }
+    }
+
     private static func size(of path: String) -> Int { FileSize.of(path) ?? 0 }
 }

@@ -25,12 +25,6 @@ public final class ImageClassificationModel: LoadedModel {
         self.memoryBytes = memoryBytes
     }
 
-    /// The labels by index from `id2label` (`LABEL_<i>` where one is missing, as transformers names them).
-    static func labels(_ config: [String: Any], count: Int) -> [String] {
-        let names = config["id2label"] as? [String: String] ?? [:]
-        return (0..<count).map { names[String($0)] ?? "LABEL_\($0)" }
-    }
-
     /// The pipeline's default: regression none; multi-label or one label sigmoid; else softmax.
     static func defaultFunction(_ config: [String: Any], labels: Int) -> ClassificationFunction {
         switch config["problem_type"] as? String {
@@ -58,7 +52,7 @@ public final class ImageClassificationModel: LoadedModel {
         }
         return ImageClassificationModel(
             reference: snapshot.reference, processor: ImageProcessor(config: processorConfig), session: session,
-            labels: labels(config, count: count), defaultFunction: defaultFunction(config, labels: count),
+            labels: ModelFiles.labels(config, count: count), defaultFunction: defaultFunction(config, labels: count),
             memoryBytes: graph.bytes)
     }
 

@@ -45,7 +45,7 @@ public final class ObjectDetectionModel: LoadedModel {
         }
         return ObjectDetectionModel(
             reference: snapshot.reference, processor: ImageProcessor(config: processorConfig), session: session,
-            labels: ImageClassificationModel.labels(config, count: classes), takesMask: inputs.contains("pixel_mask"),
+            labels: ModelFiles.labels(config, count: classes), takesMask: inputs.contains("pixel_mask"),
             memoryBytes: graph.bytes)
     }
 
