@@ -58,12 +58,11 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
 
-        // Inference engine: model manager, executor, model families.
+        // Inference engine: model manager, executors, the Family protocol and the model families.
         .target(name: "VisionEngine", dependencies: [
-            "VisionCore", "JobQueue",
+            "VisionCore",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: strict),
 
         // Durable async jobs: the queue (stores, workers) and its two durable stores.
@@ -104,6 +103,7 @@ let package = Package(
 
         // Helpers shared by the test targets (fixture files, hub cache layout).
         .target(name: "TestSupport", dependencies: [
+            "JobQueue",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Crypto", package: "swift-crypto"),

@@ -86,6 +86,3 @@ int vma_ort_probe(const char *path, char *version, size_t version_len, char *pro
 
 unsigned int vma_ort_api_version(void) { return ORT_API_VERSION; }
 
-const char *vma_ort_library_version(void) {
-    return loaded_base ? loaded_base->GetVersionString() : NULL;
-}

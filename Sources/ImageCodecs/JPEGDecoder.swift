@@ -1,4 +1,4 @@
-import CTurboJPEG
+internal import CTurboJPEG
 import VisionCore
 
 /// JPEG through libjpeg-turbo's TurboJPEG API: accurate (islow) DCT and fancy upsampling, the

@@ -1,4 +1,4 @@
-import CWebP
+internal import CWebP
 import VisionCore
 
 /// WebP through libwebp. The only Swift file that touches libwebp.

@@ -1,4 +1,4 @@
-import CZlib
+internal import CZlib
 import VisionCore
 
 /// zlib streams (RFC 1950) through libz: `compress2` / `uncompress`.

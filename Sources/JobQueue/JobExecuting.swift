@@ -12,5 +12,6 @@ public protocol JobExecuting: Sendable {
 
 /// Posts a finished job to its `callback_url` (through the server's URL guard).
 public protocol JobCallbackSending: Sendable {
-    func send(to url: String, body: [UInt8]) async
+    /// Posts the finished `job` to `url` (the sender chooses the wire format).
+    func send(_ job: JobRecord, to url: String) async
 }

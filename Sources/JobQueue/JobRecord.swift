@@ -116,3 +116,10 @@ public struct ClaimPolicy: Sendable {
         self.maxAttempts = maxAttempts
     }
 }
+
+/// Error texts the stores share.
+public enum JobErrors {
+    public static func abandoned(attempts: Int) -> String {
+        "the job's worker stopped (lease expired) \(attempts) times; giving up"
+    }
+}

@@ -143,7 +143,7 @@ public struct JobWorkerPool: Service {
                     await metrics.record(.completed, seconds: seconds)
                     logger.info("job completed", metadata: metadata.merging(["seconds": "\(seconds)"]) { a, _ in a })
                     if let url = lease.callbackURL, let callbacks, let job = try await store.job(lease.jobID) {
-                        await callbacks.send(to: url, body: JobJSON.job(job))
+                        await callbacks.send(job, to: url)
                     }
                 }
             case (.held, .failure(let error)):
@@ -154,7 +154,7 @@ public struct JobWorkerPool: Service {
                     logger.info(retry ? "job failed; will retry" : "job failed",
                                 metadata: metadata.merging(["error": "\(text)"]) { a, _ in a })
                     if !retry, let url = lease.callbackURL, let callbacks, let job = try await store.job(lease.jobID) {
-                        await callbacks.send(to: url, body: JobJSON.job(job))
+                        await callbacks.send(job, to: url)
                     }
                 }
             }

@@ -1,4 +1,4 @@
-import CONNXRuntime
+internal import CONNXRuntime
 import Foundation
 import Synchronization
 import VisionCore
@@ -126,14 +126,10 @@ public final class ONNXRuntime: InferenceRuntime, @unchecked Sendable {
         try Self.check(api, api.pointee.AddSessionConfigEntry(sessionOptions, "session.intra_op.allow_spinning",
                                                               options.allowSpinning ? "1" : "0"))
         if options.device == .cuda {
+            // The CUDA provider's defaults: device 0 (CUDA_VISIBLE_DEVICES picks the card).
             var cuda: OpaquePointer?
             try Self.check(api, api.pointee.CreateCUDAProviderOptions(&cuda))
             defer { api.pointee.ReleaseCUDAProviderOptions(cuda) }
-            let key = strdup("device_id"), value = strdup(String(options.deviceID))
-            defer { free(key); free(value) }
-            var keys: [UnsafePointer<CChar>?] = [UnsafePointer(key)]
-            var values: [UnsafePointer<CChar>?] = [UnsafePointer(value)]
-            try Self.check(api, api.pointee.UpdateCUDAProviderOptions(cuda, &keys, &values, 1))
             try Self.check(api, api.pointee.SessionOptionsAppendExecutionProvider_CUDA_V2(sessionOptions, cuda))
         }
         guard FileManager.default.fileExists(atPath: modelPath) else {

@@ -51,7 +51,6 @@ struct APIError: HTTPResponseError {
         case .unprocessable: .unprocessableContent
         case .overloaded: .tooManyRequests
         case .notReady: .serviceUnavailable
-        case .notImplemented: .notImplemented
         case .forbidden: .forbidden
         case .internalFailure: .internalServerError
         }
@@ -76,6 +75,9 @@ struct APIError: HTTPResponseError {
             return "\(path(context.codingPath)): expected \(typeName(type)), got null"
         case .dataCorrupted(let context):
             if context.codingPath.isEmpty { return "request body is not valid JSON" }
+            if context.debugDescription.hasPrefix("expected") {
+                return "\(path(context.codingPath)): \(context.debugDescription)"
+            }
             return "\(path(context.codingPath)): invalid value"
         @unknown default:
             return "request body does not match the expected schema"

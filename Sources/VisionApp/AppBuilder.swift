@@ -21,9 +21,9 @@ struct WebhookCallbacks: JobCallbackSending {
     let fetcher: URLImageFetcher
     let logger: Logger
 
-    func send(to url: String, body: [UInt8]) async {
+    func send(_ job: JobRecord, to url: String) async {
         do {
-            let status = try await fetcher.postJSON(url, body: body)
+            let status = try await fetcher.postJSON(url, body: JobJSON.job(job))
             logger.info("job callback sent", metadata: ["status": "\(status)"])
         } catch {
             logger.warning("job callback failed", metadata: ["error": "\(error)"])
@@ -56,6 +56,12 @@ public enum AppBuilder {
     public static func build(settings: Settings, logger: Logger,
                              onListening: @escaping @Sendable (String, Int) async -> Void = { _, _ in }) throws -> ServiceGroup {
         try HFEnvironment.configure(settings, logger: logger)
+        let familySettings = FamilySettings(settings.values)
+        do {
+            for family in families { try family.checkSettings(familySettings) }
+        } catch let error as VisionError {
+            throw SettingsError(error.message)
+        }
         let runtime = try ONNXRuntime()
         logger.info("ONNX Runtime found (opened on the first model load)", metadata: ["version": "\(runtime.version)", "library": "\(runtime.libraryPath)",
                                                       "providers": "\(runtime.providers.joined(separator: ","))"])
@@ -93,13 +99,9 @@ public enum AppBuilder {
             maxImagesPerRequest: settings.maxImagesPerRequest)
         let context = EngineContext(models: models, images: images, inference: inference)
         let familyContext = FamilyContext(engine: context, pngEncoder: PNGEncoder(), deflater: Zlib(),
-                                          settings: FamilySettings(settings.values))
-        let registry: FamilyRegistry
-        do {
-            registry = FamilyRegistry(try families.map { try $0.serve(familyContext) })
-        } catch let error as VisionError {
-            throw SettingsError(error.message)
-        }
+                                          settings: familySettings)
+        // Settings were checked above: what is left to fail here is a programming error.
+        let registry = FamilyRegistry(try families.map { try $0.serve(familyContext) })
         // The job queue: SQLite in the cache folder, or PostgreSQL shared by replicas.
         let jobStore: any JobStore
         var postgres: PostgresClient?

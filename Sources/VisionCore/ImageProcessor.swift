@@ -46,7 +46,8 @@ public struct ImageProcessor: Sendable {
     }
 
     /// Preprocesses a batch: pads to the largest height and width (zeros at bottom/right) when
-    /// sizes differ or `do_pad` is set, returning `pixel_values` [N,3,H,W] and `pixel_mask` [N,H,W].
+    /// sizes differ (as transformers' `do_pad` does for a batch), returning `pixel_values` [N,3,H,W] and
+    /// `pixel_mask` [N,H,W].
     public func processBatch(_ images: [RGBImage]) -> (pixelValues: Tensor, pixelMask: Tensor) {
         let planes = images.map(process)
         return Self.stack(planes)

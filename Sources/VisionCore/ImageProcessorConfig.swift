@@ -71,7 +71,6 @@ public struct ImageProcessorConfig: Sendable, Equatable {
     public var doNormalize = true
     public var imageMean: [Double] = [0.485, 0.456, 0.406]
     public var imageStd: [Double] = [0.229, 0.224, 0.225]
-    public var doPad = false
     /// Rescale before resizing, resizing floats (DINOv3's processor order).
     public var rescaleBeforeResize = false
     /// The processor class named in the file, e.g. `DINOv3ViTImageProcessorFast`.
@@ -83,7 +82,7 @@ public struct ImageProcessorConfig: Sendable, Equatable {
         a.doResize == b.doResize && a.resize == b.resize && a.resample == b.resample
             && a.doCenterCrop == b.doCenterCrop && a.cropSize == b.cropSize && a.doRescale == b.doRescale
             && a.rescaleFactor == b.rescaleFactor && a.doNormalize == b.doNormalize
-            && a.imageMean == b.imageMean && a.imageStd == b.imageStd && a.doPad == b.doPad
+            && a.imageMean == b.imageMean && a.imageStd == b.imageStd
             && a.rescaleBeforeResize == b.rescaleBeforeResize && a.processorClass == b.processorClass
     }
 
@@ -104,7 +103,6 @@ public struct ImageProcessorConfig: Sendable, Equatable {
         if let v = object["do_normalize"] as? Bool { doNormalize = v }
         if let v = Self.doubles(object["image_mean"]) { imageMean = v }
         if let v = Self.doubles(object["image_std"]) { imageStd = v }
-        if let v = object["do_pad"] as? Bool { doPad = v }
         if let crop = object["crop_size"] {
             if let c = crop as? [String: Any], let h = c["height"] as? Int, let w = c["width"] as? Int {
                 cropSize = (h, w)

@@ -1,5 +1,5 @@
 /// Where a session runs.
-public enum ComputeDevice: String, Sendable, Equatable, Codable, CaseIterable {
+public enum ComputeDevice: String, Equatable, Encodable, WireEnum {
     case cpu
     case cuda
 }
@@ -9,8 +9,6 @@ public struct SessionOptions: Sendable, Equatable {
     /// Threads one operator may use; nil means the runtime's default (one per physical core).
     public var intraOpThreads: Int?
     public var device: ComputeDevice
-    /// CUDA device ordinal when `device == .cuda`.
-    public var deviceID: Int
     /// Whether idle operator threads busy-wait for more work (faster back-to-back runs, but the
     /// spinning takes cores from everything else).
     public var allowSpinning: Bool
@@ -21,11 +19,10 @@ public struct SessionOptions: Sendable, Equatable {
     /// shapes (reused while input shapes repeat) instead of allocating each one.
     public var memoryPattern: Bool
 
-    public init(intraOpThreads: Int? = nil, device: ComputeDevice = .cpu, deviceID: Int = 0, allowSpinning: Bool = false,
+    public init(intraOpThreads: Int? = nil, device: ComputeDevice = .cpu, allowSpinning: Bool = false,
                 cpuMemoryArena: Bool = true, memoryPattern: Bool = false) {
         self.intraOpThreads = intraOpThreads
         self.device = device
-        self.deviceID = deviceID
         self.allowSpinning = allowSpinning
         self.cpuMemoryArena = cpuMemoryArena
         self.memoryPattern = memoryPattern

@@ -10,13 +10,12 @@ public struct VisionError: Error, CustomStringConvertible, Sendable, Equatable {
         case unprocessable
         case overloaded
         case notReady
-        case notImplemented
         case forbidden
         case internalFailure
     }
 
     private enum Code: Sendable, Equatable {
-        case invalidInput, unsupportedImage, imageTooLarge, bodyTooLarge, modelNotFound, unknownModelType
+        case invalidInput, unsupportedImage, imageTooLarge, bodyTooLarge, modelNotFound, jobNotFound, unknownModelType
         case invalidRequest, queueFull, notReady, deviceUnavailable, runtimeFailure, forbiddenURL, fetchFailed
         case accessDenied, upstreamUnavailable
         case internalError
@@ -46,7 +45,7 @@ public struct VisionError: Error, CustomStringConvertible, Sendable, Equatable {
         case .invalidInput, .forbiddenURL, .fetchFailed, .unknownModelType, .deviceUnavailable: .badRequest
         case .unsupportedImage: .unsupportedMediaType
         case .imageTooLarge, .bodyTooLarge: .payloadTooLarge
-        case .modelNotFound: .notFound
+        case .modelNotFound, .jobNotFound: .notFound
         case .invalidRequest: .unprocessable
         case .queueFull: .overloaded
         case .notReady, .upstreamUnavailable: .notReady
@@ -65,6 +64,10 @@ public struct VisionError: Error, CustomStringConvertible, Sendable, Equatable {
     public static func bodyTooLarge(_ message: String) -> VisionError { .init(.bodyTooLarge, message) }
     /// A model id that is not in the cache, or a repository without the files needed (404).
     public static func modelNotFound(_ message: String) -> VisionError { .init(.modelNotFound, message) }
+    /// A job id the store does not hold (404).
+    public static func jobNotFound(_ id: String) -> VisionError {
+        .init(.jobNotFound, "no job '\(id.prefix(64))' (finished jobs are removed after JOB_RETENTION_SECONDS)")
+    }
     /// A model type this server does not know or does not serve (400).
     public static func unknownModelType(_ message: String) -> VisionError { .init(.unknownModelType, message) }
     /// A request whose JSON does not have the expected shape or types (422).

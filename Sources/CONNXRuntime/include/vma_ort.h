@@ -20,7 +20,5 @@ int vma_ort_probe(const char *path, char *version, size_t version_len, char *pro
 /// The API version this build was compiled against.
 unsigned int vma_ort_api_version(void);
 
-/// The version string of the loaded library ("1.32.0"), or NULL before a successful load.
-const char *vma_ort_library_version(void);
 
 #endif

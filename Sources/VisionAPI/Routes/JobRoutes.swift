@@ -60,13 +60,13 @@ struct JobRoutes {
         }
         router.get("/jobs/:job_id") { _, context in
             let id = try context.parameters.require("job_id")
-            guard let job = try await deps.store.job(id) else { throw VisionError.modelNotFoundJob(id) }
+            guard let job = try await deps.store.job(id) else { throw VisionError.jobNotFound(id) }
             return JSONIO.response(JobJSON.job(job))
         }
         router.delete("/jobs/:job_id") { _, context in
             let id = try context.parameters.require("job_id")
             let (found, job) = try await deps.store.cancel(id, now: Date().timeIntervalSince1970)
-            guard found else { throw VisionError.modelNotFoundJob(id) }
+            guard found else { throw VisionError.jobNotFound(id) }
             guard let job else { return try JSONIO.response(["job_id": id, "deleted": true]) }
             return JSONIO.response(JobJSON.job(job, includeResult: false))
         }
@@ -94,11 +94,5 @@ struct JobRoutes {
             out += Array("],\"total\":\(page.total),\"limit\":\(limit),\"offset\":\(offset)}".utf8)
             return JSONIO.response(out)
         }
-    }
-}
-
-extension VisionError {
-    static func modelNotFoundJob(_ id: String) -> VisionError {
-        .modelNotFound("no job '\(id.prefix(64))' (finished jobs are removed after JOB_RETENTION_SECONDS)")
     }
 }

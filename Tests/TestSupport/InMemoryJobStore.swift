@@ -1,4 +1,5 @@
 import Foundation
+import JobQueue
 
 /// The in-memory twin of the durable stores, for unit tests: the same semantics, nothing kept.
 public actor InMemoryJobStore: JobStore {
@@ -132,12 +133,5 @@ public actor InMemoryJobStore: JobStore {
 
     public func counts() async throws -> [JobStatus: Int] {
         Dictionary(grouping: jobs.values, by: \.status).mapValues(\.count)
-    }
-}
-
-/// Error texts the stores share.
-public enum JobErrors {
-    public static func abandoned(attempts: Int) -> String {
-        "the job's worker stopped (lease expired) \(attempts) times; giving up"
     }
 }

@@ -1,10 +1,11 @@
-import CPNG
+internal import CPNG
 import Foundation
 import VisionCore
 
-/// PNG through libpng's simplified `png_image` API. Decodes to RGBA and drops alpha, which is what
-/// PIL's `convert("RGB")` does for grey, palette and alpha images. The only Swift file that
-/// touches libpng.
+// libpng, through its simplified `png_image` API: the only Swift file that touches libpng.
+
+/// PNG decoding to RGBA, dropping alpha, which is what PIL's `convert("RGB")` does for grey,
+/// palette and alpha images.
 enum PNGDecoder {
     private static let formatRGBA: UInt32 = 3  // PNG_FORMAT_FLAG_COLOR | PNG_FORMAT_FLAG_ALPHA
     private static let flag16BitSRGB: UInt32 = 0x04  // PNG_IMAGE_FLAG_16BIT_sRGB
@@ -88,5 +89,41 @@ enum PNGDecoder {
             let bytes = raw.prefix { $0 != 0 }
             return bytes.isEmpty ? "unknown error" : String(decoding: bytes, as: UTF8.self)
         }
+    }
+}
+
+
+/// Greyscale PNG encoding through libpng's simplified `png_image` write API.
+public struct PNGEncoder: PNGEncoding {
+    private static let formatGrey: UInt32 = 0  // PNG_FORMAT_GRAY
+    private static let formatLinear: UInt32 = 0x04  // PNG_FORMAT_FLAG_LINEAR: 16-bit samples
+
+    public init() {}
+
+    public func grey8(_ pixels: [UInt8], width: Int, height: Int) throws -> [UInt8] {
+        try pixels.withUnsafeBytes { try Self.write($0, width: width, height: height, format: Self.formatGrey) }
+    }
+
+    public func grey16(_ pixels: [UInt16], width: Int, height: Int) throws -> [UInt8] {
+        try pixels.withUnsafeBytes { try Self.write($0, width: width, height: height, format: Self.formatLinear) }
+    }
+
+    private static func write(_ buffer: UnsafeRawBufferPointer, width: Int, height: Int, format: UInt32) throws -> [UInt8] {
+        var image = png_image()
+        image.version = UInt32(PNG_IMAGE_VERSION)
+        image.width = UInt32(width)
+        image.height = UInt32(height)
+        image.format = format
+        var size = 0
+        // First call measures, second writes.
+        guard png_image_write_to_memory(&image, nil, &size, 0, buffer.baseAddress, 0, nil) != 0, size > 0 else {
+            png_image_free(&image)
+            throw VisionError.internalError("PNG encoding failed")
+        }
+        var out = [UInt8](repeating: 0, count: size)
+        let ok = out.withUnsafeMutableBytes { png_image_write_to_memory(&image, $0.baseAddress, &size, 0, buffer.baseAddress, 0, nil) }
+        png_image_free(&image)
+        guard ok != 0 else { throw VisionError.internalError("PNG encoding failed") }
+        return Array(out.prefix(size))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import JobQueue
 
 /// The API's job object: `{job_id, status, model_type, created_at, completed_at, processing_time,
 /// attempts, result, error}`; times as ISO 8601; `result` is the inference response JSON.
