@@ -262,17 +262,48 @@ public final class HubClient: Sendable {
             if append { try handle.seekToEnd() } else { try handle.truncate(atOffset: 0) }
             var done = append ? have : 0
             var reported = 0
-            for try await chunk in response.body {
-                try handle.write(contentsOf: Data(chunk.readableBytesView))
-                done += chunk.readableBytes
-                if let progress, done - reported >= 1 << 20 || (expected.map { done >= $0 } ?? false) {
-                    reported = done
-                    progress(DownloadProgress(repoID: repoID, path: path, bytesDone: done, bytesTotal: expected))
+            // Chunks are gathered into 4 MiB writes made on NIO's blocking-I/O pool, never on the
+            // cooperative pool.
+            let fd = handle.fileDescriptor
+            var pending: [UInt8] = []
+            pending.reserveCapacity(4 << 20)
+            do {
+                for try await chunk in response.body {
+                    pending.append(contentsOf: chunk.readableBytesView)
+                    done += chunk.readableBytes
+                    if pending.count >= 4 << 20 {
+                        try await Self.write(pending, to: fd, path: partial)
+                        pending.removeAll(keepingCapacity: true)
+                    }
+                    if let progress, done - reported >= 1 << 20 || (expected.map { done >= $0 } ?? false) {
+                        reported = done
+                        progress(DownloadProgress(repoID: repoID, path: path, bytesDone: done, bytesTotal: expected))
+                    }
                 }
+            } catch {
+                // A cut connection: keep what arrived, so the next attempt resumes from there.
+                if !pending.isEmpty { try? await Self.write(pending, to: fd, path: partial) }
+                throw error
             }
+            if !pending.isEmpty { try await Self.write(pending, to: fd, path: partial) }
             return
         }
         throw VisionError.upstreamUnavailable("too many redirects downloading '\(repoID)/\(path)'")
+    }
+
+    /// Writes all of `bytes` at the descriptor's offset, on NIO's blocking-I/O pool.
+    private static func write(_ bytes: [UInt8], to fd: Int32, path: String) async throws {
+        try await NIOThreadPool.singleton.runIfActive {
+            try bytes.withUnsafeBytes { raw in
+                var offset = 0
+                while offset < raw.count {
+                    let n = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                    if n < 0 && errno == EINTR { continue }
+                    guard n > 0 else { throw VisionError.internalError("cannot write \(path) (errno \(errno))") }
+                    offset += n
+                }
+            }
+        }
     }
 
     /// An LFS etag is the file's sha256; a regular file's is its git blob sha1.

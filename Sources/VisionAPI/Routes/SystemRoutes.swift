@@ -25,8 +25,10 @@ struct SystemRoutes {
                 "onnxruntime_version": deps.runtimeVersion,
                 "version": version,
             ]
-            body["available_memory_gb"] = SystemMemory.availableGB() ?? NSNull()
-            body["resident_memory_mb"] = SystemMemory.residentMB() ?? NSNull()
+            // /proc reads are file I/O: on the encoder's threads, off the cooperative pool.
+            let (available, resident) = try await deps.responseEncoder.run { (SystemMemory.availableGB(), SystemMemory.residentMB()) }
+            body["available_memory_gb"] = available ?? NSNull()
+            body["resident_memory_mb"] = resident ?? NSNull()
             for family in deps.families.families {
                 for (key, value) in await family.health?() ?? [] { body[key] = value.foundationObject }
             }

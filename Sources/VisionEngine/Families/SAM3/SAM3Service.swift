@@ -69,10 +69,13 @@ public struct SAM3Service: Sendable {
         var results: [[SAM3PromptResult]] = []
         for (index, image) in images.enumerated() {
             let prompts = request.prompts(forImage: index)
-            let pixels = try await context.images.compute { model.processor.processBatch([image]).pixelValues }
+            // The image's SHA-256 (the embedding cache key) is CPU work too: off the cooperative pool.
+            let (pixels, digest) = try await context.images.compute {
+                (model.processor.processBatch([image]).pixelValues, model.isSplit ? Self.digest(image) : "")
+            }
             var vision: [String: Tensor] = [:]
             if model.isSplit {
-                let key = model.reference.description + ":" + Self.digest(image)
+                let key = model.reference.description + ":" + digest
                 if let cached = await cache.features(key) {
                     vision = cached
                 } else {
