@@ -9,12 +9,18 @@ public protocol Family {
     associatedtype Model: LoadedModel
     /// Model type, default model, exporter and loader.
     static var loader: ModelLoader<Model> { get }
+    /// Checks the family's own settings, at startup before anything is built (a bad value stops
+    /// the server with the setting's name).
+    static func checkSettings(_ settings: FamilySettings) throws
     /// Routes, jobs, schemas and the family's part of `/health` and `/metrics`, over the shared
-    /// engine. Throws for a family setting that cannot be used.
+    /// engine.
     static func serve(_ context: FamilyContext) throws -> ServedFamily
 }
 
 extension Family {
+    /// Families without settings of their own.
+    public static func checkSettings(_ settings: FamilySettings) throws {}
+
     /// The loader, erased for the model manager.
     public static var erasedLoader: AnyModelLoader { loader.erased }
 }

@@ -26,7 +26,7 @@ public struct ImageInput: Decodable, Sendable, Equatable {
 }
 
 /// How large float tensors are written in responses.
-public enum TensorFormat: String, Decodable, Sendable {
+public enum TensorFormat: String, WireEnum {
     /// Nested JSON lists, as the original API returned them.
     case list
     /// `{"dtype": "float32", "shape": [...], "encoding": "base64", "data": "..."}`: little-endian

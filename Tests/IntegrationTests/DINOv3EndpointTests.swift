@@ -27,14 +27,19 @@ import Testing
                         try FixtureFiles.data("preprocessing/" + $0).base64EncodedString()
                     }
                     for format in ["list", "base64"] {
+                        let sent = ContinuousClock.now
                         let reply = try await server.post("/inference/dinov3", json: [
                             "images": images, "model_id": "tests/\(name)", "tensor_format": format,
                         ])
+                        let elapsed = ContinuousClock.now - sent
                         #expect(reply.status == 200, "\(reply.text.prefix(300))")
                         let body = reply.json
                         let features = try #require(body["features"] as? [String: Any])
                         #expect(body["model_id"] as? String == "tests/\(name)")
-                        #expect((body["processing_time"] as? Double ?? -1) >= 0)
+                        // The server's own time: some, and no more than the round trip took.
+                        let took = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                        let time = body["processing_time"] as? Double ?? -1
+                        #expect(time > 0 && time <= took, "processing_time \(time) s, round trip \(took) s")
                         for key in ["last_hidden_state", "pooler_output"] {
                             let shape = batch[key + "_shape"] as! [Int]
                             #expect(features[key + "_shape"] as? [Int] == shape)

@@ -93,7 +93,7 @@ import Testing
             #expect(splat.status == 400 && (splat.json["detail"] as? String ?? "").contains("offered: ply, glb, npz"))
             let unknown = try await server.post("/inference/depth-anything",
                                                 json: ["images": [image], "model_id": model, "export_format": "obj"])
-            #expect(unknown.status == 400 && (unknown.json["detail"] as? String ?? "").contains("unknown export_format"))
+            #expect(unknown.status == 422 && (unknown.json["detail"] as? String ?? "").contains("export_format: expected one of"))
         }
     }
 }

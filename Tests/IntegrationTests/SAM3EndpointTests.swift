@@ -17,8 +17,18 @@ import Testing
             #expect(r.status == 200, "\(r.text.prefix(300))")
             let results = try #require(r.json["results"] as? [[[String: Any]]])
             #expect(results.map(\.count) == [2, 1])
+            // Every image × prompt answers with its own prompt's detections (image 1 has its own list).
+            let sent = [["a red cat", "dog"], ["tree"]]
+            for (i, prompts) in sent.enumerated() {
+                let want = cases[i]["results"] as! [[String: Any]]
+                for (j, prompt) in prompts.enumerated() {
+                    #expect(results[i][j]["prompt_index"] as? Int == j && results[i][j]["prompt"] as? String == prompt)
+                    let expected = try #require(want.first { $0["prompt"] as? String == prompt })
+                    let scores = (results[i][j]["result"] as? [String: Any])?["scores"] as? [Double] ?? [-1]
+                    #expect(scores.count == (expected["scores"] as! [Double]).count, "image \(i) '\(prompt)'")
+                }
+            }
             let first = results[0][0]
-            #expect(first["prompt_index"] as? Int == 0 && first["prompt"] as? String == "a red cat")
             let result = try #require(first["result"] as? [String: Any])
             let expected = (cases[0]["results"] as! [[String: Any]])[0]
             #expect((result["scores"] as? [Double])?.count == (expected["scores"] as! [Double]).count)

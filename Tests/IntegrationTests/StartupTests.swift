@@ -56,11 +56,15 @@ import Testing
         #expect(envLog.contains("root=\(fromEnv), token=***"))
     }
 
-    @Test func invalidSettingFailsFastWithItsName() async throws {
+    /// A server setting and a family's own setting: the process stops at startup and says which.
+    @Test(arguments: [("MAX_IMAGE_PIXELS", "lots"), ("SAM3_EMBEDDING_CACHE_MB", "-1")])
+    func invalidSettingFailsFastWithItsName(name: String, value: String) async throws {
         let root = try HubCacheBuilder.temporaryFolder("bad")
-        await #expect(throws: ServerError.self) {
-            try await ServerProcess(root: root, environment: ["MAX_IMAGE_PIXELS": "lots"])
+        let error = await #expect(throws: ServerError.self) {
+            try await ServerProcess(root: root, environment: [name: value])
         }
+        let said = error?.description ?? ""
+        #expect(said.contains(name) && said.contains("'\(value)'"), "\(said.suffix(400))")
     }
 }
 

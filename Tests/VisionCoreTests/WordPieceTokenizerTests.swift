@@ -13,7 +13,9 @@ import VisionCore
     @Test func idsEqualTransformers() throws {
         let tokenizer = try Self.tokenizer()
         let manifest = try FixtureFiles.json("grounding_dino/manifest.json")
-        for c in manifest["tokenizer"] as! [[String: Any]] {
+        let cases = manifest["tokenizer"] as! [[String: Any]]
+        #expect(cases.count == 14)
+        for c in cases {
             let text = c["text"] as! String
             #expect(tokenizer.encode(text) == c["ids"] as! [Int], "\(text.prefix(40))")
         }
@@ -22,7 +24,9 @@ import VisionCore
     @Test func decodesEqualTransformers() throws {
         let tokenizer = try Self.tokenizer()
         let manifest = try FixtureFiles.json("grounding_dino/manifest.json")
-        for c in manifest["decode"] as! [[String: Any]] {
+        let cases = manifest["decode"] as! [[String: Any]]
+        #expect(cases.count == 6)
+        for c in cases {
             #expect(tokenizer.decode(c["ids"] as! [Int]) == c["text"] as! String)
         }
     }

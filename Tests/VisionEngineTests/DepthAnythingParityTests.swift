@@ -82,20 +82,54 @@ import VisionCore
         #expect(checked == 5)
     }
 
-    @Test func png16KeepsValuesWithinOneStep() async throws {
-        let service = try Self.service()
-        let bytes = try FixtureFiles.bytes("preprocessing/wide_90x151.png")
-        let r = try await service.run(DepthAnythingRequest(images: [ImageInput(source: .bytes(bytes))],
-                                                           modelID: "tests/depth-anything-v2-tiny", depthFormat: .png16))
-        let result = try #require(r.results.first)
-        #expect(Array(result.encoded.prefix(8)) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
-        #expect(result.encoded[24] == 16, "IHDR bit depth")
-        #expect(result.scale != nil && result.offset == result.depth.min())
+    /// Records the 16-bit pixels the service hands the PNG encoder, and encodes them for real.
+    final class Capturing16: PNGEncoding, @unchecked Sendable {
+        var pixels: [UInt16] = []
+        func grey8(_ pixels: [UInt8], width: Int, height: Int) throws -> [UInt8] {
+            try PNGEncoder().grey8(pixels, width: width, height: height)
+        }
+        func grey16(_ pixels: [UInt16], width: Int, height: Int) throws -> [UInt8] {
+            self.pixels = pixels
+            return try PNGEncoder().grey16(pixels, width: width, height: height)
+        }
     }
 
-    @Test func bicubicIdentityAndConstant() {
-        let plane: [Float] = (0..<12).map(Float.init)
-        #expect(BicubicUpsample.resize(plane, height: 3, width: 4, outHeight: 3, outWidth: 4) == plane)
+    /// pixel × scale + offset gives back the float depth within half a step, over the full range.
+    @Test func png16KeepsValuesWithinOneStep() async throws {
+        let bytes = try FixtureFiles.bytes("preprocessing/wide_90x151.png")
+        let capture = Capturing16()
+        let service = DepthAnythingService(context: try Self.service().context, encoder: capture)
+        func run(_ format: DepthFormat) async throws -> DepthResult {
+            let r = try await service.run(DepthAnythingRequest(images: [ImageInput(source: .bytes(bytes))],
+                                                               modelID: "tests/depth-anything-v2-tiny", depthFormat: format))
+            return try #require(r.results.first)
+        }
+        let exact = try await run(.float32).depth
+        let result = try await run(.png16)
+        #expect(Array(result.encoded.prefix(8)) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+        #expect(result.encoded[24] == 16, "IHDR bit depth")
+        let scale = try #require(result.scale), offset = try #require(result.offset)
+        #expect(capture.pixels.count == exact.count && exact.count == 90 * 151)
+        #expect(capture.pixels.min() == 0 && capture.pixels.max() == 65535)
+        let worst = zip(capture.pixels, exact).map { abs(Float($0) * scale + offset - $1) }.max() ?? .infinity
+        let magnitude = exact.map(abs).max() ?? 0  // float32 rounding of pixel × scale + offset
+        #expect(worst <= scale * 0.5 + 2e-7 * magnitude, "worst \(worst), step \(scale)")
+    }
+
+    /// The size-changing path on a ramp, away from the borders, against the Keys kernel with
+    /// a = -0.75 (PyTorch's bicubic): a 2× upscale samples the input at k + 0.25 and k + 0.75,
+    /// where that kernel gives the ramp's value + 0.046875 and - 0.046875 (it does not reproduce
+    /// linear functions). The image-size parity is in depthMatchesTransformersInEveryFormat.
+    @Test func bicubicMatchesTheKeysKernel() {
+        let ramp = BicubicUpsample.resize((0..<40).map { Float($0 % 8) }, height: 5, width: 8, outHeight: 5, outWidth: 16)
+        // Output x reads input (x + 0.5) / 2 - 0.5; columns 4...11 only read input columns 0...7.
+        for y in 0..<5 {
+            for x in 4...11 {
+                let source = (Float(x) + 0.5) / 2 - 0.5
+                let want = source + (x % 2 == 0 ? -0.046875 : 0.046875)
+                #expect(abs(ramp[y * 16 + x] - want) < 1e-5, "(\(x), \(y)): \(ramp[y * 16 + x]) vs \(want)")
+            }
+        }
         let constant = BicubicUpsample.resize([Float](repeating: 2.5, count: 6), height: 2, width: 3, outHeight: 5, outWidth: 7)
         #expect(constant.allSatisfy { abs($0 - 2.5) < 1e-5 }, "\(constant)")
     }

@@ -11,7 +11,7 @@ struct ModelRoutes {
     struct LoadRequest: Decodable {
         let modelType: String
         let modelID: String?
-        let device: String?
+        let device: ComputeDevice?
         let variant: String?
         enum CodingKeys: String, CodingKey {
             case modelType = "model_type", modelID = "model_id", device, variant
@@ -39,14 +39,6 @@ struct ModelRoutes {
             }
         }
         return entry
-    }
-
-    static func device(_ name: String?) throws -> ComputeDevice? {
-        guard let name else { return nil }
-        guard let device = ComputeDevice(rawValue: name.lowercased()) else {
-            throw VisionError.invalidInput("unknown device '\(name.prefix(20))'; expected 'cpu' or 'cuda'")
-        }
-        return device
     }
 
     func register(on router: Router<BasicRequestContext>) {
@@ -79,7 +71,7 @@ struct ModelRoutes {
             let type = try families.modelType(body.modelType)
             let start = ContinuousClock.now
             let model = try await models.model(type, modelID: body.modelID, variant: body.variant,
-                                               device: try Self.device(body.device))
+                                               device: body.device)
             let elapsed = ContinuousClock.now - start
             return try JSONIO.response([
                 "status": "loaded", "model_type": type.rawValue, "model_id": model.reference.description,

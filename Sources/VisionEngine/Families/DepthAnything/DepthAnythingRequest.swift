@@ -1,7 +1,7 @@
 import VisionCore
 
 /// How a depth map is encoded in the response.
-public enum DepthFormat: String, Decodable, Sendable {
+public enum DepthFormat: String, WireEnum {
     /// 8-bit greyscale PNG, min-max scaled as Hugging Face's depth-estimation pipeline does.
     case png8
     /// 16-bit greyscale PNG; `metadata.scale` and `metadata.offset` restore the values.
@@ -19,7 +19,7 @@ public enum DepthFormat: String, Decodable, Sendable {
 }
 
 /// The original's `export_format` values; the server builds the well-defined ones.
-public enum DepthExportFormat: String, Sendable, CaseIterable {
+public enum DepthExportFormat: String, WireEnum {
     case glb, npz, ply
     case gsPLY = "gs_ply"
     case gsVideo = "gs_video"
@@ -69,16 +69,7 @@ public struct DepthAnythingRequest: Decodable, Sendable {
         selection = try ModelSelection(from: decoder)
         depthFormat = try c.decodeIfPresent(DepthFormat.self, forKey: .depthFormat) ?? .png8
         includeConfidence = try c.decodeIfPresent(Bool.self, forKey: .includeConfidence) ?? true
-        if let name = try c.decodeIfPresent(String.self, forKey: .exportFormat) {
-            guard let format = DepthExportFormat(rawValue: name) else {
-                throw VisionError.invalidInput(
-                    "unknown export_format '\(name.prefix(20))'; offered: "
-                    + DepthExportFormat.offered.map(\.rawValue).joined(separator: ", "))
-            }
-            exportFormat = format
-        } else {
-            exportFormat = nil
-        }
+        exportFormat = try c.decodeIfPresent(DepthExportFormat.self, forKey: .exportFormat)
     }
 }
 

@@ -1,18 +1,8 @@
 import VisionCore
 
 /// How logits become scores, as the pipeline's `function_to_apply`.
-public enum ClassificationFunction: String, Decodable, Sendable, CaseIterable {
+public enum ClassificationFunction: String, WireEnum {
     case softmax, sigmoid, none
-
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let value = ClassificationFunction(rawValue: text.lowercased()) else {
-            throw DecodingError.dataCorrupted(.init(
-                codingPath: decoder.codingPath,
-                debugDescription: "expected one of \(Self.allCases.map(\.rawValue).joined(separator: ", "))"))
-        }
-        self = value
-    }
 }
 
 /// `POST /inference/image-classification`: `{"inputs": image, "parameters": {"top_k"?, "function_to_apply"?}}`

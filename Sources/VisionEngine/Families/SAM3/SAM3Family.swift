@@ -12,8 +12,14 @@ public enum SAM3Family: Family {
         type: .sam3, defaultModelID: "facebook/sam3", exporter: .named("sam3")
     ) { snapshot, context in try SAM3Model.load(snapshot: snapshot, context: context) }
 
+    static func cacheMB(_ settings: FamilySettings) throws -> Int {
+        try settings.int("SAM3_EMBEDDING_CACHE_MB", default: 1024)
+    }
+
+    public static func checkSettings(_ settings: FamilySettings) throws { _ = try cacheMB(settings) }
+
     public static func serve(_ context: FamilyContext) throws -> ServedFamily {
-        let cache = SAM3EmbeddingCache(capacityMB: try context.settings.int("SAM3_EMBEDDING_CACHE_MB", default: 1024))
+        let cache = SAM3EmbeddingCache(capacityMB: try cacheMB(context.settings))
         let service = SAM3Service(context: context.engine, cache: cache, encoder: context.pngEncoder,
                                   deflater: context.deflater)
         return ServedFamily(

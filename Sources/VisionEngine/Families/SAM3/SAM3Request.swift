@@ -1,7 +1,7 @@
 import VisionCore
 
 /// How masks are returned.
-public enum MaskFormat: String, Decodable, Sendable {
+public enum MaskFormat: String, WireEnum {
     /// The original's: `{"encoding":"rle","size":[H,W],"counts":base64(zlib(uint32 LE runs))}`.
     case rle
     /// External contours simplified with 1.5 px tolerance, each `[[x, y], ...]`.
