@@ -158,7 +158,16 @@ struct OpenAPIDocument {
 
     var document: JSONValue {
         var schemas = systemSchemas
-        for family in families.families { schemas += family.schemas.map { ($0.key, $0.value) } }
+        // Families may share a component (Detections): each name once; the same name must be the same schema.
+        for family in families.families {
+            for (name, schema) in family.schemas {
+                if let existing = schemas.first(where: { $0.0 == name }) {
+                    precondition(existing.1 == schema, "component \(name) is declared twice, differently")
+                } else {
+                    schemas.append((name, schema))
+                }
+            }
+        }
         if jobs { schemas += jobSchemas }
         return [
             "openapi": "3.1.0",

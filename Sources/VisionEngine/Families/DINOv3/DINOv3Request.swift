@@ -33,19 +33,21 @@ public struct DINOv3Response: Sendable {
     public let processingTime: Double
     public let tensorFormat: TensorFormat
 
-    /// `{"features": {"last_hidden_state", "pooler_output", "last_hidden_state_shape",
-    /// "pooler_output_shape"}, "model_id", "processing_time", "tensor_format"}`.
+    /// The response's one definition: its JSON and its OpenAPI schema.
+    static let shape = JSONShape<DINOv3Response>([
+        .object("features", JSONShape<DINOv3Response>([
+            .custom("last_hidden_state", .ref("Tensor")) { r, w in r.write(r.lastHiddenState, &w) },
+            .custom("pooler_output", .ref("Tensor")) { r, w in r.write(r.poolerOutput, &w) },
+            .integers("last_hidden_state_shape") { $0.lastHiddenState.shape },
+            .integers("pooler_output_shape") { $0.poolerOutput.shape },
+        ])) { $0 },
+        .string("model_id") { $0.modelID },
+        .number("processing_time") { $0.processingTime },
+        .string("tensor_format", enum: TensorFormat.wireValues) { $0.tensorFormat.rawValue },
+    ])
+
     public func json() -> [UInt8] {
-        var w = JSONWriter(capacity: tensorFormat == .list ? lastHiddenState.count * 12 + 4096 : lastHiddenState.count * 6 + 4096)
-        w.raw("{"); w.key("features"); w.raw("{")
-        w.key("last_hidden_state"); write(lastHiddenState, &w); w.raw(",")
-        w.key("pooler_output"); write(poolerOutput, &w); w.raw(",")
-        w.key("last_hidden_state_shape"); w.ints(lastHiddenState.shape); w.raw(",")
-        w.key("pooler_output_shape"); w.ints(poolerOutput.shape)
-        w.raw("},"); w.key("model_id"); w.string(modelID); w.raw(",")
-        w.key("processing_time"); w.number(processingTime); w.raw(",")
-        w.key("tensor_format"); w.string(tensorFormat.rawValue); w.raw("}")
-        return w.bytes
+        Self.shape.json(self, capacity: lastHiddenState.count * (tensorFormat == .list ? 12 : 6) + 4096)
     }
 
     private func write(_ t: Tensor, _ w: inout JSONWriter) {

@@ -36,30 +36,10 @@ public enum DepthAnythingFamily: Family {
             ("include_confidence", .boolean(default: true, description: "Depth Anything 3: return the confidence map too")),
         ] + ModelSelection.schemaProperties(modelID: "Hub id of a Depth Anything V2 or 3 export, optionally @revision"),
         required: ["images"]),
-        "EncodedMap": .object([
-            "data": .string(), "format": .string(), "min": .number(), "max": .number(), "scale": .number(),
-            "offset": .number(),
-        ]),
-        "DepthExport": .object([
-            "format": .string(enum: DepthExportFormat.offered.map(\.rawValue)), "media_type": .string(),
-            "points": .integer(), "data": .string(description: "base64 file"),
-        ]),
-        "DepthResult": .object([
-            "depth_data": .string(description: "base64 PNG (png8/png16) or little-endian float32 H×W"),
-            "format": .string(enum: ["png_base64", "png16_base64", "float32_base64"]),
-            "metadata": .object([
-                "shape": .array(.integer()), "depth_type": .string(), "min": .number(), "max": .number(),
-                "scale": .number(description: "png16: value = pixel * scale + offset"), "offset": .number(),
-                "original_shape": .array(.integer()),
-                "intrinsics": .array(.array(.number()), description: "Depth Anything 3: 3×3, processed-image pixels"),
-                "extrinsics": .array(.array(.number()), description: "Depth Anything 3: 3×4 world-to-camera [R|t]"),
-            ]),
-            "confidence": .ref("EncodedMap"), "export": .ref("DepthExport"),
-        ]),
-        "DepthAnythingResponse": .object([
-            "depth_data": .string(), "format": .string(), "metadata": .object([:]),
-            "results": .array(.ref("DepthResult")), "model_id": .string(), "processing_time": .number(),
-        ], description: "The first image's fields, and results for every image"),
+        "EncodedMap": DepthAnythingResponse.encodedMap.schema,
+        "DepthExport": DepthAnythingResponse.export.schema,
+        "DepthResult": DepthAnythingResponse.item.schema,
+        "DepthAnythingResponse": DepthAnythingResponse.shape.schema,
     ]
 }
 

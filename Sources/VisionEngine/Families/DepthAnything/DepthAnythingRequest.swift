@@ -16,6 +16,8 @@ public enum DepthFormat: String, WireEnum {
         case .float32: "float32_base64"
         }
     }
+
+    static var responseNames: [String] { allCases.map(\.responseName) }
 }
 
 /// The original's `export_format` values; the server builds the well-defined ones.
@@ -129,61 +131,34 @@ public struct DepthAnythingResponse: Sendable {
     public let depthKind: String
     public let processingTime: Double
 
-    public func json() -> [UInt8] {
-        var w = JSONWriter(capacity: results.reduce(1024) {
-            $0 + ($1.encoded.count + ($1.confidence?.encoded.count ?? 0) + ($1.export?.data.count ?? 0)) * 4 / 3 + 1024
-        })
-        w.raw("{")
-        if let first = results.first { writeFields(first, &w); w.raw(",") }
-        w.key("results"); w.raw("[")
-        for (i, r) in results.enumerated() {
-            if i > 0 { w.raw(",") }
-            w.raw("{"); writeFields(r, &w); w.raw("}")
-        }
-        w.raw("],"); w.key("model_id"); w.string(modelID)
-        w.raw(","); w.key("processing_time"); w.number(processingTime)
-        w.raw("}")
-        return w.bytes
+    /// One image's fields, with the response's depth kind.
+    struct Item: Sendable {
+        let result: DepthResult
+        let depthKind: String
     }
 
-    private func writeFields(_ r: DepthResult, _ w: inout JSONWriter) {
-        w.key("depth_data"); w.base64(r.encoded); w.raw(",")
-        w.key("format"); w.string(r.format.responseName); w.raw(",")
-        w.key("metadata"); w.raw("{")
-        w.key("shape"); w.ints([r.height, r.width]); w.raw(",")
-        if let original = r.originalShape { w.key("original_shape"); w.ints(original); w.raw(",") }
-        w.key("depth_type"); w.string(depthKind); w.raw(",")
-        writeRange(r.map, &w)
-        if let camera = r.camera {
-            w.raw(","); w.key("intrinsics"); writeMatrix(camera.intrinsics, &w)
-            w.raw(","); w.key("extrinsics"); writeMatrix(camera.extrinsics, &w)
-        }
-        w.raw("}")
-        if let confidence = r.confidence {
-            w.raw(","); w.key("confidence"); w.raw("{")
-            w.key("data"); w.base64(confidence.encoded); w.raw(",")
-            w.key("format"); w.string(confidence.format.responseName); w.raw(",")
-            writeRange(confidence, &w)
-            w.raw("}")
-        }
-        if let export = r.export {
-            w.raw(","); w.key("export"); w.raw("{")
-            w.key("format"); w.string(export.format.rawValue); w.raw(",")
-            w.key("media_type"); w.string(export.format.mediaType); w.raw(",")
-            if let points = export.points { w.key("points"); w.number(points); w.raw(",") }
-            w.key("data"); w.base64(export.data)
-            w.raw("}")
-        }
-    }
+    /// `min`, `max` and, for png16, `scale` and `offset` of an encoded map.
+    static let range = JSONShape<EncodedMap>([
+        .float("min") { $0.minimum },
+        .float("max") { $0.maximum },
+        .custom("scale", .number(description: "png16: value = pixel * scale + offset"),
+                present: { $0.scale != nil && $0.offset != nil }) { m, w in w.number(m.scale!) },
+        .custom("offset", .number(), present: { $0.scale != nil && $0.offset != nil }) { m, w in w.number(m.offset!) },
+    ])
 
-    private func writeRange(_ map: EncodedMap, _ w: inout JSONWriter) {
-        w.key("min"); w.number(map.minimum); w.raw(","); w.key("max"); w.number(map.maximum)
-        if let scale = map.scale, let offset = map.offset {
-            w.raw(","); w.key("scale"); w.number(scale); w.raw(","); w.key("offset"); w.number(offset)
-        }
-    }
+    static let encodedMap = JSONShape<EncodedMap>([
+        .custom("data", .string(description: "base64, encoded as depth_format")) { m, w in w.base64(m.encoded) },
+        .string("format", enum: DepthFormat.responseNames) { $0.format.responseName },
+    ] + range.fields)
 
-    private func writeMatrix(_ rows: [[Double]], _ w: inout JSONWriter) {
+    static let export = JSONShape<DepthExportFile>([
+        .string("format", enum: DepthExportFormat.offered.map(\.rawValue)) { $0.format.rawValue },
+        .string("media_type") { $0.format.mediaType },
+        .custom("points", .integer(), present: { $0.points != nil }) { e, w in w.number(e.points!) },
+        .custom("data", .string(description: "base64 file")) { e, w in w.base64(e.data) },
+    ])
+
+    private static func matrix(_ rows: [[Double]], _ w: inout JSONWriter) {
         w.raw("[")
         for (i, row) in rows.enumerated() {
             if i > 0 { w.raw(",") }
@@ -192,5 +167,40 @@ public struct DepthAnythingResponse: Sendable {
             w.raw("]")
         }
         w.raw("]")
+    }
+
+    static let item = JSONShape<Item>([
+        .custom("depth_data", .string(description: "base64 PNG (png8/png16) or little-endian float32 H×W")) { i, w in
+            w.base64(i.result.encoded)
+        },
+        .string("format", enum: DepthFormat.responseNames) { $0.result.format.responseName },
+        .object("metadata", JSONShape<Item>([
+            .integers("shape", description: "[height, width] of the depth map") { [$0.result.height, $0.result.width] },
+            .custom("original_shape", .array(.integer(), description: "The image's [height, width] where it differs"),
+                    present: { $0.result.originalShape != nil }) { i, w in w.ints(i.result.originalShape!) },
+            .string("depth_type", description: "relative or metric") { $0.depthKind },
+        ] + range.fields(on: { $0.result.map }) + [
+            .custom("intrinsics", .array(.array(.number()), description: "Depth Anything 3: 3×3, processed-image pixels"),
+                    present: { $0.result.camera != nil }) { i, w in matrix(i.result.camera!.intrinsics, &w) },
+            .custom("extrinsics", .array(.array(.number()), description: "Depth Anything 3: 3×4 world-to-camera [R|t]"),
+                    present: { $0.result.camera != nil }) { i, w in matrix(i.result.camera!.extrinsics, &w) },
+        ])) { $0 },
+        .object("confidence", encodedMap, ref: "EncodedMap", present: { $0.result.confidence != nil }) { $0.result.confidence! },
+        .object("export", export, ref: "DepthExport", present: { $0.result.export != nil }) { $0.result.export! },
+    ])
+
+    /// The response's one definition: the first image's fields at the top (as the original), then
+    /// `results` for every image, the model and the time.
+    static let shape = JSONShape<DepthAnythingResponse>(
+        item.fields(on: { r in r.results.first.map { Item(result: $0, depthKind: r.depthKind) } }) + [
+            .objects("results", item, ref: "DepthResult") { r in r.results.map { Item(result: $0, depthKind: r.depthKind) } },
+            .string("model_id") { $0.modelID },
+            .number("processing_time") { $0.processingTime },
+        ], description: "The first image's fields, and results for every image")
+
+    public func json() -> [UInt8] {
+        Self.shape.json(self, capacity: results.reduce(1024) {
+            $0 + ($1.encoded.count + ($1.confidence?.encoded.count ?? 0) + ($1.export?.data.count ?? 0)) * 4 / 3 + 1024
+        })
     }
 }

@@ -41,14 +41,8 @@ public enum GroundingDINOFamily: Family {
             ("box_threshold", .number(default: 0.4, minimum: 0, maximum: 1)),
             ("text_threshold", .number(default: 0.3, minimum: 0, maximum: 1)),
         ] + ModelSelection.schemaProperties(), required: ["images", "prompts"]),
-        "Detections": .object([
-            "scores": .array(.number()),
-            "labels": .array(.string(), description: "The matched phrase text"),
-            "boxes": .array(.array(.number()), description: "[x1, y1, x2, y2] in original-image pixels"),
-        ]),
-        "GroundingDINOResponse": .object([
-            "results": .array(.ref("Detections")), "model_id": .string(), "processing_time": .number(),
-        ]),
+        "Detections": Detections.shape.schema,
+        "GroundingDINOResponse": GroundingDINOResponse.shape.schema,
         "ZeroShotDetectionRequest": .object([
             "inputs": .ref("ImageInput"),
             "parameters": .object([
@@ -56,10 +50,8 @@ public enum GroundingDINOFamily: Family {
             ]),
             "model_id": .string(),
         ], description: "Hugging Face task form; also accepts image/candidate_labels/threshold/top_k at the top level"),
-        "ZeroShotDetectionResponse": .array(.object([
-            "label": .string(), "score": .number(),
-            "box": .object(["xmin": .integer(), "ymin": .integer(), "xmax": .integer(), "ymax": .integer()]),
-        ])),
+        "PipelineDetection": PipelineDetection.shape.schema,
+        "ZeroShotDetectionResponse": .array(.ref("PipelineDetection")),
     ]
 }
 

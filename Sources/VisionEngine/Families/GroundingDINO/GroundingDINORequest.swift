@@ -55,17 +55,15 @@ public struct GroundingDINOResponse: Sendable {
     public let modelID: String
     public let processingTime: Double
 
+    /// The response's one definition: its JSON and its OpenAPI schema.
+    static let shape = JSONShape<GroundingDINOResponse>([
+        .objects("results", Detections.shape, ref: "Detections") { $0.results },
+        .string("model_id") { $0.modelID },
+        .number("processing_time") { $0.processingTime },
+    ])
+
     public func json() -> [UInt8] {
-        var w = JSONWriter(capacity: 256 + results.reduce(0) { $0 + $1.scores.count * 96 })
-        w.raw("{"); w.key("results"); w.raw("[")
-        for (i, r) in results.enumerated() {
-            if i > 0 { w.raw(",") }
-            r.write(to: &w)
-        }
-        w.raw("],"); w.key("model_id"); w.string(modelID)
-        w.raw(","); w.key("processing_time"); w.number(processingTime)
-        w.raw("}")
-        return w.bytes
+        Self.shape.json(self, capacity: 256 + results.reduce(0) { $0 + $1.scores.count * 96 })
     }
 }
 
@@ -116,32 +114,9 @@ public struct ZeroShotDetectionRequest: Decodable, Sendable {
     }
 }
 
-/// One detection in the pipeline's form.
-public struct ZeroShotDetection: Sendable, Equatable {
-    public let label: String
-    public let score: Float
-    /// xmin, ymin, xmax, ymax: the box corners truncated to integers, as the pipeline does.
-    public let box: [Int]
-}
-
 public struct ZeroShotDetectionResponse: Sendable {
-    public let detections: [ZeroShotDetection]
+    public let detections: [PipelineDetection]
 
     /// A bare JSON array, as the pipeline returns.
-    public func json() -> [UInt8] {
-        var w = JSONWriter(capacity: 64 + detections.count * 96)
-        w.raw("[")
-        for (i, d) in detections.enumerated() {
-            if i > 0 { w.raw(",") }
-            w.raw("{"); w.key("score"); w.number(d.score); w.raw(","); w.key("label"); w.string(d.label)
-            w.raw(","); w.key("box"); w.raw("{")
-            for (k, name) in ["xmin", "ymin", "xmax", "ymax"].enumerated() {
-                if k > 0 { w.raw(",") }
-                w.key(name); w.number(d.box[k])
-            }
-            w.raw("}}")
-        }
-        w.raw("]")
-        return w.bytes
-    }
+    public func json() -> [UInt8] { PipelineDetection.json(detections) }
 }

@@ -88,7 +88,7 @@ public struct GroundingDINOService: Sendable {
         let model = try await load(request.selection)
         let image = images[0]
         let batch = try await context.images.compute { model.processor.processBatch(images) }
-        var found: [ZeroShotDetection] = []
+        var found: [PipelineDetection] = []
         for label in request.candidateLabels {
             let ids = try tokenIDs(label, model: model)
             let raw = try await context.inference.run {
@@ -99,7 +99,7 @@ public struct GroundingDINOService: Sendable {
                 ids: ids, width: image.width, height: image.height, boxThreshold: request.threshold,
                 textThreshold: 1, decode: { _ in "" })
             for (score, box) in zip(detections.scores, detections.boxes) {
-                found.append(ZeroShotDetection(label: label, score: score, box: box.map { Int($0.rounded(.towardZero)) }))
+                found.append(PipelineDetection(label: label, score: score, corners: box))
             }
         }
         // Swift's sort is not stable: order by score, then by discovery order.

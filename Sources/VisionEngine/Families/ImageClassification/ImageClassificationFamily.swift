@@ -29,14 +29,8 @@ public enum ImageClassificationFamily: Family {
                     ("function_to_apply", .string(enum: ClassificationFunction.allCases.map(\.rawValue),
                                                   description: "Default: the model config's (softmax for several labels)")),
                 ]), description: "`inputs` (one image) or `images`"),
-                "Classification": .object(["label": .string(), "score": .number()], required: ["label", "score"]),
-                "ImageClassificationResponse": .oneOf([
-                    .array(.ref("Classification"), description: "For `inputs`: the labels, best first"),
-                    .object([
-                        "results": .array(.array(.ref("Classification"))), "model_id": .string(),
-                        "processing_time": .number(),
-                    ], description: "For `images`: the labels of every image"),
-                ]),
+                "Classification": Classification.shape.schema,
+                "ImageClassificationResponse": ImageClassificationResponse.schema,
             ])
     }
 }

@@ -37,6 +37,12 @@ public struct ImageClassificationRequest: Decodable, Sendable {
 public struct Classification: Sendable, Equatable {
     public let label: String
     public let score: Float
+
+    /// `{"label", "score"}`.
+    static let shape = JSONShape<Classification>([
+        .string("label") { $0.label },
+        .float("score") { $0.score },
+    ])
 }
 
 /// The labels of every image, best first.
@@ -47,27 +53,31 @@ public struct ImageClassificationResponse: Sendable {
     /// The `inputs` form: a bare list for the one image, as the pipeline returns it.
     public let single: Bool
 
-    public func json() -> [UInt8] {
-        var w = JSONWriter(capacity: 128 + results.reduce(0) { $0 + $1.count * 48 })
-        func list(_ labels: [Classification]) {
+    /// The `images` form's one definition (the `inputs` form is a list of `Classification`).
+    static let shape = JSONShape<ImageClassificationResponse>([
+        .custom("results", .array(.array(.ref("Classification")))) { r, w in
             w.raw("[")
-            for (i, c) in labels.enumerated() {
+            for (i, labels) in r.results.enumerated() {
                 if i > 0 { w.raw(",") }
-                w.raw("{"); w.key("label"); w.string(c.label); w.raw(","); w.key("score"); w.number(c.score); w.raw("}")
+                Classification.shape.writeList(labels, to: &w)
             }
             w.raw("]")
-        }
+        },
+        .string("model_id") { $0.modelID },
+        .number("processing_time") { $0.processingTime },
+    ], description: "For `images`: the labels of every image")
+
+    static var schema: Schema {
+        .oneOf([.array(.ref("Classification"), description: "For `inputs`: the labels, best first"), shape.schema])
+    }
+
+    public func json() -> [UInt8] {
+        var w = JSONWriter(capacity: 128 + results.reduce(0) { $0 + $1.count * 48 })
         if single, let first = results.first {
-            list(first)
-            return w.bytes
+            Classification.shape.writeList(first, to: &w)
+        } else {
+            Self.shape.write(self, to: &w)
         }
-        w.raw("{"); w.key("results"); w.raw("[")
-        for (i, r) in results.enumerated() {
-            if i > 0 { w.raw(",") }
-            list(r)
-        }
-        w.raw("],"); w.key("model_id"); w.string(modelID); w.raw(",")
-        w.key("processing_time"); w.number(processingTime); w.raw("}")
         return w.bytes
     }
 }

@@ -26,20 +26,9 @@ public enum ObjectDetectionFamily: Family {
                 "ObjectDetectionRequest": .object(properties: TaskImages.schemaProperties([
                     ("threshold", .number(default: 0.5, minimum: 0, maximum: 1)),
                 ]), description: "`inputs` (one image) or `images`"),
-                "ObjectDetection": .object([
-                    "score": .number(), "label": .string(),
-                    "box": .object(["xmin": .integer(), "ymin": .integer(), "xmax": .integer(), "ymax": .integer()]),
-                ]),
-                "ObjectDetectionResponse": .oneOf([
-                    .array(.ref("ObjectDetection"), description: "For `inputs`: the pipeline's list, integer corners"),
-                    .object([
-                        "results": .array(.object([
-                            "scores": .array(.number()), "labels": .array(.string()),
-                            "boxes": .array(.array(.number()), description: "[x1, y1, x2, y2], original-image pixels"),
-                        ])),
-                        "model_id": .string(), "processing_time": .number(),
-                    ], description: "For `images`: post_process_object_detection per image"),
-                ]),
+                "Detections": Detections.shape.schema,
+                "PipelineDetection": PipelineDetection.shape.schema,
+                "ObjectDetectionResponse": ObjectDetectionResponse.schema,
             ])
     }
 }

@@ -30,31 +30,24 @@ public struct ObjectDetectionResponse: Sendable {
     /// The `inputs` form: the pipeline's list of `{score, label, box}` with integer corners.
     public let single: Bool
 
+    /// The `images` form's one definition (the `inputs` form is a list of `PipelineDetection`).
+    static let shape = JSONShape<ObjectDetectionResponse>([
+        .objects("results", Detections.shape, ref: "Detections") { $0.results },
+        .string("model_id") { $0.modelID },
+        .number("processing_time") { $0.processingTime },
+    ], description: "For `images`: post_process_object_detection per image")
+
+    static var schema: Schema {
+        .oneOf([.array(.ref("PipelineDetection"), description: "For `inputs`: the pipeline's list, integer corners"),
+                shape.schema])
+    }
+
     public func json() -> [UInt8] {
-        var w = JSONWriter(capacity: 128 + results.reduce(0) { $0 + $1.scores.count * 96 })
         if single, let r = results.first {
-            w.raw("[")
-            for i in r.scores.indices {
-                if i > 0 { w.raw(",") }
-                w.raw("{"); w.key("score"); w.number(r.scores[i]); w.raw(","); w.key("label"); w.string(r.labels[i])
-                w.raw(","); w.key("box"); w.raw("{")
-                for (k, name) in ["xmin", "ymin", "xmax", "ymax"].enumerated() {
-                    if k > 0 { w.raw(",") }
-                    // torch's .int(): truncation toward zero.
-                    w.key(name); w.number(Int(r.boxes[i][k].rounded(.towardZero)))
-                }
-                w.raw("}}")
-            }
-            w.raw("]")
-            return w.bytes
+            return PipelineDetection.json(r.scores.indices.map {
+                PipelineDetection(label: r.labels[$0], score: r.scores[$0], corners: r.boxes[$0])
+            })
         }
-        w.raw("{"); w.key("results"); w.raw("[")
-        for (i, r) in results.enumerated() {
-            if i > 0 { w.raw(",") }
-            r.write(to: &w)
-        }
-        w.raw("],"); w.key("model_id"); w.string(modelID); w.raw(",")
-        w.key("processing_time"); w.number(processingTime); w.raw("}")
-        return w.bytes
+        return Self.shape.json(self, capacity: 128 + results.reduce(0) { $0 + $1.scores.count * 96 })
     }
 }

@@ -67,14 +67,8 @@ public enum SAM3Family: Family {
                 "false, true, or one weight per prompt: each pixel goes to the instance with the highest score × weight")),
             ("output_format", .string(enum: ["rle", "polygons", "dense", "coco_rle", "png"], default: "rle")),
         ] + ModelSelection.schemaProperties(), required: ["images", "prompts"]),
-        "SAM3Response": .object([
-            "results": .array(.array(.object([
-                "prompt_index": .integer(), "prompt": .string(),
-                "result": .object([:], description: "scores, boxes [x1,y1,x2,y2], and "
-                                  + "masks_rle | masks_polygon | masks | masks_coco_rle | masks_png"),
-            ])), description: "results[image][prompt]"),
-            "model_id": .string(), "processing_time": .number(),
-        ]),
+        "SAM3PromptResult": SAM3Response.itemShape.schema,
+        "SAM3Response": SAM3Response.shape.schema,
     ]
 }
 

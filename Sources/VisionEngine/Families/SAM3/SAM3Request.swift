@@ -121,33 +121,53 @@ public struct SAM3Response: Sendable {
     public let modelID: String
     public let processingTime: Double
 
-    public func json() -> [UInt8] {
-        var w = JSONWriter(capacity: 1024 + results.joined().reduce(0) { $0 + $1.encodedMasks.count + 256 })
-        w.raw("{"); w.key("results"); w.raw("[")
-        for (i, image) in results.enumerated() {
-            if i > 0 { w.raw(",") }
+    /// One prompt's answer with the mask encoding the request chose.
+    struct Item: Sendable {
+        let result: SAM3PromptResult
+        let format: MaskFormat
+    }
+
+    /// What each mask encoding is, in its field of `result` (SAM3Service.encodeMasks writes them).
+    private static let maskSchemas: [(MaskFormat, Schema)] = [
+        (.rle, .array(.object(["encoding": .string(enum: ["rle"]), "size": .array(.integer(), description: "[height, width]"),
+                               "counts": .string(description: "the original server's compressed run lengths")]),
+                      description: "output_format rle")),
+        (.polygons, .array(.array(.array(.array(.integer()))),
+                           description: "output_format polygons: per instance, its outlines as [x, y] points")),
+        (.dense, .array(.array(.array(.integer())), description: "output_format dense: per instance, rows of 0/1")),
+        (.cocoRLE, .array(.object(["size": .array(.integer(), description: "[height, width]"),
+                                   "counts": .string(description: "pycocotools' compressed RLE string")]),
+                          description: "output_format coco_rle")),
+        (.png, .array(.string(), description: "output_format png: per instance, a base64 greyscale PNG (0 or 255)")),
+    ]
+
+    /// One prompt's answer: `{prompt_index, prompt, result: {scores, boxes, <mask field>}}`.
+    static let itemShape = JSONShape<Item>([
+        .integer("prompt_index") { $0.result.promptIndex },
+        .string("prompt") { $0.result.prompt },
+        .object("result", JSONShape<Item>([
+            .numbers("scores") { $0.result.segmentation.scores },
+            .rows("boxes", description: "[x1, y1, x2, y2] in original-image pixels") { $0.result.segmentation.boxes },
+        ] + maskSchemas.map { format, schema in
+            .custom(format.field, schema, present: { $0.format == format }) { item, w in w.raw(json: item.result.encodedMasks) }
+        })) { $0 },
+    ])
+
+    /// The response's one definition: its JSON and its OpenAPI schema.
+    static let shape = JSONShape<SAM3Response>([
+        .custom("results", .array(.array(.ref("SAM3PromptResult")), description: "results[image][prompt]")) { r, w in
             w.raw("[")
-            for (j, r) in image.enumerated() {
-                if j > 0 { w.raw(",") }
-                w.raw("{"); w.key("prompt_index"); w.number(r.promptIndex)
-                w.raw(","); w.key("prompt"); w.string(r.prompt)
-                w.raw(","); w.key("result"); w.raw("{"); w.key("scores"); w.raw("[")
-                for (k, s) in r.segmentation.scores.enumerated() { if k > 0 { w.raw(",") }; w.number(s) }
-                w.raw("],"); w.key("boxes"); w.raw("[")
-                for (k, b) in r.segmentation.boxes.enumerated() {
-                    if k > 0 { w.raw(",") }
-                    w.raw("[")
-                    for (m, v) in b.enumerated() { if m > 0 { w.raw(",") }; w.number(v) }
-                    w.raw("]")
-                }
-                w.raw("],"); w.key(format.field); w.raw(json: r.encodedMasks)
-                w.raw("}}")
+            for (i, image) in r.results.enumerated() {
+                if i > 0 { w.raw(",") }
+                itemShape.writeList(image.map { Item(result: $0, format: r.format) }, to: &w)
             }
             w.raw("]")
-        }
-        w.raw("],"); w.key("model_id"); w.string(modelID)
-        w.raw(","); w.key("processing_time"); w.number(processingTime)
-        w.raw("}")
-        return w.bytes
+        },
+        .string("model_id") { $0.modelID },
+        .number("processing_time") { $0.processingTime },
+    ])
+
+    public func json() -> [UInt8] {
+        Self.shape.json(self, capacity: 1024 + results.joined().reduce(0) { $0 + $1.encodedMasks.count + 256 })
     }
 }
