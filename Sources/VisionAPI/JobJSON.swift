@@ -1,5 +1,6 @@
 import Foundation
 import JobQueue
+import VisionCore
 
 /// The API's job object: `{job_id, status, model_type, created_at, completed_at, processing_time,
 /// attempts, result, error}`; times as ISO 8601; `result` is the inference response JSON.
@@ -21,7 +22,9 @@ public enum JobJSON {
     }
 
     static func quoted(_ text: String) -> [UInt8] {
-        Array((try? JSONSerialization.data(withJSONObject: [text]))?.dropFirst().dropLast() ?? Data("\"\"".utf8))
+        var w = JSONWriter(capacity: text.utf8.count + 2)
+        w.string(text)
+        return w.bytes
     }
 
     static func time(_ seconds: Double?) -> [UInt8] {

@@ -60,6 +60,7 @@ import VisionCore
             // /models and the OpenAPI document know both types.
             let loaded = try await server.post("/models/load", json: ["model_type": "object_detection", "model_id": "tests/detr-tiny"])
             #expect(loaded.status == 200 && loaded.json["model_type"] as? String == "object_detection")
+            #expect(loaded.text.contains("\"tests/detr-tiny\""), "no escaped slashes: \(loaded.text)")
             let status = try await server.get("/models/status").json["models"] as? [String: Any]
             #expect(status?["image_classification"] != nil && status?["object_detection"] != nil)
             let document = try await server.get("/openapi.json")
