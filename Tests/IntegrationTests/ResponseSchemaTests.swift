@@ -111,3 +111,52 @@ extension Family {
                                         pngEncoder: NoImages(), deflater: NoImages(), settings: FamilySettings([:])))
     }
 }
+
+/// Request schemas are declared beside the request types' coding keys; this keeps the two
+/// together: every property a route's published schema names is read by its decoder (a value of
+/// the wrong type there is refused, naming the property), so the document cannot offer a field
+/// the server ignores.
+@Suite struct RequestSchemaTests {
+    static let png = "iVBORw0KGgo="  // decoding stops before the image is read
+
+    /// A body each route's decoder accepts up to its first field of the wrong type.
+    static func base(_ path: String) -> [String: Any] {
+        switch path {
+        case "/inference/sam3", "/inference/grounding-dino": ["images": [png], "prompts": ["a cat"]]
+        case "/inference/zero-shot-object-detection": ["inputs": png, "candidate_labels": ["a cat"]]
+        case "/inference/image-classification", "/inference/object-detection": ["images": [png]]
+        default: ["images": [png]]
+        }
+    }
+
+    @Test func everyPublishedRequestFieldIsRead() async throws {
+        let families = [SAM3Family.schemasOnly, GroundingDINOFamily.schemasOnly, DepthAnythingFamily.schemasOnly,
+                        DINOv3Family.schemasOnly, ImageClassificationFamily.schemasOnly, ObjectDetectionFamily.schemasOnly]
+        var checked = 0
+        for family in families {
+            let schemas = Dictionary(family.schemas.map { ($0.key, $0.value) }) { a, _ in a }
+            for route in family.routes {
+                let schema = try #require(schemas[route.requestSchema]?.json["properties"], "\(route.path)")
+                guard case .object(let properties) = schema else { Issue.record("\(route.path): no properties"); continue }
+                for (name, property) in properties {
+                    // The wrong type for the property: a string where an object is expected, else an object.
+                    let wrong: Any = property["type"] == .string("object") ? "wrong" : ["wrong": true]
+                    var body = Self.base(route.path)
+                    if name == "inputs" { body["images"] = nil }
+                    body[name] = wrong
+                    do {
+                        _ = try await route.handle([UInt8](try JSONSerialization.data(withJSONObject: body)))
+                        Issue.record("\(route.path): '\(name)' of the wrong type was accepted")
+                    } catch let error as DecodingError {
+                        let said = APIError.describe(error)
+                        #expect(said.contains(name), "\(route.path): '\(name)' refused as '\(said)'")
+                    } catch {
+                        Issue.record("\(route.path): '\(name)' of the wrong type was not a decoding error: \(error)")
+                    }
+                    checked += 1
+                }
+            }
+        }
+        #expect(checked >= 40, "\(checked) fields checked")
+    }
+}

@@ -95,7 +95,8 @@ public struct ZeroShotDetectionRequest: Decodable, Sendable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        let parameters = try? c.nestedContainer(keyedBy: CodingKeys.self, forKey: .parameters)
+        // `parameters`, when given, must be an object (not silently ignored).
+        let parameters = c.contains(.parameters) ? try c.nestedContainer(keyedBy: CodingKeys.self, forKey: .parameters) : nil
         let fields = parameters ?? c
         guard let image = try c.decodeIfPresent(ImageInput.self, forKey: .inputs)
                 ?? c.decodeIfPresent(ImageInput.self, forKey: .image) else {
