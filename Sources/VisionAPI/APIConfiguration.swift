@@ -6,9 +6,15 @@ public struct APIConfiguration: Sendable {
     /// CORS: allowed origins (`["*"]` for any), and whether credentials are allowed.
     public var corsOrigins: [String]
     public var corsAllowCredentials: Bool
+    /// API keys (none: every route is open) and whether `/metrics` needs one too.
+    public var keyring: APIKeyring
+    public var metricsRequireKey: Bool
 
     public init(version: String, maxBodyBytes: Int = 64 << 20, corsOrigins: [String] = ["*"],
-                corsAllowCredentials: Bool = false) {
+                corsAllowCredentials: Bool = false, keyring: APIKeyring = APIKeyring(keys: []),
+                metricsRequireKey: Bool = false) {
+        self.keyring = keyring
+        self.metricsRequireKey = metricsRequireKey
         self.version = version
         self.maxBodyBytes = maxBodyBytes
         self.corsOrigins = corsOrigins

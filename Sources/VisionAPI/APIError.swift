@@ -24,6 +24,7 @@ struct APIError: HTTPResponseError {
         case let e as VisionError:
             var headers: HTTPFields = [:]
             if let retry = e.retryAfterSeconds { headers[.retryAfter] = String(retry) }
+            if e.category == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
             return APIError(status: status(for: e.category), detail: e.message, headers: headers)
         case let e as HTTPError:
             switch e.status {
@@ -52,6 +53,7 @@ struct APIError: HTTPResponseError {
         case .overloaded: .tooManyRequests
         case .notReady: .serviceUnavailable
         case .forbidden: .forbidden
+        case .unauthorized: .unauthorized
         case .internalFailure: .internalServerError
         }
     }

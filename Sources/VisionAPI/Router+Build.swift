@@ -11,6 +11,9 @@ public func makeRouter(configuration: APIConfiguration, dependencies: APIDepende
                                                     allowCredentials: configuration.corsAllowCredentials))
     }
     router.middlewares.add(ErrorMiddleware())
+    router.middlewares.add(APIKeyMiddleware(
+        keyring: configuration.keyring,
+        openPaths: configuration.metricsRequireKey ? ["/health/live", "/health/ready"] : ["/health/live", "/health/ready", "/metrics"]))
     SystemRoutes(configuration: configuration, dependencies: dependencies).register(on: router)
     ModelRoutes(dependencies: dependencies, configuration: configuration).register(on: router)
     InferenceRoutes(dependencies: dependencies, configuration: configuration).register(on: router)

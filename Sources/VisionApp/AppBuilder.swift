@@ -11,6 +11,7 @@ import NIOCore
 import ONNXRuntimeAdapter
 import RemoteImages
 import ServiceLifecycle
+import UnixSignals
 import VisionAPI
 import VisionCore
 import VisionEngine
@@ -61,6 +62,13 @@ public enum AppBuilder {
             for family in families { try family.checkSettings(familySettings) }
         } catch let error as VisionError {
             throw SettingsError(error.message)
+        }
+        let keyring = APIKeyring(keys: try settings.loadAPIKeys())
+        if keyring.isEnabled {
+            logger.info("API keys required", metadata: ["keys": "\(keyring.count)",
+                                                        "metrics": "\(settings.metricsRequireKey ? "key required" : "open")"])
+        } else if !["127.0.0.1", "localhost", "::1"].contains(settings.host) {
+            logger.warning("no API keys are set (API_KEYS, API_KEYS_FILE): every route is open to anyone who reaches \(settings.host):\(settings.port)")
         }
         let runtime = try ONNXRuntime()
         logger.info("ONNX Runtime found (opened on the first model load)", metadata: ["version": "\(runtime.version)", "library": "\(runtime.libraryPath)",
@@ -127,7 +135,8 @@ public enum AppBuilder {
         let router = makeRouter(
             configuration: APIConfiguration(version: version, maxBodyBytes: settings.maxBodyBytes,
                                             corsOrigins: settings.corsOrigins,
-                                            corsAllowCredentials: settings.corsAllowCredentials),
+                                            corsAllowCredentials: settings.corsAllowCredentials,
+                                            keyring: keyring, metricsRequireKey: settings.metricsRequireKey),
             dependencies: dependencies)
         let app = Application(
             router: router,
@@ -143,6 +152,7 @@ public enum AppBuilder {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: engine),
             .init(service: StartupService(models: models, preloads: preloads, readiness: readiness, logger: logger)),
+            .init(service: APIKeyReloader(settings: settings, keyring: keyring, logger: logger)),
         ]
         if let ttl = settings.modelTTLSeconds {
             services.append(.init(service: IdleModelReaper(models: models, ttl: .seconds(ttl), logger: logger)))
@@ -185,6 +195,34 @@ struct StartupService: Service {
         readiness.set(failures.isEmpty ? .ready : .failed("preload failed: " + failures.joined(separator: "; ")))
         try? await gracefulShutdown()
         readiness.set(.stopping)
+    }
+}
+
+/// Re-reads `API_KEYS_FILE` on SIGHUP. A file that cannot be read, or that would leave no key
+/// where keys were required, keeps the previous keys (reloading never opens the server).
+struct APIKeyReloader: Service {
+    let settings: Settings
+    let keyring: APIKeyring
+    let logger: Logger
+
+    func run() async throws {
+        guard settings.apiKeysFile != nil else {
+            try? await gracefulShutdown()
+            return
+        }
+        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
+            do {
+                let keys = try settings.loadAPIKeys()
+                guard !keys.isEmpty || !keyring.isEnabled else {
+                    logger.error("API keys not reloaded: API_KEYS_FILE now holds no key; the previous keys stay")
+                    continue
+                }
+                keyring.replace(with: keys)
+                logger.info("API keys reloaded", metadata: ["keys": "\(keyring.count)"])
+            } catch {
+                logger.error("API keys not reloaded; the previous keys stay", metadata: ["error": "\(error)"])
+            }
+        }
     }
 }
 

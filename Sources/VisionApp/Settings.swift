@@ -1,4 +1,5 @@
 import Foundation
+import VisionAPI
 import Logging
 import VisionCore
 
@@ -43,6 +44,13 @@ public struct Settings: Sendable {
     /// `type[:model_id]` entries loaded at startup.
     public var preloadModels: [(type: String, modelID: String?)] = []
 
+    /// API keys from `API_KEYS` (comma-separated); `API_KEYS_FILE` adds one per line. Secrets:
+    /// never logged or printed.
+    public var apiKeys: [String] = []
+    public var apiKeysFile: String?
+    /// Whether `/metrics` needs a key too (`METRICS_REQUIRE_KEY`; default: open, for scrapers).
+    public var metricsRequireKey = false
+
     /// Every setting as given (environment over `.env`), for the families' own settings.
     public private(set) var values: [String: String] = [:]
 
@@ -70,6 +78,9 @@ public struct Settings: Sendable {
             }
         }
         if let v = value("HF_ROOT_FOLDER"), !v.isEmpty { hfRootFolder = v }
+        if let v = value("API_KEYS") { apiKeys = APIKeyring.keys(inList: v) }
+        if let v = value("API_KEYS_FILE"), !v.isEmpty { apiKeysFile = v }
+        if let v = try bool("METRICS_REQUIRE_KEY") { metricsRequireKey = v }
         if let v = value("HF_TOKEN"), !v.isEmpty { hfToken = v }
         if let v = value("HOST"), !v.isEmpty { host = v }
         if let v = try int("PORT") { port = v }
@@ -129,6 +140,15 @@ public struct Settings: Sendable {
     public var sessionOptions: SessionOptions {
         SessionOptions(intraOpThreads: intraOpThreads, device: device, allowSpinning: allowSpinning,
                        cpuMemoryArena: cpuMemoryArena, memoryPattern: memoryPattern)
+    }
+
+    /// `API_KEYS` and the keys in `API_KEYS_FILE` (read now: SIGHUP reads it again).
+    public func loadAPIKeys() throws -> [String] {
+        guard let path = apiKeysFile else { return apiKeys }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw SettingsError("API_KEYS_FILE '\(path)' cannot be read")
+        }
+        return apiKeys + APIKeyring.keys(inFile: String(decoding: data, as: UTF8.self))
     }
 
     /// The SQLite job database: JOBS_DATABASE_PATH, else `{root}/content/jobs.sqlite`.

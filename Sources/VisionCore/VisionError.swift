@@ -11,13 +11,14 @@ public struct VisionError: Error, CustomStringConvertible, Sendable, Equatable {
         case overloaded
         case notReady
         case forbidden
+        case unauthorized
         case internalFailure
     }
 
     private enum Code: Sendable, Equatable {
         case invalidInput, unsupportedImage, imageTooLarge, bodyTooLarge, modelNotFound, jobNotFound, unknownModelType
         case invalidRequest, queueFull, notReady, deviceUnavailable, runtimeFailure, forbiddenURL, fetchFailed
-        case accessDenied, upstreamUnavailable
+        case accessDenied, upstreamUnavailable, unauthorized
         case internalError
     }
 
@@ -50,6 +51,7 @@ public struct VisionError: Error, CustomStringConvertible, Sendable, Equatable {
         case .queueFull: .overloaded
         case .notReady, .upstreamUnavailable: .notReady
         case .accessDenied: .forbidden
+        case .unauthorized: .unauthorized
         case .runtimeFailure, .internalError: .internalFailure
         }
     }
@@ -84,6 +86,8 @@ public struct VisionError: Error, CustomStringConvertible, Sendable, Equatable {
     public static func forbiddenURL(_ message: String) -> VisionError { .init(.forbiddenURL, message) }
     /// An image URL that could not be fetched (400).
     public static func fetchFailed(_ message: String) -> VisionError { .init(.fetchFailed, message) }
+    /// A request without a valid API key (401 with WWW-Authenticate).
+    public static func unauthorized(_ message: String) -> VisionError { .init(.unauthorized, message) }
     /// A gated or private resource this server may not read (403).
     public static func accessDenied(_ message: String) -> VisionError { .init(.accessDenied, message) }
     /// A service the server depends on (the Hugging Face hub) cannot be reached (503).
