@@ -92,7 +92,7 @@ public enum AppBuilder {
             runtime: runtime,
             repository: makeRepository(settings: settings, hub: hub, board: downloads, logger: logger), loadExecutor: loading,
             defaultDevice: settings.device, sessionOptions: settings.sessionOptions, memoryBudgetMB: settings.maxModelMemoryMB, downloads: downloads,
-            logger: logger)
+            policy: ModelPolicy(patterns: settings.allowedModels), logger: logger)
         let preloads = try settings.preloadModels.map { item -> (ModelType, String?) in
             guard models.servedTypes.contains(ModelType(rawValue: item.type)) else {
                 throw SettingsError("PRELOAD_MODELS names unknown model type '\(item.type)' (served: "

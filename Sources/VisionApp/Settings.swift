@@ -50,6 +50,8 @@ public struct Settings: Sendable {
     public var apiKeysFile: String?
     /// Whether `/metrics` needs a key too (`METRICS_REQUIRE_KEY`; default: open, for scrapers).
     public var metricsRequireKey = false
+    /// `ALLOWED_MODELS`: hub ids and `org/*` patterns the server may load; empty: any.
+    public var allowedModels: [String] = []
 
     /// Every setting as given (environment over `.env`), for the families' own settings.
     public private(set) var values: [String: String] = [:]
@@ -81,6 +83,12 @@ public struct Settings: Sendable {
         if let v = value("API_KEYS") { apiKeys = APIKeyring.keys(inList: v) }
         if let v = value("API_KEYS_FILE"), !v.isEmpty { apiKeysFile = v }
         if let v = try bool("METRICS_REQUIRE_KEY") { metricsRequireKey = v }
+        if let v = value("ALLOWED_MODELS") {
+            allowedModels = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            for pattern in allowedModels where pattern.filter({ $0 == "/" }).count != 1 || pattern.dropLast(2).contains("*") {
+                throw SettingsError("ALLOWED_MODELS entries are org/name or org/*, got '\(pattern.prefix(80))'")
+            }
+        }
         if let v = value("HF_TOKEN"), !v.isEmpty { hfToken = v }
         if let v = value("HOST"), !v.isEmpty { host = v }
         if let v = try int("PORT") { port = v }

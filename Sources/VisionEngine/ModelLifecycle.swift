@@ -1,7 +1,9 @@
 import VisionCore
 
 /// The life of one model (one id, revision, variant and device): absent → downloading → loading →
-/// ready, or failed with its error; unloaded back to absent. A value type that returns actions for
+/// ready, or failed with its error (retried only after a backoff that doubles with each failure in
+/// a row: a burst of requests for a missing model asks the hub once per window); unloaded back to
+/// absent. A value type that returns actions for
 /// its owner to perform, so every race (concurrent first requests, unload during a load, a failed
 /// download) is decided here and unit-tested.
 struct ModelLifecycle<Model> {
@@ -21,6 +23,20 @@ struct ModelLifecycle<Model> {
         case start
         /// A download or load is under way: wait for its outcome.
         case wait
+        /// It failed and its backoff has not passed: answer with the same error, ask nobody.
+        case fail(VisionError)
+    }
+
+    /// The first retry waits this long; each failure in a row doubles it, up to `maxBackoff`.
+    let backoff: Duration
+    let maxBackoff: Duration
+    /// Failures in a row, and when the next attempt may start.
+    private(set) var failures = 0
+    private(set) var retryAt: ContinuousClock.Instant?
+
+    init(backoff: Duration = .seconds(1), maxBackoff: Duration = .seconds(300)) {
+        self.backoff = backoff
+        self.maxBackoff = maxBackoff
     }
 
     private(set) var state: State = .absent
@@ -54,13 +70,15 @@ struct ModelLifecycle<Model> {
         return nil
     }
 
-    /// A request for the model. A failed model is retried by the next request.
-    mutating func request() -> RequestAction {
+    /// A request for the model. A failed model is retried by the first request after its backoff.
+    mutating func request(now: ContinuousClock.Instant = .now) -> RequestAction {
         switch state {
         case .ready(let m):
             return .use(m)
         case .downloading, .loading:
             return .wait
+        case .failed(let error) where retryAt.map { now < $0 } ?? false:
+            return .fail(error)
         case .absent, .failed:
             state = .downloading
             unloadRequested = false
@@ -75,9 +93,12 @@ struct ModelLifecycle<Model> {
 
     /// The outcome of the download and load. Returns the model waiters should get (nil with an
     /// error), and whether the owner must drop it at once (an unload came in meanwhile).
-    mutating func finished(_ result: Result<Model, VisionError>) -> (result: Result<Model, VisionError>, dropNow: Bool) {
+    mutating func finished(_ result: Result<Model, VisionError>,
+                           now: ContinuousClock.Instant = .now) -> (result: Result<Model, VisionError>, dropNow: Bool) {
         switch result {
         case .success(let m):
+            failures = 0
+            retryAt = nil
             if unloadRequested {
                 state = .absent
                 unloadRequested = false
@@ -87,6 +108,9 @@ struct ModelLifecycle<Model> {
         case .failure(let e):
             state = .failed(e)
             unloadRequested = false
+            failures += 1
+            let wait = backoff * (1 << min(failures - 1, 20))
+            retryAt = now + min(wait, maxBackoff)
         }
         return (result, false)
     }
@@ -103,6 +127,8 @@ struct ModelLifecycle<Model> {
             return false
         case .absent, .failed:
             state = .absent
+            failures = 0
+            retryAt = nil
             return false
         }
     }

@@ -31,7 +31,7 @@ public actor ModelManager {
     }
 
     private struct Entry {
-        var life = ModelLifecycle<any LoadedModel>()
+        var life: ModelLifecycle<any LoadedModel>
         var waiters: [CheckedContinuation<Result<any LoadedModel, VisionError>, Never>] = []
         var lastUsed: ContinuousClock.Instant?
         var loadSeconds: Double?
@@ -48,6 +48,11 @@ public actor ModelManager {
     /// Threads, spinning and memory settings for every session; the device comes from each load.
     private let sessionOptions: SessionOptions
     private let memoryBudgetBytes: Int?
+    /// Which ids may be loaded, and how long a failed model waits before it is tried again.
+    private let policy: ModelPolicy
+    private let failureBackoff: Duration
+    /// Failed entries kept at most (the oldest are forgotten first).
+    private let maxRememberedFailures = 256
     private let logger: Logger
     /// Download progress, filled by the repository's progress callbacks.
     public nonisolated let downloads: DownloadBoard
@@ -56,7 +61,9 @@ public actor ModelManager {
     public init(families: [AnyModelLoader], runtime: any InferenceRuntime, repository: any ModelRepository,
                 loadExecutor: BlockingExecutor, defaultDevice: ComputeDevice = .cpu,
                 sessionOptions: SessionOptions = SessionOptions(), memoryBudgetMB: Int? = nil, downloads: DownloadBoard = DownloadBoard(),
-                logger: Logger) {
+                policy: ModelPolicy = .any, failureBackoff: Duration = .seconds(1), logger: Logger) {
+        self.policy = policy
+        self.failureBackoff = failureBackoff
         self.families = Dictionary(uniqueKeysWithValues: families.map { ($0.type, $0) })
         self.servedTypes = families.map(\.type)
         self.runtime = runtime
@@ -90,10 +97,15 @@ public actor ModelManager {
             throw VisionError.deviceUnavailable(
                 "device '\(device.rawValue)' is not available: the loaded ONNX Runtime offers \(runtime.availableDevices.map(\.rawValue))")
         }
+        guard policy.allows(reference.repoID) else {
+            throw VisionError.accessDenied("model '\(reference.repoID)' is not allowed here (ALLOWED_MODELS)")
+        }
         let key = Key(type: type, reference: reference, device: device)
-        var entry = entries[key] ?? Entry()
+        var entry = entries[key] ?? Entry(life: ModelLifecycle(backoff: failureBackoff))
         let action = entry.life.request()
         switch action {
+        case .fail(let error):
+            throw error
         case .use(let model):
             entry.lastUsed = .now
             entries[key] = entry
@@ -155,6 +167,7 @@ public actor ModelManager {
             logger.warning("model failed", metadata: ["model_type": "\(key.type.rawValue)", "model_id": "\(key.reference)",
                                                       "error": "\(error.message)"])
         }
+        if case .failure = result { forgetOldFailures(keeping: key) }
         if outcome.dropNow {
             entries[key] = nil
             logger.info("model unloaded on arrival", metadata: ["model_id": "\(key.reference)"])
@@ -164,6 +177,14 @@ public actor ModelManager {
         }
         for waiter in waiters { waiter.resume(returning: outcome.result) }
         return outcome.result
+    }
+
+    /// Bounds the failed entries kept (each one is a remembered failure with its backoff).
+    private func forgetOldFailures(keeping key: Key) {
+        let failed = entries.filter { $0.key != key && $0.value.life.error != nil }
+        guard failed.count >= maxRememberedFailures else { return }
+        let oldest = failed.sorted { ($0.value.life.retryAt ?? .now) < ($1.value.life.retryAt ?? .now) }
+        for (stale, _) in oldest.prefix(failed.count - maxRememberedFailures + 1) { entries[stale] = nil }
     }
 
     /// Unloads least-recently-used ready models until `incoming` more bytes fit the budget.

@@ -5,6 +5,28 @@ import Testing
 /// `POST /models/load` downloads from a hub (a local mock with a CDN host) into the cache; the
 /// server restarted offline serves the model from that cache.
 @Suite struct HubDownloadTests {
+    /// ALLOWED_MODELS: a model outside it is a 403 naming the setting and the hub is never asked;
+    /// a missing model asked for in a burst reaches the hub once (its failure is remembered).
+    @Test func modelPolicyAndFailureBackoffSpareTheHub() async throws {
+        let hub = try MockHub(folder: FixtureFiles.root.appendingPathComponent("models/dinov3-vit-tiny"))
+        try await hub.start()
+        defer { hub.stop() }
+        try await ServerProcess.with(environment: ["HF_ENDPOINT": hub.endpoint, "HF_HUB_OFFLINE": "0",
+                                                   "ALLOWED_MODELS": "org/model,team/*"]) { server in
+            let refused = try await server.post("/models/load", json: ["model_type": "dinov3", "model_id": "evil/model"])
+            #expect(refused.status == 403 && (refused.json["detail"] as? String ?? "").contains("ALLOWED_MODELS"))
+            #expect(hub.state.withLock { $0.requests } == 0, "the hub was asked about a refused model")
+            for _ in 0..<5 {
+                let missing = try await server.post("/models/load", json: ["model_type": "dinov3", "model_id": "team/absent"])
+                #expect(missing.status == 404)
+            }
+            let asked = hub.state.withLock { $0.requests }
+            #expect(asked >= 1 && asked <= 2, "\(asked) hub requests for five loads of one missing model")
+            let load = try await server.post("/models/load", json: ["model_type": "dinov3", "model_id": "org/model"])
+            #expect(load.status == 200, "\(load.text.prefix(200))")
+        }
+    }
+
     @Test func loadDownloadsThenOfflineRestartServesFromCache() async throws {
         let hub = try MockHub(folder: FixtureFiles.root.appendingPathComponent("models/dinov3-vit-tiny"))
         try await hub.start()

@@ -18,13 +18,30 @@ import VisionCore
         guard case .use(7) = life.request() else { Issue.record("expected use"); return }
     }
 
-    @Test func failureIsReportedAndRetriedByTheNextRequest() {
-        var life = Life()
-        _ = life.request()
-        _ = life.finished(.failure(.modelNotFound("gone")))
+    @Test func failureIsReportedAndRetriedAfterItsBackoff() {
+        var life = Life(backoff: .seconds(1))
+        let t0 = ContinuousClock.now
+        _ = life.request(now: t0)
+        _ = life.finished(.failure(.modelNotFound("gone")), now: t0)
         #expect(life.stateName == "failed")
         #expect(life.error == .modelNotFound("gone"))
-        guard case .start = life.request() else { Issue.record("a failed model is retried"); return }
+        // Within the window: the same error, nobody asked.
+        guard case .fail(.modelNotFound("gone")) = life.request(now: t0 + .milliseconds(999)) else {
+            Issue.record("a failed model answers its error within the backoff"); return
+        }
+        guard case .start = life.request(now: t0 + .seconds(1)) else { Issue.record("a failed model is retried after it"); return }
+        // A second failure in a row doubles the window; a success resets it.
+        _ = life.finished(.failure(.modelNotFound("gone")), now: t0 + .seconds(1))
+        guard case .fail = life.request(now: t0 + .seconds(2.9)) else { Issue.record("the window doubled"); return }
+        guard case .start = life.request(now: t0 + .seconds(3)) else { Issue.record("retried after 2 s"); return }
+        _ = life.finished(.success(1), now: t0 + .seconds(3))
+        #expect(life.failures == 0 && life.retryAt == nil)
+        // An unload forgets a failure at once.
+        var other = Life(backoff: .seconds(60))
+        _ = other.request(now: t0)
+        _ = other.finished(.failure(.modelNotFound("gone")), now: t0)
+        _ = other.unload()
+        guard case .start = other.request(now: t0) else { Issue.record("unload forgets the failure"); return }
     }
 
     @Test func unloadDuringLoadDropsTheModelOnArrival() {

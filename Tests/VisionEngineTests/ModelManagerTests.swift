@@ -130,3 +130,65 @@ final class LoadCounter: Sendable {
         #expect(error?.category == .badRequest)
     }
 }
+
+/// A repository that counts how often it is asked.
+final class CountingRepository: ModelRepository, @unchecked Sendable {
+    // @unchecked: the counter is behind a Mutex.
+    private let asked = Mutex(0)
+    let known: Set<String>
+    init(known: Set<String>) { self.known = known }
+    var count: Int { asked.withLock { $0 } }
+    func snapshot(for reference: ModelReference, exporter: ExportHint) throws -> ModelSnapshot {
+        asked.withLock { $0 += 1 }
+        guard known.contains(reference.repoID) else { throw VisionError.modelNotFound("no \(reference.repoID)") }
+        return ModelSnapshot(reference: reference, folder: "/nowhere", commit: String(repeating: "0", count: 40))
+    }
+}
+
+@Suite struct ModelPolicyTests {
+    func manager(_ repository: CountingRepository, policy: ModelPolicy = .any, backoff: Duration = .seconds(1)) -> ModelManager {
+        let family = ModelLoader<FakeModel>(type: .dinov3, defaultModelID: "org/a", exporter: .named("dinov3")) { snapshot, context in
+            FakeModel(reference: snapshot.reference, device: context.sessionOptions.device)
+        }
+        return ModelManager(families: [family.erased], runtime: FakeRuntime(), repository: repository,
+                            loadExecutor: BlockingExecutor(name: "load", threads: 1, queueLimit: 8), policy: policy,
+                            failureBackoff: backoff, logger: Logger(label: "test"))
+    }
+
+    @Test func patterns() {
+        let policy = ModelPolicy(patterns: ["org/a", "team/*"])
+        #expect(policy.allows("org/a") && policy.allows("team/x") && policy.allows("team/y-1"))
+        #expect(!policy.allows("org/b") && !policy.allows("teamx/a") && !policy.allows("org/a2"))
+        #expect(ModelPolicy.any.allows("anyone/anything"))
+    }
+
+    @Test func aModelOutsideThePolicyIsRefusedWithoutAskingTheRepository() async throws {
+        let repository = CountingRepository(known: ["org/a", "org/b"])
+        let m = manager(repository, policy: ModelPolicy(patterns: ["org/a"]))
+        let error = await #expect(throws: VisionError.self) { try await m.model(.dinov3, modelID: "org/b") }
+        #expect(error?.category == .forbidden && error?.message.contains("ALLOWED_MODELS") == true)
+        #expect(repository.count == 0)
+        _ = try await m.model(.dinov3, modelID: "org/a")
+        #expect(repository.count == 1)
+    }
+
+    /// The window itself (doubling, retry after it) is ModelLifecycleTests' (with an injected clock).
+    @Test func aBurstForAMissingModelAsksOncePerBackoffWindow() async throws {
+        let repository = CountingRepository(known: [])
+        let m = manager(repository, backoff: .seconds(60))
+        for _ in 0..<10 {
+            let error = await #expect(throws: VisionError.self) { try await m.model(.dinov3, modelID: "org/missing") }
+            #expect(error?.category == .notFound)
+        }
+        #expect(repository.count == 1)
+        // Another id has its own window.
+        await #expect(throws: VisionError.self) { try await m.model(.dinov3, modelID: "org/other") }
+        #expect(repository.count == 2)
+        // Unloading forgets the failure: the next request asks again.
+        _ = try await m.unload(modelID: "org/missing")
+        await #expect(throws: VisionError.self) { try await m.model(.dinov3, modelID: "org/missing") }
+        #expect(repository.count == 3)
+        let status = await m.status()
+        #expect(status.count == 2 && status.allSatisfy { $0.state == "failed" })
+    }
+}
