@@ -1,3 +1,4 @@
+import Logging
 import VisionCore
 
 /// A model held in memory, ready for inference.
@@ -7,12 +8,20 @@ public protocol LoadedModel: AnyObject, Sendable {
     var device: ComputeDevice { get }
     /// Approximate memory it holds (its weight files), in bytes.
     var memoryBytes: Int { get }
+    /// What `/models/status` shows of it beyond the common fields (e.g. how a graph was probed).
+    var statusDetails: [(String, JSONValue)] { get }
+}
+
+extension LoadedModel {
+    public var statusDetails: [(String, JSONValue)] { [] }
 }
 
 /// What a family needs to build its model from a snapshot.
 public struct ModelLoadContext: Sendable {
     public let runtime: any InferenceRuntime
     public let sessionOptions: SessionOptions
+    /// For what a load finds out about a model (a graph probe's verdict).
+    public var logger: Logger?
 }
 
 /// How a family makes its model: its type, default model, exporter and a typed loader. The model

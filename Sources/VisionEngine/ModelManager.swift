@@ -28,6 +28,8 @@ public actor ModelManager {
         public let error: String?
         /// Files being downloaded for this model now.
         public let downloads: [DownloadProgress]
+        /// The model's own fields (e.g. GroundingDINO's graph probe).
+        public let details: [(String, JSONValue)]
     }
 
     private struct Entry {
@@ -136,7 +138,7 @@ public actor ModelManager {
             evictForBudget(incoming: ModelFiles.onnxBytes(in: snapshot), keeping: key)
             var options = sessionOptions
             options.device = key.device
-            let context = ModelLoadContext(runtime: runtime, sessionOptions: options)
+            let context = ModelLoadContext(runtime: runtime, sessionOptions: options, logger: logger)
             let (model, delta) = try await loadExecutor.run { () throws -> (any LoadedModel, Int) in
                 let before = SystemMemory.residentBytes() ?? 0
                 let model = try family.load(snapshot, context)
@@ -260,7 +262,8 @@ public actor ModelManager {
                        memoryMB: entry.life.model != nil ? Double(entry.memoryBytes) / 1_048_576 : 0,
                        loadSeconds: entry.loadSeconds, idleSeconds: entry.lastUsed.map { (now - $0).seconds },
                        error: entry.life.error?.message,
-                       downloads: entry.life.isBusy ? downloads.inFlight(repoID: key.reference.repoID) : [])
+                       downloads: entry.life.isBusy ? downloads.inFlight(repoID: key.reference.repoID) : [],
+                       details: entry.life.model?.statusDetails ?? [])
             }
     }
 

@@ -11,8 +11,12 @@ import VisionCore
 /// (tools/fixtures/make_grounding_dino_fixtures.py).
 @Suite struct GroundingDINOParityTests {
     static let repo = "tests/grounding-dino-tiny"
-    /// The same graph without the multi-phrase marker: served one phrase per pass.
-    static let singlePhraseRepo = "tests/grounding-dino-single-phrase"
+    /// The same graph without the project's marker: the load-time probe alone finds it right for
+    /// any number of phrases.
+    static let markerlessRepo = "tests/grounding-dino-markerless"
+    /// The same weights traced with the phrase loop frozen at one phrase
+    /// (tools/fixtures/make_grounding_dino_frozen_fixture.py): served one phrase per pass.
+    static let frozenRepo = "tests/grounding-dino-frozen"
 
     static func service() throws -> GroundingDINOService {
         let hub = try HubCacheBuilder.temporaryFolder("hub")
@@ -22,7 +26,9 @@ import VisionCore
             .appendingPathComponent("model")
         try FileManager.default.copyItem(at: folder, to: copy)
         try FileManager.default.removeItem(at: copy.appendingPathComponent("vision_models_api.json"))
-        try HubCacheBuilder.place(folder: copy, repoID: singlePhraseRepo, in: hub)
+        try HubCacheBuilder.place(folder: copy, repoID: markerlessRepo, in: hub)
+        try HubCacheBuilder.place(folder: FixtureFiles.root.appendingPathComponent("models/grounding-dino-tiny-frozen"),
+                                  repoID: frozenRepo, in: hub)
         return GroundingDINOService(context: try EngineFixture.context(families: [GroundingDINOFamily.erasedLoader], hubCache: hub))
     }
 
@@ -47,13 +53,17 @@ import VisionCore
         }
     }
 
-    @Test func detectionsEqualTransformersForOneTwoAndThreePhrases() async throws {
+    /// With the marker and without it (the probe decides): transformers' joint-prompt results.
+    @Test(arguments: [repo, markerlessRepo])
+    func detectionsEqualTransformersForOneTwoAndThreePhrases(repo: String) async throws {
         let service = try Self.service()
-        for c in try Self.cases() {
+        let cases = try Self.cases()
+        #expect(cases.count == 4 && cases.contains { ($0["prompts"] as! [String]).count == 3 })
+        for c in cases {
             let request = GroundingDINORequest(images: try Self.images(c["images"] as! [String]),
                                                prompts: c["prompts"] as! [String],
                                                boxThreshold: Float(c["box_threshold"] as! Double),
-                                               textThreshold: Float(c["text_threshold"] as! Double), modelID: Self.repo)
+                                               textThreshold: Float(c["text_threshold"] as! Double), modelID: repo)
             let response = try await service.run(request)
             let expected = c["results"] as! [[String: Any]]
             #expect(response.results.count == expected.count)
@@ -63,14 +73,21 @@ import VisionCore
         }
     }
 
-    @Test func singlePhraseGraphsRunOnePassPerPhrase() async throws {
+    /// A graph frozen at one phrase is found out at load and run one phrase per pass, which gives
+    /// transformers' answer for each phrase on its own; /models/status says so.
+    @Test func frozenGraphsRunOnePassPerPhrase() async throws {
         let service = try Self.service()
+        let frozen = try await service.context.models.model(GroundingDINOFamily.loader, ModelSelection(modelID: Self.frozenRepo))
+        #expect(!frozen.multiPhrase)
+        #expect(frozen.statusDetails.first { $0.0 == "phrases" }?.1 == .string("one per pass"))
+        let right = try await service.context.models.model(GroundingDINOFamily.loader, ModelSelection(modelID: Self.markerlessRepo))
+        #expect(right.multiPhrase, "\(right.probe)")
         for c in try Self.cases() {
             let request = GroundingDINORequest(images: try Self.images(c["images"] as! [String]),
                                                prompts: c["prompts"] as! [String],
                                                boxThreshold: Float(c["box_threshold"] as! Double),
                                                textThreshold: Float(c["text_threshold"] as! Double),
-                                               modelID: Self.singlePhraseRepo)
+                                               modelID: Self.frozenRepo)
             let response = try await service.run(request)
             for (i, (got, want)) in zip(response.results, c["per_phrase_results"] as! [[String: Any]]).enumerated() {
                 Self.compare(got, want, "per phrase: \(c["text"]!) image \(i)")

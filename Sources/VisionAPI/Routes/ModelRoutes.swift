@@ -33,6 +33,7 @@ struct ModelRoutes {
         if let v = row.loadSeconds { entry["load_time"] = (v * 1000).rounded() / 1000 }
         if let v = row.idleSeconds { entry["idle_seconds"] = (v * 10).rounded() / 10 }
         if let v = row.error { entry["error"] = v }
+        for (key, value) in row.details { entry[key] = value.foundationObject }
         if !row.downloads.isEmpty {
             entry["downloads"] = row.downloads.map { d -> [String: Any] in
                 ["file": d.path, "bytes_done": d.bytesDone, "bytes_total": d.bytesTotal ?? NSNull()]

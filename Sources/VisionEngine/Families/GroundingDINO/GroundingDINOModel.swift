@@ -6,21 +6,28 @@ import VisionCore
 /// `pred_boxes` [B, queries, 4] (cx, cy, w, h relative), with `tokenizer.json` and the image
 /// processor config beside it.
 public final class GroundingDINOModel: LoadedModel {
+    public var statusDetails: [(String, JSONValue)] {
+        [("phrases", .string(multiPhrase ? "joint" : "one per pass")), ("graph_probe", .string(probe))]
+    }
+
     public let reference: ModelReference
     public let device: ComputeDevice
     public let memoryBytes: Int
     let processor: ImageProcessor
     let tokenizer: WordPieceTokenizer
     let session: any InferenceSession
-    /// True when the graph was exported by tools/export/export.py (`vision_models_api.json`
-    /// says `multi_phrase`): its phrase mask is right for any number of phrases. Other graphs
-    /// (onnx-community's was traced with one phrase) run one phrase per pass.
+    /// True when the graph's phrase mask is right for any number of phrases, as the load-time
+    /// probe (`probePhrases`) found; such graphs run a request's phrases jointly, as transformers
+    /// does. Graphs whose phrase loop was frozen at one phrase run one phrase per pass.
     public let multiPhrase: Bool
+    /// What the probe found, for `/models/status`.
+    let probe: String
     /// The text length the graph's logits are padded to (config `max_text_len`).
     let maxTextLength: Int
 
     init(reference: ModelReference, processor: ImageProcessor, tokenizer: WordPieceTokenizer, session: any InferenceSession,
-         memoryBytes: Int, multiPhrase: Bool, maxTextLength: Int) {
+         memoryBytes: Int, multiPhrase: Bool, probe: String, maxTextLength: Int) {
+        self.probe = probe
         self.reference = reference
         self.processor = processor
         self.tokenizer = tokenizer
@@ -49,10 +56,50 @@ public final class GroundingDINOModel: LoadedModel {
         }
         let config = Self.json(snapshot.path("config.json"))
         let marker = Self.json(snapshot.path("vision_models_api.json"))
+        let (joint, probe) = probePhrases(session: session, tokenizer: tokenizer)
+        if let claimed = marker["multi_phrase"] as? Bool, claimed != joint {
+            context.logger?.warning("GroundingDINO graph probe disagrees with its marker", metadata: [
+                "model_id": "\(snapshot.reference)", "marker_multi_phrase": "\(claimed)", "probe": "\(probe)"])
+        }
+        context.logger?.info("GroundingDINO graph probed", metadata: [
+            "model_id": "\(snapshot.reference)", "phrases": "\(joint ? "joint" : "one per pass")", "probe": "\(probe)"])
         return GroundingDINOModel(
             reference: snapshot.reference, processor: ImageProcessor(config: processorConfig), tokenizer: tokenizer,
-            session: session, memoryBytes: graph.bytes, multiPhrase: (marker["multi_phrase"] as? Bool) == true,
+            session: session, memoryBytes: graph.bytes, multiPhrase: joint, probe: probe,
             maxTextLength: (config["max_text_len"] as? Int) ?? 256)
+    }
+
+    /// Decides from the graph itself whether its phrase mask follows the text: a tiny image with
+    /// the text "a. a." — in a graph that masks phrases as transformers does, both copies of "a"
+    /// are the first token of their phrase and get identical logit columns; in a graph frozen at
+    /// one phrase they differ. Milliseconds at this size. A graph the probe cannot run is taken
+    /// as one phrase per pass (always right, if slower).
+    static func probePhrases(session: any InferenceSession, tokenizer: WordPieceTokenizer) -> (joint: Bool, probe: String) {
+        let ids = tokenizer.encode("a. a.")
+        guard ids.count >= 5, let first = ids.indices.dropFirst().first,
+              let second = ids.indices.dropFirst(first + 1).first(where: { ids[$0] == ids[first] }) else {
+            return (false, "not run: the tokenizer does not split 'a. a.' into two phrases")
+        }
+        let side = 64
+        let pixels = Tensor.float32([Float](repeating: 0, count: 3 * side * side), shape: [1, 3, side, side])
+        let mask = Tensor.int64([Int64](repeating: 1, count: side * side), shape: [1, side, side])
+        let model = GroundingDINOModel(reference: try! ModelReference(parsing: "probe/probe"),
+                                       processor: ImageProcessor(config: ImageProcessorConfig()), tokenizer: tokenizer,
+                                       session: session, memoryBytes: 0, multiPhrase: true, probe: "", maxTextLength: ids.count)
+        do {
+            let raw = try model.run(pixelValues: pixels, pixelMask: mask, ids: ids)
+            guard second < raw.textColumns else { return (false, "not run: the graph's logits have too few text columns") }
+            var difference: Float = 0, scale: Float = 0
+            for q in 0..<raw.queries {
+                let a = raw.logits[q * raw.textColumns + first], b = raw.logits[q * raw.textColumns + second]
+                difference = max(difference, abs(a - b))
+                scale = max(scale, abs(a), abs(b))
+            }
+            let joint = difference <= 1e-4 * max(1, scale)
+            return (joint, "repeated phrase: logit columns differ by \(String(format: "%.2g", difference)) (values up to \(String(format: "%.3g", scale)))")
+        } catch {
+            return (false, "not run: \(error)")
+        }
     }
 
     private static func json(_ path: String) -> [String: Any] {
