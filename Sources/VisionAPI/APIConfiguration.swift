@@ -9,10 +9,13 @@ public struct APIConfiguration: Sendable {
     /// API keys (none: every route is open) and whether `/metrics` needs one too.
     public var keyring: APIKeyring
     public var metricsRequireKey: Bool
+    /// How long a request body may take to arrive (408 after).
+    public var bodyTimeout: Duration
 
     public init(version: String, maxBodyBytes: Int = 64 << 20, corsOrigins: [String] = ["*"],
                 corsAllowCredentials: Bool = false, keyring: APIKeyring = APIKeyring(keys: []),
-                metricsRequireKey: Bool = false) {
+                metricsRequireKey: Bool = false, bodyTimeout: Duration = .seconds(30)) {
+        self.bodyTimeout = bodyTimeout
         self.keyring = keyring
         self.metricsRequireKey = metricsRequireKey
         self.version = version

@@ -54,6 +54,7 @@ struct APIError: HTTPResponseError {
         case .notReady: .serviceUnavailable
         case .forbidden: .forbidden
         case .unauthorized: .unauthorized
+        case .requestTimeout: .requestTimeout
         case .internalFailure: .internalServerError
         }
     }

@@ -12,7 +12,10 @@ struct OpenAPIDocument {
     var json: [UInt8] { document.bytes }
 
     private static let errorText: [Int: String] = [
-        400: "Bad input (invalid base64, refused URL, unknown model type, ...)", 403: "Refused callback URL",
+        400: "Bad input (invalid base64, refused URL, unknown model type, ...)",
+        401: "API keys are set and the request has no valid one (WWW-Authenticate: Bearer)",
+        403: "Refused: a model outside ALLOWED_MODELS, a gated model, a refused callback URL",
+        408: "The request body did not arrive within BODY_TIMEOUT_SECONDS",
         404: "Not found", 413: "Body or image too large", 415: "Not a decodable image",
         422: "Body does not match the schema", 429: "Overloaded; see Retry-After",
         500: "Server fault", 503: "Starting or stopping",
@@ -123,7 +126,7 @@ struct OpenAPIDocument {
             for route in family.routes {
                 paths.append((route.path, ["post": Self.operation(
                     route.summary, tag: "inference", request: route.requestSchema, response: route.responseSchema,
-                    errors: [400, 404, 413, 415, 422, 429, 500, 503])]))
+                    errors: [400, 401, 403, 404, 408, 413, 415, 422, 429, 500, 503])]))
             }
         }
         if jobs {

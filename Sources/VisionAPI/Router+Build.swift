@@ -11,6 +11,8 @@ public func makeRouter(configuration: APIConfiguration, dependencies: APIDepende
                                                     allowCredentials: configuration.corsAllowCredentials))
     }
     router.middlewares.add(ErrorMiddleware())
+    let table = RouteTable()
+    router.middlewares.add(MethodNotAllowedMiddleware(table: table))
     router.middlewares.add(APIKeyMiddleware(
         keyring: configuration.keyring,
         openPaths: configuration.metricsRequireKey ? ["/health/live", "/health/ready"] : ["/health/live", "/health/ready", "/metrics"]))
@@ -21,5 +23,6 @@ public func makeRouter(configuration: APIConfiguration, dependencies: APIDepende
     if let jobs = dependencies.jobs {
         JobRoutes(dependencies: jobs, configuration: configuration).register(on: router)
     }
+    table.set(router.routes.map { (method: $0.method.rawValue, path: $0.path.description) })
     return router
 }

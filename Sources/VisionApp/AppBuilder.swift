@@ -136,7 +136,8 @@ public enum AppBuilder {
             configuration: APIConfiguration(version: version, maxBodyBytes: settings.maxBodyBytes,
                                             corsOrigins: settings.corsOrigins,
                                             corsAllowCredentials: settings.corsAllowCredentials,
-                                            keyring: keyring, metricsRequireKey: settings.metricsRequireKey),
+                                            keyring: keyring, metricsRequireKey: settings.metricsRequireKey,
+                                            bodyTimeout: .seconds(settings.bodyTimeoutSeconds)),
             dependencies: dependencies)
         let app = Application(
             router: router,

@@ -21,6 +21,8 @@ public struct Settings: Sendable {
     public var inferenceQueueLimit = 32
     public var decodeThreads = 2
     public var maxBodyBytes = 64 << 20
+    /// `BODY_TIMEOUT_SECONDS`: how long a request body may take to arrive.
+    public var bodyTimeoutSeconds = 30
     public var maxImageBytes = 32 << 20
     public var maxImagePixels = 40_000_000
     public var maxImagesPerRequest = 32
@@ -108,6 +110,7 @@ public struct Settings: Sendable {
         if let v = try int("INFERENCE_QUEUE_LIMIT") { inferenceQueueLimit = v }
         if let v = try int("DECODE_THREADS", min: 1) { decodeThreads = v }
         if let v = try int("MAX_BODY_BYTES", min: 1024) { maxBodyBytes = v }
+        if let v = try int("BODY_TIMEOUT_SECONDS", min: 1) { bodyTimeoutSeconds = v }
         if let v = try int("MAX_IMAGE_BYTES", min: 1024) { maxImageBytes = v }
         if let v = try int("MAX_IMAGE_PIXELS", min: 1) { maxImagePixels = v }
         if let v = try int("MAX_IMAGES_PER_REQUEST", min: 1) { maxImagesPerRequest = v }

@@ -12,13 +12,14 @@ public struct VisionError: Error, CustomStringConvertible, Sendable, Equatable {
         case notReady
         case forbidden
         case unauthorized
+        case requestTimeout
         case internalFailure
     }
 
     private enum Code: Sendable, Equatable {
         case invalidInput, unsupportedImage, imageTooLarge, bodyTooLarge, modelNotFound, jobNotFound, unknownModelType
         case invalidRequest, queueFull, notReady, deviceUnavailable, runtimeFailure, forbiddenURL, fetchFailed
-        case accessDenied, upstreamUnavailable, unauthorized
+        case accessDenied, upstreamUnavailable, unauthorized, bodyTimeout
         case internalError
     }
 
@@ -52,6 +53,7 @@ public struct VisionError: Error, CustomStringConvertible, Sendable, Equatable {
         case .notReady, .upstreamUnavailable: .notReady
         case .accessDenied: .forbidden
         case .unauthorized: .unauthorized
+        case .bodyTimeout: .requestTimeout
         case .runtimeFailure, .internalError: .internalFailure
         }
     }
@@ -86,6 +88,8 @@ public struct VisionError: Error, CustomStringConvertible, Sendable, Equatable {
     public static func forbiddenURL(_ message: String) -> VisionError { .init(.forbiddenURL, message) }
     /// An image URL that could not be fetched (400).
     public static func fetchFailed(_ message: String) -> VisionError { .init(.fetchFailed, message) }
+    /// A request body that stopped arriving (408).
+    public static func bodyTimeout(_ message: String) -> VisionError { .init(.bodyTimeout, message) }
     /// A request without a valid API key (401 with WWW-Authenticate).
     public static func unauthorized(_ message: String) -> VisionError { .init(.unauthorized, message) }
     /// A gated or private resource this server may not read (403).

@@ -8,12 +8,12 @@ struct InferenceRoutes {
     let configuration: APIConfiguration
 
     func register(on router: Router<BasicRequestContext>) {
-        let limit = configuration.maxBodyBytes
+        let limit = configuration.maxBodyBytes, timeout = configuration.bodyTimeout
         let encoder = dependencies.responseEncoder
         for family in dependencies.families.families {
             for route in family.routes {
                 router.post(RouterPath(route.path)) { request, _ in
-                    let body = try await JSONIO.body(of: request, limit: limit)
+                    let body = try await JSONIO.body(of: request, limit: limit, timeout: timeout)
                     let response = try await route.handle(body)
                     // Encoded on the encoder's threads, off the cooperative pool.
                     return JSONIO.response(try await encoder.run { response.json() })

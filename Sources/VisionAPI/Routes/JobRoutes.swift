@@ -31,17 +31,10 @@ struct JobRoutes {
     let configuration: APIConfiguration
 
     func register(on router: Router<BasicRequestContext>) {
-        let deps = dependencies, limit = configuration.maxBodyBytes
+        let deps = dependencies, limit = configuration.maxBodyBytes, timeout = configuration.bodyTimeout
         router.post("/jobs/submit/:model_type") { request, context in
             let type = try deps.jobs.families.modelType(try context.parameters.require("model_type"))
-            var request = request
-            let body: ByteBuffer
-            do {
-                body = try await request.collectBody(upTo: limit)
-            } catch {
-                throw VisionError.bodyTooLarge("request body exceeds the limit of \(limit) bytes (MAX_BODY_BYTES)")
-            }
-            let bytes = Array(body.readableBytesView)
+            let bytes = try await JSONIO.body(of: request, limit: limit, timeout: timeout)
             let callback = ((try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any])?["callback_url"]
             if let callback, !(callback is String) { throw VisionError.invalidRequest("callback_url must be a string") }
             if let url = callback as? String { try await deps.checkCallback(url) }
@@ -80,8 +73,16 @@ struct JobRoutes {
                 return s
             }
             let type = try query.get("model_type").map { try deps.jobs.families.modelType(String($0)).rawValue }
-            let limit = query.get("limit").flatMap { Int($0) } ?? 50
-            let offset = query.get("offset").flatMap { Int($0) } ?? 0
+            // Query parameters are validated like bodies: a value that is not an integer is a 400.
+            func integer(_ name: String, _ fallback: Int) throws -> Int {
+                guard let text = query.get(name) else { return fallback }
+                guard let value = Int(text) else {
+                    throw VisionError.invalidInput("\(name) must be an integer, got '\(text.prefix(20))'")
+                }
+                return value
+            }
+            let limit = try integer("limit", 50)
+            let offset = try integer("offset", 0)
             guard (1...500).contains(limit), offset >= 0 else {
                 throw VisionError.invalidInput("limit must be 1...500 and offset >= 0")
             }

@@ -45,7 +45,7 @@ struct ModelRoutes {
     func register(on router: Router<BasicRequestContext>) {
         let models = dependencies.models
         let families = dependencies.families
-        let limit = configuration.maxBodyBytes
+        let limit = configuration.maxBodyBytes, timeout = configuration.bodyTimeout
         router.get("/models/status") { _, _ in
             let rows = await models.status()
             // Per type, as the original: its ready model (most recently used), else the one being
@@ -68,7 +68,7 @@ struct ModelRoutes {
                                         "total_memory_mb": (total * 100).rounded() / 100])
         }
         router.post("/models/load") { request, _ in
-            let body = try await JSONIO.decode(LoadRequest.self, from: request, limit: limit)
+            let body = try await JSONIO.decode(LoadRequest.self, from: request, limit: limit, timeout: timeout)
             let type = try families.modelType(body.modelType)
             let start = ContinuousClock.now
             let model = try await models.model(type, modelID: body.modelID, variant: body.variant,
@@ -81,7 +81,7 @@ struct ModelRoutes {
             ])
         }
         router.post("/models/unload") { request, _ in
-            let body = try await JSONIO.decode(UnloadRequest.self, from: request, limit: limit)
+            let body = try await JSONIO.decode(UnloadRequest.self, from: request, limit: limit, timeout: timeout)
             var unloaded: [String] = []
             var response: [String: Any] = [:]
             if let id = body.modelID {
