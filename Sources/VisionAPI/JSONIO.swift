@@ -24,6 +24,11 @@ enum JSONIO {
                     throw tooLarge
                 } catch is NIOTooManyBytesError {
                     throw tooLarge
+                } catch is CancellationError {
+                    throw CancellationError()
+                } catch {
+                    // The client hung up mid-body: its request, not a server fault (no error log line).
+                    throw VisionError.invalidInput("the request body was cut off before its end")
                 }
             }
             group.addTask {
