@@ -94,27 +94,37 @@ public final class PostgresJobStore: JobStore {
         return 0
     }
 
+    /// One transaction: a transaction-scoped advisory lock serialises submits, so the pending
+    /// count the insert is checked against includes every earlier submit (a hard limit), and the
+    /// idempotency key is looked up, counted and inserted with no other submit in between.
     public func submit(_ job: JobRecord, maxPending: Int) async throws -> SubmitOutcome {
-        if let key = job.idempotencyKey,
-           let existing = try await records("SELECT \(unescaped: Self.columns) FROM jobs WHERE idempotency_key = \(key)").first {
-            return .existing(existing)
-        }
-        let pending = try await count("SELECT COUNT(*)::BIGINT FROM jobs WHERE status = 'pending'")
-        if pending >= maxPending { return .queueFull(pending: pending) }
-        let inserted = try await count("""
-            WITH inserted AS (
+        let outcome: (existing: Bool, pending: Int, inserted: Bool) = try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.submitLock))", logger: logger)
+            if let key = job.idempotencyKey {
+                for try await _ in try await connection.query("SELECT 1 FROM jobs WHERE idempotency_key = \(key)", logger: logger) {
+                    return (true, 0, false)
+                }
+            }
+            var pending = 0
+            for try await n in try await connection.query(
+                "SELECT COUNT(*)::BIGINT FROM jobs WHERE status = 'pending'", logger: logger).decode(Int.self) { pending = n }
+            if pending >= maxPending { return (false, pending, false) }
+            try await connection.query("""
                 INSERT INTO jobs (id, model_type, status, created_at, request, attempts, idempotency_key, callback_url)
                 VALUES (\(job.id), \(job.modelType), 'pending', \(job.createdAt), \(ByteBuffer(bytes: job.request)), 0,
                         \(job.idempotencyKey), \(job.callbackURL))
-                ON CONFLICT (idempotency_key) DO NOTHING RETURNING 1)
-            SELECT COUNT(*)::BIGINT FROM inserted
-            """)
-        if inserted == 0, let key = job.idempotencyKey,
+                """, logger: logger)
+            return (false, pending, true)
+        }
+        if outcome.existing, let key = job.idempotencyKey,
            let existing = try await records("SELECT \(unescaped: Self.columns) FROM jobs WHERE idempotency_key = \(key)").first {
             return .existing(existing)
         }
-        return .created(job)
+        return outcome.inserted ? .created(job) : .queueFull(pending: outcome.pending)
     }
+
+    /// The advisory-lock key of submits (any fixed 64-bit number the application owns).
+    private static let submitLock: Int64 = 0x766D_615F_7375_626D  // "vma_subm"
 
     public func job(_ id: String) async throws -> JobRecord? {
         try await records("SELECT \(unescaped: Self.columns) FROM jobs WHERE id = \(id)").first
@@ -217,19 +227,32 @@ public final class PostgresJobStore: JobStore {
             """)
     }
 
+    /// One statement: the row is locked and its status read once; a pending job is cancelled, a
+    /// running one asked to stop, a finished one deleted — never a job that changed state between
+    /// two statements (the old third step could delete a job just put back to pending).
     public func cancel(_ id: String, now: Double) async throws -> (found: Bool, job: JobRecord?) {
-        if try await changed("""
-            UPDATE jobs SET status = 'cancelled', completed_at = \(now) WHERE id = \(id) AND status = 'pending' RETURNING 1
-            """) == 1 {
-            return (true, try await job(id))
+        var outcome: String?
+        for try await (value) in try await client.query("""
+            WITH target AS (SELECT id, status FROM jobs WHERE id = \(id) FOR UPDATE),
+            cancelled AS (
+                UPDATE jobs SET status = 'cancelled', completed_at = \(now) FROM target
+                WHERE jobs.id = target.id AND target.status = 'pending' RETURNING 'cancelled'::TEXT AS outcome),
+            requested AS (
+                UPDATE jobs SET cancel_requested = TRUE FROM target
+                WHERE jobs.id = target.id AND target.status = 'running' RETURNING 'requested'::TEXT AS outcome),
+            deleted AS (
+                DELETE FROM jobs USING target
+                WHERE jobs.id = target.id AND target.status IN ('completed', 'failed', 'cancelled')
+                RETURNING 'deleted'::TEXT AS outcome)
+            SELECT outcome FROM cancelled UNION ALL SELECT outcome FROM requested UNION ALL SELECT outcome FROM deleted
+            """, logger: logger).decode(String.self) {
+            outcome = value
         }
-        if try await changed("""
-            UPDATE jobs SET cancel_requested = TRUE WHERE id = \(id) AND status = 'running' RETURNING 1
-            """) == 1 {
-            return (true, try await job(id))
+        switch outcome {
+        case "cancelled", "requested": return (true, try await job(id))
+        case "deleted": return (true, nil)
+        default: return (false, nil)
         }
-        if try await changed("DELETE FROM jobs WHERE id = \(id) RETURNING 1") == 1 { return (true, nil) }
-        return (false, nil)
     }
 
     public func deleteFinished(before: Double) async throws -> Int {

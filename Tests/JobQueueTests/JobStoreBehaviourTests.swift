@@ -157,6 +157,22 @@ func newJob(_ id: String = UUID().uuidString, at time: Double, key: String? = ni
         }
     }
 
+    /// MAX_PENDING_JOBS is a hard limit: 40 submits at once against a limit of 5 create exactly 5.
+    @Test(arguments: [StoreKind.memory, .sqlite])
+    func thePendingLimitHoldsUnderConcurrentSubmits(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let outcomes = try await withThrowingTaskGroup(of: SubmitOutcome.self) { group in
+                for i in 0..<40 { group.addTask { try await store.submit(newJob(at: Double(i)), maxPending: 5) } }
+                var all: [SubmitOutcome] = []
+                for try await outcome in group { all.append(outcome) }
+                return all
+            }
+            let created = outcomes.filter { if case .created = $0 { return true }; return false }.count
+            #expect(created == 5 && outcomes.count == 40, "\(created) created")
+            #expect(try await store.counts()[.pending] == 5)
+        }
+    }
+
     @Test(arguments: [StoreKind.memory, .sqlite])
     func concurrentClaimsNeverShareAJob(kind: StoreKind) async throws {
         try await withStore(kind) { store in
@@ -197,4 +213,7 @@ struct PostgresJobStoreTests {
         try await shared.cancellationReleaseListAndRetention(kind: .postgres)
     }
     @Test func concurrentClaimsNeverShareAJob() async throws { try await shared.concurrentClaimsNeverShareAJob(kind: .postgres) }
+    @Test func thePendingLimitHoldsUnderConcurrentSubmits() async throws {
+        try await shared.thePendingLimitHoldsUnderConcurrentSubmits(kind: .postgres)
+    }
 }
