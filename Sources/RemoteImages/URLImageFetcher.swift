@@ -88,11 +88,12 @@ public final class URLImageFetcher: ImageFetching {
 
     /// POSTs JSON to a URL under the same address policy (a job's completion webhook); redirects
     /// are not followed. Returns the HTTP status.
-    public func postJSON(_ url: String, body: [UInt8]) async throws -> Int {
+    public func postJSON(_ url: String, body: [UInt8], headers: [(String, String)] = []) async throws -> Int {
         try await checkURL(url)
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
         request.headers.add(name: "User-Agent", value: "vision-models-api")
         request.body = .bytes(body)
         let response = try await client.execute(request, timeout: .seconds(limits.timeoutSeconds))

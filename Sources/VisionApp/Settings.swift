@@ -52,6 +52,8 @@ public struct Settings: Sendable {
     public var apiKeysFile: String?
     /// Whether `/metrics` needs a key too (`METRICS_REQUIRE_KEY`; default: open, for scrapers).
     public var metricsRequireKey = false
+    /// `CALLBACK_SECRET`: signs job callbacks (`X-Signature: sha256=<HMAC>`). A secret: never logged.
+    public var callbackSecret: String?
     /// `ALLOWED_MODELS`: hub ids and `org/*` patterns the server may load; empty: any.
     public var allowedModels: [String] = []
 
@@ -84,6 +86,7 @@ public struct Settings: Sendable {
         if let v = value("HF_ROOT_FOLDER"), !v.isEmpty { hfRootFolder = v }
         if let v = value("API_KEYS") { apiKeys = APIKeyring.keys(inList: v) }
         if let v = value("API_KEYS_FILE"), !v.isEmpty { apiKeysFile = v }
+        if let v = value("CALLBACK_SECRET"), !v.isEmpty { callbackSecret = v }
         if let v = try bool("METRICS_REQUIRE_KEY") { metricsRequireKey = v }
         if let v = value("ALLOWED_MODELS") {
             allowedModels = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import PostgresNIO
 import Logging
@@ -81,21 +82,39 @@ import Testing
         }
     }
 
+    /// Completed and failed jobs are posted to their callback URL, signed with CALLBACK_SECRET, and
+    /// retried when the receiver refuses (its first post here is answered 500).
     @Test func finishedJobsArePostedToTheirCallbackURL() async throws {
-        let receiver = CallbackReceiver()
+        let receiver = CallbackReceiver(failing: 1)
         try await receiver.start()
         defer { receiver.stop() }
+        let secret = "callback-secret-Kilo-77"
         // The URL guard refuses loopback unless told otherwise.
-        try await ServerProcess.with(root: try rootWithModels(), environment: ["ALLOW_PRIVATE_IMAGE_URLS": "1"]) { server in
+        try await ServerProcess.with(root: try rootWithModels(), environment: ["ALLOW_PRIVATE_IMAGE_URLS": "1",
+                                                                               "CALLBACK_SECRET": secret]) { server in
             var body = try Self.body(0)
             body["callback_url"] = receiver.url
             let submitted = try await server.post("/jobs/submit/dinov3", json: body)
             let id = try #require(submitted.json["job_id"] as? String)
-            _ = try await Self.waitAll(server, [id])
-            let deadline = ContinuousClock.now + .seconds(10)
-            while receiver.bodies.isEmpty && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
-            let posted = try #require(receiver.bodies.first.flatMap { try JSONSerialization.jsonObject(with: $0) as? [String: Any] })
-            #expect(posted["job_id"] as? String == id && posted["status"] as? String == "completed" && posted["result"] != nil)
+            // A job that fails when it runs (its model is not in the cache) is posted too.
+            body["model_id"] = "nobody/not-cached"
+            let failing = try await server.post("/jobs/submit/dinov3", json: body)
+            let failedID = try #require(failing.json["job_id"] as? String)
+            _ = try await Self.waitAll(server, [id, failedID])
+            let deadline = ContinuousClock.now + .seconds(15)
+            while receiver.bodies.count < 2 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            let posted = receiver.bodies.compactMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+            #expect(posted.count == 2, "\(posted.count) callbacks")
+            let byID = Dictionary(posted.map { ($0["job_id"] as? String ?? "", $0) }) { a, _ in a }
+            #expect(byID[id]?["status"] as? String == "completed" && byID[id]?["result"] != nil)
+            #expect(byID[failedID]?["status"] as? String == "failed" && byID[failedID]?["error"] is String)
+            let key = SymmetricKey(data: Data(secret.utf8))
+            for (data, signature) in zip(receiver.bodies, receiver.signatures) {
+                let expected = "sha256=" + HMAC<SHA256>.authenticationCode(for: data, using: key).map { String(format: "%02x", $0) }.joined()
+                #expect(signature == expected)
+            }
+            let log = server.log
+            #expect(log.contains("job callback refused") && !log.contains(secret))
         }
     }
 
