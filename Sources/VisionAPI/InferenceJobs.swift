@@ -20,9 +20,9 @@ public struct InferenceJobs: JobExecuting {
     }
 
     /// Decoding failures as the 422 the routes give, saying where.
-    private static func decoding<T>(_ body: () throws -> T) throws -> T {
+    private static func decoding<T>(_ body: () async throws -> T) async throws -> T {
         do {
-            return try body()
+            return try await body()
         } catch let error as DecodingError {
             throw VisionError.invalidRequest("the request does not match its schema: \(APIError.describe(error))")
         }
@@ -44,7 +44,7 @@ public struct InferenceJobs: JobExecuting {
         // The Hugging Face task form's one image.
         if let entry = object["inputs"] { object["inputs"] = try await inline(entry, label: "inputs: ") }
         let stored = [UInt8](try JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes]))
-        let inputs = try Self.decoding { try family.jobs.validate(stored) }
+        let inputs = try await Self.decoding { try family.jobs.validate(stored) }
         // Every image must decode now.
         _ = try await images.load(inputs.map(\.source))
         return stored
@@ -70,16 +70,8 @@ public struct InferenceJobs: JobExecuting {
     public func execute(modelType: String, request: [UInt8]) async throws -> [UInt8] {
         let type = try families.modelType(modelType)
         let route = families.family(type)!.routes[0]
-        let response = try await Self.decodingAsync { try await route.handle(request) }
+        let response = try await Self.decoding { try await route.handle(request) }
         return try await encoder.run { response.json() }
-    }
-
-    private static func decodingAsync<T>(_ body: () async throws -> T) async throws -> T {
-        do {
-            return try await body()
-        } catch let error as DecodingError {
-            throw VisionError.invalidRequest("the request does not match its schema: \(APIError.describe(error))")
-        }
     }
 
     public func isTransient(_ error: any Error) -> Bool {

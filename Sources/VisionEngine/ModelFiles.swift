@@ -41,6 +41,13 @@ enum ModelFiles {
         (try? graph(snapshot.reference.onnxPath(), in: snapshot).bytes) ?? 0
     }
 
+    /// A JSON object file of the snapshot (`config.json`, the exporter's marker); empty when the
+    /// file is missing or not an object.
+    static func jsonObject(_ relative: String, in snapshot: ModelSnapshot) -> [String: Any] {
+        FileManager.default.contents(atPath: snapshot.path(relative))
+            .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] } ?? [:]
+    }
+
     /// Class labels by index from config.json's `id2label` (`LABEL_<i>` where one is missing, as
     /// transformers names them).
     static func labels(_ config: [String: Any], count: Int) -> [String] {

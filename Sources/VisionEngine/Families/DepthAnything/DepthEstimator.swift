@@ -26,8 +26,7 @@ public final class DepthEstimator: LoadedModel {
     public var memoryBytes: Int { model.memoryBytes }
 
     static func load(snapshot: ModelSnapshot, context: ModelLoadContext) throws -> DepthEstimator {
-        let configData = FileManager.default.contents(atPath: snapshot.path("config.json"))
-        let config = configData.flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] } ?? [:]
+        let config = ModelFiles.jsonObject("config.json", in: snapshot)
         if DepthAnything3Model.isExport(config) {
             return DepthEstimator(.v3(try DepthAnything3Model.load(snapshot: snapshot, config: config, context: context)))
         }

@@ -54,8 +54,8 @@ public final class GroundingDINOModel: LoadedModel {
                 "'\(snapshot.reference.repoID)' is not a GroundingDINO graph (inputs \(session.inputs.map(\.name)), "
                 + "outputs \(session.outputs.map(\.name)))")
         }
-        let config = Self.json(snapshot.path("config.json"))
-        let marker = Self.json(snapshot.path("vision_models_api.json"))
+        let config = ModelFiles.jsonObject("config.json", in: snapshot)
+        let marker = ModelFiles.jsonObject("vision_models_api.json", in: snapshot)
         let (joint, probe) = probePhrases(session: session, tokenizer: tokenizer)
         if let claimed = marker["multi_phrase"] as? Bool, claimed != joint {
             context.logger?.warning("GroundingDINO graph probe disagrees with its marker", metadata: [
@@ -100,11 +100,6 @@ public final class GroundingDINOModel: LoadedModel {
         } catch {
             return (false, "not run: \(error)")
         }
-    }
-
-    private static func json(_ path: String) -> [String: Any] {
-        FileManager.default.contents(atPath: path)
-            .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] } ?? [:]
     }
 
     /// Raw outputs for a batch: logits [B, Q, T] and boxes [B, Q, 4], flattened.

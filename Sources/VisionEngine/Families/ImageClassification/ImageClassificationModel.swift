@@ -36,8 +36,7 @@ public final class ImageClassificationModel: LoadedModel {
 
     static func load(snapshot: ModelSnapshot, context: ModelLoadContext) throws -> ImageClassificationModel {
         let processorConfig = try ModelFiles.imageProcessorConfig(in: snapshot)
-        let config = FileManager.default.contents(atPath: snapshot.path("config.json"))
-            .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] } ?? [:]
+        let config = ModelFiles.jsonObject("config.json", in: snapshot)
         let graph = try ModelFiles.graph(snapshot.reference.onnxPath(), in: snapshot)
         let session = try context.runtime.makeSession(modelPath: graph.path, options: context.sessionOptions)
         guard session.inputs.map(\.name) == ["pixel_values"], let logits = session.outputs.first(where: { $0.name == "logits" }),

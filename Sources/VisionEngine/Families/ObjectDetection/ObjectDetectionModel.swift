@@ -26,8 +26,7 @@ public final class ObjectDetectionModel: LoadedModel {
 
     static func load(snapshot: ModelSnapshot, context: ModelLoadContext) throws -> ObjectDetectionModel {
         let processorConfig = try ModelFiles.imageProcessorConfig(in: snapshot)
-        let config = FileManager.default.contents(atPath: snapshot.path("config.json"))
-            .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] } ?? [:]
+        let config = ModelFiles.jsonObject("config.json", in: snapshot)
         let graph = try ModelFiles.graph(snapshot.reference.onnxPath(), in: snapshot)
         let session = try context.runtime.makeSession(modelPath: graph.path, options: context.sessionOptions)
         let inputs = Set(session.inputs.map(\.name)), outputs = session.outputs.map(\.name)

@@ -39,8 +39,7 @@ public final class SAM3Model: LoadedModel {
             throw VisionError.modelNotFound("model '\(snapshot.reference.repoID)' has no tokenizer.json")
         }
         let tokenizer = try CLIPTokenizer(json: tokenizerData)
-        let marker = FileManager.default.contents(atPath: snapshot.path("vision_models_api.json"))
-            .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] } ?? [:]
+        let marker = ModelFiles.jsonObject("vision_models_api.json", in: snapshot)
         let textLength = (marker["text_length"] as? Int) ?? 32
         let split = ["vision_encoder", "text_encoder", "decoder"].map { snapshot.reference.onnxPath(graph: $0) }
         if split.allSatisfy({ FileManager.default.fileExists(atPath: snapshot.path($0)) }) {
