@@ -82,6 +82,19 @@ public struct AddressPolicy: Sendable, Equatable {
         return CIDR(network: bytes, prefix: prefix)
     }
 
+    /// The textual form of a 4- or 16-byte address (no brackets).
+    static func format(_ address: [UInt8]) -> String? {
+        let family: Int32
+        switch address.count {
+        case 4: family = AF_INET
+        case 16: family = AF_INET6
+        default: return nil
+        }
+        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+        let ok = address.withUnsafeBytes { raw in inet_ntop(family, raw.baseAddress, &buffer, socklen_t(buffer.count)) != nil }
+        return ok ? String(cString: buffer) : nil
+    }
+
     /// Parses a literal IPv4 or IPv6 address.
     static func parseIP(_ text: String) -> [UInt8]? {
         var v4 = in_addr()

@@ -193,7 +193,7 @@ public enum AppBuilder {
                 await onListening(settings.host, port)
             },
             logger: logger)
-        let engine = EngineService(models: models, executors: [inference, decode, loading], fetcher: fetcher, hub: hub,
+        let engine = EngineService(models: models, executors: [inference, decode, loading], hub: hub,
                                    logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: engine),
@@ -296,7 +296,6 @@ struct IdleModelReaper: Service {
 struct EngineService: Service {
     let models: ModelManager
     let executors: [BlockingExecutor]
-    let fetcher: URLImageFetcher
     let hub: HubClient
     let logger: Logger
 
@@ -305,7 +304,6 @@ struct EngineService: Service {
         let unloaded = await models.unloadAll()
         logger.info("engine stopped", metadata: ["unloaded": "\(unloaded.map(\.rawValue))"])
         executors.forEach { $0.shutdown() }
-        try? await fetcher.shutdown()
         try? await hub.shutdown()
     }
 }
