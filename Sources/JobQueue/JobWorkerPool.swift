@@ -108,6 +108,11 @@ public struct JobWorkerPool: Service {
     func process(_ lease: JobLease) async {
         let start = ContinuousClock.now
         let watch = LeaseWatch()
+        let execution = Task { () throws -> [UInt8] in
+            try await executor.execute(modelType: lease.modelType, request: lease.request)
+        }
+        // Renews the lease; a cancel request or a lost lease cancels the execution (the wait for
+        // inference ends at once, and a result that still arrives is discarded below).
         let heartbeat = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(Int(configuration.heartbeatSeconds * 1000)))
@@ -115,14 +120,13 @@ public struct JobWorkerPool: Service {
                 let state = (try? await store.heartbeat(lease, leaseSeconds: configuration.leaseSeconds, now: Self.now()))
                     ?? .held
                 await watch.update(state)
+                if state != .held {
+                    execution.cancel()
+                    break
+                }
             }
         }
-        let outcome: Result<[UInt8], any Error>
-        do {
-            outcome = .success(try await executor.execute(modelType: lease.modelType, request: lease.request))
-        } catch {
-            outcome = .failure(error)
-        }
+        let outcome: Result<[UInt8], any Error> = await execution.result
         heartbeat.cancel()
         let seconds = (ContinuousClock.now - start).seconds
         let metadata: Logger.Metadata = ["job_id": "\(lease.jobID)", "attempt": "\(lease.attempt)"]

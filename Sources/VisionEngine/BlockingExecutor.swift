@@ -56,26 +56,72 @@ public final class BlockingExecutor: @unchecked Sendable {
         return (queue.count, running)
     }
 
-    /// Runs `work` on one of the executor's threads and returns its result.
+    /// Runs `work` on one of the executor's threads and returns its result. Cancelling the
+    /// calling task ends the wait at once with `CancellationError`: work still queued is dropped,
+    /// work already running finishes on its thread and its result is discarded.
     public func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            condition.lock()
-            if stopped {
+        let waiter = Waiter<T>()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+                guard waiter.install(continuation) else { return }
+                condition.lock()
+                if stopped {
+                    condition.unlock()
+                    waiter.finish(.failure(VisionError.notReady("the server is shutting down")))
+                    return
+                }
+                if queue.count + running >= queueLimit + threadCount {
+                    condition.unlock()
+                    waiter.finish(.failure(VisionError.queueFull(
+                        "the \(name) queue is full (\(queueLimit) waiting); retry shortly", retryAfter: 1)))
+                    return
+                }
+                queue.append {
+                    // Dropped without running when the caller gave up while it was queued.
+                    guard !waiter.isFinished else { return }
+                    waiter.finish(Result { try work() })
+                }
+                condition.signal()
                 condition.unlock()
-                continuation.resume(throwing: VisionError.notReady("the server is shutting down"))
-                return
             }
-            if queue.count + running >= queueLimit + threadCount {
-                condition.unlock()
-                continuation.resume(throwing: VisionError.queueFull(
-                    "the \(name) queue is full (\(queueLimit) waiting); retry shortly", retryAfter: 1))
-                return
+        } onCancel: {
+            waiter.finish(.failure(CancellationError()))
+        }
+    }
+
+    /// One caller's continuation, resumed exactly once: by the work's result or by cancellation,
+    /// whichever comes first. `@unchecked Sendable`: its state is guarded by `lock`.
+    final class Waiter<T: Sendable>: @unchecked Sendable {
+        private let lock = NSLock()
+        private var continuation: CheckedContinuation<T, any Error>?
+        private var finished = false
+
+        /// Stores the continuation; false (after resuming it) when cancellation came first.
+        func install(_ c: CheckedContinuation<T, any Error>) -> Bool {
+            lock.lock()
+            if finished {
+                lock.unlock()
+                c.resume(throwing: CancellationError())
+                return false
             }
-            queue.append {
-                continuation.resume(with: Result { try work() })
-            }
-            condition.signal()
-            condition.unlock()
+            continuation = c
+            lock.unlock()
+            return true
+        }
+
+        var isFinished: Bool {
+            lock.lock(); defer { lock.unlock() }
+            return finished
+        }
+
+        func finish(_ result: Result<T, any Error>) {
+            lock.lock()
+            guard !finished else { lock.unlock(); return }
+            finished = true
+            let c = continuation
+            continuation = nil
+            lock.unlock()
+            c?.resume(with: result)
         }
     }
 

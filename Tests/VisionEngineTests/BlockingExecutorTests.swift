@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import VisionCore
 @testable import VisionEngine
@@ -18,6 +19,27 @@ import VisionCore
         await #expect(throws: VisionError.invalidInput("boom")) {
             try await executor.run { throw VisionError.invalidInput("boom") }
         }
+    }
+
+    /// A caller that is cancelled stops waiting at once: its queued work never runs, and running
+    /// work finishes on its thread with the result discarded.
+    @Test func cancellationEndsTheWaitAndDropsQueuedWork() async throws {
+        let executor = BlockingExecutor(name: "unit", threads: 1, queueLimit: 2)
+        defer { executor.shutdown() }
+        let gate = DispatchSemaphore(value: 0)
+        let queuedRan = Mutex(false)
+        let running = Task { try await executor.run { gate.wait(); return 1 } }
+        while executor.load.running < 1 { try await Task.sleep(for: .milliseconds(5)) }
+        let queued = Task { try await executor.run { queuedRan.withLock { $0 = true }; return 2 } }
+        while executor.load.queued < 1 { try await Task.sleep(for: .milliseconds(5)) }
+        running.cancel()
+        queued.cancel()
+        await #expect(throws: CancellationError.self) { try await running.value }
+        await #expect(throws: CancellationError.self) { try await queued.value }
+        gate.signal()
+        // The thread is free again and the dropped work never ran.
+        #expect(try await executor.run { 3 } == 3)
+        #expect(queuedRan.withLock { $0 } == false)
     }
 
     @Test func fullQueueIsAnOverloadWithRetryAfter() async throws {
