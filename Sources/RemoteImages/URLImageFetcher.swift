@@ -26,7 +26,6 @@ public final class URLImageFetcher: ImageFetching {
     /// A URL whose host passed the policy, and the address to connect to (nil: connect by name,
     /// for hosts allow-listed by name and for literal addresses).
     struct VettedTarget {
-        let url: String
         let parsed: URL
         let host: String
         let connectTo: String?
@@ -121,11 +120,11 @@ public final class URLImageFetcher: ImageFetching {
         }
         let host = rawHost.hasPrefix("[") ? String(rawHost.dropFirst().dropLast()) : rawHost
         if policy.hostIsAllowListed(host) {
-            return VettedTarget(url: url, parsed: parsed, host: host, connectTo: nil)
+            return VettedTarget(parsed: parsed, host: host, connectTo: nil)
         }
         if let literal = AddressPolicy.parseIP(host) {
             guard policy.permits(literal) else { throw Self.refused(host, what: what) }
-            return VettedTarget(url: url, parsed: parsed, host: host, connectTo: nil)
+            return VettedTarget(parsed: parsed, host: host, connectTo: nil)
         }
         let addresses = try await resolver(host)
         guard let first = addresses.first else { throw VisionError.fetchFailed("\(what) host '\(host)' does not resolve") }
@@ -135,7 +134,7 @@ public final class URLImageFetcher: ImageFetching {
         guard let text = AddressPolicy.format(first) else {
             throw VisionError.fetchFailed("\(what) host '\(host)' resolves to an unusable address")
         }
-        return VettedTarget(url: url, parsed: parsed, host: host, connectTo: text)
+        return VettedTarget(parsed: parsed, host: host, connectTo: text)
     }
 
     private static func refused(_ host: String, what: String) -> VisionError {

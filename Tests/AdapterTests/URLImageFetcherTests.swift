@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import RemoteImages
 import Synchronization
+import TestSupport
 import Testing
 import VisionCore
 
@@ -10,7 +11,7 @@ import VisionCore
 /// resolved and checked again.
 @Suite struct URLImageFetcherTests {
     final class Recorder: Sendable {
-        let port = Mutex<Int?>(nil)
+        let server = LoopbackServer.Port()
         let hosts = Mutex<[String]>([])
         let lookups = Mutex<[String]>([])
     }
@@ -35,24 +36,14 @@ import VisionCore
             return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(bytes: [1, 2, 3, 4])))
         }
         router.get("/again") { _, _ in
-            let port = recorder.port.withLock { $0 } ?? 0
+            let port = recorder.server.current
             return Response(status: .found, headers: [.location: "http://images.test:\(port)/img"])
         }
         router.get("/elsewhere") { _, _ in
-            let port = recorder.port.withLock { $0 } ?? 0
+            let port = recorder.server.current
             return Response(status: .found, headers: [.location: "http://other.test:\(port)/img"])
         }
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { channel in recorder.port.withLock { $0 = channel.localAddress?.port } })
-        let task = Task { try await app.runService() }
-        defer { task.cancel() }
-        var port: Int?
-        for _ in 0..<500 {
-            port = recorder.port.withLock { $0 }
-            if port != nil { break }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        return try await body(try #require(port))
+        return try await LoopbackServer.with(router, port: recorder.server, body)
     }
 
     @Test func connectsToTheCheckedAddressWithTheOriginalHost() async throws {

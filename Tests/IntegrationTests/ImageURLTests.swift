@@ -1,16 +1,11 @@
 import Foundation
 import Hummingbird
-import Synchronization
 import TestSupport
 import Testing
 
 /// Image URLs through the fetch guard, against a local image host (allowed by IMAGE_URL_ALLOWLIST)
 /// that also redirects to an address that is not allowed.
 @Suite struct ImageURLTests {
-    final class PortBox: Sendable {
-        let port = Mutex<Int?>(nil)
-    }
-
     /// Serves the fixture PNG and a few hostile variations on 127.0.0.1, for the body's duration.
     static func withImageHost<T>(_ body: (Int) async throws -> T) async throws -> T {
         let png = try FixtureFiles.bytes("preprocessing/wide_90x151.png")
@@ -25,23 +20,13 @@ import Testing
         router.get("/big.png") { _, _ in
             Response(status: .ok, body: .init(byteBuffer: ByteBuffer(bytes: [UInt8](repeating: 7, count: 300_000))))
         }
-        let box = PortBox()
+        let server = LoopbackServer.Port()
         router.get("/redirect-in") { _, _ in Response(status: .found, headers: [.location: "/img.png"]) }
         router.get("/redirect-out") { _, _ in
-            let port = box.port.withLock { $0 } ?? 0
+            let port = server.current
             return Response(status: .found, headers: [.location: "http://127.0.0.2:\(port)/img.png"])
         }
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { channel in box.port.withLock { $0 = channel.localAddress?.port } })
-        let task = Task { try await app.runService() }
-        defer { task.cancel() }
-        var port: Int?
-        for _ in 0..<500 {
-            port = box.port.withLock { $0 }
-            if port != nil { break }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        return try await body(try #require(port))
+        return try await LoopbackServer.with(router, port: server, body)
     }
 
     @Test func allowListedHostIsFetchedAndEveryHopIsChecked() async throws {
