@@ -12,6 +12,11 @@ public struct APIConfiguration: Sendable {
     /// How long a request body may take to arrive (408 after).
     public var bodyTimeout: Duration
 
+    /// Paths answered without a key even when keys are set.
+    public var openPaths: Set<String> {
+        metricsRequireKey ? ["/health/live", "/health/ready"] : ["/health/live", "/health/ready", "/metrics"]
+    }
+
     public init(version: String, maxBodyBytes: Int = 64 << 20, corsOrigins: [String] = ["*"],
                 corsAllowCredentials: Bool = false, keyring: APIKeyring = APIKeyring(keys: []),
                 metricsRequireKey: Bool = false, bodyTimeout: Duration = .seconds(30)) {

@@ -1,3 +1,4 @@
+import JobQueue
 import VisionCore
 import VisionEngine
 
@@ -8,53 +9,99 @@ struct OpenAPIDocument {
     let families: FamilyRegistry
     /// Whether the `/jobs` routes are served.
     let jobs: Bool
+    /// The devices this runtime offers: the `Device` enum.
+    var devices: [String] = ["cpu"]
+    /// API keys are set: every operation outside `openPaths` declares the key schemes and a 401.
+    var keysRequired = false
+    var openPaths: Set<String> = []
 
     var json: [UInt8] { document.bytes }
 
     private static let errorText: [Int: String] = [
-        400: "Bad input (invalid base64, refused URL, unknown model type, ...)",
+        400: "Bad input (invalid JSON or base64, a refused URL, an undecodable image, an unknown model type, ...)",
         401: "API keys are set and the request has no valid one (WWW-Authenticate: Bearer)",
         403: "Refused: a model outside ALLOWED_MODELS, a gated model, a refused callback URL",
+        404: "Not found (a model that is not in the cache or on the hub, a job)",
         408: "The request body did not arrive within BODY_TIMEOUT_SECONDS",
-        404: "Not found", 413: "Body or image too large", 415: "Not a decodable image",
+        413: "Body or image too large", 415: "Not a decodable image",
         422: "Body does not match the schema", 429: "Overloaded; see Retry-After",
-        500: "Server fault", 503: "Starting or stopping",
+        500: "Server fault", 503: "Starting or stopping, or the hub is unreachable",
     ]
+
+    /// What a request with a JSON body can be answered besides success: not JSON (400), too
+    /// slow (408), too large (413), not the schema (422).
+    private static let bodyErrors = [400, 408, 413, 422]
+    private static let jobStatuses = JobStatus.allCases.map(\.rawValue)
 
     private static func content(_ schema: Schema) -> JSONValue { ["application/json": ["schema": schema.json]] }
 
-    private static func operation(_ summary: String, tag: String, request: String? = nil, response: String,
-                                  status: String = "200", errors: [Int] = [500], parameters: [JSONValue] = []) -> JSONValue {
-        var responses: [(String, JSONValue)] = [(status, ["description": "OK", "content": content(.ref(response))])]
-        for code in errors {
-            responses.append((String(code), ["description": .string(errorText[code] ?? "Error"), "content": content(.ref("Error"))]))
-        }
-        var op: [(String, JSONValue)] = [("summary", .string(summary)), ("tags", [.string(tag)]), ("responses", .object(responses))]
-        if let request { op.append(("requestBody", ["required": true, "content": content(.ref(request))])) }
-        if !parameters.isEmpty { op.append(("parameters", .array(parameters))) }
-        return .object(op)
+    /// One operation: its success response and every error status it answers.
+    private struct Operation {
+        var summary: String
+        var tag: String
+        var id: String?
+        var request: Schema?
+        var status = "200"
+        var response: Schema?
+        var mediaType = "application/json"
+        var responseDescription = "OK"
+        /// More success statuses with the same body (job submit: 202 new, 200 an existing key's job).
+        var alsoStatus: [String] = []
+        var errors: [Int] = [500]
+        var parameters: [JSONValue] = []
+        var links: [(String, JSONValue)] = []
     }
 
-    private static func plain(_ summary: String, tag: String, description: String, mediaType: String) -> JSONValue {
-        let ok: JSONValue = ["description": .string(description), "content": .object([(mediaType, .object([]))])]
-        return ["summary": .string(summary), "tags": [.string(tag)], "responses": ["200": ok]]
+    private func render(_ op: Operation, path: String) -> JSONValue {
+        var success: [(String, JSONValue)] = [("description", .string(op.responseDescription)),
+                                              ("content", .object([(op.mediaType, op.response.map { ["schema": $0.json] } ?? .object([]))]))]
+        if !op.links.isEmpty { success.append(("links", .object(op.links))) }
+        var responses: [(String, JSONValue)] = ([op.status] + op.alsoStatus).map { ($0, .object(success)) }
+        let secured = keysRequired && !openPaths.contains(path)
+        var errors = op.errors
+        if secured { errors.append(401) }
+        for code in errors.sorted() {
+            var response: [(String, JSONValue)] = [("description", .string(Self.errorText[code] ?? "Error")),
+                                                   ("content", Self.content(.ref("Error")))]
+            if code == 429 { response.append(("headers", ["Retry-After": ["required": true, "schema": ["type": "integer"]]])) }
+            if code == 401 { response.append(("headers", ["WWW-Authenticate": ["required": true, "schema": ["type": "string"]]])) }
+            responses.append((String(code), .object(response)))
+        }
+        var fields: [(String, JSONValue)] = [("summary", .string(op.summary)), ("tags", [.string(op.tag)])]
+        if let id = op.id { fields.append(("operationId", .string(id))) }
+        if !op.parameters.isEmpty { fields.append(("parameters", .array(op.parameters))) }
+        if let request = op.request { fields.append(("requestBody", ["required": true, "content": Self.content(request)])) }
+        fields.append(("responses", .object(responses)))
+        if secured { fields.append(("security", [["bearer": []], ["apiKey": []]])) }
+        return .object(fields)
     }
 
     private static func parameter(_ name: String, in place: String, schema: Schema, required: Bool) -> JSONValue {
         ["name": .string(name), "in": .string(place), "required": .bool(required), "schema": schema.json]
     }
 
+    /// The served model types as responses name them.
     private var modelTypes: [String] { families.types.map(\.rawValue) }
+    /// The names a request may use: `grounding_dino` and `grounding-dino` alike.
+    private var modelTypeNames: [String] {
+        modelTypes.flatMap { name in
+            let dashed = name.replacingOccurrences(of: "_", with: "-")
+            return dashed == name ? [name] : [name, dashed]
+        }
+    }
 
     private var systemSchemas: [(String, Schema)] {
         [("Error", .object(["detail": .string()], required: ["detail"])),
          ("ImageInput", ImageInput.schema),
-         ("Root", .object(["name": .string(), "version": .string(), "docs": .string(), "openapi": .string()])),
+         ("Device", .string(enum: devices, description: "The devices this server's ONNX Runtime offers")),
+         ("Root", .object(["name": .string(), "version": .string(), "docs": .string(), "openapi": .string()],
+                          required: ["name", "version", "docs", "openapi"])),
          ("Health", .object([
              "status": .string(), "loaded_models": .array(.string()), "available_memory_gb": .number(nullable: true),
              "gpu_available": .boolean(), "resident_memory_mb": .number(nullable: true, description: "This process's resident memory"),
              "devices": .array(.string()), "onnxruntime_version": .string(), "version": .string(),
-         ], description: "Families may add fields (e.g. sam3_embedding_cache)")),
+         ], required: ["status", "loaded_models", "gpu_available", "devices", "onnxruntime_version", "version"],
+            description: "Families may add fields (e.g. sam3_embedding_cache)")),
          ("ModelInstance", .object([
              "model_type": .string(enum: modelTypes), "model_id": .string(), "device": .string(enum: ["cpu", "cuda"]),
              "loaded": .boolean(), "loading": .boolean(),
@@ -62,100 +109,122 @@ struct OpenAPIDocument {
              "memory_mb": .number(description: "Measured resident memory the load added"),
              "load_time": .number(), "idle_seconds": .number(), "error": .string(),
              "downloads": .array(.object(["file": .string(), "bytes_done": .integer(), "bytes_total": .integer(nullable: true)])),
-         ])),
+         ], required: ["model_type", "model_id", "device", "loaded", "loading", "state", "memory_mb"])),
          ("ModelStatus", .object([
              "models": .object([:], description: "Per model type, as the original", additional: .ref("ModelInstance")),
              "instances": .array(.ref("ModelInstance")), "total_memory_mb": .number(),
-         ])),
-         ("Status", .object(["status": .string()])),
+         ], required: ["models", "instances", "total_memory_mb"])),
+         ("Status", .object(["status": .string()], required: ["status"])),
          ("LoadRequest", .object([
-             "model_type": .string(enum: modelTypes), "model_id": .string(), "device": .string(enum: ["cpu", "cuda"]),
-             "variant": .string(),
+             "model_type": .string(enum: modelTypeNames), "model_id": ModelReference.idSchema(), "device": .ref("Device"),
+             "variant": ModelReference.variantSchema,
          ], required: ["model_type"])),
          ("LoadResponse", .object([
              "status": .string(), "model_type": .string(enum: modelTypes), "model_id": .string(), "device": .string(),
              "memory_mb": .number(), "load_time": .number(),
-         ])),
-         ("UnloadRequest", .object(["model_type": .string(enum: modelTypes), "model_id": .string()],
-                                   description: "model_type (all models of that type) or model_id")),
+         ], required: ["status", "model_type", "model_id", "device", "memory_mb", "load_time"])),
+         ("UnloadRequest", .object(["model_type": .string(enum: modelTypeNames), "model_id": ModelReference.idSchema()],
+                                   description: "model_type (all models of that type) or model_id (that model; it wins "
+                                              + "when both are given)").requiringAny(of: ["model_type", "model_id"])),
          ("UnloadResponse", .object([
-             "status": .string(), "model_type": .string(), "model_id": .string(), "unloaded": .array(.string()),
-         ])),
-         ("UnloadAllResponse", .object(["status": .string(), "model_types": .array(.string(enum: modelTypes))]))]
+             "status": .string(enum: ["unloaded", "not_loaded"]), "model_type": .string(), "model_id": .string(),
+             "unloaded": .array(.string()),
+         ], required: ["status", "unloaded"])),
+         ("UnloadAllResponse", .object(["status": .string(), "model_types": .array(.string(enum: modelTypes))],
+                                       required: ["status", "model_types"]))]
     }
 
     private var jobSchemas: [(String, Schema)] {
         [("Job", .object([
-            "job_id": .string(), "status": .string(enum: ["pending", "running", "completed", "failed", "cancelled"]),
+            "job_id": .string(), "status": .string(enum: Self.jobStatuses),
             "model_type": .string(enum: modelTypes), "created_at": .string(format: "date-time"),
             "started_at": .nullableString(), "completed_at": .nullableString(),
             "processing_time": .number(nullable: true), "attempts": .integer(),
             "result": .any(description: "The inference response (GET /jobs/{job_id} only)"), "error": .nullableString(),
         ], required: ["job_id", "status", "model_type", "created_at"])),
-         ("JobList", .object(["jobs": .array(.ref("Job")), "total": .integer(), "limit": .integer(), "offset": .integer()])),
-         ("JobSubmission", .object(properties: [
-             ("callback_url", .string(description: "POSTed the finished job (through the image URL guard)")),
-         ], description: "The model type's inference request (the body of its first /inference route), optionally "
-                        + "with callback_url"))]
+         ("JobDeleted", .object(["job_id": .string(), "deleted": .boolean()], required: ["job_id", "deleted"],
+                                description: "A finished job, now deleted")),
+         ("JobList", .object(["jobs": .array(.ref("Job")), "total": .integer(), "limit": .integer(), "offset": .integer()],
+                             required: ["jobs", "total", "limit", "offset"]))]
     }
 
-    private var paths: [(String, JSONValue)] {
-        var paths: [(String, JSONValue)] = [
-            ("/", ["get": Self.operation("Service name and version", tag: "system", response: "Root")]),
-            ("/health", ["get": Self.operation("Health, loaded models, memory and GPU", tag: "system", response: "Health")]),
-            ("/health/live", ["get": Self.operation("Liveness: the process answers", tag: "system", response: "Status")]),
-            ("/health/ready", ["get": Self.operation("Readiness: preloads done and the engine works", tag: "system",
-                                                     response: "Status", errors: [503])]),
-            ("/openapi.json", ["get": Self.plain("This document", tag: "system", description: "OpenAPI 3.1 document",
-                                                 mediaType: "application/json")]),
-            ("/docs", ["get": Self.plain("Interactive API docs (Swagger UI)", tag: "system", description: "HTML page",
-                                         mediaType: "text/html")]),
-            ("/metrics", ["get": Self.plain("Prometheus metrics: each family's, and jobs by status, finished jobs, run times",
-                                            tag: "system", description: "Prometheus text format 0.0.4",
-                                            mediaType: "text/plain")]),
-            ("/models/status", ["get": Self.operation("Per model type: model id, device, loaded, memory", tag: "models",
-                                                      response: "ModelStatus")]),
-            ("/models/load", ["post": Self.operation("Load a model now (models also load on first use)", tag: "models",
-                                                     request: "LoadRequest", response: "LoadResponse",
-                                                     errors: [400, 404, 422, 500])]),
-            ("/models/unload", ["post": Self.operation("Unload a model type", tag: "models", request: "UnloadRequest",
-                                                       response: "UnloadResponse", errors: [400, 422])]),
-            ("/models/unload-all", ["post": Self.operation("Unload every model", tag: "models", response: "UnloadAllResponse")]),
+    private var systemPaths: [(String, [(String, Operation)])] {
+        let json = Self.bodyErrors
+        return [
+            ("/", [("get", Operation(summary: "Service name and version", tag: "system", response: .ref("Root")))]),
+            ("/health", [("get", Operation(summary: "Health, loaded models, memory and GPU", tag: "system",
+                                           response: .ref("Health")))]),
+            ("/health/live", [("get", Operation(summary: "Liveness: the process answers", tag: "system",
+                                                response: .ref("Status")))]),
+            ("/health/ready", [("get", Operation(summary: "Readiness: preloads done and the engine works", tag: "system",
+                                                 response: .ref("Status"), errors: [503]))]),
+            ("/openapi.json", [("get", Operation(summary: "This document", tag: "system",
+                                                 responseDescription: "OpenAPI 3.1 document", errors: []))]),
+            ("/docs", [("get", Operation(summary: "Interactive API docs (Swagger UI)", tag: "system", mediaType: "text/html",
+                                         responseDescription: "HTML page", errors: []))]),
+            ("/metrics", [("get", Operation(summary: "Prometheus metrics: each family's, and jobs by status, finished jobs, "
+                                            + "run times", tag: "system", mediaType: "text/plain",
+                                            responseDescription: "Prometheus text format 0.0.4"))]),
+            ("/models/status", [("get", Operation(summary: "Per model type: model id, device, loaded, memory",
+                                                  tag: "models", response: .ref("ModelStatus")))]),
+            ("/models/load", [("post", Operation(summary: "Load a model now (models also load on first use)",
+                                                 tag: "models", request: .ref("LoadRequest"), response: .ref("LoadResponse"),
+                                                 errors: json + [403, 404, 500, 503]))]),
+            ("/models/unload", [("post", Operation(summary: "Unload a model type, or one model", tag: "models",
+                                                   request: .ref("UnloadRequest"), response: .ref("UnloadResponse"),
+                                                   errors: json + [500]))]),
+            ("/models/unload-all", [("post", Operation(summary: "Unload every model", tag: "models",
+                                                       response: .ref("UnloadAllResponse")))]),
         ]
-        for family in families.families {
-            for route in family.routes {
-                paths.append((route.path, ["post": Self.operation(
-                    route.summary, tag: "inference", request: route.requestSchema, response: route.responseSchema,
-                    errors: [400, 401, 403, 404, 408, 413, 415, 422, 429, 500, 503])]))
+    }
+
+    private var inferencePaths: [(String, [(String, Operation)])] {
+        families.families.flatMap { family in
+            family.routes.map { route in
+                (route.path, [("post", Operation(summary: route.summary, tag: "inference", request: .ref(route.requestSchema),
+                                                 response: .ref(route.responseSchema),
+                                                 errors: Self.bodyErrors + [403, 404, 415, 429, 500, 503]))])
             }
         }
-        if jobs {
-            let typeParameter = Self.parameter("model_type", in: "path", schema: .string(enum: modelTypes), required: true)
-            let idParameter = Self.parameter("job_id", in: "path", schema: .string(), required: true)
-            paths += [
-                ("/jobs/submit/{model_type}", ["post": Self.operation(
-                    "Queue an inference request (validated now; images stored with the job). Idempotency-Key header: "
-                    + "the same key returns the same job", tag: "jobs", request: "JobSubmission", response: "Job",
-                    status: "202", errors: [400, 403, 413, 415, 422, 429, 500], parameters: [typeParameter])]),
-                ("/jobs/{job_id}", [
-                    "get": Self.operation("A job, with its result once completed", tag: "jobs", response: "Job",
-                                          errors: [404, 500], parameters: [idParameter]),
-                    "delete": Self.operation("Cancel a pending job; ask a running one to stop at its next safe point; "
-                                             + "delete a finished one", tag: "jobs", response: "Job", errors: [404, 500],
-                                             parameters: [idParameter]),
-                ]),
-                ("/jobs", ["get": Self.operation("Jobs, newest first, without results", tag: "jobs", response: "JobList",
-                                                 errors: [400, 500], parameters: [
-                    Self.parameter("status", in: "query",
-                                   schema: .string(enum: ["pending", "running", "completed", "failed", "cancelled"]),
-                                   required: false),
-                    Self.parameter("model_type", in: "query", schema: .string(enum: modelTypes), required: false),
-                    Self.parameter("limit", in: "query", schema: .integer(default: 50, minimum: 1, maximum: 500),
-                                   required: false),
-                    Self.parameter("offset", in: "query", schema: .integer(default: 0, minimum: 0), required: false),
-                ])]),
-            ]
+    }
+
+    private var jobPaths: [(String, [(String, Operation)])] {
+        let idParameter = Self.parameter("job_id", in: "path", schema: .string(), required: true)
+        let poll: (String, JSONValue) = ("GetJob", ["operationId": "getJob", "parameters": ["job_id": "$response.body#/job_id"]])
+        let cancel: (String, JSONValue) = ("CancelJob", ["operationId": "cancelJob", "parameters": ["job_id": "$response.body#/job_id"]])
+        // One submit path per model type, each with that type's request body: the body depends on
+        // the type, and a path template cannot say so.
+        var paths: [(String, [(String, Operation)])] = families.families.map { family in
+            let body = Schema.allOf([.ref(family.routes[0].requestSchema), .object(properties: [
+                ("callback_url", .string(format: "uri", pattern: "^https?://",
+                                         description: "POSTed the finished job (through the image URL guard)")),
+            ])])
+            return ("/jobs/submit/\(family.type.rawValue)", [("post", Operation(
+                summary: "Queue a \(family.type.rawValue) request (the body of \(family.routes[0].path), validated now; images "
+                    + "stored with the job). Idempotency-Key header: the same key returns the same job (200)",
+                tag: "jobs", request: body, status: "202", response: .ref("Job"), alsoStatus: ["200"],
+                errors: Self.bodyErrors + [403, 415, 429, 500],
+                parameters: [Self.parameter("Idempotency-Key", in: "header", schema: .string(maxLength: 200), required: false)],
+                links: [poll, cancel]))])
         }
+        paths += [
+            ("/jobs/{job_id}", [
+                ("get", Operation(summary: "A job, with its result once completed", tag: "jobs", id: "getJob",
+                                  response: .ref("Job"), errors: [404, 500], parameters: [idParameter])),
+                ("delete", Operation(summary: "Cancel a pending job; ask a running one to stop; delete a finished one",
+                                     tag: "jobs", id: "cancelJob", response: .oneOf([.ref("Job"), .ref("JobDeleted")]),
+                                     errors: [404, 500], parameters: [idParameter])),
+            ]),
+            ("/jobs", [("get", Operation(summary: "Jobs, newest first, without results", tag: "jobs",
+                                         response: .ref("JobList"), errors: [400, 500], parameters: [
+                Self.parameter("status", in: "query", schema: .string(enum: Self.jobStatuses), required: false),
+                Self.parameter("model_type", in: "query", schema: .string(enum: modelTypeNames), required: false),
+                Self.parameter("limit", in: "query", schema: .integer(default: 50, minimum: 1, maximum: JobListQuery.maxLimit),
+                               required: false),
+                Self.parameter("offset", in: "query", schema: .integer(default: 0, minimum: 0, maximum: JobListQuery.maxOffset),
+                               required: false),
+            ]))]),
+        ]
         return paths
     }
 
@@ -172,12 +241,20 @@ struct OpenAPIDocument {
             }
         }
         if jobs { schemas += jobSchemas }
+        let paths = systemPaths + inferencePaths + (jobs ? jobPaths : [])
+        var components: [(String, JSONValue)] = [("schemas", .object(schemas.map { ($0.0, $0.1.json) }))]
+        if keysRequired {
+            components.append(("securitySchemes", [
+                "bearer": ["type": "http", "scheme": "bearer", "description": "Authorization: Bearer <one of API_KEYS>"],
+                "apiKey": ["type": "apiKey", "in": "header", "name": "X-API-Key"],
+            ]))
+        }
         return [
             "openapi": "3.1.0",
             "info": ["title": "Vision Models API", "version": .string(version),
                      "description": "Hugging Face vision foundation models over HTTP, on ONNX Runtime."],
-            "paths": .object(paths),
-            "components": ["schemas": .object(schemas.map { ($0.0, $0.1.json) })],
+            "paths": .object(paths.map { path, ops in (path, .object(ops.map { ($0.0, render($0.1, path: path)) })) }),
+            "components": .object(components),
         ]
     }
 

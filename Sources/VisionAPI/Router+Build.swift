@@ -13,9 +13,7 @@ public func makeRouter(configuration: APIConfiguration, dependencies: APIDepende
     router.middlewares.add(ErrorMiddleware())
     let table = RouteTable()
     router.middlewares.add(MethodNotAllowedMiddleware(table: table))
-    router.middlewares.add(APIKeyMiddleware(
-        keyring: configuration.keyring,
-        openPaths: configuration.metricsRequireKey ? ["/health/live", "/health/ready"] : ["/health/live", "/health/ready", "/metrics"]))
+    router.middlewares.add(APIKeyMiddleware(keyring: configuration.keyring, openPaths: configuration.openPaths))
     SystemRoutes(configuration: configuration, dependencies: dependencies).register(on: router)
     ModelRoutes(dependencies: dependencies, configuration: configuration).register(on: router)
     InferenceRoutes(dependencies: dependencies, configuration: configuration).register(on: router)

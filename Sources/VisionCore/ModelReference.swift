@@ -6,29 +6,51 @@ public struct ModelReference: Sendable, Hashable, CustomStringConvertible {
     /// `nil` selects `onnx/model.onnx`; `"fp16"` selects `onnx/model_fp16.onnx`, and so on.
     public let variant: String?
 
+    /// `model_id` as the OpenAPI document declares it and this parser enforces it (ECMA-262 and
+    /// Swift regex alike): `org/name` or `name`, each part letters, digits and `_` with single `.`
+    /// or `-` between them, then an optional `@revision` of such segments joined by `/`. Nothing
+    /// that matches can leave the cache folder (no `..`, no leading `/` or `.`).
+    public static let idPattern = "^[A-Za-z0-9_]+(?:[.-][A-Za-z0-9_]+)*(?:/[A-Za-z0-9_]+(?:[.-][A-Za-z0-9_]+)*)?"
+        + "(?:@[A-Za-z0-9_-]+(?:[.][A-Za-z0-9_-]+)*(?:/[A-Za-z0-9_-]+(?:[.][A-Za-z0-9_-]+)*)*)?$"
+    /// The longest `model_id`, revision included.
+    public static let idMaxLength = 200
+    /// `variant` as declared and enforced: what goes between `model_` and `.onnx`.
+    public static let variantPattern = "^[A-Za-z0-9_]{1,32}$"
+
+    /// The schema of a `model_id` field.
+    public static func idSchema(description: String = "Hub id, optionally @revision") -> Schema {
+        .string(maxLength: idMaxLength, pattern: idPattern, description: description)
+    }
+
+    /// The schema of a `variant` field.
+    public static let variantSchema = Schema.string(pattern: variantPattern, description: "ONNX variant: fp16, quantized, ...")
+
     public init(parsing text: String, variant: String? = nil) throws {
+        guard text.count <= Self.idMaxLength, Self.matches(text, Self.idPattern) else {
+            throw VisionError.invalidInput(
+                "model_id '\(text.prefix(200))' is not a valid Hugging Face repository id (expected 'org/name' or "
+                + "'org/name@revision', at most \(Self.idMaxLength) characters)")
+        }
+        if let variant {
+            guard Self.matches(variant, Self.variantPattern) else {
+                throw VisionError.invalidInput("variant '\(variant.prefix(40))' is not valid (1 to 32 letters, digits and '_')")
+            }
+        }
         var id = text
         var revision = "main"
         if let at = text.firstIndex(of: "@") {
             id = String(text[..<at])
             revision = String(text[text.index(after: at)...])
         }
-        guard Self.isValidRepoID(id) else {
-            throw VisionError.invalidInput(
-                "model_id '\(text.prefix(200))' is not a valid Hugging Face repository id (expected 'org/name' or 'org/name@revision')")
-        }
-        guard Self.isValidRevision(revision) else {
-            throw VisionError.invalidInput("revision '\(revision.prefix(100))' is not a valid branch, tag or commit")
-        }
-        if let variant {
-            guard !variant.isEmpty, variant.count <= 32,
-                  variant.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
-                throw VisionError.invalidInput("variant '\(variant.prefix(40))' is not valid (letters, digits and '_' only)")
-            }
-        }
         self.repoID = id
         self.revision = revision
         self.variant = variant
+    }
+
+    /// Whether all of `text` matches `pattern` (one of the anchored patterns above).
+    private static func matches(_ text: String, _ pattern: String) -> Bool {
+        guard let regex = try? Regex(pattern) else { preconditionFailure("invalid pattern \(pattern)") }
+        return (try? regex.wholeMatch(in: text)) != nil
     }
 
     public var description: String {
@@ -43,24 +65,6 @@ public struct ModelReference: Sendable, Hashable, CustomStringConvertible {
     /// A 40-hex commit hash.
     public var isCommitHash: Bool {
         revision.count == 40 && revision.allSatisfy { $0.isHexDigit && !$0.isUppercase }
-    }
-
-    static func isValidRepoID(_ id: String) -> Bool {
-        let parts = id.split(separator: "/", omittingEmptySubsequences: false)
-        guard (1...2).contains(parts.count), id.count <= 96 + 40 else { return false }
-        for part in parts {
-            guard !part.isEmpty, part.count <= 96,
-                  part.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }),
-                  !part.hasPrefix("-"), !part.hasPrefix("."), !part.hasSuffix("."), !part.hasSuffix("-"),
-                  !part.contains("--"), !part.contains("..") else { return false }
-        }
-        return true
-    }
-
-    static func isValidRevision(_ rev: String) -> Bool {
-        guard !rev.isEmpty, rev.count <= 255, !rev.hasPrefix("/"), !rev.hasSuffix("/"),
-              !rev.contains(".."), !rev.contains("//") else { return false }
-        return rev.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_./".contains($0)) }
     }
 }
 

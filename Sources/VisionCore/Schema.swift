@@ -26,13 +26,38 @@ public struct Schema: Sendable, Equatable {
         return with(fields, description: description)
     }
 
+    /// A string; `pattern` is an ECMA-262 regular expression the server enforces too.
     public static func string(enum values: [String]? = nil, default value: String? = nil, format: String? = nil,
-                              description: String? = nil) -> Schema {
+                              minLength: Int? = nil, maxLength: Int? = nil, pattern: String? = nil,
+                              examples: [String]? = nil, description: String? = nil) -> Schema {
         var fields: [(String, JSONValue)] = [("type", "string")]
         if let values { fields.append(("enum", .array(values.map { .string($0) }))) }
         if let value { fields.append(("default", .string(value))) }
         if let format { fields.append(("format", .string(format))) }
+        if let minLength { fields.append(("minLength", .int(minLength))) }
+        if let maxLength { fields.append(("maxLength", .int(maxLength))) }
+        if let pattern { fields.append(("pattern", .string(pattern))) }
+        if let examples { fields.append(("examples", .array(examples.map { .string($0) }))) }
         return with(fields, description: description)
+    }
+
+    /// This object schema, valid only when at least one of `fields` is present
+    /// (`anyOf: [{required: [a]}, {required: [b]}, ...]`).
+    /// Several of these apply together (they are collected under `allOf`).
+    public func requiringAny(of fields: [String]) -> Schema {
+        guard case .object(var members) = json else { preconditionFailure("requiringAny(of:) applies to an object schema") }
+        let rule: JSONValue = ["anyOf": .array(fields.map { ["required": [.string($0)]] })]
+        if let i = members.firstIndex(where: { $0.0 == "allOf" }), case .array(let rules) = members[i].1 {
+            members[i].1 = .array(rules + [rule])
+        } else {
+            members.append(("allOf", [rule]))
+        }
+        return Schema(.object(members))
+    }
+
+    /// Every schema in `parts` at once (`allOf`), e.g. a request plus fields a route adds.
+    public static func allOf(_ parts: [Schema], description: String? = nil) -> Schema {
+        with([("allOf", .array(parts.map(\.json)))], description: description)
     }
 
     public static func number(default value: Double? = nil, minimum: Double? = nil, maximum: Double? = nil,

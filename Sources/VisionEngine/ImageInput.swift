@@ -20,7 +20,7 @@ public struct ImageInput: Decodable, Sendable, Equatable {
                 debugDescription: "expected a string (base64, data: URI or URL) or an object with 'data' and 'format'"))
         }
         let data = try object.decode(String.self, forKey: .data)
-        let format = try object.decodeIfPresent(String.self, forKey: .format) ?? "base64"
+        let format = try object.decodeOptional(String.self, forKey: .format) ?? "base64"
         source = try ImageSource(data: data, format: format)
     }
 }
@@ -35,10 +35,15 @@ public enum TensorFormat: String, WireEnum {
 }
 
 extension ImageInput {
+    /// An 8×8 RGB PNG (a colour gradient), base64: the documents' example image, so "Try it out"
+    /// and generated test cases can reach a model.
+    static let example = "iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAAbUlEQVR42hXOUREAUQhCUaMYhShEMcqNQhSi7Fs/OQzjzLCDBg83"
+        + "MGToMLPsosXLLSxZug/ECgmLE4iI6oFZI2NzBhNTPzj20OHjDo4cvQf/7Bt41Rf+F+h7YsIGBYfLHyc0D8oWFZfrX05p+QDeqGABtJu0bQAAAABJRU5ErkJggg=="
+
     /// The `ImageInput` component schema every family's request names.
     public static let schema = Schema.oneOf([
-        .string(),
-        .object(["data": .string(), "format": .string(enum: ["base64", "url"], default: "base64")], required: ["data"]),
+        .string(minLength: 1, examples: [example]),
+        .object(["data": .string(minLength: 1, examples: [example]), "format": .string(enum: ["base64", "url"], default: "base64")], required: ["data"]),
     ], description: "A base64 string, a data: URI, an http(s) URL, or {data, format}")
 
     /// `images`: one or more `ImageInput`s.

@@ -20,9 +20,9 @@ public struct ModelSelection: Sendable, Equatable {
     /// Reads the three fields from a request object.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: Keys.self)
-        modelID = try c.decodeIfPresent(String.self, forKey: .modelID)
-        variant = try c.decodeIfPresent(String.self, forKey: .variant)
-        device = try c.decodeIfPresent(ComputeDevice.self, forKey: .device)
+        modelID = try c.decodeOptional(String.self, forKey: .modelID)
+        variant = try c.decodeOptional(String.self, forKey: .variant)
+        device = try c.decodeOptional(ComputeDevice.self, forKey: .device)
     }
 }
 
@@ -42,8 +42,8 @@ extension ModelManager {
 extension ModelSelection {
     /// The schema of the three selection fields, for a request object's properties.
     public static func schemaProperties(modelID description: String = "Hub id, optionally @revision") -> [(String, Schema)] {
-        [("model_id", .string(description: description)),
-         ("variant", .string(description: "ONNX variant: fp16, quantized, ...")),
+        [("model_id", ModelReference.idSchema(description: description)),
+         ("variant", ModelReference.variantSchema),
          ("device", .string(enum: ["cpu", "cuda"]))]
     }
 }

@@ -21,11 +21,14 @@ public enum TaskImages: Sendable, Equatable {
     public static func decode<K: CodingKey>(from decoder: any Decoder, parameters: K.Type) throws
         -> (TaskImages, KeyedDecodingContainer<K>) {
         let c = try decoder.container(keyedBy: Keys.self)
+        // Both are read, so a wrong `images` beside `inputs` is refused rather than ignored.
+        let single = try c.decodeOptional(ImageInput.self, forKey: .inputs)
+        let batch = try c.decodeOptional([ImageInput].self, forKey: .images)
         let images: TaskImages
-        if c.contains(.inputs) {
-            images = .single(try c.decode(ImageInput.self, forKey: .inputs))
-        } else if c.contains(.images) {
-            images = .batch(try c.decode([ImageInput].self, forKey: .images))
+        if let single {
+            images = .single(single)
+        } else if let batch {
+            images = .batch(batch)
         } else {
             throw VisionError.invalidRequest("give the image as 'inputs', or the images as 'images'")
         }
@@ -34,8 +37,14 @@ public enum TaskImages: Sendable, Equatable {
         return (images, fields)
     }
 
+    /// The request schema of a route whose parameters are `parameters`: either form, one of
+    /// `inputs` and `images` required.
+    public static func schema(_ parameters: [(String, Schema)], description: String) -> Schema {
+        Schema.object(properties: schemaProperties(parameters), description: description).requiringAny(of: ["inputs", "images"])
+    }
+
     /// The schema properties of both forms, for a route whose parameters are `parameters`.
-    public static func schemaProperties(_ parameters: [(String, Schema)]) -> [(String, Schema)] {
+    static func schemaProperties(_ parameters: [(String, Schema)]) -> [(String, Schema)] {
         [("inputs", .ref("ImageInput")),
          ("images", ImageInput.listSchema),
          ("parameters", .object(properties: parameters, description: "Also accepted at the top level"))]

@@ -38,6 +38,13 @@ import Testing
                  status: 422, detail: "images[0]: expected a string"),
             Case(name: "model_id is a number", path: infer, body: json(["images": [png], "model_id": 7]),
                  status: 422, detail: "model_id: expected a string"),
+            // Optional fields are absent or typed, as documented: an explicit null is not "absent".
+            Case(name: "model_id is null", path: infer, body: json(["images": [png], "model_id": NSNull()]),
+                 status: 422, detail: "model_id: expected a string, got null"),
+            Case(name: "unload model_id is null", path: "/models/unload", body: json(["model_id": NSNull()]),
+                 status: 422, detail: "model_id: expected a string, got null"),
+            Case(name: "unload names an unknown type beside an id", path: "/models/unload",
+                 body: json(["model_id": "org/x", "model_type": "nope"]), status: 400, detail: "unknown model type 'nope'"),
             Case(name: "missing images", path: infer, body: json(["model_id": model]),
                  status: 422, detail: "images: field required"),
             Case(name: "no images", path: infer, body: json(["images": [] as [String]]),

@@ -73,19 +73,10 @@ struct JobRoutes {
                 return s
             }
             let type = try query.get("model_type").map { try deps.jobs.families.modelType(String($0)).rawValue }
-            // Query parameters are validated like bodies: a value that is not an integer is a 400.
-            func integer(_ name: String, _ fallback: Int) throws -> Int {
-                guard let text = query.get(name) else { return fallback }
-                guard let value = Int(text) else {
-                    throw VisionError.invalidInput("\(name) must be an integer, got '\(text.prefix(20))'")
-                }
-                return value
-            }
-            let limit = try integer("limit", 50)
-            let offset = try integer("offset", 0)
-            guard (1...500).contains(limit), offset >= 0 else {
-                throw VisionError.invalidInput("limit must be 1...500 and offset >= 0")
-            }
+            let limit = try JobListQuery.integer(query.get("limit"), name: "limit", default: 50,
+                                                 range: 1...JobListQuery.maxLimit)
+            let offset = try JobListQuery.integer(query.get("offset"), name: "offset", default: 0,
+                                                  range: 0...JobListQuery.maxOffset)
             let page = try await deps.store.list(status: status, modelType: type, limit: limit, offset: offset)
             var out = Array("{\"jobs\":[".utf8)
             for (i, job) in page.jobs.enumerated() {
@@ -95,5 +86,22 @@ struct JobRoutes {
             out += Array("],\"total\":\(page.total),\"limit\":\(limit),\"offset\":\(offset)}".utf8)
             return JSONIO.response(out)
         }
+    }
+}
+
+/// The bounds of `GET /jobs`' paging parameters, as the document declares them.
+enum JobListQuery {
+    static let maxLimit = 500
+    static let maxOffset = Int(Int32.max)
+
+    /// A query integer: absent is `fallback`; not an integer, or outside `range`, is a 400 (query
+    /// parameters are validated like bodies).
+    static func integer(_ text: String?, name: String, default fallback: Int, range: ClosedRange<Int>) throws -> Int {
+        guard let text else { return fallback }
+        guard let value = Int(text), range.contains(value) else {
+            throw VisionError.invalidInput("\(name) must be an integer in \(range.lowerBound)...\(range.upperBound), "
+                                           + "got '\(text.prefix(20))'")
+        }
+        return value
     }
 }

@@ -16,12 +16,26 @@ struct ModelRoutes {
         enum CodingKeys: String, CodingKey {
             case modelType = "model_type", modelID = "model_id", device, variant
         }
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            modelType = try c.decode(String.self, forKey: .modelType)
+            modelID = try c.decodeOptional(String.self, forKey: .modelID)
+            device = try c.decodeOptional(ComputeDevice.self, forKey: .device)
+            variant = try c.decodeOptional(String.self, forKey: .variant)
+        }
     }
 
     struct UnloadRequest: Decodable {
         let modelType: String?
         let modelID: String?
         enum CodingKeys: String, CodingKey { case modelType = "model_type", modelID = "model_id" }
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            modelType = try c.decodeOptional(String.self, forKey: .modelType)
+            modelID = try c.decodeOptional(String.self, forKey: .modelID)
+        }
     }
 
     static func row(_ row: ModelManager.Status) -> [String: Any] {
@@ -84,11 +98,12 @@ struct ModelRoutes {
             let body = try await JSONIO.decode(UnloadRequest.self, from: request, limit: limit, timeout: timeout)
             var unloaded: [String] = []
             var response: [String: Any] = [:]
+            // A model_type given with model_id must still be a served one.
+            let type = try body.modelType.map { try families.modelType($0) }
             if let id = body.modelID {
                 unloaded = try await models.unload(modelID: id)
                 response["model_id"] = id
-            } else if let name = body.modelType {
-                let type = try families.modelType(name)
+            } else if let type {
                 unloaded = try await models.unload(type)
                 response["model_type"] = type.rawValue
             } else {

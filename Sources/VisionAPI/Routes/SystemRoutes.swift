@@ -43,8 +43,14 @@ struct SystemRoutes {
             case .stopping: throw VisionError.notReady("the server is shutting down")
             }
         }
-        let document = OpenAPIDocument(version: version, families: deps.families, jobs: deps.jobs != nil).json
-        router.get("/openapi.json") { _, _ in JSONIO.response(document) }
+        // Two renderings, picked per request: API keys can appear or go on SIGHUP (API_KEYS_FILE).
+        var document = OpenAPIDocument(version: version, families: deps.families, jobs: deps.jobs != nil,
+                                       devices: deps.availableDevices.map(\.rawValue), openPaths: configuration.openPaths)
+        let open = document.json
+        document.keysRequired = true
+        let secured = document.json
+        let keyring = configuration.keyring
+        router.get("/openapi.json") { _, _ in JSONIO.response(keyring.isEnabled ? secured : open) }
         router.get("/docs") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
                      body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.swaggerPage)))

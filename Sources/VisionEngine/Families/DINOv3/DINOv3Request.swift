@@ -21,7 +21,7 @@ public struct DINOv3Request: Decodable, Sendable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         images = try c.decode([ImageInput].self, forKey: .images)
         selection = try ModelSelection(from: decoder)
-        tensorFormat = try c.decodeIfPresent(TensorFormat.self, forKey: .tensorFormat) ?? .list
+        tensorFormat = try c.decodeOptional(TensorFormat.self, forKey: .tensorFormat) ?? .list
     }
 }
 

@@ -69,9 +69,9 @@ public struct DepthAnythingRequest: Decodable, Sendable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         images = try c.decode([ImageInput].self, forKey: .images)
         selection = try ModelSelection(from: decoder)
-        depthFormat = try c.decodeIfPresent(DepthFormat.self, forKey: .depthFormat) ?? .png8
-        includeConfidence = try c.decodeIfPresent(Bool.self, forKey: .includeConfidence) ?? true
-        exportFormat = try c.decodeIfPresent(DepthExportFormat.self, forKey: .exportFormat)
+        depthFormat = try c.decodeOptional(DepthFormat.self, forKey: .depthFormat) ?? .png8
+        includeConfidence = try c.decodeOptional(Bool.self, forKey: .includeConfidence) ?? true
+        exportFormat = try c.decodeOptional(DepthExportFormat.self, forKey: .exportFormat)
     }
 }
 

@@ -33,23 +33,33 @@ public enum GroundingDINOFamily: Family {
             schemas: schemas)
     }
 
+    /// The task form: the image as `inputs` (or `image`); the pipeline's arguments in `parameters`
+    /// when it is given, at the top level otherwise.
+    private static let zeroShotRequest: Schema = {
+        let arguments: [(String, Schema)] = [
+            ("candidate_labels", .oneOf([.array(.string()), .string(description: "split on commas, as the pipeline does")])),
+            ("threshold", .number(default: 0.1, minimum: 0, maximum: 1)),
+            ("top_k", .integer(minimum: 0, maximum: Int(Int32.max), description: "0: all")),
+        ]
+        return Schema.object(properties: [
+            ("inputs", .ref("ImageInput")), ("image", .ref("ImageInput")),
+            ("parameters", .object(properties: arguments, required: ["candidate_labels"])),
+        ] + arguments + ModelSelection.schemaProperties(),
+        description: "Hugging Face task form; the pipeline's arguments also accepted at the top level")
+            .requiringAny(of: ["inputs", "image"]).requiringAny(of: ["parameters", "candidate_labels"])
+    }()
+
     static let schemas: KeyValuePairs<String, Schema> = [
         "GroundingDINORequest": .object(properties: [
             ("images", ImageInput.listSchema),
-            ("prompts", .array(.string(), minItems: 1,
+            ("prompts", .oneOf([.array(.string(), minItems: 1), .string(description: "one phrase")],
                                description: "Phrases; each lower-cased, a trailing '.' dropped, '.' appended, joined")),
             ("box_threshold", .number(default: 0.4, minimum: 0, maximum: 1)),
             ("text_threshold", .number(default: 0.3, minimum: 0, maximum: 1)),
         ] + ModelSelection.schemaProperties(), required: ["images", "prompts"]),
         "Detections": Detections.shape.schema,
         "GroundingDINOResponse": GroundingDINOResponse.shape.schema,
-        "ZeroShotDetectionRequest": .object([
-            "inputs": .ref("ImageInput"),
-            "parameters": .object([
-                "candidate_labels": .array(.string()), "threshold": .number(default: 0.1), "top_k": .integer(),
-            ]),
-            "model_id": .string(),
-        ], description: "Hugging Face task form; also accepts image/candidate_labels/threshold/top_k at the top level"),
+        "ZeroShotDetectionRequest": zeroShotRequest,
         "PipelineDetection": PipelineDetection.shape.schema,
         "ZeroShotDetectionResponse": .array(.ref("PipelineDetection")),
     ]

@@ -32,8 +32,8 @@ public struct GroundingDINORequest: Decodable, Sendable {
         } else {
             prompts = try c.decode([String].self, forKey: .prompts)
         }
-        boxThreshold = try c.decodeIfPresent(Float.self, forKey: .boxThreshold) ?? 0.4
-        textThreshold = try c.decodeIfPresent(Float.self, forKey: .textThreshold) ?? 0.3
+        boxThreshold = try c.decodeOptional(Float.self, forKey: .boxThreshold) ?? 0.4
+        textThreshold = try c.decodeOptional(Float.self, forKey: .textThreshold) ?? 0.3
         selection = try ModelSelection(from: decoder)
     }
 }
@@ -98,8 +98,10 @@ public struct ZeroShotDetectionRequest: Decodable, Sendable {
         // `parameters`, when given, must be an object (not silently ignored).
         let parameters = c.contains(.parameters) ? try c.nestedContainer(keyedBy: CodingKeys.self, forKey: .parameters) : nil
         let fields = parameters ?? c
-        guard let image = try c.decodeIfPresent(ImageInput.self, forKey: .inputs)
-                ?? c.decodeIfPresent(ImageInput.self, forKey: .image) else {
+        // Both are read, so a wrong `image` beside `inputs` is refused rather than ignored.
+        let inputs = try c.decodeOptional(ImageInput.self, forKey: .inputs)
+        let pipelineImage = try c.decodeOptional(ImageInput.self, forKey: .image)
+        guard let image = inputs ?? pipelineImage else {
             throw VisionError.invalidRequest("give the image as 'inputs' (or 'image')")
         }
         self.image = image
@@ -109,8 +111,8 @@ public struct ZeroShotDetectionRequest: Decodable, Sendable {
         } else {
             candidateLabels = try fields.decode([String].self, forKey: .candidateLabels)
         }
-        threshold = try fields.decodeIfPresent(Float.self, forKey: .threshold) ?? 0.1
-        topK = try fields.decodeIfPresent(Int.self, forKey: .topK)
+        threshold = try fields.decodeOptional(Float.self, forKey: .threshold) ?? 0.1
+        topK = try fields.decodeOptional(Int.self, forKey: .topK)
         selection = try ModelSelection(from: decoder)
     }
 }

@@ -24,11 +24,11 @@ public enum ImageClassificationFamily: Family {
                 return request.images.images
             },
             schemas: [
-                "ImageClassificationRequest": .object(properties: TaskImages.schemaProperties([
-                    ("top_k", .integer(default: 5, minimum: 1, description: "Capped at the number of labels")),
+                "ImageClassificationRequest": TaskImages.schema([
+                    ("top_k", .integer(default: 5, minimum: 1, maximum: Int(Int32.max), description: "Capped at the number of labels")),
                     ("function_to_apply", .string(enum: ClassificationFunction.allCases.map(\.rawValue),
                                                   description: "Default: the model config's (softmax for several labels)")),
-                ]), description: "`inputs` (one image) or `images`"),
+                ], description: "`inputs` (one image) or `images`"),
                 "Classification": Classification.shape.schema,
                 "ImageClassificationResponse": ImageClassificationResponse.schema,
             ])

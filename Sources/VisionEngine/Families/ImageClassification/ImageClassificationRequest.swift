@@ -23,8 +23,8 @@ public struct ImageClassificationRequest: Decodable, Sendable {
     public init(from decoder: any Decoder) throws {
         let (images, fields) = try TaskImages.decode(from: decoder, parameters: Parameters.self)
         self.images = images
-        topK = try fields.decodeIfPresent(Int.self, forKey: .topK) ?? 5
-        function = try fields.decodeIfPresent(ClassificationFunction.self, forKey: .function)
+        topK = try fields.decodeOptional(Int.self, forKey: .topK) ?? 5
+        function = try fields.decodeOptional(ClassificationFunction.self, forKey: .function)
         selection = try ModelSelection(from: decoder)
     }
 

@@ -23,9 +23,9 @@ public enum ObjectDetectionFamily: Family {
                 return request.images.images
             },
             schemas: [
-                "ObjectDetectionRequest": .object(properties: TaskImages.schemaProperties([
+                "ObjectDetectionRequest": TaskImages.schema([
                     ("threshold", .number(default: 0.5, minimum: 0, maximum: 1)),
-                ]), description: "`inputs` (one image) or `images`"),
+                ], description: "`inputs` (one image) or `images`"),
                 "Detections": Detections.shape.schema,
                 "PipelineDetection": PipelineDetection.shape.schema,
                 "ObjectDetectionResponse": ObjectDetectionResponse.schema,

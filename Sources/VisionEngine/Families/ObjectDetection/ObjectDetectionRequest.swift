@@ -13,7 +13,7 @@ public struct ObjectDetectionRequest: Decodable, Sendable {
     public init(from decoder: any Decoder) throws {
         let (images, fields) = try TaskImages.decode(from: decoder, parameters: Parameters.self)
         self.images = images
-        threshold = try fields.decodeIfPresent(Float.self, forKey: .threshold) ?? 0.5
+        threshold = try fields.decodeOptional(Float.self, forKey: .threshold) ?? 0.5
         selection = try ModelSelection(from: decoder)
     }
 

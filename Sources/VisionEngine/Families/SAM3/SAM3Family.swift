@@ -59,7 +59,7 @@ public enum SAM3Family: Family {
     static let schemas: KeyValuePairs<String, Schema> = [
         "SAM3Request": .object(properties: [
             ("images", ImageInput.listSchema),
-            ("prompts", .oneOf([.array(.string()), .array(.array(.string()))],
+            ("prompts", .oneOf([.array(.string()), .array(.array(.string())), .string(description: "one prompt")],
                                description: "One list shared by every image, or one list per image")),
             ("threshold", .number(default: 0.5, minimum: 0, maximum: 1)),
             ("mask_threshold", .number(default: 0.5, minimum: 0, maximum: 1)),

@@ -83,10 +83,10 @@ public struct SAM3Request: Decodable, Sendable {
             prompts = try c.decode([[String]].self, forKey: .prompts)
             sharedPrompts = false
         }
-        threshold = try c.decodeIfPresent(Float.self, forKey: .threshold) ?? 0.5
-        maskThreshold = try c.decodeIfPresent(Float.self, forKey: .maskThreshold) ?? 0.5
-        resolveOverlaps = try c.decodeIfPresent(OverlapResolution.self, forKey: .resolveOverlaps) ?? .off
-        outputFormat = try c.decodeIfPresent(MaskFormat.self, forKey: .outputFormat) ?? .rle
+        threshold = try c.decodeOptional(Float.self, forKey: .threshold) ?? 0.5
+        maskThreshold = try c.decodeOptional(Float.self, forKey: .maskThreshold) ?? 0.5
+        resolveOverlaps = try c.decodeOptional(OverlapResolution.self, forKey: .resolveOverlaps) ?? .off
+        outputFormat = try c.decodeOptional(MaskFormat.self, forKey: .outputFormat) ?? .rle
         selection = try ModelSelection(from: decoder)
     }
 
