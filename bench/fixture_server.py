@@ -62,7 +62,7 @@ class FixtureServer:
 
     def __init__(self, port=8123, binary=None, env=None, log=None):
         self.port = port
-        self.binary = binary or os.path.join(ROOT, ".build", "release", "vision-models-api")
+        self.binary = os.path.abspath(binary) if binary else os.path.join(ROOT, ".build", "release", "vision-models-api")
         if not os.path.exists(self.binary):
             self.binary = os.path.join(ROOT, ".build", "debug", "vision-models-api")
         self.env = env or {}

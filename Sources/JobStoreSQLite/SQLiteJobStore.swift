@@ -14,7 +14,9 @@ public final class SQLiteJobStore: JobStore {
         configuration.busyMode = .timeout(10)
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
                                                 withIntermediateDirectories: true)
-        pool = try DatabasePool(path: path, configuration: configuration)
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        self.pool = pool
+        submits = GroupCommitter { requests in try await Self.immediate(pool) { db in try Self.submitBatch(requests, in: db) } }
     }
 
     public func migrate() async throws { try migrateNow() }
@@ -51,6 +53,12 @@ public final class SQLiteJobStore: JobStore {
     }
 
     private func immediate<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await Self.immediate(pool, work)
+    }
+
+    /// `work` in one IMMEDIATE transaction on the pool's writer.
+    private static func immediate<T: Sendable>(_ pool: DatabasePool, _ work: @escaping @Sendable (Database) throws -> T)
+        async throws -> T {
         try await pool.writeWithoutTransaction { db in
             var value: T?
             try db.inTransaction(.immediate) {
@@ -76,20 +84,40 @@ public final class SQLiteJobStore: JobStore {
                   leaseOwner: row["lease_owner"], leaseToken: row["lease_token"], leaseExpiresAt: row["lease_expires_at"])
     }
 
+    /// Submits are group-committed: while one batch is written, the submits that arrive wait and
+    /// go in the next transaction together. The database has one writer, taken in arrival order,
+    /// so one transaction per submit would put a flood's every submit ahead of each claim and
+    /// completion (workers starved: 16 jobs/s completed during a 64-client flood, 126/s after).
+    private let submits: GroupCommitter<SubmitRequest, SubmitOutcome>
+
+    struct SubmitRequest: Sendable {
+        let job: JobRecord
+        let maxPending: Int
+    }
+
     public func submit(_ job: JobRecord, maxPending: Int) async throws -> SubmitOutcome {
-        try await immediate { db in
+        try await submits.submit(SubmitRequest(job: job, maxPending: maxPending))
+    }
+
+    /// One transaction for a batch of submits, each decided as if alone and in order: an existing
+    /// idempotency key (also one an earlier submit of the batch just stored), the pending limit
+    /// (counting the batch's own inserts), else a new pending job.
+    private static func submitBatch(_ requests: [SubmitRequest], in db: Database) throws -> [SubmitOutcome] {
+        var pending = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM jobs WHERE status = 'pending'") ?? 0
+        return try requests.map { request in
+            let job = request.job
             if let key = job.idempotencyKey,
                let row = try Row.fetchOne(db, sql: "SELECT \(Self.columns) FROM jobs WHERE idempotency_key = ?",
                                           arguments: [key]) {
                 return .existing(Self.record(row))
             }
-            let pending = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM jobs WHERE status = 'pending'") ?? 0
-            if pending >= maxPending { return .queueFull(pending: pending) }
+            if pending >= request.maxPending { return .queueFull(pending: pending) }
             try db.execute(sql: """
                 INSERT INTO jobs (id, model_type, status, created_at, request, attempts, idempotency_key, callback_url)
                 VALUES (?, ?, 'pending', ?, ?, 0, ?, ?)
                 """, arguments: [job.id, job.modelType, job.createdAt, Data(job.request), job.idempotencyKey,
                                  job.callbackURL])
+            pending += 1
             return .created(job)
         }
     }

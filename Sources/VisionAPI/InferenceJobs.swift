@@ -33,6 +33,31 @@ public struct InferenceJobs: JobExecuting {
         guard let family = families.family(modelType) else {
             throw VisionError.unknownModelType("model type '\(modelType.rawValue.prefix(40))' is not served here")
         }
+        // JSON work runs on the encoder's threads, off the cooperative pool. Only a body that names
+        // image URLs is rewritten (its URLs fetched now and stored as bytes); any other is stored
+        // as it came.
+        let hasURLs = try await encoder.run { try Self.referencesURLs(body) }
+        let stored = hasURLs ? try await inliningURLs(body) : body
+        let inputs = try await Self.decoding { try await encoder.run { try family.jobs.validate(stored) } }
+        // Every image must decode now.
+        _ = try await images.load(inputs.map(\.source))
+        return stored
+    }
+
+    /// Whether an image entry of the body is a URL; a body that is not a JSON object is a 422.
+    static func referencesURLs(_ body: [UInt8]) throws -> Bool {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] else {
+            throw VisionError.invalidRequest("the request body must be a JSON object")
+        }
+        let entries = ((object["images"] as? [Any]) ?? []) + (object["inputs"].map { [$0] } ?? [])
+        return entries.contains { entry in
+            if let text = entry as? String { return ImageSource.namesURL(text) }
+            return ((entry as? [String: Any])?["format"] as? String)?.lowercased() == "url"
+        }
+    }
+
+    /// The body with every image entry as base64 of its bytes, URLs fetched through the policy.
+    private func inliningURLs(_ body: [UInt8]) async throws -> [UInt8] {
         guard var object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] else {
             throw VisionError.invalidRequest("the request body must be a JSON object")
         }
@@ -43,11 +68,7 @@ public struct InferenceJobs: JobExecuting {
         }
         // The Hugging Face task form's one image.
         if let entry = object["inputs"] { object["inputs"] = try await inline(entry, label: "inputs: ") }
-        let stored = [UInt8](try JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes]))
-        let inputs = try await Self.decoding { try family.jobs.validate(stored) }
-        // Every image must decode now.
-        _ = try await images.load(inputs.map(\.source))
-        return stored
+        return [UInt8](try JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes]))
     }
 
     /// An image entry as base64 of its bytes (a URL fetched now); an entry of the wrong shape is

@@ -4,9 +4,12 @@ public enum ImageSource: Sendable, Equatable {
     case bytes([UInt8])
     case url(String)
 
+    /// Whether a bare string names a URL (rather than carrying the image's bytes).
+    public static func namesURL(_ string: String) -> Bool { string.hasPrefix("http://") || string.hasPrefix("https://") }
+
     /// Classifies a bare string.
     public init(string: String) throws {
-        if string.hasPrefix("http://") || string.hasPrefix("https://") {
+        if Self.namesURL(string) {
             self = .url(string)
         } else if string.hasPrefix("data:") {
             guard let comma = string.firstIndex(of: ",") else {
@@ -30,7 +33,7 @@ public enum ImageSource: Sendable, Equatable {
             guard case .bytes = source else { throw VisionError.invalidInput("image data marked base64 is a URL") }
             self = source
         case "url":
-            guard data.hasPrefix("http://") || data.hasPrefix("https://") else {
+            guard Self.namesURL(data) else {
                 throw VisionError.invalidInput("image url must start with http:// or https://")
             }
             self = .url(data)

@@ -173,6 +173,31 @@ func newJob(_ id: String = UUID().uuidString, at time: Double, key: String? = ni
         }
     }
 
+    /// One Idempotency-Key submitted 20 times at once (SQLite: in one group-committed batch or
+    /// several) is one job: one created, every other answer that same job.
+    @Test(arguments: [StoreKind.memory, .sqlite])
+    func oneKeySubmittedAtOnceIsOneJob(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let outcomes = try await withThrowingTaskGroup(of: SubmitOutcome.self) { group in
+                for i in 0..<20 { group.addTask { try await store.submit(newJob("k-\(i)", at: Double(i), key: "same"), maxPending: 100) } }
+                var all: [SubmitOutcome] = []
+                for try await outcome in group { all.append(outcome) }
+                return all
+            }
+            var created: [String] = [], existing: [String] = []
+            for outcome in outcomes {
+                switch outcome {
+                case .created(let job): created.append(job.id)
+                case .existing(let job): existing.append(job.id)
+                case .queueFull: Issue.record("queue full")
+                }
+            }
+            #expect(created.count == 1 && existing.count == 19, "\(created.count) created, \(existing.count) existing")
+            #expect(Set(existing) == Set(created))
+            #expect(try await store.counts()[.pending] == 1)
+        }
+    }
+
     @Test(arguments: [StoreKind.memory, .sqlite])
     func concurrentClaimsNeverShareAJob(kind: StoreKind) async throws {
         try await withStore(kind) { store in
@@ -213,6 +238,7 @@ struct PostgresJobStoreTests {
         try await shared.cancellationReleaseListAndRetention(kind: .postgres)
     }
     @Test func concurrentClaimsNeverShareAJob() async throws { try await shared.concurrentClaimsNeverShareAJob(kind: .postgres) }
+    @Test func oneKeySubmittedAtOnceIsOneJob() async throws { try await shared.oneKeySubmittedAtOnceIsOneJob(kind: .postgres) }
     @Test func thePendingLimitHoldsUnderConcurrentSubmits() async throws {
         try await shared.thePendingLimitHoldsUnderConcurrentSubmits(kind: .postgres)
     }
