@@ -11,9 +11,20 @@ public final class PostgresJobStore: JobStore {
     public let client: PostgresClient
     let logger: Logger
 
+    /// Submits are group-committed (one transaction per batch of waiting submits): otherwise a
+    /// flood's submits, each holding a pooled connection while it waits for the submit lock, take
+    /// every connection and the workers' claims and completions wait behind them.
+    private let submits: GroupCommitter<SubmitRequest, SubmitOutcome>
+
+    struct SubmitRequest: Sendable {
+        let job: JobRecord
+        let maxPending: Int
+    }
+
     public init(client: PostgresClient, logger: Logger) {
         self.client = client
         self.logger = logger
+        submits = GroupCommitter { requests in try await Self.submitBatch(requests, client: client, logger: logger) }
     }
 
     /// `postgres://user:password@host:port/database` (also `postgresql://`); `?sslmode=disable` or
@@ -84,6 +95,10 @@ public final class PostgresJobStore: JobStore {
     }
 
     private func records(_ query: PostgresQuery) async throws -> [JobRecord] {
+        try await Self.records(client, logger, query)
+    }
+
+    private static func records(_ client: PostgresClient, _ logger: Logger, _ query: PostgresQuery) async throws -> [JobRecord] {
         var out: [JobRecord] = []
         for try await row in try await client.query(query, logger: logger) { out.append(try Self.record(row)) }
         return out
@@ -94,33 +109,60 @@ public final class PostgresJobStore: JobStore {
         return 0
     }
 
-    /// One transaction: a transaction-scoped advisory lock serialises submits, so the pending
-    /// count the insert is checked against includes every earlier submit (a hard limit), and the
-    /// idempotency key is looked up, counted and inserted with no other submit in between.
     public func submit(_ job: JobRecord, maxPending: Int) async throws -> SubmitOutcome {
-        let outcome: (existing: Bool, pending: Int, inserted: Bool) = try await client.withTransaction(logger: logger) { connection in
+        try await submits.submit(SubmitRequest(job: job, maxPending: maxPending))
+    }
+
+    /// One transaction for a batch: a transaction-scoped advisory lock serialises batches (of this
+    /// and every other replica), so the pending count each insert is checked against includes every
+    /// earlier submit (a hard limit), and each idempotency key is looked up and inserted with no
+    /// other submit in between. Each submit is decided as if alone, in order.
+    private static func submitBatch(_ requests: [SubmitRequest], client: PostgresClient,
+                                    logger: Logger) async throws -> [SubmitOutcome] {
+        enum Decision: Sendable { case existing(String), created, full(Int) }
+        let decisions: [Decision] = try await client.withTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.submitLock))", logger: logger)
-            if let key = job.idempotencyKey {
-                for try await _ in try await connection.query("SELECT 1 FROM jobs WHERE idempotency_key = \(key)", logger: logger) {
-                    return (true, 0, false)
-                }
-            }
             var pending = 0
             for try await n in try await connection.query(
                 "SELECT COUNT(*)::BIGINT FROM jobs WHERE status = 'pending'", logger: logger).decode(Int.self) { pending = n }
-            if pending >= maxPending { return (false, pending, false) }
-            try await connection.query("""
-                INSERT INTO jobs (id, model_type, status, created_at, request, attempts, idempotency_key, callback_url)
-                VALUES (\(job.id), \(job.modelType), 'pending', \(job.createdAt), \(ByteBuffer(bytes: job.request)), 0,
-                        \(job.idempotencyKey), \(job.callbackURL))
-                """, logger: logger)
-            return (false, pending, true)
+            var decisions: [Decision] = []
+            var storedKeys: Set<String> = []
+            for request in requests {
+                let job = request.job
+                if let key = job.idempotencyKey {
+                    var exists = storedKeys.contains(key)
+                    if !exists {
+                        for try await _ in try await connection.query("SELECT 1 FROM jobs WHERE idempotency_key = \(key)",
+                                                                      logger: logger) { exists = true }
+                    }
+                    if exists { decisions.append(.existing(key)); continue }
+                }
+                if pending >= request.maxPending { decisions.append(.full(pending)); continue }
+                try await connection.query("""
+                    INSERT INTO jobs (id, model_type, status, created_at, request, attempts, idempotency_key, callback_url)
+                    VALUES (\(job.id), \(job.modelType), 'pending', \(job.createdAt), \(ByteBuffer(bytes: job.request)), 0,
+                            \(job.idempotencyKey), \(job.callbackURL))
+                    """, logger: logger)
+                if let key = job.idempotencyKey { storedKeys.insert(key) }
+                pending += 1
+                decisions.append(.created)
+            }
+            return decisions
         }
-        if outcome.existing, let key = job.idempotencyKey,
-           let existing = try await records("SELECT \(unescaped: Self.columns) FROM jobs WHERE idempotency_key = \(key)").first {
-            return .existing(existing)
+        var outcomes: [SubmitOutcome] = []
+        for (request, decision) in zip(requests, decisions) {
+            switch decision {
+            case .created: outcomes.append(.created(request.job))
+            case .full(let pending): outcomes.append(.queueFull(pending: pending))
+            case .existing(let key):
+                guard let existing = try await records(client, logger,
+                    "SELECT \(unescaped: Self.columns) FROM jobs WHERE idempotency_key = \(key)").first else {
+                    throw JobStoreError("the job with idempotency key '\(key.prefix(40))' disappeared while submitting")
+                }
+                outcomes.append(.existing(existing))
+            }
         }
-        return outcome.inserted ? .created(job) : .queueFull(pending: outcome.pending)
+        return outcomes
     }
 
     /// The advisory-lock key of submits (any fixed 64-bit number the application owns).
