@@ -149,11 +149,19 @@ public final class SQLiteJobStore: JobStore {
                 UPDATE jobs SET status = 'failed', error = ?, completed_at = ?, lease_token = NULL
                 WHERE status = 'running' AND lease_expires_at < ? AND attempts >= ?
                 """, arguments: [JobErrors.abandoned(attempts: policy.maxAttempts), now, now, policy.maxAttempts])
-            guard let row = try Row.fetchOne(db, sql: """
-                SELECT id, model_type, request, attempts, callback_url FROM jobs
-                WHERE status = 'pending' OR (status = 'running' AND lease_expires_at < ?)
-                ORDER BY created_at, id LIMIT 1
-                """, arguments: [now]) else { return nil }
+            // The oldest pending job and the oldest running one whose lease expired, each one step
+            // down the (status, created_at) index, and the older of the two. (One query with
+            // `status = 'pending' OR ...` sorted every pending row on each claim: with 50,000
+            // queued, claims slowed the drain to 88 jobs/s.)
+            let candidates = try ["status = 'pending'", "status = 'running' AND lease_expires_at < ?"].compactMap { filter in
+                try Row.fetchOne(db, sql: """
+                    SELECT id, model_type, request, attempts, callback_url, created_at FROM jobs
+                    WHERE \(filter) ORDER BY created_at, id LIMIT 1
+                    """, arguments: filter.contains("?") ? [now] : [])
+            }
+            guard let row = candidates.min(by: { a, b in
+                (a["created_at"] as Double, a["id"] as String) < (b["created_at"] as Double, b["id"] as String)
+            }) else { return nil }
             let token = UUID().uuidString
             let id: String = row["id"], attempts: Int = row["attempts"]
             try db.execute(sql: """
