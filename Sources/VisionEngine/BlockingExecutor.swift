@@ -10,7 +10,9 @@ import VisionCore
 /// `@unchecked Sendable`: all mutable state (`queue`, `stopped`) is guarded by `condition`.
 public final class BlockingExecutor: @unchecked Sendable {
     private let condition = NSCondition()
-    private var queue: [() -> Void] = []
+    /// Waiting work, each with the ticket its caller can withdraw it by.
+    private var queue: [(ticket: UInt64, work: () -> Void)] = []
+    private var nextTicket: UInt64 = 0
     private var stopped = false
     private var running = 0
     private let queueLimit: Int
@@ -57,10 +59,12 @@ public final class BlockingExecutor: @unchecked Sendable {
     }
 
     /// Runs `work` on one of the executor's threads and returns its result. Cancelling the
-    /// calling task ends the wait at once with `CancellationError`: work still queued is dropped,
-    /// work already running finishes on its thread and its result is discarded.
+    /// calling task ends the wait at once with `CancellationError`: work still queued is taken out
+    /// of the queue (its slot is free for the next caller), work already running finishes on its
+    /// thread and its result is discarded.
     public func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         let waiter = Waiter<T>()
+        let ticket = takeTicket()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
                 guard waiter.install(continuation) else { return }
@@ -76,17 +80,31 @@ public final class BlockingExecutor: @unchecked Sendable {
                         "the \(name) queue is full (\(queueLimit) waiting); retry shortly", retryAfter: 1)))
                     return
                 }
-                queue.append {
-                    // Dropped without running when the caller gave up while it was queued.
+                queue.append((ticket, {
+                    // Dropped without running when the caller gave up while it was queued (and
+                    // cancellation came too early to take it out).
                     guard !waiter.isFinished else { return }
                     waiter.finish(Result { try work() })
-                }
+                }))
                 condition.signal()
                 condition.unlock()
             }
         } onCancel: {
             waiter.finish(.failure(CancellationError()))
+            withdraw(ticket)
         }
+    }
+
+    private func takeTicket() -> UInt64 {
+        condition.lock(); defer { condition.unlock() }
+        nextTicket &+= 1
+        return nextTicket
+    }
+
+    /// Takes the work with `ticket` out of the queue, if it is still waiting there.
+    private func withdraw(_ ticket: UInt64) {
+        condition.lock(); defer { condition.unlock() }
+        queue.removeAll { $0.ticket == ticket }
     }
 
     /// One caller's continuation, resumed exactly once: by the work's result or by cancellation,
@@ -141,7 +159,7 @@ public final class BlockingExecutor: @unchecked Sendable {
                 condition.unlock()
                 return
             }
-            let job = queue.removeFirst()
+            let job = queue.removeFirst().work
             running += 1
             condition.unlock()
             job()

@@ -42,6 +42,26 @@ import VisionCore
         #expect(queuedRan.withLock { $0 } == false)
     }
 
+    /// A cancelled caller's queued work leaves the queue at once: a client that gave up does not
+    /// hold a slot, so the next caller is queued instead of refused as overload.
+    @Test func cancelledQueuedWorkFreesItsSlot() async throws {
+        let executor = BlockingExecutor(name: "unit", threads: 1, queueLimit: 1)
+        defer { executor.shutdown() }
+        let gate = DispatchSemaphore(value: 0)
+        let running = Task { try await executor.run { gate.wait(); return 1 } }
+        while executor.load.running < 1 { try await Task.sleep(for: .milliseconds(5)) }
+        let gaveUp = Task { try await executor.run { 2 } }
+        while executor.load.queued < 1 { try await Task.sleep(for: .milliseconds(5)) }
+        gaveUp.cancel()
+        await #expect(throws: CancellationError.self) { try await gaveUp.value }
+        #expect(executor.load.queued == 0, "the cancelled work still holds its queue slot")
+        let next = Task { try await executor.run { 3 } }
+        while executor.load.queued < 1 { try await Task.sleep(for: .milliseconds(5)) }
+        gate.signal()
+        #expect(try await running.value == 1)
+        #expect(try await next.value == 3, "the next caller was queued, not refused")
+    }
+
     @Test func fullQueueIsAnOverloadWithRetryAfter() async throws {
         let executor = BlockingExecutor(name: "unit", threads: 1, queueLimit: 1)
         defer { executor.shutdown() }
