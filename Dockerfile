@@ -18,8 +18,12 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
 # The server looks for libonnxruntime.so next to its executable; mount a CUDA-enabled build and set
 # ORT_DYLIB_PATH to use a GPU.
 COPY --from=build /out/ /app/
+# Runs as an unprivileged user (uid 10001) that owns only the cache volume.
+RUN useradd --system --uid 10001 --home-dir /cache --shell /usr/sbin/nologin vma \
+    && mkdir -p /cache && chown 10001:10001 /cache
 ENV HOST=0.0.0.0 PORT=8000 HF_ROOT_FOLDER=/cache
 VOLUME /cache
 EXPOSE 8000
+USER 10001:10001
 ENTRYPOINT ["/app/vision-models-api"]
 CMD ["serve"]
