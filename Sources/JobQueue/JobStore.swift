@@ -45,3 +45,15 @@ public protocol JobStore: Sendable {
     /// Jobs per status.
     func counts() async throws -> [JobStatus: Int]
 }
+
+/// One submit as a store's batch writer sees it: the job and the pending limit it is checked
+/// against (both stores group-commit submits; see `GroupCommitter`).
+public struct SubmitRequest: Sendable {
+    public let job: JobRecord
+    public let maxPending: Int
+
+    public init(job: JobRecord, maxPending: Int) {
+        self.job = job
+        self.maxPending = maxPending
+    }
+}

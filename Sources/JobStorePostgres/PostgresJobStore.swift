@@ -16,11 +16,6 @@ public final class PostgresJobStore: JobStore {
     /// every connection and the workers' claims and completions wait behind them.
     private let submits: GroupCommitter<SubmitRequest, SubmitOutcome>
 
-    struct SubmitRequest: Sendable {
-        let job: JobRecord
-        let maxPending: Int
-    }
-
     public init(client: PostgresClient, logger: Logger) {
         self.client = client
         self.logger = logger

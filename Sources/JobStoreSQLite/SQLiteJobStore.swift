@@ -90,11 +90,6 @@ public final class SQLiteJobStore: JobStore {
     /// completion (workers starved: 16 jobs/s completed during a 64-client flood, 126/s after).
     private let submits: GroupCommitter<SubmitRequest, SubmitOutcome>
 
-    struct SubmitRequest: Sendable {
-        let job: JobRecord
-        let maxPending: Int
-    }
-
     public func submit(_ job: JobRecord, maxPending: Int) async throws -> SubmitOutcome {
         try await submits.submit(SubmitRequest(job: job, maxPending: maxPending))
     }
