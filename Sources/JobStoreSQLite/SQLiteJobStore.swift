@@ -148,11 +148,14 @@ public final class SQLiteJobStore: JobStore {
             // down the (status, created_at) index, and the older of the two. (One query with
             // `status = 'pending' OR ...` sorted every pending row on each claim: with 50,000
             // queued, claims slowed the drain to 88 jobs/s.)
-            let candidates = try ["status = 'pending'", "status = 'running' AND lease_expires_at < ?"].compactMap { filter in
+            let filters: [(sql: String, arguments: StatementArguments)] = [
+                ("status = 'pending'", []), ("status = 'running' AND lease_expires_at < ?", [now]),
+            ]
+            let candidates = try filters.compactMap { filter in
                 try Row.fetchOne(db, sql: """
                     SELECT id, model_type, request, attempts, callback_url, created_at FROM jobs
-                    WHERE \(filter) ORDER BY created_at, id LIMIT 1
-                    """, arguments: filter.contains("?") ? [now] : [])
+                    WHERE \(filter.sql) ORDER BY created_at, id LIMIT 1
+                    """, arguments: filter.arguments)
             }
             guard let row = candidates.min(by: { a, b in
                 (a["created_at"] as Double, a["id"] as String) < (b["created_at"] as Double, b["id"] as String)
