@@ -6,6 +6,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
 WORKDIR /src
 COPY . .
 RUN bash scripts/fetch-onnxruntime.sh \
+    && python3 -m pip download -q --no-deps --dest /tmp/sidecar "drf-spectacular-sidecar==2026.10.1" \
+    && mkdir -p /out/swagger-ui \
+    && python3 -c "import zipfile,glob; z=zipfile.ZipFile(glob.glob('/tmp/sidecar/*.whl')[0]); p='drf_spectacular_sidecar/static/drf_spectacular_sidecar/swagger-ui-dist/'; [open('/out/swagger-ui/'+n,'wb').write(z.read(p+n)) for n in ('swagger-ui-bundle.js','swagger-ui.css','LICENSE')]" \
     && swift build -c release --product vision-models-api --static-swift-stdlib \
     && mkdir -p /out \
     && cp .build/release/vision-models-api /out/ \

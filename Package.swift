@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.0"),
     ],
     targets: [
         // C libraries: one small target each.
@@ -61,12 +63,14 @@ let package = Package(
         // Inference engine: model manager, executors, the Family protocol and the model families.
         .target(name: "VisionEngine", dependencies: [
             "VisionCore",
+            .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
 
         // Durable async jobs: the queue (stores, workers) and its two durable stores.
         .target(name: "JobQueue", dependencies: [
+            .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: strict),
@@ -83,6 +87,7 @@ let package = Package(
         // HTTP API.
         .target(name: "VisionAPI", dependencies: [
             "VisionCore", "VisionEngine", "JobQueue",
+            .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -93,8 +98,9 @@ let package = Package(
         // The app builder (the one place concrete types meet) and the command line.
         .target(name: "VisionApp", dependencies: [
             "VisionCore", "VisionEngine", "VisionAPI", "ONNXRuntimeAdapter", "ImageCodecs",
-            "HubClient", "RemoteImages", "JobQueue", "JobStoreSQLite", "JobStorePostgres",
+            "HubCache", "HubClient", "RemoteImages", "JobQueue", "JobStoreSQLite", "JobStorePostgres",
             .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),

@@ -33,3 +33,24 @@ if [ ! -x "$root/.deps/pytools/bin/python" ] || ! "$root/.deps/pytools/bin/pytho
   }
   "$root/.deps/pytools/bin/pip" install -q "huggingface_hub==$HF_HUB_VERSION"
 fi
+
+# Swagger UI for /docs, served by the server itself (no CDN): swagger-ui-dist as packaged on PyPI
+# by drf-spectacular-sidecar (static files only; nothing of Django is used). Into .deps/swagger-ui.
+SWAGGER_SIDECAR_VERSION="2026.10.1"
+if [ ! -f "$root/.deps/swagger-ui/$SWAGGER_SIDECAR_VERSION" ]; then
+  echo "==> Swagger UI (drf-spectacular-sidecar $SWAGGER_SIDECAR_VERSION from PyPI) for /docs"
+  tmp="$(mktemp -d)"
+  python3 -m pip download -q --no-deps --dest "$tmp" "drf-spectacular-sidecar==$SWAGGER_SIDECAR_VERSION"
+  rm -rf "$root/.deps/swagger-ui" && mkdir -p "$root/.deps/swagger-ui"
+  python3 - "$tmp"/drf_spectacular_sidecar-*.whl "$root/.deps/swagger-ui" <<'PY'
+import sys, zipfile, os
+wheel, out = sys.argv[1], sys.argv[2]
+prefix = "drf_spectacular_sidecar/static/drf_spectacular_sidecar/swagger-ui-dist/"
+with zipfile.ZipFile(wheel) as z:
+    for name in ("swagger-ui-bundle.js", "swagger-ui.css", "LICENSE"):
+        with open(os.path.join(out, name), "wb") as f:
+            f.write(z.read(prefix + name))
+PY
+  touch "$root/.deps/swagger-ui/$SWAGGER_SIDECAR_VERSION"
+  rm -rf "$tmp"
+fi

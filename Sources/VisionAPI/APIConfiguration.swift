@@ -12,14 +12,21 @@ public struct APIConfiguration: Sendable {
     /// How long a request body may take to arrive (408 after).
     public var bodyTimeout: Duration
 
-    /// Paths answered without a key even when keys are set.
+    /// Swagger UI's assets for `/docs`; nil serves the project's own reference page there.
+    public var swaggerUI: SwaggerUIAssets?
+
+    /// Paths answered without a key even when keys are set: health probes, metrics unless told
+    /// otherwise, and the static pages (they hold no data; what they fetch needs the key).
     public var openPaths: Set<String> {
-        metricsRequireKey ? ["/health/live", "/health/ready"] : ["/health/live", "/health/ready", "/metrics"]
+        var paths = Set(["/health/live", "/health/ready"]).union(WebRoutes.paths)
+        if !metricsRequireKey { paths.insert("/metrics") }
+        return paths
     }
 
     public init(version: String, maxBodyBytes: Int = 64 << 20, corsOrigins: [String] = ["*"],
                 corsAllowCredentials: Bool = false, keyring: APIKeyring = APIKeyring(keys: []),
-                metricsRequireKey: Bool = false, bodyTimeout: Duration = .seconds(30)) {
+                metricsRequireKey: Bool = false, bodyTimeout: Duration = .seconds(30), swaggerUI: SwaggerUIAssets? = nil) {
+        self.swaggerUI = swaggerUI
         self.bodyTimeout = bodyTimeout
         self.keyring = keyring
         self.metricsRequireKey = metricsRequireKey

@@ -16,6 +16,10 @@ public struct APIDependencies: Sendable {
     /// Where responses are encoded to JSON (a megabyte-sized feature or mask response is CPU
     /// work that must not hold a cooperative-pool thread).
     public let responseEncoder: BlockingExecutor
+    /// What `/metrics` renders and the factory the request metrics record into.
+    public var metrics: MetricsExporter = .none
+    /// What the model cache holds, for `/models/cache`; nil answers an empty list.
+    public var cacheInventory: (any ModelCacheInventory)?
 
     public init(models: ModelManager, families: FamilyRegistry, runtimeVersion: String, availableDevices: [ComputeDevice],
                 responseEncoder: BlockingExecutor, readiness: Readiness = Readiness()) {

@@ -94,8 +94,8 @@ struct OpenAPIDocument {
         [("Error", .object(["detail": .string()], required: ["detail"])),
          ("ImageInput", ImageInput.schema),
          ("Device", .string(enum: devices, description: "The devices this server's ONNX Runtime offers")),
-         ("Root", .object(["name": .string(), "version": .string(), "docs": .string(), "openapi": .string()],
-                          required: ["name", "version", "docs", "openapi"])),
+         ("Root", .object(["name": .string(), "version": .string(), "docs": .string(), "ui": .string(), "openapi": .string()],
+                          required: ["name", "version", "docs", "ui", "openapi"])),
          ("Health", .object([
              "status": .string(), "loaded_models": .array(.string()), "available_memory_gb": .number(nullable: true),
              "gpu_available": .boolean(), "resident_memory_mb": .number(nullable: true, description: "This process's resident memory"),
@@ -115,6 +115,21 @@ struct OpenAPIDocument {
              "instances": .array(.ref("ModelInstance")), "total_memory_mb": .number(),
          ], required: ["models", "instances", "total_memory_mb"])),
          ("Status", .object(["status": .string()], required: ["status"])),
+         ("ModelCache", .object([
+             "repositories": .array(.ref("CachedRepository")), "total_size_bytes": .integer(),
+         ], required: ["repositories", "total_size_bytes"])),
+         ("CachedRepository", .object([
+             "model_id": .string(), "size_bytes": .integer(), "size_mb": .number(),
+             "model_types": .array(.string(enum: modelTypes), description: "Model types that can serve it (any revision)"),
+             "default_for": .array(.string(enum: modelTypes), description: "Model types whose default model it is"),
+             "loaded": .boolean(), "revisions": .array(.ref("CachedRevision")),
+         ], required: ["model_id", "size_bytes", "size_mb", "model_types", "default_for", "loaded", "revisions"])),
+         ("CachedRevision", .object([
+             "commit": .string(), "refs": .array(.string()), "model_types": .array(.string(enum: modelTypes)),
+             "variants": .array(.string(), description: "ONNX variants to pass as `variant` (fp16, quantized, ...)"),
+             "has_onnx": .boolean(), "exported": .boolean(description: "Graphs come from the export store (content/onnx)"),
+             "files": .integer(description: "Number of files in the snapshot"),
+         ], required: ["commit", "refs", "model_types", "variants", "has_onnx", "exported", "files"])),
          ("LoadRequest", .object([
              "model_type": .string(enum: modelTypeNames), "model_id": ModelReference.idSchema(), "device": .ref("Device"),
              "variant": ModelReference.variantSchema,
@@ -160,13 +175,23 @@ struct OpenAPIDocument {
                                                  response: .ref("Status"), errors: [503]))]),
             ("/openapi.json", [("get", Operation(summary: "This document", tag: "system",
                                                  responseDescription: "OpenAPI 3.1 document", errors: []))]),
-            ("/docs", [("get", Operation(summary: "Interactive API docs (Swagger UI)", tag: "system", mediaType: "text/html",
-                                         responseDescription: "HTML page", errors: []))]),
-            ("/metrics", [("get", Operation(summary: "Prometheus metrics: each family's, and jobs by status, finished jobs, "
-                                            + "run times", tag: "system", mediaType: "text/plain",
+            ("/docs", [("get", Operation(summary: "Interactive API docs (Swagger UI, served by this server)", tag: "system",
+                                         mediaType: "text/html", responseDescription: "HTML page", errors: []))]),
+            ("/ui", [("get", Operation(summary: "A page to try the models: pick a model, drop images, see the results drawn",
+                                       tag: "system", mediaType: "text/html", responseDescription: "HTML page", errors: []))]),
+            ("/static/{name}", [("get", Operation(summary: "The pages' scripts and style sheets", tag: "system", mediaType: "*/*",
+                                                  responseDescription: "The file", errors: [404],
+                                                  parameters: [Self.parameter("name", in: "path",
+                                                                              schema: .string(enum: WebRoutes.staticNames),
+                                                                              required: true)]))]),
+            ("/metrics", [("get", Operation(summary: "Prometheus metrics: requests, model loads, inference, jobs, "
+                                            + "SAM3 cache", tag: "system", mediaType: "text/plain",
                                             responseDescription: "Prometheus text format 0.0.4"))]),
             ("/models/status", [("get", Operation(summary: "Per model type: model id, device, loaded, memory",
                                                   tag: "models", response: .ref("ModelStatus")))]),
+            ("/models/cache", [("get", Operation(summary: "Repositories in the Hugging Face cache: revisions, size on disk, "
+                                                 + "model types that can serve them, variants", tag: "models",
+                                                 response: .ref("ModelCache")))]),
             ("/models/load", [("post", Operation(summary: "Load a model now (models also load on first use)",
                                                  tag: "models", request: .ref("LoadRequest"), response: .ref("LoadResponse"),
                                                  errors: json + [403, 404, 500, 503]))]),
@@ -257,21 +282,4 @@ struct OpenAPIDocument {
             "components": .object(components),
         ]
     }
-
-    static let swaggerPage = """
-    <!doctype html>
-    <html lang="en">
-    <head>
-      <meta charset="utf-8">
-      <title>Vision Models API</title>
-      <link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui.css">
-    </head>
-    <body>
-      <div id="swagger-ui"></div>
-      <script src="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
-      <script>window.ui = SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui"});</script>
-      <noscript>The OpenAPI document is at <a href="/openapi.json">/openapi.json</a>.</noscript>
-    </body>
-    </html>
-    """
 }

@@ -6,6 +6,7 @@ import VisionEngine
 public func makeRouter(configuration: APIConfiguration, dependencies: APIDependencies) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.middlewares.add(LogRequestsMiddleware(.info))
+    router.middlewares.add(RequestMetricsMiddleware(factory: dependencies.metrics.factory))
     if !configuration.corsOrigins.isEmpty {
         router.middlewares.add(CORSPolicyMiddleware(origins: configuration.corsOrigins,
                                                     allowCredentials: configuration.corsAllowCredentials))
@@ -18,6 +19,7 @@ public func makeRouter(configuration: APIConfiguration, dependencies: APIDepende
     ModelRoutes(dependencies: dependencies, configuration: configuration).register(on: router)
     InferenceRoutes(dependencies: dependencies, configuration: configuration).register(on: router)
     MetricsRoute(dependencies: dependencies).register(on: router)
+    WebRoutes(configuration: configuration).register(on: router)
     if let jobs = dependencies.jobs {
         JobRoutes(dependencies: jobs, configuration: configuration).register(on: router)
     }

@@ -4,6 +4,8 @@ import JobQueue
 import JobStorePostgres
 import JobStoreSQLite
 import PostgresNIO
+import Prometheus
+import HubCache
 import HubClient
 import Hummingbird
 import ImageCodecs
@@ -97,6 +99,51 @@ public enum AppBuilder {
     /// The exporter families, for messages that do not know the model type.
     static var exporterHint: ExportHint { .oneOf(families.flatMap { $0.erasedLoader.exporter.names }) }
 
+    /// Swagger UI's assets for `/docs`, from `SWAGGER_UI_DIR`, else next to the executable
+    /// (`swagger-ui/`, as the image has them), else the checkout's `.deps/swagger-ui` (written by
+    /// `scripts/setup.sh`). Without them `/docs` is the project's own reference page.
+    static func loadSwaggerUI(settings: Settings, logger: Logger) -> SwaggerUIAssets? {
+        var folders: [String] = []
+        if let explicit = settings.swaggerUIDir { folders.append(explicit) }
+        let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
+        folders.append(executable.deletingLastPathComponent().path + "/swagger-ui")
+        // This file lives at <project>/Sources/VisionApp/.
+        let project = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        folders.append(project.path + "/.deps/swagger-ui")
+        for folder in folders {
+            if let assets = SwaggerUIAssets(folder: folder) {
+                logger.debug("Swagger UI for /docs", metadata: ["folder": "\(folder)"])
+                return assets
+            }
+        }
+        if settings.swaggerUIDir != nil {
+            logger.warning("SWAGGER_UI_DIR has no swagger-ui-bundle.js and swagger-ui.css; /docs is the plain reference page")
+        }
+        return nil
+    }
+
+    /// One Prometheus registry for everything recorded through swift-metrics, with histogram
+    /// buckets that fit each timing (a model load takes seconds to minutes, a request milliseconds).
+    static func makeMetrics() -> MetricsExporter {
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        let fast: [Duration] = [.milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+                                .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
+                                .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30)]
+        factory.defaultDurationHistogramBuckets = fast
+        factory.durationHistogramBuckets["vma_model_load_seconds"] = [
+            .milliseconds(100), .milliseconds(500), .seconds(1), .seconds(2), .seconds(5), .seconds(10), .seconds(30),
+            .seconds(60), .seconds(120), .seconds(300), .seconds(600)]
+        factory.durationHistogramBuckets["vma_job_run_seconds"] = fast + [.seconds(60), .seconds(120), .seconds(300)]
+        return MetricsExporter(factory: factory, render: {
+            var buffer: [UInt8] = []
+            buffer.reserveCapacity(16_384)
+            registry.emit(into: &buffer)
+            return buffer
+        })
+    }
+
     /// Configures the HF environment, loads ONNX Runtime and builds the services to run, in
     /// start order (shutdown runs in reverse: the HTTP server stops first, then the engine).
     public static func build(settings: Settings, logger: Logger,
@@ -132,12 +179,14 @@ public enum AppBuilder {
             limits: .init(maxBytes: settings.maxImageBytes, timeoutSeconds: settings.imageURLTimeoutSeconds))
         let hub = makeHubClient(settings: settings, logger: logger)
         let downloads = DownloadBoard()
+        let metrics = makeMetrics()
         let models = ModelManager(
             families: families.map { $0.erasedLoader },
             runtime: runtime,
             repository: makeRepository(settings: settings, hub: hub, board: downloads, logger: logger), loadExecutor: loading,
             defaultDevice: settings.device, sessionOptions: settings.sessionOptions, memoryBudgetMB: settings.maxModelMemoryMB, downloads: downloads,
-            policy: ModelPolicy(patterns: settings.allowedModels), logger: logger)
+            policy: ModelPolicy(patterns: settings.allowedModels), metrics: EngineMetrics(factory: metrics.factory),
+            logger: logger)
         let preloads = try settings.preloadModels.map { item -> (ModelType, String?) in
             guard models.servedTypes.contains(ModelType(rawValue: item.type)) else {
                 throw SettingsError("PRELOAD_MODELS names unknown model type '\(item.type)' (served: "
@@ -152,7 +201,7 @@ public enum AppBuilder {
             maxImagesPerRequest: settings.maxImagesPerRequest)
         let context = EngineContext(models: models, images: images, inference: inference)
         let familyContext = FamilyContext(engine: context, pngEncoder: PNGEncoder(), deflater: Zlib(),
-                                          settings: familySettings)
+                                          settings: familySettings, metrics: EngineMetrics(factory: metrics.factory))
         // Settings were checked above: what is left to fail here is a programming error.
         let registry = FamilyRegistry(try families.map { try $0.serve(familyContext) })
         // The job queue: SQLite in the cache folder, or PostgreSQL shared by replicas.
@@ -170,10 +219,12 @@ public enum AppBuilder {
             logger.info("job store: SQLite", metadata: ["path": "\(settings.jobsSQLitePath)"])
         }
         let inferenceJobs = InferenceJobs(families: registry, images: images, encoder: decode)
-        let jobMetrics = JobMetrics()
+        let jobMetrics = JobMetrics(factory: metrics.factory)
         var dependencies = APIDependencies(models: models, families: registry, runtimeVersion: runtime.version,
                                            availableDevices: runtime.availableDevices, responseEncoder: decode,
                                            readiness: readiness)
+        dependencies.metrics = metrics
+        dependencies.cacheInventory = HubCacheInventory(cacheFolder: settings.hubCache, exportStore: settings.exportStore)
         dependencies.jobs = JobsDependencies(store: jobStore, jobs: inferenceJobs, metrics: jobMetrics,
                                              maxPending: settings.maxPendingJobs,
                                              checkCallback: { url in try await fetcher.checkURL(url) })
@@ -182,7 +233,8 @@ public enum AppBuilder {
                                             corsOrigins: settings.corsOrigins,
                                             corsAllowCredentials: settings.corsAllowCredentials,
                                             keyring: keyring, metricsRequireKey: settings.metricsRequireKey,
-                                            bodyTimeout: .seconds(settings.bodyTimeoutSeconds)),
+                                            bodyTimeout: .seconds(settings.bodyTimeoutSeconds),
+                                            swaggerUI: loadSwaggerUI(settings: settings, logger: logger)),
             dependencies: dependencies)
         let app = Application(
             router: router,

@@ -57,6 +57,9 @@ public struct Settings: Sendable {
     /// `ALLOWED_MODELS`: hub ids and `org/*` patterns the server may load; empty: any.
     public var allowedModels: [String] = []
 
+    /// `SWAGGER_UI_DIR`: a folder with Swagger UI's `swagger-ui-bundle.js` and `swagger-ui.css`.
+    public var swaggerUIDir: String?
+
     /// Every setting as given (environment over `.env`), for the families' own settings.
     public private(set) var values: [String: String] = [:]
 
@@ -95,6 +98,7 @@ public struct Settings: Sendable {
             }
         }
         if let v = value("HF_TOKEN"), !v.isEmpty { hfToken = v }
+        if let v = value("SWAGGER_UI_DIR"), !v.isEmpty { swaggerUIDir = v }
         if let v = value("HOST"), !v.isEmpty { host = v }
         if let v = try int("PORT") { port = v }
         if let v = value("LOG_LEVEL"), !v.isEmpty {

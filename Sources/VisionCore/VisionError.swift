@@ -17,7 +17,7 @@ public struct VisionError: Error, CustomStringConvertible, Sendable, Equatable {
     }
 
     private enum Code: Sendable, Equatable {
-        case invalidInput, unsupportedImage, imageTooLarge, bodyTooLarge, modelNotFound, jobNotFound, unknownModelType
+        case invalidInput, unsupportedImage, imageTooLarge, bodyTooLarge, modelNotFound, jobNotFound, fileNotFound, unknownModelType
         case invalidRequest, queueFull, notReady, deviceUnavailable, runtimeFailure, forbiddenURL, fetchFailed
         case accessDenied, upstreamUnavailable, unauthorized, bodyTimeout
         case internalError
@@ -47,7 +47,7 @@ public struct VisionError: Error, CustomStringConvertible, Sendable, Equatable {
         case .invalidInput, .forbiddenURL, .fetchFailed, .unknownModelType, .deviceUnavailable: .badRequest
         case .unsupportedImage: .unsupportedMediaType
         case .imageTooLarge, .bodyTooLarge: .payloadTooLarge
-        case .modelNotFound, .jobNotFound: .notFound
+        case .modelNotFound, .jobNotFound, .fileNotFound: .notFound
         case .invalidRequest: .unprocessable
         case .queueFull: .overloaded
         case .notReady, .upstreamUnavailable: .notReady
@@ -71,6 +71,10 @@ public struct VisionError: Error, CustomStringConvertible, Sendable, Equatable {
     /// A job id the store does not hold (404).
     public static func jobNotFound(_ id: String) -> VisionError {
         .init(.jobNotFound, "no job '\(id.prefix(64))' (finished jobs are removed after JOB_RETENTION_SECONDS)")
+    }
+    /// A static file the server does not have (404).
+    public static func fileNotFound(_ name: String) -> VisionError {
+        .init(.fileNotFound, "no file '\(name.prefix(64))' here")
     }
     /// A model type this server does not know or does not serve (400).
     public static func unknownModelType(_ message: String) -> VisionError { .init(.unknownModelType, message) }

@@ -12,7 +12,7 @@ public protocol Family {
     /// Checks the family's own settings, at startup before anything is built (a bad value stops
     /// the server with the setting's name).
     static func checkSettings(_ settings: FamilySettings) throws
-    /// Routes, jobs, schemas and the family's part of `/health` and `/metrics`, over the shared
+    /// Routes, jobs, schemas and the family's part of `/health`, over the shared
     /// engine.
     static func serve(_ context: FamilyContext) throws -> ServedFamily
 }
@@ -36,9 +36,13 @@ public struct FamilyContext: Sendable {
     public let pngEncoder: any PNGEncoding
     public let deflater: any Deflating
     public let settings: FamilySettings
+    /// Where the family's own metrics go (`/metrics`).
+    public let metrics: EngineMetrics
 
-    public init(engine: EngineContext, pngEncoder: any PNGEncoding, deflater: any Deflating, settings: FamilySettings) {
+    public init(engine: EngineContext, pngEncoder: any PNGEncoding, deflater: any Deflating, settings: FamilySettings,
+                metrics: EngineMetrics = .none) {
         self.engine = engine
+        self.metrics = metrics
         self.pngEncoder = pngEncoder
         self.deflater = deflater
         self.settings = settings
@@ -108,18 +112,14 @@ public struct ServedFamily: Sendable {
     public let schemas: KeyValuePairs<String, Schema>
     /// Fields the family adds to `/health` (e.g. a cache's statistics).
     public let health: (@Sendable () async -> [(String, JSONValue)])?
-    /// Prometheus text the family adds to `/metrics`.
-    public let metrics: (@Sendable () async -> String)?
 
     public init(type: ModelType, routes: [FamilyRoute], jobs: FamilyJobs, schemas: KeyValuePairs<String, Schema>,
-                health: (@Sendable () async -> [(String, JSONValue)])? = nil,
-                metrics: (@Sendable () async -> String)? = nil) {
+                health: (@Sendable () async -> [(String, JSONValue)])? = nil) {
         precondition(!routes.isEmpty, "a family serves at least one route")
         self.type = type
         self.routes = routes
         self.jobs = jobs
         self.schemas = schemas
         self.health = health
-        self.metrics = metrics
     }
 }

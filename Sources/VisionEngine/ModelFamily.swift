@@ -31,19 +31,25 @@ public struct ModelLoader<Model: LoadedModel>: Sendable {
     public let defaultModelID: String
     /// The `tools/export/export.py` family to suggest for a repository without graphs.
     public let exporter: ExportHint
+    /// The `config.json` architectures it serves: exact names, `*Suffix` patterns and `!Name`
+    /// exclusions (for `/models/cache`).
+    public let architectures: [String]
     public let load: @Sendable (ModelSnapshot, ModelLoadContext) throws -> Model
 
-    public init(type: ModelType, defaultModelID: String, exporter: ExportHint,
+    public init(type: ModelType, defaultModelID: String, exporter: ExportHint, architectures: [String] = [],
                 load: @escaping @Sendable (ModelSnapshot, ModelLoadContext) throws -> Model) {
         self.type = type
         self.defaultModelID = defaultModelID
         self.exporter = exporter
+        self.architectures = architectures
         self.load = load
     }
 
     /// The loader as the model manager stores it.
     public var erased: AnyModelLoader {
-        AnyModelLoader(type: type, defaultModelID: defaultModelID, exporter: exporter) { try load($0, $1) }
+        AnyModelLoader(type: type, defaultModelID: defaultModelID, exporter: exporter, architectures: architectures) {
+            try load($0, $1)
+        }
     }
 }
 
@@ -52,5 +58,17 @@ public struct AnyModelLoader: Sendable {
     public let type: ModelType
     public let defaultModelID: String
     public let exporter: ExportHint
+    public let architectures: [String]
     public let load: @Sendable (ModelSnapshot, ModelLoadContext) throws -> any LoadedModel
+
+    /// Whether this family serves a cached snapshot: the project's exporter wrote it for this
+    /// family, or its `config.json` names an architecture the family serves.
+    public func serves(_ revision: CachedRevision) -> Bool {
+        if let family = revision.exportedFamily { return exporter.names.contains(family) }
+        return revision.architectures.contains { name in
+            !architectures.contains("!" + name) && architectures.contains { pattern in
+                pattern.hasPrefix("*") ? name.hasSuffix(pattern.dropFirst()) : pattern == name
+            }
+        }
+    }
 }

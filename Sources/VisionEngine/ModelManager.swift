@@ -56,6 +56,7 @@ public actor ModelManager {
     /// Failed entries kept at most (the oldest are forgotten first).
     private let maxRememberedFailures = 256
     private let logger: Logger
+    private let metrics: EngineMetrics
     /// Download progress, filled by the repository's progress callbacks.
     public nonisolated let downloads: DownloadBoard
     private var entries: [Key: Entry] = [:]
@@ -63,8 +64,10 @@ public actor ModelManager {
     public init(families: [AnyModelLoader], runtime: any InferenceRuntime, repository: any ModelRepository,
                 loadExecutor: BlockingExecutor, defaultDevice: ComputeDevice = .cpu,
                 sessionOptions: SessionOptions = SessionOptions(), memoryBudgetMB: Int? = nil, downloads: DownloadBoard = DownloadBoard(),
-                policy: ModelPolicy = .any, failureBackoff: Duration = .seconds(1), logger: Logger) {
+                policy: ModelPolicy = .any, failureBackoff: Duration = .seconds(1), metrics: EngineMetrics = .none,
+                logger: Logger) {
         self.policy = policy
+        self.metrics = metrics
         self.failureBackoff = failureBackoff
         self.families = Dictionary(uniqueKeysWithValues: families.map { ($0.type, $0) })
         self.servedTypes = families.map(\.type)
@@ -76,6 +79,11 @@ public actor ModelManager {
         self.memoryBudgetBytes = memoryBudgetMB.map { $0 << 20 }
         self.downloads = downloads
         self.logger = logger
+    }
+
+    /// The served model types that can serve a cached snapshot, in registration order.
+    public nonisolated func types(serving revision: CachedRevision) -> [ModelType] {
+        servedTypes.filter { families[$0]?.serves(revision) == true }
     }
 
     /// The default model id of a type.
@@ -138,7 +146,8 @@ public actor ModelManager {
             evictForBudget(incoming: ModelFiles.onnxBytes(in: snapshot), keeping: key)
             var options = sessionOptions
             options.device = key.device
-            let context = ModelLoadContext(runtime: runtime, sessionOptions: options, logger: logger)
+            let context = ModelLoadContext(runtime: metrics.metered(runtime, type: key.type, modelID: key.reference.description),
+                                           sessionOptions: options, logger: logger)
             let (model, delta) = try await loadExecutor.run { () throws -> (any LoadedModel, Int) in
                 let before = SystemMemory.residentBytes() ?? 0
                 let model = try family.load(snapshot, context)
@@ -152,7 +161,13 @@ public actor ModelManager {
         } catch {
             result = .failure(.internalError("loading '\(key.reference)' failed: \(error)"))
         }
-        let seconds = (ContinuousClock.now - start).seconds
+        let elapsed = ContinuousClock.now - start
+        let seconds = elapsed.seconds
+        if case .success = result {
+            metrics.modelLoad(type: key.type, succeeded: true, nanoseconds: elapsed.nanoseconds)
+        } else {
+            metrics.modelLoad(type: key.type, succeeded: false, nanoseconds: elapsed.nanoseconds)
+        }
         guard var entry = entries[key] else { return result }
         let outcome = entry.life.finished(result)
         let waiters = entry.waiters

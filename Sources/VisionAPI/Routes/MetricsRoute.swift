@@ -1,37 +1,31 @@
+import CoreMetrics
 import Hummingbird
 import JobQueue
 import NIOCore
 import VisionEngine
 
-/// `GET /metrics`: Prometheus text — what each family adds (the SAM3 embedding cache) and, when the job queue runs, jobs by
-/// status, finished jobs by outcome, retries, lost leases and run times.
+/// `GET /metrics`: Prometheus text of everything recorded through swift-metrics (requests, model
+/// loads, graph runs, job outcomes, the SAM3 embedding cache) and, when the job queue runs, the
+/// models loaded now and the jobs in the store by status (`vma_jobs{status="pending"}` is the queue depth), read at scrape.
 struct MetricsRoute {
     let dependencies: APIDependencies
 
     func register(on router: Router<BasicRequestContext>) {
         let deps = dependencies
+        let exporter = deps.metrics
+        let gauges = Dictionary(uniqueKeysWithValues: JobStatus.allCases.map {
+            ($0, Gauge(label: "vma_jobs", dimensions: [("status", $0.rawValue)], factory: exporter.factory))
+        })
+        let loaded = Gauge(label: "vma_models_loaded", factory: exporter.factory)
         router.get("/metrics") { _, _ in
-            var text = ""
-            for family in deps.families.families { text += await family.metrics?() ?? "" }
+            loaded.record(await deps.models.loadedTypes().count)
             if let jobs = deps.jobs {
                 let counts = try await jobs.store.counts()
-                let m = await jobs.metrics.current()
-                text += "# HELP vma_jobs Jobs in the store by status (pending = queue depth).\n# TYPE vma_jobs gauge\n"
-                for status in JobStatus.allCases { text += "vma_jobs{status=\"\(status.rawValue)\"} \(counts[status] ?? 0)\n" }
-                text += "# HELP vma_jobs_finished_total Jobs this process finished, by outcome.\n"
-                text += "# TYPE vma_jobs_finished_total counter\n"
-                for (name, value) in [("completed", m.completed), ("failed", m.failed), ("cancelled", m.cancelled)] {
-                    text += "vma_jobs_finished_total{outcome=\"\(name)\"} \(value)\n"
-                }
-                text += "# TYPE vma_jobs_retried_total counter\nvma_jobs_retried_total \(m.retried)\n"
-                text += "# TYPE vma_jobs_leases_lost_total counter\nvma_jobs_leases_lost_total \(m.leasesLost)\n"
-                text += "# HELP vma_job_run_seconds Time jobs ran in this process.\n# TYPE vma_job_run_seconds summary\n"
-                text += "vma_job_run_seconds_sum \(m.runSecondsTotal)\n"
-                text += "vma_job_run_seconds_count \(m.completed + m.failed + m.cancelled + m.retried)\n"
-                text += "# TYPE vma_job_run_seconds_max gauge\nvma_job_run_seconds_max \(m.runSecondsMax)\n"
+                for (status, gauge) in gauges { gauge.record(counts[status] ?? 0) }
             }
-            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                            body: .init(byteBuffer: ByteBuffer(string: text)))
+            let text = try await deps.responseEncoder.run { exporter.render() }
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: text)))
         }
     }
 }

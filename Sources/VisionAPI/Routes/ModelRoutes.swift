@@ -3,7 +3,7 @@ import Hummingbird
 import VisionCore
 import VisionEngine
 
-/// `/models/status`, `/models/load`, `/models/unload`, `/models/unload-all`.
+/// `/models/status`, `/models/cache`, `/models/load`, `/models/unload`, `/models/unload-all`.
 struct ModelRoutes {
     let dependencies: APIDependencies
     let configuration: APIConfiguration
@@ -80,6 +80,28 @@ struct ModelRoutes {
             let total = rows.reduce(0) { $0 + $1.memoryMB }
             return try JSONIO.response(["models": byType, "instances": rows.map(Self.row),
                                         "total_memory_mb": (total * 100).rounded() / 100])
+        }
+        let inventory = dependencies.cacheInventory, encoder = dependencies.responseEncoder
+        router.get("/models/cache") { _, _ in
+            // A walk of the cache folder: file I/O, on the encoder's threads.
+            let repositories = try await encoder.run { try inventory?.repositories() ?? [] }
+            let loaded = Set(await models.status().filter(\.loaded).map { String($0.modelID.prefix { $0 != "@" && $0 != " " }) })
+            let rows = repositories.map { repo -> [String: Any] in
+                var types: [String] = []
+                let revisions = repo.revisions.map { revision -> [String: Any] in
+                    let served = models.types(serving: revision).map(\.rawValue)
+                    for type in served where !types.contains(type) { types.append(type) }
+                    return ["commit": revision.commit, "refs": revision.refs, "model_types": served,
+                            "variants": revision.variants, "has_onnx": revision.hasGraphs, "exported": revision.exported,
+                            "files": revision.files.count]
+                }
+                return ["model_id": repo.repoID, "size_bytes": repo.sizeBytes,
+                        "size_mb": (Double(repo.sizeBytes) / 10_485.76).rounded() / 100, "model_types": types,
+                        "default_for": models.servedTypes.filter { models.defaultModelID(for: $0) == repo.repoID }.map(\.rawValue),
+                        "loaded": loaded.contains(repo.repoID), "revisions": revisions]
+            }
+            return try JSONIO.response(["repositories": rows,
+                                        "total_size_bytes": repositories.reduce(0) { $0 + $1.sizeBytes }])
         }
         router.post("/models/load") { request, _ in
             let body = try await JSONIO.decode(LoadRequest.self, from: request, limit: limit, timeout: timeout)

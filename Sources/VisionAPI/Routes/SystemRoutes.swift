@@ -3,7 +3,7 @@ import Hummingbird
 import VisionCore
 import VisionEngine
 
-/// `/`, `/health`, `/openapi.json` and `/docs`.
+/// `/`, `/health` and `/openapi.json`.
 struct SystemRoutes {
     let configuration: APIConfiguration
     let dependencies: APIDependencies
@@ -11,7 +11,7 @@ struct SystemRoutes {
     func register(on router: Router<BasicRequestContext>) {
         let version = configuration.version
         router.get("/") { _, _ in
-            try JSONIO.response(["name": "Vision Models API", "version": version, "docs": "/docs",
+            try JSONIO.response(["name": "Vision Models API", "version": version, "docs": "/docs", "ui": "/ui",
                                  "openapi": "/openapi.json"])
         }
         let deps = dependencies
@@ -51,9 +51,5 @@ struct SystemRoutes {
         let secured = document.json
         let keyring = configuration.keyring
         router.get("/openapi.json") { _, _ in JSONIO.response(keyring.isEnabled ? secured : open) }
-        router.get("/docs") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
-                     body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.swaggerPage)))
-        }
     }
 }

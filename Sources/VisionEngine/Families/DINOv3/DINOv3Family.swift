@@ -8,7 +8,8 @@ extension ModelType {
 public enum DINOv3Family: Family {
     /// The default model is the original server's.
     public static let loader = ModelLoader<DINOv3Model>(
-        type: .dinov3, defaultModelID: "facebook/dinov3-convnext-tiny-pretrain-lvd1689m", exporter: .named("dinov3")
+        type: .dinov3, defaultModelID: "facebook/dinov3-convnext-tiny-pretrain-lvd1689m", exporter: .named("dinov3"),
+        architectures: ["DINOv3ViTModel", "DINOv3ConvNextModel"]
     ) { snapshot, context in try DINOv3Model.load(snapshot: snapshot, context: context) }
 
     public static func serve(_ context: FamilyContext) -> ServedFamily {

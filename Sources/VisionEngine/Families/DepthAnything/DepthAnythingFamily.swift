@@ -12,7 +12,8 @@ public enum DepthAnythingFamily: Family {
         type: .depthAnything, defaultModelID: "depth-anything/da3-base",
         exporter: ExportHint(names: ["depth_anything", "depth_anything_3"]) { files in
             files.contains("preprocessor_config.json") ? "depth_anything" : "depth_anything_3"
-        }
+        },
+        architectures: ["DepthAnythingForDepthEstimation", "DepthAnything3"]
     ) { snapshot, context in try DepthEstimator.load(snapshot: snapshot, context: context) }
 
     public static func serve(_ context: FamilyContext) -> ServedFamily {

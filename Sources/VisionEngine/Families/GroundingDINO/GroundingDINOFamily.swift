@@ -9,7 +9,8 @@ extension ModelType {
 public enum GroundingDINOFamily: Family {
     /// The default model is the original's.
     public static let loader = ModelLoader<GroundingDINOModel>(
-        type: .groundingDINO, defaultModelID: "IDEA-Research/grounding-dino-base", exporter: .named("grounding_dino")
+        type: .groundingDINO, defaultModelID: "IDEA-Research/grounding-dino-base", exporter: .named("grounding_dino"),
+        architectures: ["GroundingDinoForObjectDetection"]
     ) { snapshot, context in try GroundingDINOModel.load(snapshot: snapshot, context: context) }
 
     public static func serve(_ context: FamilyContext) -> ServedFamily {

@@ -8,7 +8,8 @@ extension ModelType {
 /// `*ForImageClassification` export (`pixel_values` -> `logits`).
 public enum ImageClassificationFamily: Family {
     public static let loader = ModelLoader<ImageClassificationModel>(
-        type: .imageClassification, defaultModelID: "Xenova/vit-base-patch16-224", exporter: .named("image_classification")
+        type: .imageClassification, defaultModelID: "Xenova/vit-base-patch16-224", exporter: .named("image_classification"),
+        architectures: ["*ForImageClassification"]
     ) { snapshot, context in try ImageClassificationModel.load(snapshot: snapshot, context: context) }
 
     public static func serve(_ context: FamilyContext) -> ServedFamily {

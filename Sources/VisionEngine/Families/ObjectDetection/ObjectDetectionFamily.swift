@@ -8,7 +8,8 @@ extension ModelType {
 /// exports (`pixel_values`[, `pixel_mask`] -> `logits`, `pred_boxes`).
 public enum ObjectDetectionFamily: Family {
     public static let loader = ModelLoader<ObjectDetectionModel>(
-        type: .objectDetection, defaultModelID: "Xenova/detr-resnet-50", exporter: .named("object_detection")
+        type: .objectDetection, defaultModelID: "Xenova/detr-resnet-50", exporter: .named("object_detection"),
+        architectures: ["*ForObjectDetection", "!GroundingDinoForObjectDetection"]
     ) { snapshot, context in try ObjectDetectionModel.load(snapshot: snapshot, context: context) }
 
     public static func serve(_ context: FamilyContext) -> ServedFamily {

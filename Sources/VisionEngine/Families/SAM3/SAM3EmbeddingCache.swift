@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import VisionCore
 
@@ -49,30 +50,42 @@ public struct EmbeddingCacheStats: Sendable, Equatable {
 }
 
 /// SAM3 vision-encoder outputs by image content (a SHA-256 of the decoded pixels and the model),
-/// so the same image prompted again skips the vision pass. Bounded by memory.
+/// so the same image prompted again skips the vision pass. Bounded by memory. Its counters go to
+/// `/metrics` as `vma_sam3_embedding_cache_{hits,misses,evictions}_total` and `_bytes`.
 public actor SAM3EmbeddingCache {
     private var lru: ByteBoundedLRU<[String: Tensor]>
     private var stats = EmbeddingCacheStats()
+    private let hits, misses, evictions: Counter
+    private let bytes: Gauge
 
-    public init(capacityMB: Int) {
+    public init(capacityMB: Int, metrics: EngineMetrics = .none) {
         lru = ByteBoundedLRU(capacityBytes: max(0, capacityMB) * 1_048_576)
         stats.capacityBytes = lru.capacityBytes
+        hits = Counter(label: "vma_sam3_embedding_cache_hits_total", factory: metrics.factory)
+        misses = Counter(label: "vma_sam3_embedding_cache_misses_total", factory: metrics.factory)
+        evictions = Counter(label: "vma_sam3_embedding_cache_evictions_total", factory: metrics.factory)
+        bytes = Gauge(label: "vma_sam3_embedding_cache_bytes", factory: metrics.factory)
     }
 
     func features(_ key: String) -> [String: Tensor]? {
         if let value = lru.get(key) {
             stats.hits += 1
+            hits.increment()
             return value
         }
         stats.misses += 1
+        misses.increment()
         return nil
     }
 
     func store(_ key: String, _ features: [String: Tensor]) {
-        let bytes = features.values.reduce(0) { $0 + $1.count * 4 }
-        stats.evictions += lru.put(key, features, bytes: bytes)
+        let size = features.values.reduce(0) { $0 + $1.count * 4 }
+        let evicted = lru.put(key, features, bytes: size)
+        stats.evictions += evicted
+        evictions.increment(by: evicted)
         stats.entries = lru.entries.count
         stats.bytes = lru.totalBytes
+        bytes.record(lru.totalBytes)
     }
 
     public func snapshot() -> EmbeddingCacheStats { stats }

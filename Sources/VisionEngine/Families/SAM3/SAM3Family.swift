@@ -9,7 +9,8 @@ extension ModelType {
 public enum SAM3Family: Family {
     /// The default model is the original's.
     public static let loader = ModelLoader<SAM3Model>(
-        type: .sam3, defaultModelID: "facebook/sam3", exporter: .named("sam3")
+        type: .sam3, defaultModelID: "facebook/sam3", exporter: .named("sam3"),
+        architectures: ["Sam3Model"]
     ) { snapshot, context in try SAM3Model.load(snapshot: snapshot, context: context) }
 
     static func cacheMB(_ settings: FamilySettings) throws -> Int {
@@ -19,7 +20,7 @@ public enum SAM3Family: Family {
     public static func checkSettings(_ settings: FamilySettings) throws { _ = try cacheMB(settings) }
 
     public static func serve(_ context: FamilyContext) throws -> ServedFamily {
-        let cache = SAM3EmbeddingCache(capacityMB: try cacheMB(context.settings))
+        let cache = SAM3EmbeddingCache(capacityMB: try cacheMB(context.settings), metrics: context.metrics)
         let service = SAM3Service(context: context.engine, cache: cache, encoder: context.pngEncoder,
                                   deflater: context.deflater)
         return ServedFamily(
@@ -38,21 +39,6 @@ public enum SAM3Family: Family {
                     "hits": .int(s.hits), "misses": .int(s.misses), "evictions": .int(s.evictions),
                     "entries": .int(s.entries), "bytes": .int(s.bytes), "capacity_bytes": .int(s.capacityBytes),
                 ])]
-            },
-            metrics: {
-                let s = await cache.snapshot()
-                return """
-                # HELP vma_sam3_embedding_cache_hits_total Image embeddings reused.
-                # TYPE vma_sam3_embedding_cache_hits_total counter
-                vma_sam3_embedding_cache_hits_total \(s.hits)
-                # TYPE vma_sam3_embedding_cache_misses_total counter
-                vma_sam3_embedding_cache_misses_total \(s.misses)
-                # TYPE vma_sam3_embedding_cache_evictions_total counter
-                vma_sam3_embedding_cache_evictions_total \(s.evictions)
-                # TYPE vma_sam3_embedding_cache_bytes gauge
-                vma_sam3_embedding_cache_bytes \(s.bytes)
-
-                """
             })
     }
 

@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `/ui`, `/docs` and their files come from the server itself; `/models/cache` lists what the
+/// cache holds; `/metrics` renders what swift-metrics recorded.
+@Suite struct PagesAndCacheTests {
+    @Test func pagesLoadNothingFromAnotherHost() async throws {
+        try await ServerProcess.with(environment: ["API_KEYS": "pages-key"]) { server in
+            for path in ["/ui", "/docs", "/static/ui.js", "/static/key.js", "/static/site.css", "/static/docs-lite.js"] {
+                let reply = try await server.get(path)
+                #expect(reply.status == 200, "\(path) is open without a key: its data calls carry the key")
+                #expect(!reply.text.contains("https://") && !reply.text.contains("http://"), "\(path) names another host")
+                #expect(reply.header("Content-Security-Policy")?.contains("default-src 'self'") == true)
+                let again = try await server.request("GET", path, headers: ["If-None-Match": reply.header("ETag") ?? ""])
+                #expect(again.status == 304)
+            }
+            let ui = try await server.get("/ui").text
+            #expect(ui.contains("/static/ui.js") && ui.contains("id=\"model-type\""))
+            let missing = try await server.request("GET", "/static/nope.js", headers: ["X-API-Key": "pages-key"])
+            #expect(missing.status == 404 && missing.text.contains("detail"))
+            #expect(try await server.get("/models/cache").status == 401)
+        }
+    }
+
+    @Test func cacheListsRepositoriesWithTheTypesThatServeThem() async throws {
+        try await ServerProcess.with(root: try rootWithModels()) { server in
+            let reply = try await server.get("/models/cache")
+            #expect(reply.status == 200)
+            let body = try #require(try JSONSerialization.jsonObject(with: reply.body) as? [String: Any])
+            let repos = try #require(body["repositories"] as? [[String: Any]])
+            let byID = Dictionary(uniqueKeysWithValues: repos.map { ($0["model_id"] as? String ?? "", $0) })
+            let expected: [String: String] = [
+                "tests/sam3-tiny": "sam3", "tests/grounding-dino-tiny": "grounding_dino",
+                "tests/depth-anything-v2-tiny": "depth_anything", "tests/depth-anything-3-tiny": "depth_anything",
+                "tests/dinov3-vit-tiny": "dinov3", "tests/dinov3-convnext-tiny": "dinov3",
+                "tests/vit-classifier-tiny": "image_classification", "tests/detr-tiny": "object_detection",
+            ]
+            #expect(byID.count == expected.count)
+            for (id, type) in expected {
+                #expect(byID[id]?["model_types"] as? [String] == [type], "\(id)")
+                #expect((byID[id]?["size_bytes"] as? Int ?? 0) > 10_000)
+            }
+            let revision = try #require((byID["tests/depth-anything-v2-tiny"]?["revisions"] as? [[String: Any]])?.first)
+            #expect(revision["variants"] as? [String] == ["quantized"] && revision["refs"] as? [String] == ["main"])
+            #expect(body["total_size_bytes"] as? Int == repos.reduce(0) { $0 + ($1["size_bytes"] as? Int ?? 0) })
+        }
+    }
+
+    @Test func metricsCountRequestsByRouteAndModelLoads() async throws {
+        try await ServerProcess.with(root: try rootWithModels()) { server in
+            let image = try FixtureFiles.data("codecs/baseline_420.jpg").base64EncodedString()
+            let body = try JSONSerialization.data(withJSONObject: ["images": [image], "model_id": "tests/detr-tiny"])
+            for _ in 0..<2 { #expect(try await server.request("POST", "/inference/object-detection", body: body).status == 200) }
+            _ = try await server.get("/jobs/nope")
+            let text = try await server.get("/metrics").text
+            #expect(text.contains(#"vma_http_requests_total{route="/inference/object-detection",method="POST",status="200"} 2"#))
+            #expect(text.contains(#"vma_http_requests_total{route="/jobs/{job_id}",method="GET",status="404"} 1"#))
+            #expect(text.contains(#"vma_model_loads_total{model_type="object_detection",outcome="loaded"} 1"#))
+            #expect(text.contains(#"vma_inference_seconds_count{model_type="object_detection",model_id="tests/detr-tiny",graph="model.onnx"} 2"#))
+            #expect(text.contains("# TYPE vma_http_request_duration_seconds histogram"))
+        }
+    }
+}
