@@ -17,3 +17,12 @@ if grep -q "skipped.*JOBS_TEST_DATABASE_URL is not set" "$pg/test.log"; then
     echo "PostgreSQL tests were skipped although a server was started" >&2
     exit 1
 fi
+# The /ui and /docs pages in a real headless browser (tools/checks/ui_browser_check.py), when
+# Debian's chromium and chromium-driver are installed (`apt-get install chromium chromium-driver`);
+# reported skipped otherwise.
+if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then
+    .deps/pytools/bin/pip install -q "selenium==4.51.0"
+    .deps/pytools/bin/python tools/checks/ui_browser_check.py --binary .build/debug/vision-models-api
+else
+    echo "ui_browser_check skipped: chromium and chromium-driver are not installed"
+fi
