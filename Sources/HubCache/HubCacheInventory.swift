@@ -43,7 +43,7 @@ public struct HubCacheInventory: ModelCacheInventory {
             var exported = false
             if !files.contains(where: { $0.hasSuffix(".onnx") }), let store = exportStore {
                 let exportFolder = store + "/" + repoID.replacingOccurrences(of: "/", with: "--") + "/" + commit
-                let exportedFiles = Self.files(in: exportFolder)
+                let exportedFiles = HubCacheLayout.files(in: exportFolder)
                 if exportedFiles.contains(where: { $0.hasSuffix(".onnx") }) {
                     exported = true
                     folder = exportFolder
@@ -60,13 +60,6 @@ public struct HubCacheInventory: ModelCacheInventory {
                                             exported: exported))
         }
         return CachedRepository(repoID: repoID, sizeBytes: size, revisions: revisions)
-    }
-
-    private static func files(in folder: String) -> [String] {
-        ((try? FileManager.default.subpathsOfDirectory(atPath: folder)) ?? []).filter {
-            var isDir: ObjCBool = false
-            return FileManager.default.fileExists(atPath: folder + "/" + $0, isDirectory: &isDir) && !isDir.boolValue
-        }.sorted()
     }
 
     private static func json(_ path: String) -> [String: Any]? {

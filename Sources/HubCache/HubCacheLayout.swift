@@ -69,9 +69,11 @@ public struct HubCacheLayout: Sendable {
     }
 
     /// Files present in a cached snapshot (relative paths).
-    public func snapshotFiles(_ commit: String) -> [String] {
-        let folder = snapshotFolder(commit)
-        return ((try? FileManager.default.subpathsOfDirectory(atPath: folder)) ?? []).filter {
+    public func snapshotFiles(_ commit: String) -> [String] { Self.files(in: snapshotFolder(commit)) }
+
+    /// Files under `folder` (relative paths, sorted; symlinks followed), none when it is absent.
+    public static func files(in folder: String) -> [String] {
+        ((try? FileManager.default.subpathsOfDirectory(atPath: folder)) ?? []).filter {
             var isDir: ObjCBool = false
             return FileManager.default.fileExists(atPath: folder + "/" + $0, isDirectory: &isDir) && !isDir.boolValue
         }.sorted()

@@ -163,11 +163,7 @@ public actor ModelManager {
         }
         let elapsed = ContinuousClock.now - start
         let seconds = elapsed.seconds
-        if case .success = result {
-            metrics.modelLoad(type: key.type, succeeded: true, nanoseconds: elapsed.nanoseconds)
-        } else {
-            metrics.modelLoad(type: key.type, succeeded: false, nanoseconds: elapsed.nanoseconds)
-        }
+        metrics.modelLoad(type: key.type, succeeded: (try? result.get()) != nil, nanoseconds: elapsed.nanoseconds)
         guard var entry = entries[key] else { return result }
         let outcome = entry.life.finished(result)
         let waiters = entry.waiters
