@@ -101,3 +101,9 @@ struct APIError: HTTPResponseError {
         }
     }
 }
+
+/// What the server would answer for an error, for callers outside HTTP (the `predict` command):
+/// the status code and `detail`; nil for an error the server would report as a bare 500.
+public func errorReport(_ error: any Error) -> (status: Int, detail: String)? {
+    APIError.from(error).map { (Int($0.status.code), $0.detail) }
+}

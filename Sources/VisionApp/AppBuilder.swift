@@ -149,12 +149,7 @@ public enum AppBuilder {
     public static func build(settings: Settings, logger: Logger,
                              onListening: @escaping @Sendable (String, Int) async -> Void = { _, _ in }) throws -> ServiceGroup {
         try HFEnvironment.configure(settings, logger: logger)
-        let familySettings = FamilySettings(settings.values)
-        do {
-            for family in families { try family.checkSettings(familySettings) }
-        } catch let error as VisionError {
-            throw SettingsError(error.message)
-        }
+        try checkFamilySettings(settings)
         let keyring = APIKeyring(keys: try settings.loadAPIKeys())
         if keyring.isEnabled {
             logger.info("API keys required", metadata: ["keys": "\(keyring.count)",
@@ -162,31 +157,10 @@ public enum AppBuilder {
         } else if !["127.0.0.1", "localhost", "::1"].contains(settings.host) {
             logger.warning("no API keys are set (API_KEYS, API_KEYS_FILE): every route is open to anyone who reaches \(settings.host):\(settings.port)")
         }
-        let runtime = try ONNXRuntime()
-        logger.info("ONNX Runtime found (opened on the first model load)", metadata: ["version": "\(runtime.version)", "library": "\(runtime.libraryPath)",
-                                                      "providers": "\(runtime.providers.joined(separator: ","))"])
-        if settings.device == .cuda && !runtime.availableDevices.contains(.cuda) {
-            throw SettingsError("DEVICE=cuda, but the loaded ONNX Runtime has no CUDA execution provider "
-                                + "(point ORT_DYLIB_PATH at a CUDA-enabled libonnxruntime.so)")
-        }
-        let inference = BlockingExecutor(name: "inference", threads: settings.inferenceWorkers,
-                                         queueLimit: settings.inferenceQueueLimit)
-        let decode = BlockingExecutor(name: "decode", threads: settings.decodeThreads,
-                                      queueLimit: settings.inferenceQueueLimit * 4)
-        let loading = BlockingExecutor(name: "model-load", threads: 1, queueLimit: 16)
-        let fetcher = URLImageFetcher(
-            policy: AddressPolicy(allowList: settings.imageURLAllowList, allowPrivate: settings.allowPrivateImageURLs),
-            limits: .init(maxBytes: settings.maxImageBytes, timeoutSeconds: settings.imageURLTimeoutSeconds))
-        let hub = makeHubClient(settings: settings, logger: logger)
-        let downloads = DownloadBoard()
-        let metrics = makeMetrics()
-        let models = ModelManager(
-            families: families.map { $0.erasedLoader },
-            runtime: runtime,
-            repository: makeRepository(settings: settings, hub: hub, board: downloads, logger: logger), loadExecutor: loading,
-            defaultDevice: settings.device, sessionOptions: settings.sessionOptions, memoryBudgetMB: settings.maxModelMemoryMB, downloads: downloads,
-            policy: ModelPolicy(patterns: settings.allowedModels), metrics: EngineMetrics(factory: metrics.factory),
-            logger: logger)
+        let engine = try makeEngine(settings: settings, logger: logger)
+        let (runtime, models, fetcher, hub, metrics, images, registry, decode) =
+            (engine.runtime, engine.models, engine.fetcher, engine.hub, engine.metrics, engine.images, engine.registry,
+             engine.decode)
         let preloads = try settings.preloadModels.map { item -> (ModelType, String?) in
             guard models.servedTypes.contains(ModelType(rawValue: item.type)) else {
                 throw SettingsError("PRELOAD_MODELS names unknown model type '\(item.type)' (served: "
@@ -195,15 +169,6 @@ public enum AppBuilder {
             return (ModelType(rawValue: item.type), item.modelID)
         }
         let readiness = Readiness()
-        let images = ImagePipeline(
-            decoder: ImageDecoder(), fetcher: fetcher, executor: decode,
-            limits: ImageLimits(maxPixels: settings.maxImagePixels, maxBytes: settings.maxImageBytes),
-            maxImagesPerRequest: settings.maxImagesPerRequest)
-        let context = EngineContext(models: models, images: images, inference: inference)
-        let familyContext = FamilyContext(engine: context, pngEncoder: PNGEncoder(), deflater: Zlib(),
-                                          settings: familySettings, metrics: EngineMetrics(factory: metrics.factory))
-        // Settings were checked above: what is left to fail here is a programming error.
-        let registry = FamilyRegistry(try families.map { try $0.serve(familyContext) })
         // The job queue: SQLite in the cache folder, or PostgreSQL shared by replicas.
         let jobStore: any JobStore
         var postgres: PostgresClient?
@@ -245,10 +210,8 @@ public enum AppBuilder {
                 await onListening(settings.host, port)
             },
             logger: logger)
-        let engine = EngineService(models: models, executors: [inference, decode, loading], hub: hub,
-                                   logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: engine),
+            .init(service: EngineService(models: models, executors: engine.executors, hub: hub, logger: logger)),
             .init(service: StartupService(models: models, preloads: preloads, readiness: readiness, logger: logger)),
             .init(service: APIKeyReloader(settings: settings, keyring: keyring, logger: logger)),
         ]
@@ -360,7 +323,89 @@ struct EngineService: Service {
     }
 }
 
+/// The engine without HTTP or jobs: what `serve` runs behind its routes and `predict` runs once.
+struct Engine {
+    let runtime: ONNXRuntime
+    let inference: BlockingExecutor
+    let decode: BlockingExecutor
+    let loading: BlockingExecutor
+    let fetcher: URLImageFetcher
+    let hub: HubClient
+    let downloads: DownloadBoard
+    let metrics: MetricsExporter
+    let models: ModelManager
+    let images: ImagePipeline
+    let registry: FamilyRegistry
+
+    var executors: [BlockingExecutor] { [inference, decode, loading] }
+
+    /// Unloads every model, stops the threads and closes the hub client.
+    func shutdown() async {
+        _ = await models.unloadAll()
+        executors.forEach { $0.shutdown() }
+        try? await hub.shutdown()
+    }
+}
+
 extension AppBuilder {
+    /// Each family's own settings, checked before anything is built (a bad one names the setting).
+    static func checkFamilySettings(_ settings: Settings) throws {
+        let familySettings = FamilySettings(settings.values)
+        do {
+            for family in families { try family.checkSettings(familySettings) }
+        } catch let error as VisionError {
+            throw SettingsError(error.message)
+        }
+    }
+
+    /// Loads ONNX Runtime and builds the model manager, the image pipeline and every family over
+    /// them. `downloadProgress` replaces the log lines of download progress (the `predict` command
+    /// draws its own on stderr).
+    static func makeEngine(settings: Settings, logger: Logger,
+                           downloadProgress: (@Sendable (DownloadProgress) -> Void)? = nil) throws -> Engine {
+        let runtime = try ONNXRuntime()
+        logger.info("ONNX Runtime found (opened on the first model load)", metadata: ["version": "\(runtime.version)", "library": "\(runtime.libraryPath)",
+                                                      "providers": "\(runtime.providers.joined(separator: ","))"])
+        if settings.device == .cuda && !runtime.availableDevices.contains(.cuda) {
+            throw SettingsError("DEVICE=cuda, but the loaded ONNX Runtime has no CUDA execution provider "
+                                + "(point ORT_DYLIB_PATH at a CUDA-enabled libonnxruntime.so)")
+        }
+        let inference = BlockingExecutor(name: "inference", threads: settings.inferenceWorkers,
+                                         queueLimit: settings.inferenceQueueLimit)
+        let decode = BlockingExecutor(name: "decode", threads: settings.decodeThreads,
+                                      queueLimit: settings.inferenceQueueLimit * 4)
+        let loading = BlockingExecutor(name: "model-load", threads: 1, queueLimit: 16)
+        let fetcher = URLImageFetcher(
+            policy: AddressPolicy(allowList: settings.imageURLAllowList, allowPrivate: settings.allowPrivateImageURLs),
+            limits: .init(maxBytes: settings.maxImageBytes, timeoutSeconds: settings.imageURLTimeoutSeconds))
+        let hub = makeHubClient(settings: settings, logger: logger)
+        let downloads = DownloadBoard()
+        let metrics = makeMetrics()
+        let progress = downloadProgress.map { draw in
+            { @Sendable (p: DownloadProgress) in downloads.record(p); draw(p) }
+        } ?? progressLogger(downloads, logger)
+        let models = ModelManager(
+            families: families.map { $0.erasedLoader },
+            runtime: runtime,
+            repository: HubModelRepository(client: hub, exportStore: settings.exportStore, progress: progress),
+            loadExecutor: loading,
+            defaultDevice: settings.device, sessionOptions: settings.sessionOptions, memoryBudgetMB: settings.maxModelMemoryMB, downloads: downloads,
+            policy: ModelPolicy(patterns: settings.allowedModels), metrics: EngineMetrics(factory: metrics.factory),
+            logger: logger)
+        let images = ImagePipeline(
+            decoder: ImageDecoder(), fetcher: fetcher, executor: decode,
+            limits: ImageLimits(maxPixels: settings.maxImagePixels, maxBytes: settings.maxImageBytes),
+            maxImagesPerRequest: settings.maxImagesPerRequest)
+        let context = EngineContext(models: models, images: images, inference: inference)
+        let familyContext = FamilyContext(engine: context, pngEncoder: PNGEncoder(), deflater: Zlib(),
+                                          settings: FamilySettings(settings.values),
+                                          metrics: EngineMetrics(factory: metrics.factory))
+        // Settings were checked before: what is left to fail here is a programming error.
+        let registry = FamilyRegistry(try families.map { try $0.serve(familyContext) })
+        return Engine(runtime: runtime, inference: inference, decode: decode, loading: loading, fetcher: fetcher, hub: hub,
+                      downloads: downloads, metrics: metrics, models: models, images: images, registry: registry)
+    }
+
     /// The hub client, configured from the environment the HF setup exported (HF_ENDPOINT, the
     /// token chain, HF_HUB_OFFLINE). Logs the endpoint and mode, never the token.
     static func makeHubClient(settings: Settings, logger: Logger) -> HubClient {

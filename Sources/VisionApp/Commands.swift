@@ -11,7 +11,7 @@ public struct VisionModelsCommand: AsyncParsableCommand {
         commandName: "vision-models-api",
         abstract: "Serves Hugging Face vision models (DINOv3, ...) over HTTP on ONNX Runtime.",
         version: AppBuilder.version,
-        subcommands: [ServeCommand.self, DownloadCommand.self])
+        subcommands: [ServeCommand.self, DownloadCommand.self, PredictCommand.self])
 
     public init() {}
 }
@@ -108,10 +108,11 @@ func loadSettings(envFile: String) throws -> Settings {
     }
 }
 
-func bootstrapLogging(_ settings: Settings) -> Logger {
-    let level = settings.logLevel
+/// Logs to stdout (the server), or to stderr where stdout carries the answer (`predict`).
+func bootstrapLogging(_ settings: Settings, toStandardError: Bool = false, level: Logger.Level? = nil) -> Logger {
+    let level = level ?? settings.logLevel
     LoggingSystem.bootstrap { label in
-        var handler = StreamLogHandler.standardOutput(label: label)
+        var handler = toStandardError ? StreamLogHandler.standardError(label: label) : StreamLogHandler.standardOutput(label: label)
         handler.logLevel = level
         return handler
     }

@@ -102,6 +102,40 @@ public struct FamilyJobs: Sendable {
     }
 }
 
+/// A file `vision-models-api predict --out NAME.<ext>` writes from a family's answer (a mask
+/// label map, a depth PNG, a point cloud): what the request must ask for, and the file bytes.
+public struct FamilyFileOutput: Sendable {
+    /// The file name extension it is chosen by, lower case without the dot ("png", "ply").
+    public let fileExtension: String
+    /// What the file holds, for `--help` and error messages.
+    public let summary: String
+    /// Fields set in the request body (unless the caller set them) so the answer carries the file.
+    public let requestFields: [(String, JSONValue)]
+    /// The files from the route's response: one per image, in image order.
+    public let files: @Sendable (any JSONResponse) throws -> [[UInt8]]
+
+    public init(fileExtension: String, summary: String, requestFields: [(String, JSONValue)] = [],
+                files: @escaping @Sendable (any JSONResponse) throws -> [[UInt8]]) {
+        self.fileExtension = fileExtension
+        self.summary = summary
+        self.requestFields = requestFields
+        self.files = files
+    }
+
+    /// An output over the family's own response type (the first route's).
+    public static func of<Response: JSONResponse>(
+        _ type: Response.Type, fileExtension: String, summary: String, requestFields: [(String, JSONValue)] = [],
+        files: @escaping @Sendable (Response) throws -> [[UInt8]]
+    ) -> FamilyFileOutput {
+        FamilyFileOutput(fileExtension: fileExtension, summary: summary, requestFields: requestFields) { response in
+            guard let typed = response as? Response else {
+                throw VisionError.internalError("file output .\(fileExtension) got a \(Swift.type(of: response))")
+            }
+            return try files(typed)
+        }
+    }
+}
+
 /// A family as the server serves it.
 public struct ServedFamily: Sendable {
     public let type: ModelType
@@ -112,14 +146,17 @@ public struct ServedFamily: Sendable {
     public let schemas: KeyValuePairs<String, Schema>
     /// Fields the family adds to `/health` (e.g. a cache's statistics).
     public let health: (@Sendable () async -> [(String, JSONValue)])?
+    /// Files `predict --out` can write from the first route's answer, by extension.
+    public let fileOutputs: [FamilyFileOutput]
 
     public init(type: ModelType, routes: [FamilyRoute], jobs: FamilyJobs, schemas: KeyValuePairs<String, Schema>,
-                health: (@Sendable () async -> [(String, JSONValue)])? = nil) {
+                health: (@Sendable () async -> [(String, JSONValue)])? = nil, fileOutputs: [FamilyFileOutput] = []) {
         precondition(!routes.isEmpty, "a family serves at least one route")
         self.type = type
         self.routes = routes
         self.jobs = jobs
         self.schemas = schemas
         self.health = health
+        self.fileOutputs = fileOutputs
     }
 }

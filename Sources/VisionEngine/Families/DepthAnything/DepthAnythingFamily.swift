@@ -24,7 +24,33 @@ public enum DepthAnythingFamily: Family {
                            request: DepthAnythingRequest.self, requestSchema: "DepthAnythingRequest",
                            responseSchema: "DepthAnythingResponse", run: service.run)],
             jobs: .validating(DepthAnythingRequest.self) { $0.images },
-            schemas: schemas)
+            schemas: schemas,
+            fileOutputs: fileOutputs)
+    }
+
+    /// `predict --out depth.png` (16-bit; the JSON's metadata scale and offset restore the values)
+    /// and, on Depth Anything 3, the export formats by their extension.
+    static let fileOutputs: [FamilyFileOutput] = [
+        .of(DepthAnythingResponse.self, fileExtension: "png", summary: "per image, the depth map as a 16-bit PNG",
+            requestFields: [("depth_format", "png16")]) { response in
+            try response.results.map { result in
+                guard result.format != .float32 else {
+                    throw VisionError.invalidInput("depth_format float32 is not a PNG; use png8 or png16 for a .png file")
+                }
+                return result.encoded
+            }
+        },
+    ] + DepthExportFormat.offered.map { format in
+        .of(DepthAnythingResponse.self, fileExtension: format.rawValue,
+            summary: "Depth Anything 3: per image, the \(format.rawValue) export",
+            requestFields: [("export_format", .string(format.rawValue))]) { response in
+            try response.results.map { result in
+                guard let export = result.export else {
+                    throw VisionError.invalidInput("the answer has no \(format.rawValue) export")
+                }
+                return export.data
+            }
+        }
     }
 
     static let schemas: KeyValuePairs<String, Schema> = [

@@ -39,7 +39,15 @@ public enum SAM3Family: Family {
                     "hits": .int(s.hits), "misses": .int(s.misses), "evictions": .int(s.evictions),
                     "entries": .int(s.entries), "bytes": .int(s.bytes), "capacity_bytes": .int(s.capacityBytes),
                 ])]
-            })
+            },
+            fileOutputs: [.of(SAM3Response.self, fileExtension: "png",
+                              summary: "per image, an 8-bit instance label map (0 background, k the k-th instance)") { response in
+                let encoder = context.pngEncoder
+                return try response.results.indices.map { i in
+                    let map = try response.labelMap(image: i)
+                    return try encoder.grey8(map.pixels, width: map.width, height: map.height)
+                }
+            }])
     }
 
     static let schemas: KeyValuePairs<String, Schema> = [

@@ -120,6 +120,41 @@ public struct SAM3Response: Sendable {
     public let format: MaskFormat
     public let modelID: String
     public let processingTime: Double
+    /// Each image's (width, height), for files drawn from the masks (not in the JSON).
+    public let imageSizes: [(width: Int, height: Int)]
+
+    public init(results: [[SAM3PromptResult]], format: MaskFormat, modelID: String, processingTime: Double,
+                imageSizes: [(width: Int, height: Int)] = []) {
+        self.results = results
+        self.format = format
+        self.modelID = modelID
+        self.processingTime = processingTime
+        self.imageSizes = imageSizes
+    }
+
+    /// Image `i`'s instance label map: 0 background, k the k-th instance in the JSON's order
+    /// (prompt by prompt, each prompt's in score order), a later instance drawn over an earlier.
+    /// At most 255 instances per image.
+    public func labelMap(image i: Int) throws -> (pixels: [UInt8], width: Int, height: Int) {
+        let masks = results[i].flatMap(\.segmentation.masks)
+        let size: (width: Int, height: Int)
+        if i < imageSizes.count {
+            size = imageSizes[i]
+        } else if let mask = masks.first {
+            size = (mask.width, mask.height)
+        } else {
+            throw VisionError.invalidInput("image \(i) has no size to draw its label map at")
+        }
+        guard masks.count <= 255 else {
+            throw VisionError.invalidInput("image \(i) has \(masks.count) instances; an 8-bit label map holds 255 "
+                                           + "(raise threshold, or write JSON)")
+        }
+        var pixels = [UInt8](repeating: 0, count: size.width * size.height)
+        for (k, mask) in masks.enumerated() where mask.width == size.width && mask.height == size.height {
+            for p in 0..<pixels.count where mask.pixels[p] != 0 { pixels[p] = UInt8(k + 1) }
+        }
+        return (pixels, size.width, size.height)
+    }
 
     /// One prompt's answer with the mask encoding the request chose.
     struct Item: Sendable {

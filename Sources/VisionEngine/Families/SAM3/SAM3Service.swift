@@ -116,7 +116,8 @@ public struct SAM3Service: Sendable {
             })
         }
         return SAM3Response(results: results, format: request.outputFormat, modelID: model.reference.description,
-                            processingTime: (ContinuousClock.now - start).seconds)
+                            processingTime: (ContinuousClock.now - start).seconds,
+                            imageSizes: images.map { ($0.width, $0.height) })
     }
 
     /// Rows of a [P, ...] tensor, by prompt.
