@@ -17,6 +17,12 @@ if grep -q "skipped.*JOBS_TEST_DATABASE_URL is not set" "$pg/test.log"; then
     echo "PostgreSQL tests were skipped although a server was started" >&2
     exit 1
 fi
+# The Python client (clients/python), installed from the checkout into a fresh venv in .deps
+# (its dependencies from PyPI), against the real server on the fixture models.
+rm -rf .deps/client-venv
+python3 -m venv .deps/client-venv
+.deps/client-venv/bin/pip install -q "./clients/python[test]"
+(cd "$pg" && VMA_BINARY="$root/.build/debug/vision-models-api" "$root/.deps/client-venv/bin/python" -m pytest -q -p no:cacheprovider "$root/clients/python/tests")
 # The /ui and /docs pages in a real headless browser (tools/checks/ui_browser_check.py), when
 # Debian's chromium and chromium-driver are installed (`apt-get install chromium chromium-driver`);
 # reported skipped otherwise.

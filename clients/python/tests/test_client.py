@@ -1,0 +1,213 @@
+"""The client against the real server on the committed tiny models (bench/fixture_server.py), and
+its decoders against encodings made by the real Python stack (Tests/Fixtures/sam3/manifest.json:
+the original server's RLE and pycocotools' COCO RLE)."""
+import asyncio
+import json
+import os
+import socket
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+from PIL import Image
+
+from vision_models_client import AsyncClient, Client, JobFailed, VisionAPIError, decode
+from vision_models_client.client import retry_after_seconds
+
+ROOT = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(ROOT / "bench"))
+from fixture_server import FixtureServer  # noqa: E402
+
+FIXTURES = ROOT / "Tests" / "Fixtures"
+MANIFEST = json.loads((FIXTURES / "sam3" / "manifest.json").read_text())
+CASE = MANIFEST["cases"][0]
+IMAGE = FIXTURES / "preprocessing" / CASE["image"]
+CAT = next(r for r in CASE["results"] if r["prompt"] == "a red cat")
+BINARY = os.environ.get("VMA_BINARY")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    with FixtureServer(port=free_port(), binary=BINARY) as s:
+        yield s
+
+
+@pytest.fixture()
+def client(server):
+    with Client(server.url, timeout=60) as c:
+        yield c
+
+
+def test_decoders_read_the_python_stacks_encodings():
+    height, width = CASE["shape"]
+    assert len(CAT["masks_coco"]) == len(CAT["masks_rle"]) == len(CAT["mask_pixels"]) > 0
+    for coco, rle, pixels in zip(CAT["masks_coco"], CAT["masks_rle"], CAT["mask_pixels"]):
+        from_coco = decode.coco_rle_mask({"size": [height, width], "counts": coco})
+        from_rle = decode.original_rle_mask(rle)
+        assert from_coco.shape == (height, width) and from_coco.dtype == bool
+        assert int(from_coco.sum()) == pixels
+        assert np.array_equal(from_coco, from_rle)
+
+
+def test_sam3_masks_are_the_same_in_every_format(client):
+    height, width = CASE["shape"]
+    want = [decode.original_rle_mask(m) for m in CAT["masks_rle"]]
+    seen = {}
+    for fmt in ["rle", "coco_rle", "png", "dense"]:
+        result = client.sam3(IMAGE, ["a red cat"], threshold=MANIFEST["threshold"], output_format=fmt)
+        prompt = result.images[0][0]
+        assert prompt.prompt == "a red cat" and prompt.scores.shape == (len(CAT["scores"]),)
+        assert prompt.boxes.shape == (len(CAT["scores"]), 4)
+        assert prompt.masks.shape == (len(CAT["scores"]), height, width) and prompt.masks.dtype == bool
+        seen[fmt] = prompt.masks
+    assert len(seen) == 4
+    for fmt, masks in seen.items():
+        assert np.array_equal(masks, seen["rle"]), fmt
+    # The masks transformers + the original server's encoder made on the same weights.
+    assert len(want) == len(seen["rle"])
+    for got, expected in zip(seen["rle"], want):
+        assert np.array_equal(got, expected)
+    polygons = client.sam3(str(IMAGE), "a red cat", threshold=MANIFEST["threshold"], output_format="polygons")
+    assert polygons.images[0][0].masks.shape == seen["rle"].shape  # the size came from the image
+
+
+def test_images_as_path_bytes_pil_and_numpy_give_one_answer(client):
+    picture = Image.open(IMAGE).convert("RGB")
+    inputs = [IMAGE, IMAGE.read_bytes(), picture, np.asarray(picture)]
+    answers = [client.dinov3(i).pooler_output for i in inputs]
+    assert len(answers) == 4
+    for a in answers[1:]:
+        assert np.array_equal(a, answers[0])
+    with pytest.raises(TypeError):
+        client.dinov3(42)
+
+
+def test_features_base64_equal_the_nested_lists(client):
+    fast = client.dinov3([IMAGE, IMAGE])
+    lists = client.dinov3([IMAGE, IMAGE], tensor_format="list")
+    assert fast.last_hidden_state.ndim == 3 and fast.last_hidden_state.shape[0] == 2
+    assert fast.pooler_output.shape == (2, fast.last_hidden_state.shape[2])
+    assert fast.raw["tensor_format"] == "base64"
+    assert np.array_equal(fast.last_hidden_state, lists.last_hidden_state)
+
+
+def test_depth_float32_png16_camera_and_point_cloud(client):
+    exact = client.depth_anything(IMAGE, export_format="ply")
+    image = exact.images[0]
+    assert image.depth.dtype == np.float32 and list(image.depth.shape) == image.metadata["shape"]
+    assert image.confidence is not None and image.confidence.shape == image.depth.shape
+    assert image.intrinsics.shape == (3, 3) and image.extrinsics.shape == (3, 4)
+    assert image.export_format == "ply" and image.export.startswith(b"ply\n")
+    png16 = client.depth_anything(IMAGE, depth_format="png16").images[0]
+    step = png16.metadata["scale"]
+    assert np.max(np.abs(png16.depth - image.depth)) <= step  # 16-bit quantisation
+    v2 = client.depth_anything(IMAGE, model_id="depth-anything/Depth-Anything-V2-Small-hf").images[0]
+    assert v2.confidence is None and v2.intrinsics is None and v2.depth.shape == tuple(CASE["shape"])
+
+
+def test_detection_and_classification(client):
+    dino = client.grounding_dino([IMAGE, IMAGE], ["cat", "remote control"], box_threshold=0.0)
+    assert len(dino.images) == 2
+    first = dino.images[0]
+    assert first.boxes.shape == (len(first.labels), 4) and first.scores.shape == (len(first.labels),)
+    assert len(first.labels) > 0
+    detr = client.object_detection(IMAGE, threshold=0.0).images[0]
+    assert detr.boxes.shape == (len(detr.labels), 4) and len(detr.labels) > 0
+    labels = client.image_classification(IMAGE, top_k=3).images[0]
+    assert len(labels) == 3 and labels[0].score >= labels[1].score >= labels[2].score
+
+
+def test_errors_carry_the_servers_detail(client):
+    with pytest.raises(VisionAPIError) as missing:
+        client.dinov3(IMAGE, model_id="nobody/not-in-the-cache")
+    assert missing.value.status == 404 and "not-in-the-cache" in missing.value.detail
+    with pytest.raises(VisionAPIError) as bad:
+        client.sam3(IMAGE, ["cat"], output_format="svg")
+    assert bad.value.status == 422 and "output_format" in bad.value.detail
+
+
+def test_jobs_submit_wait_with_progress_and_typed_result(client):
+    job = client.submit("sam3", IMAGE, prompts=["a red cat"], threshold=MANIFEST["threshold"])
+    assert job.status in ("pending", "running", "completed")
+    statuses = []
+    done = client.wait(job.job_id, timeout=60, poll=0.05, progress=lambda j: statuses.append(j.status))
+    assert done.status == "completed" and statuses[-1] == "completed"
+    result = client.result(job.job_id)
+    sync = client.sam3(IMAGE, ["a red cat"], threshold=MANIFEST["threshold"])
+    assert np.array_equal(result.images[0][0].masks, sync.images[0][0].masks)
+    again = client.submit("sam3", IMAGE, prompts=["cat"], idempotency_key="k-1")
+    same = client.submit("sam3", IMAGE, prompts=["cat"], idempotency_key="k-1")
+    assert again.job_id == same.job_id
+    with pytest.raises(VisionAPIError) as refused:
+        client.submit("sam3", IMAGE)  # no prompts: refused at submit, not failed later
+    assert refused.value.status == 422
+
+
+def test_async_client(server):
+    async def run():
+        async with AsyncClient(server.url, timeout=60) as client:
+            results = await asyncio.gather(client.dinov3(IMAGE), client.sam3(IMAGE, ["a red cat"],
+                                                                             threshold=MANIFEST["threshold"]))
+            job = await client.submit("depth_anything", IMAGE)
+            depth = await client.result(job.job_id, timeout=60)
+            return results, depth
+    (features, masks), depth = asyncio.run(run())
+    assert features.pooler_output.shape[0] == 1
+    assert masks.images[0][0].masks.shape[0] == len(CAT["scores"])
+    assert depth.images[0].depth.dtype == np.float32
+
+
+def test_api_keys():
+    with FixtureServer(port=free_port(), binary=BINARY, env={"API_KEYS": "client-test-key"}) as keyed:
+        with Client(keyed.url) as anonymous:
+            with pytest.raises(VisionAPIError) as refused:
+                anonymous.models_status()
+            assert refused.value.status == 401
+        with Client(keyed.url, api_key="client-test-key") as c:
+            assert "client-test-key" not in repr(c)
+            assert c.models_status() is not None
+            assert c.image_classification(IMAGE).images[0]
+
+
+def test_retries_honour_retry_after():
+    calls = []
+
+    def answer(request):
+        calls.append(time.monotonic())
+        if len(calls) == 1:
+            return httpx.Response(429, headers={"Retry-After": "1"}, json={"detail": "queue full"})
+        return httpx.Response(200, json={"status": "ok"})
+
+    with Client("http://vma.test", transport=httpx.MockTransport(answer)) as c:
+        assert c.health() == {"status": "ok"}
+    assert len(calls) == 2 and calls[1] - calls[0] >= 0.95
+
+    def unavailable(request):
+        return httpx.Response(503, headers={"Retry-After": "0"}, json={"detail": "not ready: preloading"})
+
+    with Client("http://vma.test", retries=2, transport=httpx.MockTransport(unavailable)) as c:
+        with pytest.raises(VisionAPIError) as gave_up:
+            c.health()
+    assert gave_up.value.status == 503 and gave_up.value.detail == "not ready: preloading"
+    assert gave_up.value.retry_after == 0
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0
+    assert retry_after_seconds("2.5") == 2.5 and retry_after_seconds(None) is None
+
+
+def test_failed_job_result_raises():
+    def answer(request):
+        return httpx.Response(200, json={"job_id": "j", "status": "failed", "model_type": "sam3", "attempts": 3,
+                                         "error": "inference failed", "result": None})
+    with Client("http://vma.test", transport=httpx.MockTransport(answer)) as c:
+        with pytest.raises(JobFailed) as failed:
+            c.result("j")
+    assert failed.value.job.error == "inference failed"
