@@ -1,5 +1,5 @@
 # Build: the Swift toolchain image; run: a slim Debian with only the runtime libraries.
-FROM swift:6.1-bookworm AS build
+FROM swift:6.3-bookworm AS build
 RUN apt-get update && apt-get install -y --no-install-recommends \
       pkg-config libturbojpeg0-dev libpng-dev libwebp-dev zlib1g-dev libsqlite3-dev python3 python3-pip ca-certificates \
     && rm -rf /var/lib/apt/lists/*

