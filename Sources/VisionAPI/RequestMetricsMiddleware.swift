@@ -1,6 +1,7 @@
 import CoreMetrics
 import Foundation
 import Hummingbird
+import VisionCore
 
 /// Counts requests and times them by route pattern (`/jobs/{job_id}`, not the URL: the label set
 /// stays bounded), method and status: `vma_http_requests_total` and the histogram
@@ -26,8 +27,7 @@ struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
         let dimensions = [("route", context.endpointPath ?? "unmatched"), ("method", request.method.rawValue),
                           ("status", String(status))]
         Counter(label: "vma_http_requests_total", dimensions: dimensions, factory: factory).increment()
-        let elapsed = (ContinuousClock.now - start).components
         Timer(label: "vma_http_request_duration_seconds", dimensions: dimensions, factory: factory)
-            .recordNanoseconds(elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000)
+            .recordNanoseconds((ContinuousClock.now - start).nanoseconds)
     }
 }

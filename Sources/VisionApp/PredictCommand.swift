@@ -201,9 +201,7 @@ final class PredictProgress: Sendable {
         FileHandle.standardError.write(Data(("predict: " + text + "\n").utf8))
     }
 
-    static func seconds(_ d: Duration) -> String {
-        String(format: "%.2f s", Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
-    }
+    static func seconds(_ d: Duration) -> String { String(format: "%.2f s", d.seconds) }
 
     /// A download's progress, drawn when a file starts, crosses each tenth, and ends.
     @Sendable func download(_ p: DownloadProgress) {

@@ -288,9 +288,3 @@ public actor ModelManager {
     public nonisolated var device: ComputeDevice { defaultDevice }
 }
 
-extension Duration {
-    var seconds: Double {
-        let c = components
-        return Double(c.seconds) + Double(c.attoseconds) / 1e18
-    }
-}

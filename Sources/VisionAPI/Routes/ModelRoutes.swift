@@ -113,7 +113,7 @@ struct ModelRoutes {
             return try JSONIO.response([
                 "status": "loaded", "model_type": type.rawValue, "model_id": model.reference.description,
                 "device": model.device.rawValue, "memory_mb": (Double(model.memoryBytes) / 10_485.76).rounded() / 100,
-                "load_time": Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+                "load_time": elapsed.seconds,
             ])
         }
         router.post("/models/unload") { request, _ in
