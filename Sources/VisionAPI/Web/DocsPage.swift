@@ -16,6 +16,7 @@ enum DocsPage {
           <meta name="viewport" content="width=device-width, initial-scale=1">
           <title>Vision Models API — reference</title>
           <link rel="stylesheet" href="/static/site.css">
+          <link rel="icon" href="data:,">
           \#(head)
         </head>
         <body>

@@ -11,6 +11,7 @@ enum UIPage {
       <meta name="viewport" content="width=device-width, initial-scale=1">
       <title>Vision Models API — try it</title>
       <link rel="stylesheet" href="/static/site.css">
+      <link rel="icon" href="data:,">
     </head>
     <body>
       <header class="bar">
