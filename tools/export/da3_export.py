@@ -36,14 +36,41 @@ def read_folder_config(folder):
 
 
 def load_network(folder):
-    """Builds the package's DepthAnything3Net for the folder and loads its weights (fp32, eval)."""
+    """Builds the package's DepthAnything3Net for the folder and loads its weights (fp32, eval)
+    as the package does: `save_pretrained` (huggingface_hub's mixin, safetensors' `save_model`)
+    stores a tensor that modules share once, under one of its names (da3-small's
+    `head.scratch.output_conv2_aux.{0,1,2,3}.2` are one module: only `.0.2` is in the file), and
+    `from_pretrained` loads with safetensors' `load_model`, which fills the other names through the
+    shared module. Here the same: a name absent from the file is accepted only when it shares its
+    storage with a name that is there; any other missing or unexpected key is an error."""
     from safetensors.torch import load_file
 
     net, name = build_network(folder)
     path = os.path.join(folder, "model.safetensors")
     state = {k[len("model."):] if k.startswith("model.") else k: v for k, v in load_file(path).items()}
-    net.load_state_dict(state, strict=True)
+    missing, unexpected = net.load_state_dict(state, strict=False)
+    tied = tied_names(net, set(state))
+    really_missing = sorted(set(missing) - tied)
+    if really_missing or unexpected:
+        raise SystemExit(f"{path} does not fit {name}: missing {really_missing[:8]}"
+                         f"{' ...' if len(really_missing) > 8 else ''}, unexpected {sorted(unexpected)[:8]}")
     return net.eval(), name
+
+
+def tied_names(net, present):
+    """State-dict names of `net` absent from `present` whose tensor is shared with a present name
+    (same storage, offset and shape): loaded through that name."""
+    groups = {}
+    for key, tensor in net.state_dict(keep_vars=True).items():
+        if tensor.numel() == 0:
+            continue
+        ident = (tensor.untyped_storage().data_ptr(), tensor.storage_offset(), tuple(tensor.shape))
+        groups.setdefault(ident, []).append(key)
+    tied = set()
+    for names in groups.values():
+        if len(names) > 1 and any(n in present for n in names):
+            tied.update(n for n in names if n not in present)
+    return tied
 
 
 def build_network(folder):
