@@ -13,13 +13,13 @@ import VisionCore
         var json: [String: Any] { (try? JSONSerialization.jsonObject(with: stdout)) as? [String: Any] ?? [:] }
     }
 
-    /// Runs the binary offline against `root`'s cache and waits for it.
-    static func predict(_ arguments: [String], root: String) async throws -> Run {
+    /// Runs the binary offline (unless `environment` says otherwise) against `root`'s cache and waits for it.
+    static func predict(_ arguments: [String], root: String, environment: [String: String] = [:]) async throws -> Run {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: ServerProcess.executable)
         process.arguments = ["predict"] + arguments
         process.environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HF_ROOT_FOLDER": root,
-                               "HF_HUB_OFFLINE": "1", "INTRA_OP_THREADS": "1"]
+                               "HF_HUB_OFFLINE": "1", "INTRA_OP_THREADS": "1"].merging(environment) { _, new in new }
         process.currentDirectoryURL = URL(fileURLWithPath: root)
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
@@ -110,5 +110,23 @@ import VisionCore
         #expect(json.status == 0 && json.stdout.isEmpty, "\(json.stderr)")
         let written = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: root + "/features.json")))
         #expect((written as? [String: Any])?["model_id"] as? String == "tests/dinov3-vit-tiny")
+    }
+
+    /// A model missing from the cache is downloaded (a local mock hub), with progress on stderr and
+    /// the token in no output.
+    @Test func downloadsAMissingModelWithProgressOnStderr() async throws {
+        let hub = try MockHub(folder: FixtureFiles.root.appendingPathComponent("models/dinov3-vit-tiny"))
+        try await hub.start()
+        defer { hub.stop() }
+        let root = try HubCacheBuilder.temporaryFolder("root")
+        let image = root + "/scene.jpg"
+        try FixtureFiles.data("codecs/baseline_420.jpg").write(to: URL(fileURLWithPath: image))
+        let token = "hf_predictDownloadToken_123"
+        let run = try await Self.predict(["dinov3", image, "--model-id", "org/model"], root: root,
+                                         environment: ["HF_ENDPOINT": hub.endpoint, "HF_HUB_OFFLINE": "0", "HF_TOKEN": token])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("predict: downloading org/model/onnx/model.onnx: 100 %"), "\(run.stderr)")
+        #expect(run.json["model_id"] as? String == "org/model")
+        #expect(!run.stderr.contains(token) && !String(decoding: run.stdout, as: UTF8.self).contains(token))
     }
 }
