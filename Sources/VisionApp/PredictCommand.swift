@@ -20,8 +20,9 @@ struct PredictCommand: AsyncParsableCommand {
             --out's extension: sam3 NAME.png (an 8-bit instance label map per image: 0 background, \
             k the k-th instance of the JSON); depth_anything NAME.png (16-bit depth; the JSON's \
             metadata scale and offset restore the values), and on Depth Anything 3 NAME.ply, \
-            NAME.glb, NAME.npz. With several images the files are NAME_0.<ext>, NAME_1.<ext>, ... \
-            and the JSON still goes to stdout. Progress (downloads, loading, running) goes to \
+            NAME.glb, NAME.npz (one of the whole scene; one per image with --set scene=false). \
+            With several files they are NAME_0.<ext>, NAME_1.<ext>, ... and the JSON still goes to \
+            stdout. Progress (downloads, loading, running) goes to \
             stderr. Settings as for serve (environment, then .env).
             """)
 

@@ -96,4 +96,39 @@ import Testing
             #expect(unknown.status == 422 && (unknown.json["detail"] as? String ?? "").contains("export_format: expected one of"))
         }
     }
+
+    /// Two images of one request are one scene over HTTP: every view's depth and camera as the
+    /// package's inference on the pair gives them, one point cloud of both views.
+    @Test func twoViewSceneOverHTTP() async throws {
+        let manifest = try FixtureFiles.json("depth_anything_3/manifest.json")
+        let scene = (manifest["scenes"] as! [[String: Any]]).first { $0["name"] as? String == "two_views" }!
+        let views = scene["views"] as! [[String: Any]]
+        let images = try views.map { try FixtureFiles.data("preprocessing/" + ($0["image"] as! String)).base64EncodedString() }
+        try await ServerProcess.with(root: try rootWithModels()) { server in
+            let r = try await server.post("/inference/depth-anything", json: [
+                "images": images, "model_id": "tests/depth-anything-3-tiny", "depth_format": "float32", "export_format": "ply"])
+            #expect(r.status == 200, "\(r.text.prefix(300))")
+            let results = try #require(r.json["results"] as? [[String: Any]])
+            #expect(results.count == 2)
+            for (i, (result, view)) in zip(results, views).enumerated() {
+                let data = try #require(Data(base64Encoded: result["depth_data"] as? String ?? ""))
+                let depth = data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+                let expected = try FixtureFiles.floats("depth_anything_3/" + (view["depth"] as! String))
+                let scale = max(1, expected.map(abs).max() ?? 1)
+                #expect(depth.count == expected.count && zip(depth, expected).allSatisfy { abs($0 - $1) <= 1e-3 * scale }, "view \(i)")
+                let meta = try #require(result["metadata"] as? [String: Any])
+                let extrinsics = try #require(meta["extrinsics"] as? [[Double]])
+                for (row, want) in zip(extrinsics, view["extrinsics"] as! [[Double]]) {
+                    for (g, w) in zip(row, want) { #expect(abs(g - w) <= 1e-4 * max(1, abs(w)), "view \(i) extrinsics") }
+                }
+                #expect((result["export"] != nil) == (i == 0), "the scene's one export goes with the first view")
+            }
+            let points = try #require((r.json["export"] as? [String: Any])?["points"] as? Int)
+            let expected = (scene["point_cloud"] as! [String: Any])["count"] as! Int
+            #expect(abs(points - expected) <= max(2, expected / 500), "\(points) points, the package's rules give \(expected)")
+            let alone = try await server.post("/inference/depth-anything", json: [
+                "images": images, "model_id": "tests/depth-anything-3-tiny", "scene": false, "export_format": "ply"])
+            #expect(((alone.json["results"] as? [[String: Any]]) ?? []).filter { $0["export"] != nil }.count == 2)
+        }
+    }
 }

@@ -43,7 +43,7 @@ struct NoImages: ImageDecoding, ImageFetching, PNGEncoding, Deflating {
                                           settings: FamilySettings([:]))
         let families = FamilyRegistry([
             try SAM3Family.serve(familyContext), GroundingDINOFamily.serve(familyContext),
-            DepthAnythingFamily.serve(familyContext), DINOv3Family.serve(familyContext),
+            try DepthAnythingFamily.serve(familyContext), DINOv3Family.serve(familyContext),
         ])
         let jobs = JobsDependencies(store: InMemoryJobStore(),
                                     jobs: InferenceJobs(families: families, images: context.images, encoder: executor),

@@ -79,8 +79,14 @@ import VisionCore
                 "a 16-bit PNG")
         #expect(png.json["format"] as? String == "png16_base64")
 
+        // Two images are one scene: one cloud of both views; with scene=false one cloud each.
+        let scene = try await Self.predict(["depth_anything", image, image, "--model-id", "tests/depth-anything-3-tiny",
+                                            "--out", root + "/scene.ply"], root: root)
+        #expect(scene.status == 0, "\(scene.stderr)")
+        let merged = try Data(contentsOf: URL(fileURLWithPath: root + "/scene.ply"))
+        #expect(merged.starts(with: Data("ply\n".utf8)))
         let two = try await Self.predict(["depth_anything", image, image, "--model-id", "tests/depth-anything-3-tiny",
-                                          "--out", root + "/cloud.ply"], root: root)
+                                          "--set", "scene=false", "--out", root + "/cloud.ply"], root: root)
         #expect(two.status == 0, "\(two.stderr)")
         for name in ["cloud_0.ply", "cloud_1.ply"] {
             let ply = try Data(contentsOf: URL(fileURLWithPath: root + "/" + name))

@@ -31,6 +31,19 @@ import VisionCore
         }
     }
 
+    static func scenes() throws -> [[String: Any]] {
+        try FixtureFiles.json("depth_anything_3/manifest.json")["scenes"] as! [[String: Any]]
+    }
+
+    static func expectCamera(_ camera: CameraParameters?, _ c: [String: Any], _ name: String) {
+        guard let camera else { Issue.record("\(name): no camera"); return }
+        for (key, got) in [("extrinsics", camera.extrinsics), ("intrinsics", camera.intrinsics)] {
+            for (row, expectedRow) in zip(got, c[key] as! [[Double]]) {
+                for (v, e) in zip(row, expectedRow) { #expect(abs(v - e) <= 1e-4 * max(1, abs(e)), "\(name): \(key)") }
+            }
+        }
+    }
+
     static func maxRelative(_ got: [Float], _ expected: [Float]) -> Float {
         let scale = max(1, expected.map(abs).max() ?? 1)
         return (zip(got, expected).map { abs($0 - $1) }.max() ?? .infinity) / scale
@@ -58,7 +71,9 @@ import VisionCore
         let service = try Self.service()
         let cases = try Self.cases()
         let images = try cases.map { ImageInput(source: .bytes(try FixtureFiles.bytes("preprocessing/" + ($0["image"] as! String)))) }
-        let response = try await service.run(DepthAnythingRequest(images: images, modelID: Self.repo, depthFormat: .float32))
+        // Each image alone, as the package's inference on one image.
+        let response = try await service.run(DepthAnythingRequest(images: images, modelID: Self.repo, depthFormat: .float32,
+                                                                  scene: false))
         #expect(response.results.count == cases.count)
         for (r, c) in zip(response.results, cases) {
             let name = c["image"] as! String
@@ -121,5 +136,77 @@ import VisionCore
             try await service.run(DepthAnythingRequest(images: input, modelID: Self.repo, exportFormat: .gsPLY))
         }
         #expect(error?.category == .badRequest && error?.message.contains("ply, glb, npz") == true)
+    }
+
+    /// A request's images as one scene (the package's inference on the list): 2, 3 and 4 views of
+    /// different sizes (center-cropped to the smallest), the reference view chosen by the graph
+    /// as the package chose it (0, 2 and 2 here), every view's depth, confidence and camera.
+    @Test func scenesMatchThePackage() async throws {
+        let service = try Self.service()
+        let scenes = try Self.scenes()
+        var checked = 0
+        for scene in scenes {
+            let name = scene["name"] as! String
+            let views = scene["views"] as! [[String: Any]]
+            let images = try views.map { ImageInput(source: .bytes(try FixtureFiles.bytes("preprocessing/" + ($0["image"] as! String)))) }
+            let response = try await service.run(DepthAnythingRequest(images: images, modelID: Self.repo, depthFormat: .float32))
+            #expect(response.results.count == views.count, "\(name)")
+            for (i, (r, v)) in zip(response.results, views).enumerated() {
+                #expect([r.height, r.width] == scene["shape"] as! [Int], "\(name) view \(i)")
+                let depth = try FixtureFiles.floats("depth_anything_3/" + (v["depth"] as! String))
+                let conf = try FixtureFiles.floats("depth_anything_3/" + (v["conf"] as! String))
+                #expect(Self.maxRelative(Self.floats(r.encoded), depth) <= 1e-3, "\(name) view \(i): depth")
+                #expect(Self.maxRelative(Self.floats(try #require(r.confidence).encoded), conf) <= 1e-3, "\(name) view \(i): conf")
+                Self.expectCamera(r.camera, v, "\(name) view \(i)")
+            }
+            checked += 1
+        }
+        #expect(checked == 3)
+        #expect(scenes.contains { ($0["reference_view"] as! Int) != 0 }, "a scene where the package chose another reference view")
+    }
+
+    /// A scene's point cloud holds every view's points in the one world frame (one confidence
+    /// threshold over all views), once, with the first view's result; npz stacks the views.
+    @Test func aSceneHasOneCloudOfEveryView() async throws {
+        let service = try Self.service()
+        let scene = try Self.scenes().first { $0["name"] as? String == "three_views" }!
+        let views = scene["views"] as! [[String: Any]]
+        let images = try views.map { ImageInput(source: .bytes(try FixtureFiles.bytes("preprocessing/" + ($0["image"] as! String)))) }
+        let expected = scene["point_cloud"] as! [String: Any]
+        let count = expected["count"] as! Int
+        let glb = try await service.run(DepthAnythingRequest(images: images, modelID: Self.repo, exportFormat: .glb))
+        let file = try #require(glb.results.first?.export)
+        #expect(glb.results.dropFirst().allSatisfy { $0.export == nil })
+        #expect(abs((file.points ?? 0) - count) <= max(2, count / 500), "\(file.points ?? -1) points, package \(count)")
+        let jsonLength = Int(file.data[12]) | Int(file.data[13]) << 8 | Int(file.data[14]) << 16
+        let json = try JSONSerialization.jsonObject(with: Data(file.data[20..<(20 + jsonLength)])) as! [String: Any]
+        let position = (json["accessors"] as! [[String: Any]])[0]
+        for (key, bound) in [("min", expected["min"]), ("max", expected["max"])] {
+            let got = position[key] as! [Double], want = bound as! [Double]
+            for (g, w) in zip(got, want) { #expect(abs(g - w) <= 1e-3 * max(1, abs(w)), "\(key)") }
+        }
+        let npz = try await service.run(DepthAnythingRequest(images: images, modelID: Self.repo, exportFormat: .npz))
+        let data = try #require(npz.results.first?.export?.data)
+        let shape = scene["shape"] as! [Int]
+        let header = "'shape': (3, \(shape[0]), \(shape[1])"
+        #expect(data.firstRange(of: Array(header.utf8)) != nil, "npz depth is [views, H, W]")
+    }
+
+    @Test func scenesAreBoundedAndCanBeTurnedOff() async throws {
+        let base = try Self.service()
+        let bounded = DepthAnythingService(context: base.context, encoder: PNGEncoder(), maxSceneViews: 2)
+        let scene = try Self.scenes().first { $0["name"] as? String == "three_views" }!
+        let images = try (scene["views"] as! [[String: Any]]).map {
+            ImageInput(source: .bytes(try FixtureFiles.bytes("preprocessing/" + ($0["image"] as! String))))
+        }
+        let error = await #expect(throws: VisionError.self) {
+            try await bounded.run(DepthAnythingRequest(images: images, modelID: Self.repo))
+        }
+        #expect(error?.category == .badRequest && error?.message.contains("DA3_MAX_SCENE_VIEWS") == true)
+        // Alone, each view is its own scene: shapes of its own, and the first differs from the scene's.
+        let alone = try await bounded.run(DepthAnythingRequest(images: images, modelID: Self.repo, depthFormat: .float32,
+                                                               scene: false))
+        let together = try await base.run(DepthAnythingRequest(images: images, modelID: Self.repo, depthFormat: .float32))
+        #expect(alone.results.count == 3 && alone.results.map(\.height) != together.results.map(\.height))
     }
 }

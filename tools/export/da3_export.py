@@ -7,10 +7,14 @@ A folder may also carry `"overrides"` in config.json, used for tiny test models:
 `{"backbone": {"embed_dim", "num_heads", ["depth", "mlp_ratio"]}, "head": {...}, "cam_dec": {...}}`;
 "backbone" sizes the DINOv2 encoder, the other keys are merged into the preset's YAML config.
 
-The graph: `pixel_values` (B, 3, H, W; H and W multiples of 14) → `depth` (B, H, W),
-`depth_conf` (B, H, W), `pose_enc` (B, 9: translation, quaternion xyzw, fov_h, fov_w). One view
-per image (the package's single-image inference). The server turns `pose_enc` into extrinsics and
-intrinsics exactly as `pose_encoding_to_extri_intri` + `affine_inverse` do.
+The graph: `pixel_values` (B scenes, N views, 3, H, W; H and W multiples of 14) → `depth`
+(B, N, H, W), `depth_conf` (B, N, H, W), `pose_enc` (B, N, 9: translation, quaternion xyzw, fov_h,
+fov_w). The views of a scene attend to each other (the package's `inference([...])` on a list of
+images): one world frame, the package's "saddle_balanced" reference view chosen inside the graph
+for N >= 3 (argmin over the views' class tokens, then a gather), views back in their order in the
+outputs. config.json says `"scene_views": true`; earlier exports took (B, 3, H, W), one view per
+image. The server turns `pose_enc` into extrinsics and intrinsics exactly as
+`pose_encoding_to_extri_intri` + `affine_inverse` do.
 
 Tracing needs the same computation written without Python numbers taken from shapes (they would
 freeze the example's size into the graph); `traceable()` swaps those functions in while exporting.
@@ -111,13 +115,35 @@ def build_network(folder):
 def package_inference(net, pil_image, process_res=504):
     """The package's own single-image inference in fp32: its InputProcessor, the network, its
     OutputProcessor (DepthAnything3.inference without the autocast and the export step)."""
+    images, prediction, _ = package_scene_inference(net, [pil_image], process_res)
+    return images, prediction
+
+
+def package_scene_inference(net, pil_images, process_res=504):
+    """The package's inference on a list of images as one scene (DepthAnything3.inference in fp32,
+    its default "saddle_balanced" reference view): the processed views (N, 3, H, W; views of
+    different sizes center-cropped to the smallest, as its InputProcessor does), the prediction,
+    and the reference view the network chose (0 below 3 views)."""
+    from depth_anything_3.model.dinov2 import vision_transformer
     from depth_anything_3.utils.io.input_processor import InputProcessor
     from depth_anything_3.utils.io.output_processor import OutputProcessor
 
-    images, _, _ = InputProcessor()([pil_image], None, None, process_res, "upper_bound_resize", num_workers=1)
-    with torch.no_grad():
-        raw = net(images[None].float(), None, None, [], False, False, "first")
-    return images, OutputProcessor()(raw)
+    images, _, _ = InputProcessor()(list(pil_images), None, None, process_res, "upper_bound_resize", num_workers=1)
+    chosen = []
+    select = vision_transformer.select_reference_view
+
+    def recording(x, strategy="saddle_balanced"):
+        index = select(x, strategy=strategy)
+        chosen.append(int(index[0]))
+        return index
+
+    vision_transformer.select_reference_view = recording
+    try:
+        with torch.no_grad():
+            raw = net(images[None].float(), None, None, [], False, False, "saddle_balanced")
+    finally:
+        vision_transformer.select_reference_view = select
+    return images, OutputProcessor()(raw), (chosen[0] if chosen else 0)
 
 
 # --- traceable replacements ---------------------------------------------------------------------
@@ -224,6 +250,82 @@ def _interpolate(x, size=None, scale_factor=None, mode="bilinear", align_corners
     return F.interpolate(x, size=size, mode=mode, align_corners=align_corners)
 
 
+def _view_positions(tokens):
+    """(B, S) long: 0, 1, ..., S-1 per scene, from the tensor (the view count stays dynamic)."""
+    return torch.ones_like(tokens[:, :, 0, 0], dtype=torch.long).cumsum(1) - 1
+
+
+def _reference_view(tokens):
+    """The package's "saddle_balanced" reference view from the class tokens (B, S): the view whose
+    mean similarity to the others, class-token norm and variance sit closest to the middle of
+    their ranges; 0 for scenes of fewer than 3 views (the package selects only from 3 on)."""
+    cls = tokens[:, :, 0]
+    unit = cls / cls.norm(dim=-1, keepdim=True)
+    views = torch.ones_like(cls[:, :, 0]).sum(1, keepdim=True)  # S, as a tensor
+    similarity = (torch.matmul(unit, unit.transpose(1, 2)).sum(-1) - 1) / (views - 1)
+
+    def spread(m):
+        low, high = m.min(dim=1, keepdim=True).values, m.max(dim=1, keepdim=True).values
+        return (m - low) / (high - low + 1e-8)
+
+    score = ((spread(similarity) - 0.5).abs() + (spread(cls.norm(dim=-1)) - 0.5).abs()
+             + (spread(unit.var(dim=-1)) - 0.5).abs())
+    chosen = score.argmin(dim=1)
+    return torch.where(views[:, 0] >= 3, chosen, torch.zeros_like(chosen))
+
+
+def _gather_views(x, order):
+    return torch.gather(x, 1, order.reshape(order.shape[0], order.shape[1], 1, 1).expand_as(x))
+
+
+def _to_reference_first(x, ref):
+    """Views reordered [ref, 0, ..., ref-1, ref+1, ...] (the package's reorder_by_reference)."""
+    pos = _view_positions(x)
+    r = ref[:, None]
+    order = torch.where((pos > 0) & (pos <= r), pos - 1, pos)
+    return _gather_views(x, torch.where(pos == 0, r.expand_as(pos), order))
+
+
+def _to_original_order(x, ref):
+    """The inverse of _to_reference_first."""
+    pos = _view_positions(x)
+    r = ref[:, None]
+    order = torch.where(pos < r, pos + 1, torch.where(pos == r, torch.zeros_like(pos), pos))
+    return _gather_views(x, order)
+
+
+def _scene_layers(self, x, n=1, export_feat_layers=[], **kwargs):
+    """DinoVisionTransformer's layer loop for scenes of views with the view count dynamic: the
+    reference view chosen in the graph (before block alt_start - 1, as the package does), views
+    reordered with it first for the global blocks and put back in their order in the outputs."""
+    _, _, _, height, width = x.shape
+    tokens = self.prepare_tokens_with_masks(x)
+    views = _view_positions(tokens)
+    pos, pos_nodiff = self._prepare_rope(tokens.shape[0], tokens.shape[1], height, width, tokens.device)
+    take = range(len(self.blocks) - n, len(self.blocks)) if isinstance(n, int) else n
+    outputs, ref, local = [], None, tokens
+    for i, block in enumerate(self.blocks):
+        g_pos, l_pos = (None, None) if (i < self.rope_start or self.rope is None) else (pos_nodiff, pos)
+        if self.alt_start != -1 and i == self.alt_start - 1:
+            ref = _reference_view(tokens)
+            tokens, local = _to_reference_first(tokens, ref), _to_reference_first(local, ref)
+        if self.alt_start != -1 and i == self.alt_start:
+            first, rest = self.camera_token[:, :1], self.camera_token[:, 1:]
+            camera = torch.where((views == 0)[..., None], first, rest)
+            tokens = torch.cat([camera[:, :, None], tokens[:, :, 1:]], dim=2)
+        if self.alt_start != -1 and i >= self.alt_start and i % 2 == 1:
+            tokens = self.process_attention(tokens, block, "global", pos=g_pos)
+        else:
+            tokens = self.process_attention(tokens, block, "local", pos=l_pos)
+            local = tokens
+        if i in take:
+            out = torch.cat([local, tokens], dim=-1) if self.cat_token else tokens
+            if ref is not None:
+                out = _to_original_order(out, ref)
+            outputs.append((out[:, :, 0], out))
+    return outputs, []
+
+
 def traceable():
     from depth_anything_3.model import dpt
     from depth_anything_3.model.dinov2 import vision_transformer
@@ -232,12 +334,14 @@ def traceable():
     swaps = [(dpt, "custom_interpolate", _interpolate),
              (vision_transformer.DinoVisionTransformer, "interpolate_pos_encoding", _interpolate_pos_encoding),
              (rope.PositionGetter, "__call__", _grid_positions),
-             (rope.RotaryPositionEmbedding2D, "forward", _rope_forward)]
+             (rope.RotaryPositionEmbedding2D, "forward", _rope_forward),
+             (vision_transformer.DinoVisionTransformer, "_get_intermediate_layers_not_chunked", _scene_layers)]
     return swapped(swaps)
 
 
-class GraphWrapper(torch.nn.Module):
-    """One view per image: pixel_values (B,3,H,W) → depth, depth_conf (B,H,W), pose_enc (B,9)."""
+class SceneGraphWrapper(torch.nn.Module):
+    """Scenes of views: pixel_values (B, N, 3, H, W) → depth, depth_conf (B, N, H, W), pose_enc
+    (B, N, 9); the N views of a scene attend to each other and share one world frame."""
 
     def __init__(self, net):
         super().__init__()
@@ -245,24 +349,25 @@ class GraphWrapper(torch.nn.Module):
 
     def forward(self, pixel_values):
         height, width = pixel_values.shape[-2], pixel_values.shape[-1]
-        feats, _ = self.net.backbone(pixel_values[:, None], cam_token=None, export_feat_layers=[],
-                                     ref_view_strategy="first")
-        batch = pixel_values.shape[0]
-        tokens = [f[0].reshape(batch, -1, f[0].shape[-1]) for f in feats]
+        feats, _ = self.net.backbone(pixel_values, cam_token=None, export_feat_layers=[],
+                                     ref_view_strategy="saddle_balanced")
+        tokens = [f[0].flatten(0, 1) for f in feats]
         depth, conf = _depth_head(self.net.head, tokens, height, width)
-        pose_enc = self.net.cam_dec(feats[-1][1])[:, 0]
-        return depth, conf, pose_enc
+        camera = feats[-1][1]
+        pose_enc = self.net.cam_dec(camera.flatten(0, 1)[:, None])[:, 0]
+        scenes = pixel_values.shape[0]
+        return (depth.reshape(scenes, -1, depth.shape[-2], depth.shape[-1]),
+                conf.reshape(scenes, -1, conf.shape[-2], conf.shape[-1]),
+                pose_enc.reshape(scenes, -1, 9))
 
 
-def reference_outputs(net, pixel_values):
-    """What the package's network gives for the same input, unpatched: depth, conf, pose_enc."""
-    from depth_anything_3.model.utils.transform import extri_intri_to_pose_encoding  # noqa: F401
-
+def scene_reference_outputs(net, pixel_values):
+    """The unpatched package network on scenes (B, N, 3, H, W), its default reference view strategy."""
     with torch.no_grad():
-        feats, _ = net.backbone(pixel_values[:, None], cam_token=None, export_feat_layers=[], ref_view_strategy="first")
+        feats, _ = net.backbone(pixel_values, cam_token=None, export_feat_layers=[], ref_view_strategy="saddle_balanced")
         out = net.head(feats, pixel_values.shape[-2], pixel_values.shape[-1], patch_start_idx=0)
-        pose_enc = net.cam_dec(feats[-1][1])[:, 0]
-    return [out["depth"][:, 0].numpy(), out["depth_conf"][:, 0].numpy(), pose_enc.numpy()]
+        pose_enc = net.cam_dec(feats[-1][1])
+    return [out["depth"].numpy(), out["depth_conf"].numpy(), pose_enc.numpy()]
 
 
 def export(src, dst, opset, tolerance, verify):
@@ -273,25 +378,25 @@ def export(src, dst, opset, tolerance, verify):
     onnx_dir = os.path.join(dst, "onnx")
     os.makedirs(onnx_dir, exist_ok=True)
     path = os.path.join(onnx_dir, "model.onnx")
-    example = torch.randn(1, 3, 98, 140, generator=torch.Generator().manual_seed(0))
+    example = torch.randn(1, 3, 3, 98, 140, generator=torch.Generator().manual_seed(0))
+    maps = {0: "scenes", 1: "views", 2: "height", 3: "width"}
     with traceable(), torch.no_grad():
         torch.onnx.export(
-            GraphWrapper(net).eval(), (example,), path, opset_version=opset, dynamo=False,
+            SceneGraphWrapper(net).eval(), (example,), path, opset_version=opset, dynamo=False,
             input_names=["pixel_values"], output_names=["depth", "depth_conf", "pose_enc"],
-            dynamic_axes={"pixel_values": {0: "batch_size", 2: "height", 3: "width"},
-                          "depth": {0: "batch_size", 1: "height", 2: "width"},
-                          "depth_conf": {0: "batch_size", 1: "height", 2: "width"},
-                          "pose_enc": {0: "batch_size"}},
+            dynamic_axes={"pixel_values": {0: "scenes", 1: "views", 3: "height", 4: "width"},
+                          "depth": maps, "depth_conf": maps, "pose_enc": {0: "scenes", 1: "views"}},
         )
-    # Compared with the unpatched package network on sizes other than the traced one.
-    for shape in [(1, 3, 98, 140), (2, 3, 154, 84), (1, 3, 56, 56)]:
-        x = torch.randn(*shape, generator=torch.Generator().manual_seed(1))
-        verify(path, {"pixel_values": x.numpy()}, reference_outputs(net, x), tolerance)
+    # Compared with the unpatched package network on scene and image sizes other than the traced
+    # one: one view, two (no reference selection), three to five (the reference view chosen).
+    for shape in [(1, 1, 3, 98, 140), (2, 1, 3, 154, 84), (1, 2, 3, 56, 56), (1, 4, 3, 70, 84), (2, 3, 3, 56, 84)]:
+        x = torch.randn(*shape, generator=torch.Generator().manual_seed(sum(shape)))
+        verify(path, {"pixel_values": x.numpy()}, scene_reference_outputs(net, x), tolerance)
     spec = read_folder_config(src)
     spec.setdefault("process_res", 504)
     spec.update({"architecture": "DepthAnything3", "patch_size": 14, "process_res_method": "upper_bound_resize",
                  "image_mean": [0.485, 0.456, 0.406], "image_std": [0.229, 0.224, 0.225],
-                 "outputs": ["depth", "depth_conf", "pose_enc"]})
+                 "outputs": ["depth", "depth_conf", "pose_enc"], "scene_views": True})
     with open(os.path.join(dst, "config.json"), "w") as f:
         json.dump(spec, f, indent=1)
     return f"DepthAnything3 ({name})"

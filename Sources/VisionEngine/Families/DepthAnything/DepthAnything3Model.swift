@@ -2,17 +2,22 @@ import Foundation
 import VisionCore
 
 /// Depth Anything 3 as tools/export/export.py `depth_anything_3` writes it: `pixel_values`
-/// [B, 3, H, W] → `depth`, `depth_conf` [B, H, W] and `pose_enc` [B, 9]; config.json carries
-/// `architecture: "DepthAnything3"`, `process_res`, `patch_size` and the normalisation.
+/// [B scenes, N views, 3, H, W] → `depth`, `depth_conf` [B, N, H, W] and `pose_enc` [B, N, 9]
+/// (config.json `scene_views: true`), or, exported before scenes, [B, 3, H, W] → [B, H, W] and
+/// [B, 9], one view per image. config.json carries `architecture: "DepthAnything3"`,
+/// `process_res`, `patch_size` and the normalisation.
 public final class DepthAnything3Model: LoadedModel {
     public let reference: ModelReference
     public let device: ComputeDevice
     public let memoryBytes: Int
     let preprocessor: DepthAnything3Preprocessor
     let session: any InferenceSession
+    /// The graph takes scenes of views (its views attend to each other).
+    let sceneViews: Bool
 
     init(reference: ModelReference, preprocessor: DepthAnything3Preprocessor, session: any InferenceSession,
-         memoryBytes: Int) {
+         memoryBytes: Int, sceneViews: Bool) {
+        self.sceneViews = sceneViews
         self.reference = reference
         self.preprocessor = preprocessor
         self.session = session
@@ -43,7 +48,7 @@ public final class DepthAnything3Model: LoadedModel {
             processRes: (config["process_res"] as? Int) ?? 504, patchSize: (config["patch_size"] as? Int) ?? 14,
             mean: floats("image_mean", [0.485, 0.456, 0.406]), std: floats("image_std", [0.229, 0.224, 0.225]))
         return DepthAnything3Model(reference: snapshot.reference, preprocessor: preprocessor, session: session,
-                                   memoryBytes: graph.bytes)
+                                   memoryBytes: graph.bytes, sceneViews: (config["scene_views"] as? Bool) ?? false)
     }
 
     /// What one image gives: depth and confidence at the processed size, and the camera.
@@ -55,16 +60,34 @@ public final class DepthAnything3Model: LoadedModel {
         let camera: CameraParameters
     }
 
-    /// Runs one processed image. Blocking: call on an inference thread.
+    /// Runs one processed image alone. Blocking: call on an inference thread.
     func run(_ pixelValues: Tensor) throws -> Output {
-        let out = try session.run(["pixel_values": pixelValues], outputNames: ["depth", "depth_conf", "pose_enc"])
-        guard let depth = out["depth"], depth.shape.count == 3, let conf = out["depth_conf"],
-              conf.shape == depth.shape, let pose = out["pose_enc"], pose.count == 9 else {
-            throw VisionError.runtimeFailure("the Depth Anything 3 graph did not return depth, depth_conf [1, H, W] "
-                                             + "and pose_enc [1, 9]")
+        try runScene([pixelValues])[0]
+    }
+
+    /// Runs processed views of one size as one scene ([1, 3, H, W] each): one pass, one world
+    /// frame. An export from before scenes takes one view only. Blocking: call on an inference thread.
+    func runScene(_ views: [Tensor]) throws -> [Output] {
+        precondition(!views.isEmpty && (sceneViews || views.count == 1), "scene of \(views.count) views")
+        let shape = views[0].shape
+        let input: Tensor = sceneViews
+            ? .float32(views.flatMap(\.floats), shape: [1, views.count] + Array(shape.dropFirst()))
+            : views[0]
+        let out = try session.run(["pixel_values": input], outputNames: ["depth", "depth_conf", "pose_enc"])
+        let rank = sceneViews ? 4 : 3
+        guard let depth = out["depth"], depth.shape.count == rank, let conf = out["depth_conf"],
+              conf.shape == depth.shape, let pose = out["pose_enc"], pose.count == 9 * views.count,
+              depth.count % views.count == 0 else {
+            throw VisionError.runtimeFailure("the Depth Anything 3 graph did not return depth, depth_conf "
+                                             + (sceneViews ? "[1, N, H, W] and pose_enc [1, N, 9]" : "[1, H, W] and pose_enc [1, 9]"))
         }
-        let height = depth.shape[1], width = depth.shape[2]
-        return Output(depth: depth.floats, confidence: conf.floats, height: height, width: width,
-                      camera: CameraParameters(poseEncoding: pose.floats, height: height, width: width))
+        let height = depth.shape[rank - 2], width = depth.shape[rank - 1], plane = height * width
+        let depths = depth.floats, confidences = conf.floats, poses = pose.floats
+        return (0..<views.count).map { v in
+            Output(depth: Array(depths[(v * plane)..<((v + 1) * plane)]),
+                   confidence: Array(confidences[(v * plane)..<((v + 1) * plane)]), height: height, width: width,
+                   camera: CameraParameters(poseEncoding: Array(poses[(v * 9)..<((v + 1) * 9)]), height: height,
+                                            width: width))
+        }
     }
 }

@@ -34,6 +34,25 @@ struct DepthAnything3Preprocessor: Sendable {
         return current
     }
 
+    /// Views of one scene at one size, as the package's InputProcessor unifies them: each
+    /// center-cropped to the smallest height and width among them (torchvision's CenterCrop:
+    /// the top-left offset is round((size - crop) / 2), half to even).
+    static func unified(_ views: [RGBImage]) -> [RGBImage] {
+        guard let height = views.map(\.height).min(), let width = views.map(\.width).min() else { return views }
+        return views.map { image in
+            guard image.height != height || image.width != width else { return image }
+            let top = Int((Double(image.height - height) / 2).rounded(.toNearestOrEven))
+            let left = Int((Double(image.width - width) / 2).rounded(.toNearestOrEven))
+            var pixels = [UInt8]()
+            pixels.reserveCapacity(height * width * 3)
+            for y in top..<(top + height) {
+                let row = (y * image.width + left) * 3
+                pixels.append(contentsOf: image.pixels[row..<(row + width * 3)])
+            }
+            return RGBImage(width: width, height: height, pixels: pixels)
+        }
+    }
+
     /// Ties go up, as the package's `nearest_multiple`.
     func nearestMultiple(_ x: Int) -> Int {
         let down = (x / patchSize) * patchSize, up = down + patchSize

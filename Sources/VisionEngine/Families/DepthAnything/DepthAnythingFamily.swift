@@ -16,8 +16,15 @@ public enum DepthAnythingFamily: Family {
         architectures: ["DepthAnythingForDepthEstimation", "DepthAnything3"]
     ) { snapshot, context in try DepthEstimator.load(snapshot: snapshot, context: context) }
 
-    public static func serve(_ context: FamilyContext) -> ServedFamily {
-        let service = DepthAnythingService(context: context.engine, encoder: context.pngEncoder)
+    static func maxSceneViews(_ settings: FamilySettings) throws -> Int {
+        try settings.int("DA3_MAX_SCENE_VIEWS", default: 8, min: 1)
+    }
+
+    public static func checkSettings(_ settings: FamilySettings) throws { _ = try maxSceneViews(settings) }
+
+    public static func serve(_ context: FamilyContext) throws -> ServedFamily {
+        let service = DepthAnythingService(context: context.engine, encoder: context.pngEncoder,
+                                           maxSceneViews: try maxSceneViews(context.settings))
         return ServedFamily(
             type: .depthAnything,
             routes: [.json("/inference/depth-anything", summary: "Depth maps (Depth Anything V2 and 3), one per image",
@@ -42,14 +49,11 @@ public enum DepthAnythingFamily: Family {
         },
     ] + DepthExportFormat.offered.map { format in
         .of(DepthAnythingResponse.self, fileExtension: format.rawValue,
-            summary: "Depth Anything 3: per image, the \(format.rawValue) export",
+            summary: "Depth Anything 3: the \(format.rawValue) export of the scene (of each image with scene=false)",
             requestFields: [("export_format", .string(format.rawValue))]) { response in
-            try response.results.map { result in
-                guard let export = result.export else {
-                    throw VisionError.invalidInput("the answer has no \(format.rawValue) export")
-                }
-                return export.data
-            }
+            let files = response.results.compactMap { $0.export?.data }
+            guard !files.isEmpty else { throw VisionError.invalidInput("the answer has no \(format.rawValue) export") }
+            return files
         }
     }
 
@@ -61,6 +65,10 @@ public enum DepthAnythingFamily: Family {
                 "Depth Anything 3: ply, glb (point clouds) or npz; gs_* and any format on Depth Anything V2 are a "
                 + "400 naming what is offered")),
             ("include_confidence", .boolean(default: true, description: "Depth Anything 3: return the confidence map too")),
+            ("scene", .boolean(default: true, description:
+                "Depth Anything 3: the images are views of one scene (one pass, extrinsics in one world frame, one "
+                + "point cloud of every view), as the original; false runs each image alone. At most "
+                + "DA3_MAX_SCENE_VIEWS views (default 8)")),
         ] + ModelSelection.schemaProperties(modelID: "Hub id of a Depth Anything V2 or 3 export, optionally @revision"),
         required: ["images"]),
         "EncodedMap": DepthAnythingResponse.encodedMap.schema,

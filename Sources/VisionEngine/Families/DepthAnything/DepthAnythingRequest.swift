@@ -48,21 +48,25 @@ public struct DepthAnythingRequest: Decodable, Sendable {
     public let exportFormat: DepthExportFormat?
     /// Depth Anything 3 only: also return the confidence map, in `depth_format` (default true).
     public let includeConfidence: Bool
+    /// Depth Anything 3 only: the images are views of one scene (one pass, one world frame), as
+    /// the original's `inference([...])`; false runs each image alone (default true).
+    public let scene: Bool
 
     enum CodingKeys: String, CodingKey {
-        case images
+        case images, scene
         case depthFormat = "depth_format"
         case exportFormat = "export_format"
         case includeConfidence = "include_confidence"
     }
 
     public init(images: [ImageInput], modelID: String? = nil, depthFormat: DepthFormat = .png8,
-                exportFormat: DepthExportFormat? = nil, includeConfidence: Bool = true) {
+                exportFormat: DepthExportFormat? = nil, includeConfidence: Bool = true, scene: Bool = true) {
         self.images = images
         self.selection = ModelSelection(modelID: modelID)
         self.depthFormat = depthFormat
         self.exportFormat = exportFormat
         self.includeConfidence = includeConfidence
+        self.scene = scene
     }
 
     public init(from decoder: any Decoder) throws {
@@ -72,6 +76,7 @@ public struct DepthAnythingRequest: Decodable, Sendable {
         depthFormat = try c.decodeOptional(DepthFormat.self, forKey: .depthFormat) ?? .png8
         includeConfidence = try c.decodeOptional(Bool.self, forKey: .includeConfidence) ?? true
         exportFormat = try c.decodeOptional(DepthExportFormat.self, forKey: .exportFormat)
+        scene = try c.decodeOptional(Bool.self, forKey: .scene) ?? true
     }
 }
 

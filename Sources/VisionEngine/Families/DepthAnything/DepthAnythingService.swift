@@ -1,17 +1,22 @@
 import Foundation
 import VisionCore
 
-/// Depth estimation: each image runs alone (sizes differ). Depth Anything V2 is post-processed as
-/// transformers' `post_process_depth_estimation` (bicubic to the original size); Depth Anything 3
-/// returns the depth-anything-3 package's outputs at the processed size with confidence, camera
-/// and, on request, a point cloud or npz built from them.
+/// Depth estimation. Depth Anything V2: each image alone, post-processed as transformers'
+/// `post_process_depth_estimation` (bicubic to the original size). Depth Anything 3: the
+/// depth-anything-3 package's outputs at the processed size with confidence, camera and, on
+/// request, a point cloud or npz built from them; a request's images are views of one scene by
+/// default (one pass, one world frame, one export of every view), or each alone with `scene: false`.
 public struct DepthAnythingService: Sendable {
     let context: EngineContext
     let encoder: any PNGEncoding
+    /// Views one scene may have (`DA3_MAX_SCENE_VIEWS`): global attention grows with the square
+    /// of the views' tokens.
+    let maxSceneViews: Int
 
-    public init(context: EngineContext, encoder: any PNGEncoding) {
+    public init(context: EngineContext, encoder: any PNGEncoding, maxSceneViews: Int = 8) {
         self.context = context
         self.encoder = encoder
+        self.maxSceneViews = maxSceneViews
     }
 
     public func run(_ request: DepthAnythingRequest) async throws -> DepthAnythingResponse {
@@ -63,16 +68,40 @@ public struct DepthAnythingService: Sendable {
 
     private func runV3(_ model: DepthAnything3Model, images: [RGBImage], request: DepthAnythingRequest) async throws
         -> [DepthResult] {
-        var results: [DepthResult] = []
-        for image in images {
-            let (processed, pixels) = try await context.images.compute {
-                let processed = try model.preprocessor.resized(image)
-                return (processed, model.preprocessor.pixelValues(processed))
-            }
-            let out = try await context.inference.run { try model.run(pixels) }
-            let encoder = self.encoder, format = request.depthFormat
-            let withConfidence = request.includeConfidence, export = request.exportFormat
-            results.append(try await context.images.compute {
+        guard request.scene, images.count > 1 else {
+            var results: [DepthResult] = []
+            for image in images { results += try await runScene(model, images: [image], request: request) }
+            return results
+        }
+        guard model.sceneViews else {
+            throw VisionError.invalidInput(
+                "'\(model.reference.repoID)' was exported before multi-view scenes (one view per image): re-export it "
+                + "with tools/export/export.py depth_anything_3 for the \(images.count) images as one scene, or send "
+                + "\"scene\": false to run each image alone")
+        }
+        guard images.count <= maxSceneViews else {
+            throw VisionError.invalidInput(
+                "a scene has at most \(maxSceneViews) views (DA3_MAX_SCENE_VIEWS), got \(images.count); send fewer "
+                + "images or \"scene\": false")
+        }
+        return try await runScene(model, images: images, request: request)
+    }
+
+    /// One pass over `images` as the views of one scene (one image: its own scene). Views of
+    /// different sizes are center-cropped to the smallest, as the package does. The scene's
+    /// export (every view's points in the one world frame) goes with the first view's result.
+    private func runScene(_ model: DepthAnything3Model, images: [RGBImage], request: DepthAnythingRequest) async throws
+        -> [DepthResult] {
+        let (processed, pixels) = try await context.images.compute {
+            let views = DepthAnything3Preprocessor.unified(try images.map { try model.preprocessor.resized($0) })
+            return (views, views.map { model.preprocessor.pixelValues($0) })
+        }
+        let outs = try await context.inference.run { try model.runScene(pixels) }
+        let encoder = self.encoder, format = request.depthFormat
+        let withConfidence = request.includeConfidence, export = request.exportFormat
+        return try await context.images.compute {
+            var results: [DepthResult] = []
+            for (out, image) in zip(outs, images) {
                 var result = try Self.encode(out.depth, height: out.height, width: out.width, format: format,
                                              encoder: encoder)
                 if withConfidence {
@@ -81,31 +110,42 @@ public struct DepthAnythingService: Sendable {
                 }
                 result.camera = out.camera
                 result.originalShape = [image.height, image.width]
-                if let export { result.export = Self.exportFile(export, out, colors: processed) }
-                return result
-            })
+                results.append(result)
+            }
+            if let export { results[0].export = Self.exportFile(export, outs, colors: processed) }
+            return results
         }
-        return results
     }
 
     /// The package's GLB exporter keeps pixels whose confidence reaches
     /// clamp(1.05, 40th percentile, 90th percentile); the server uses the same rule for ply and glb.
-    static func exportFile(_ format: DepthExportFormat, _ out: DepthAnything3Model.Output, colors: RGBImage)
+    /// For a scene of N views the threshold is taken over every view's confidence and the views'
+    /// points go into one cloud; npz holds depth and conf [H, W] for one view, [N, H, W] for more
+    /// (extrinsics [N, 3, 4], intrinsics [N, 3, 3]), as the package's npz.
+    static func exportFile(_ format: DepthExportFormat, _ outs: [DepthAnything3Model.Output], colors: [RGBImage])
         -> DepthExportFile {
+        let lead = outs.count == 1 ? [] : [outs.count]
         switch format {
         case .npz:
             var npz = NPZWriter()
-            npz.add("depth", floats: out.depth, shape: [out.height, out.width])
-            npz.add("conf", floats: out.confidence, shape: [out.height, out.width])
-            npz.add("extrinsics", floats: out.camera.extrinsics.flatMap { $0.map(Float.init) }, shape: [3, 4])
-            npz.add("intrinsics", floats: out.camera.intrinsics.flatMap { $0.map(Float.init) }, shape: [3, 3])
+            let (h, w) = (outs[0].height, outs[0].width)
+            npz.add("depth", floats: outs.flatMap(\.depth), shape: lead + [h, w])
+            npz.add("conf", floats: outs.flatMap(\.confidence), shape: lead + [h, w])
+            npz.add("extrinsics", floats: outs.flatMap { $0.camera.extrinsics.flatMap { $0.map(Float.init) } }, shape: lead + [3, 4])
+            npz.add("intrinsics", floats: outs.flatMap { $0.camera.intrinsics.flatMap { $0.map(Float.init) } }, shape: lead + [3, 3])
             return DepthExportFile(format: .npz, data: npz.archive(), points: nil)
         default:
-            let threshold = min(max(1.05, percentile(out.confidence, 40)), percentile(out.confidence, 90))
-            let cloud = PointCloud.backProject(depth: out.depth, confidence: out.confidence, width: out.width,
-                                               height: out.height, intrinsics: out.camera.intrinsics,
-                                               extrinsics: out.camera.extrinsics, image: colors,
-                                               minimumConfidence: threshold)
+            let all = outs.flatMap(\.confidence)
+            let threshold = min(max(1.05, percentile(all, 40)), percentile(all, 90))
+            var cloud = PointCloud()
+            for (out, image) in zip(outs, colors) {
+                let view = PointCloud.backProject(depth: out.depth, confidence: out.confidence, width: out.width,
+                                                  height: out.height, intrinsics: out.camera.intrinsics,
+                                                  extrinsics: out.camera.extrinsics, image: image,
+                                                  minimumConfidence: threshold)
+                cloud.positions += view.positions
+                cloud.colors += view.colors
+            }
             return DepthExportFile(format: format, data: format == .glb ? PointCloudFiles.glb(cloud) : PointCloudFiles.ply(cloud),
                                    points: cloud.count)
         }
