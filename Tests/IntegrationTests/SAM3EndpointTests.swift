@@ -57,4 +57,29 @@ import Testing
             #expect(tooMany.status == 400 && (tooMany.json["detail"] as? String ?? "").contains("at most 32"))
         }
     }
+
+    /// Box exemplars over HTTP, as Sam3Processor(input_boxes=..., input_boxes_labels=...) takes them.
+    @Test func boxExemplarsOverHTTP() async throws {
+        let manifest = try FixtureFiles.json("sam3/manifest.json")
+        let cases = manifest["box_cases"] as! [[String: Any]]
+        try await ServerProcess.with(root: try rootWithModels()) { server in
+            for c in cases {
+                let image = try FixtureFiles.data("preprocessing/" + (c["image"] as! String)).base64EncodedString()
+                var body: [String: Any] = ["images": [image], "boxes": c["boxes"]!, "box_labels": c["box_labels"]!,
+                                           "threshold": manifest["threshold"]!, "model_id": "tests/sam3-tiny"]
+                if let text = c["text"] as? String { body["prompts"] = [text] }
+                let r = try await server.post("/inference/sam3", json: body)
+                #expect(r.status == 200, "\(r.text.prefix(300))")
+                let entry = try #require((r.json["results"] as? [[[String: Any]]])?.first?.first)
+                #expect(entry["prompt"] as? String == (c["text"] as? String ?? "visual"))
+                let scores = (entry["result"] as? [String: Any])?["scores"] as? [Double]
+                #expect(scores?.count == (c["scores"] as! [Double]).count)
+            }
+            let image = try FixtureFiles.data("preprocessing/wide_90x151.png").base64EncodedString()
+            let bad = try await server.post("/inference/sam3", json: ["images": [image], "boxes": [[1, 2, 3]], "model_id": "tests/sam3-tiny"])
+            #expect(bad.status == 400 && (bad.json["detail"] as? String ?? "").contains("[x1, y1, x2, y2]"), "\(bad.text)")
+            let none = try await server.post("/inference/sam3", json: ["images": [image], "model_id": "tests/sam3-tiny"])
+            #expect(none.status == 422 && (none.json["detail"] as? String ?? "").contains("prompts"), "\(none.text)")
+        }
+    }
 }

@@ -120,6 +120,67 @@ import VisionCore
         }
     }
 
+    /// Box exemplars (alone, with a text prompt, with a negative box) against transformers'
+    /// Sam3Processor(input_boxes=..., input_boxes_labels=...) + post_process_instance_segmentation;
+    /// the boxes normalised as the processor does them.
+    @Test func boxExemplarsEqualTransformers() async throws {
+        let service = try Self.service()
+        let manifest = try Self.manifest()
+        let threshold = Float(manifest["threshold"] as! Double)
+        let cases = manifest["box_cases"] as! [[String: Any]]
+        var checked = 0, instances = 0
+        for c in cases {
+            let boxes = (c["boxes"] as! [[Double]]).map { $0.map(Float.init) }
+            let exemplars = BoxExemplars(boxes: boxes, labels: c["box_labels"] as? [Int])
+            let shape = c["shape"] as! [Int]
+            let normalized = exemplars.normalized(width: shape[1], height: shape[0])
+            #expect(zip(normalized, (c["input_boxes"] as! [[Double]]).flatMap { $0 }).allSatisfy { abs(Double($0) - $1) <= 1e-6 },
+                    "boxes normalised as Sam3Processor")
+            let text = c["text"] as? String
+            let request = SAM3Request(images: [ImageInput(source: .bytes(try FixtureFiles.bytes("preprocessing/" + (c["image"] as! String))))],
+                                      prompts: text.map { [$0] } ?? [], threshold: threshold, maskThreshold: 0.5,
+                                      modelID: Self.repo, exemplars: exemplars)
+            let body = try Self.json(try await service.run(request).json())
+            let entry = (body["results"] as! [[[String: Any]]])[0]
+            #expect(entry.count == 1 && entry[0]["prompt"] as? String == (text ?? "visual"))
+            let result = entry[0]["result"] as! [String: Any]
+            let scores = result["scores"] as! [Double], want = c["scores"] as! [Double]
+            let name = "\(c["image"]!) \(text ?? "boxes only")"
+            #expect(scores.count == want.count, "\(name): \(scores.count) instances, transformers \(want.count)")
+            for (s, e) in zip(scores, want) { #expect(abs(s - e) <= 1e-3, "\(name) score") }
+            for (b, e) in zip(result["boxes"] as! [[Double]], c["boxes_out"] as! [[Double]]) {
+                #expect(zip(b, e).allSatisfy { abs($0 - $1) <= 0.5 }, "\(name) box")
+            }
+            for (m, e) in zip(result["masks_rle"] as! [[String: Any]], c["masks_rle"] as! [[String: Any]]) {
+                #expect(Self.iou(try Self.decodeOriginalRLE(m), try Self.decodeOriginalRLE(e)) >= 0.995, "\(name) mask")
+            }
+            checked += 1
+            instances += want.count
+        }
+        #expect(checked == 3 && instances > 0, "\(checked) cases, \(instances) instances")
+    }
+
+    @Test func boxExemplarsAreCheckedAndNeedTheBoxDecoder() async throws {
+        let service = try Self.service()
+        let image = [ImageInput(source: .bytes(try FixtureFiles.bytes("preprocessing/wide_90x151.png")))]
+        func refused(_ exemplars: BoxExemplars, repo: String = Self.repo) async -> String? {
+            let error = await #expect(throws: VisionError.self) {
+                try await service.run(SAM3Request(images: image, prompts: [], modelID: repo, exemplars: exemplars))
+            }
+            return error?.category == .badRequest ? error?.message : "not a 400: \(String(describing: error))"
+        }
+        #expect(await refused(BoxExemplars(boxes: [[10, 10, 5, 20]]))?.contains("x2 > x1") == true)
+        #expect(await refused(BoxExemplars(boxes: [[10, 10, 20, 20]], labels: [2]))?.contains("1 (positive) or 0") == true)
+        #expect(await refused(BoxExemplars(boxes: [[10, 10, 20, 20]], labels: [1, 0]))?.contains("2 labels for 1 boxes") == true)
+        #expect(await refused(BoxExemplars(boxes: [[10, 10, 20, 20]]), repo: Self.singleRepo)?.contains("no box decoder") == true)
+        // Decoded from JSON: per-image sets, and an image with neither prompts nor boxes.
+        let two = try JSONSerialization.data(withJSONObject: [
+            "images": ["aGk=", "aGk="], "boxes": [[[1, 2, 3, 4]], NSNull()]])
+        let decoded = try JSONDecoder().decode(SAM3Request.self, from: two)
+        #expect(decoded.exemplars(forImage: 0)?.boxes == [[1, 2, 3, 4]] && decoded.exemplars(forImage: 1) == nil)
+        #expect(throws: VisionError.self) { try service.validate(decoded, imageCount: 2) }
+    }
+
     @Test func cocoRLEPolygonsPNGAndDenseAgree() async throws {
         let service = try Self.service()
         let manifest = try Self.manifest()

@@ -80,6 +80,16 @@ def test_sam3_masks_are_the_same_in_every_format(client):
     assert polygons.images[0][0].masks.shape == seen["rle"].shape  # the size came from the image
 
 
+def test_sam3_box_exemplars(client):
+    case = next(c for c in MANIFEST["box_cases"] if c["text"] is None and c["scores"])
+    result = client.sam3(FIXTURES / "preprocessing" / case["image"], boxes=case["boxes"], box_labels=case["box_labels"],
+                         threshold=MANIFEST["threshold"])
+    entry = result.images[0][0]
+    assert entry.prompt == "visual" and entry.masks.shape[0] == len(case["scores"])
+    want = [decode.original_rle_mask(m) for m in case["masks_rle"]]
+    assert all(np.mean(got != w) < 0.005 for got, w in zip(entry.masks, want))
+
+
 def test_images_as_path_bytes_pil_and_numpy_give_one_answer(client):
     picture = Image.open(IMAGE).convert("RGB")
     inputs = [IMAGE, IMAGE.read_bytes(), picture, np.asarray(picture)]

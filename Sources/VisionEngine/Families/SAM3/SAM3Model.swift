@@ -2,8 +2,9 @@ import Foundation
 import VisionCore
 
 /// SAM3 as tools/export/export.py `sam3` writes it: either the split graphs (vision encoder once
-/// per image, text encoder once per distinct prompt, decoder per image × prompt) or the single
-/// graph (`onnx/model.onnx`: pixel_values, input_ids, attention_mask → the four outputs).
+/// per image, text encoder once per distinct prompt, decoder per image × prompt, and, in exports
+/// that have it, the box decoder for prompts with visual exemplars) or the single graph
+/// (`onnx/model.onnx`: pixel_values, input_ids, attention_mask → the four outputs).
 public final class SAM3Model: LoadedModel {
     public let reference: ModelReference
     public let device: ComputeDevice
@@ -15,7 +16,8 @@ public final class SAM3Model: LoadedModel {
     let textLength: Int
 
     enum Graphs: Sendable {
-        case split(vision: any InferenceSession, text: any InferenceSession, decoder: any InferenceSession)
+        case split(vision: any InferenceSession, text: any InferenceSession, decoder: any InferenceSession,
+                   boxDecoder: (any InferenceSession)?)
         case single(any InferenceSession)
     }
 
@@ -28,7 +30,7 @@ public final class SAM3Model: LoadedModel {
         self.memoryBytes = memoryBytes
         self.textLength = textLength
         switch graphs {
-        case .split(let vision, _, _): device = vision.device
+        case .split(let vision, _, _, _): device = vision.device
         case .single(let session): device = session.device
         }
     }
@@ -43,10 +45,14 @@ public final class SAM3Model: LoadedModel {
         let textLength = (marker["text_length"] as? Int) ?? 32
         let split = ["vision_encoder", "text_encoder", "decoder"].map { snapshot.reference.onnxPath(graph: $0) }
         if split.allSatisfy({ FileManager.default.fileExists(atPath: snapshot.path($0)) }) {
-            let files = try split.map { try ModelFiles.graph($0, in: snapshot) }
+            let boxPath = snapshot.reference.onnxPath(graph: "box_decoder")
+            let withBoxes = FileManager.default.fileExists(atPath: snapshot.path(boxPath))
+            let files = try (split + (withBoxes ? [boxPath] : [])).map { try ModelFiles.graph($0, in: snapshot) }
             let sessions = try files.map { try context.runtime.makeSession(modelPath: $0.path, options: context.sessionOptions) }
             return SAM3Model(reference: snapshot.reference, processor: ImageProcessor(config: processorConfig),
-                             tokenizer: tokenizer, graphs: .split(vision: sessions[0], text: sessions[1], decoder: sessions[2]),
+                             tokenizer: tokenizer,
+                             graphs: .split(vision: sessions[0], text: sessions[1], decoder: sessions[2],
+                                            boxDecoder: withBoxes ? sessions[3] : nil),
                              memoryBytes: files.reduce(0) { $0 + $1.bytes }, textLength: textLength)
         }
         let graph = try ModelFiles.graph(snapshot.reference.onnxPath(), in: snapshot)
@@ -57,6 +63,9 @@ public final class SAM3Model: LoadedModel {
 
     var isSplit: Bool { if case .split = graphs { true } else { false } }
 
+    /// Whether the export can take box exemplars (the split graphs with the box decoder).
+    var takesBoxes: Bool { if case .split(_, _, _, let boxes?) = graphs { boxes.inputs.contains { $0.name == "input_boxes" } } else { false } }
+
     /// The prompt's ids and attention mask, padded; nil when it is longer than the model reads.
     func tokens(_ prompt: String) -> (ids: [Int], mask: [Int])? {
         tokenizer.encodePadded(prompt, length: textLength)
@@ -64,7 +73,7 @@ public final class SAM3Model: LoadedModel {
 
     /// Split graphs: the vision features the decoder reads, for one processed image. Blocking.
     func visionFeatures(_ pixelValues: Tensor) throws -> [String: Tensor] {
-        guard case .split(let vision, _, let decoder) = graphs else {
+        guard case .split(let vision, _, let decoder, _) = graphs else {
             throw VisionError.internalError("vision features need the split SAM3 graphs")
         }
         let wanted = Set(decoder.inputs.map(\.name))
@@ -74,7 +83,7 @@ public final class SAM3Model: LoadedModel {
 
     /// Split graphs: text features of prompts [P, textLength, D]. Blocking.
     func textFeatures(ids: [[Int]], masks: [[Int]]) throws -> Tensor {
-        guard case .split(_, let text, _) = graphs else {
+        guard case .split(_, let text, _, _) = graphs else {
             throw VisionError.internalError("text features need the split SAM3 graphs")
         }
         let out = try text.run(Self.textFeeds(ids: ids, masks: masks, length: textLength), outputNames: ["text_features"])
@@ -100,14 +109,22 @@ public final class SAM3Model: LoadedModel {
         let maskWidth: Int
     }
 
-    /// Split graphs: the decoder for one image and one prompt (batch 1). Blocking.
-    func decode(vision: [String: Tensor], text: Tensor, mask: [Int]) throws -> Raw {
-        guard case .split(_, _, let decoder) = graphs else {
+    /// Split graphs: the decoder for one image and one prompt (batch 1); with `boxes` (K × (cx, cy,
+    /// w, h) relative, and their labels) the box decoder. Blocking.
+    func decode(vision: [String: Tensor], text: Tensor, mask: [Int], boxes: (values: [Float], labels: [Int])? = nil) throws -> Raw {
+        guard case .split(_, _, let plain, let boxDecoder) = graphs else {
             throw VisionError.internalError("the decoder needs the split SAM3 graphs")
         }
         var feeds = vision
         feeds["text_features"] = text
         feeds["attention_mask"] = .int64(mask.map(Int64.init), shape: [1, textLength])
+        var decoder = plain
+        if let boxes {
+            guard let boxDecoder else { throw VisionError.internalError("this SAM3 export has no box decoder") }
+            decoder = boxDecoder
+            feeds["input_boxes"] = .float32(boxes.values, shape: [1, boxes.labels.count, 4])
+            feeds["input_boxes_labels"] = .int64(boxes.labels.map(Int64.init), shape: [1, boxes.labels.count])
+        }
         let wanted = Set(decoder.inputs.map(\.name))
         return try Self.raw(decoder.run(feeds.filter { wanted.contains($0.key) }, outputNames: Self.outputs))
     }

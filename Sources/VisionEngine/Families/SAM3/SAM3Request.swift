@@ -39,12 +39,41 @@ public enum OverlapResolution: Decodable, Sendable, Equatable {
     }
 }
 
-/// `POST /inference/sam3`: the original's request.
+/// Visual exemplars for one image: boxes in its pixels (x1, y1, x2, y2), each positive (1) or
+/// negative (0), as `Sam3Processor(input_boxes=..., input_boxes_labels=...)` takes them.
+public struct BoxExemplars: Sendable, Equatable {
+    public let boxes: [[Float]]
+    public let labels: [Int]
+
+    public init(boxes: [[Float]], labels: [Int]? = nil) {
+        self.boxes = boxes
+        self.labels = labels ?? [Int](repeating: 1, count: boxes.count)
+    }
+
+    /// (cx, cy, w, h) relative to the image, in float32 as Sam3Processor computes them: x / width,
+    /// y / height, then box_xyxy_to_cxcywh.
+    public func normalized(width: Int, height: Int) -> [Float] {
+        boxes.flatMap { b -> [Float] in
+            let x0 = b[0] / Float(width), y0 = b[1] / Float(height), x1 = b[2] / Float(width), y1 = b[3] / Float(height)
+            return [(x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0]
+        }
+    }
+}
+
+/// `POST /inference/sam3`: the original's request, plus box exemplars.
 public struct SAM3Request: Decodable, Sendable {
+    /// The text transformers' processor prompts with when an image has boxes and no text.
+    public static let visualPrompt = "visual"
+
     public let images: [ImageInput]
     /// One prompt list per image (a single list is shared by every image).
     public let prompts: [[String]]
     public let sharedPrompts: Bool
+    /// Whether the request named prompts (without them every image needs box exemplars).
+    public let promptsGiven: Bool
+    /// Box exemplars per image (nil: none), or one set for every image.
+    public let exemplars: [BoxExemplars?]
+    public let sharedExemplars: Bool
     public let threshold: Float
     public let maskThreshold: Float
     public let resolveOverlaps: OverlapResolution
@@ -52,17 +81,23 @@ public struct SAM3Request: Decodable, Sendable {
     public let selection: ModelSelection
 
     enum CodingKeys: String, CodingKey {
-        case images, prompts, threshold
+        case images, prompts, threshold, boxes
+        case boxLabels = "box_labels"
         case maskThreshold = "mask_threshold"
         case resolveOverlaps = "resolve_overlaps"
         case outputFormat = "output_format"
     }
 
     public init(images: [ImageInput], prompts: [String], threshold: Float = 0.5, maskThreshold: Float = 0.5,
-                resolveOverlaps: OverlapResolution = .off, outputFormat: MaskFormat = .rle, modelID: String? = nil) {
+                resolveOverlaps: OverlapResolution = .off, outputFormat: MaskFormat = .rle, modelID: String? = nil,
+                exemplars: BoxExemplars? = nil) {
         self.images = images
-        self.prompts = [prompts]
+        let visualOnly = prompts.isEmpty && exemplars != nil
+        self.promptsGiven = !visualOnly
+        self.prompts = [visualOnly ? [Self.visualPrompt] : prompts]
         self.sharedPrompts = true
+        self.exemplars = [exemplars]
+        self.sharedExemplars = true
         self.threshold = threshold
         self.maskThreshold = maskThreshold
         self.resolveOverlaps = resolveOverlaps
@@ -73,15 +108,49 @@ public struct SAM3Request: Decodable, Sendable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         images = try c.decode([ImageInput].self, forKey: .images)
-        if let shared = try? c.decode([String].self, forKey: .prompts) {
+        // Boxes: one set for every image ([[x1, y1, x2, y2], ...]) or one per image (null for none);
+        // box_labels shaped alike.
+        let sharedLabels = try? c.decodeOptional([Int].self, forKey: .boxLabels)
+        let perImageLabels = sharedLabels == nil ? try c.decodeOptional([[Int]?].self, forKey: .boxLabels) : nil
+        if try !c.contains(.boxes) || c.decodeNil(forKey: .boxes) {
+            if sharedLabels != nil || perImageLabels != nil {
+                throw DecodingError.dataCorruptedError(forKey: .boxLabels, in: c, debugDescription:
+                    "expected boxes for the labels to label")
+            }
+            exemplars = [nil]
+            sharedExemplars = true
+        } else if let shared = try? c.decode([[Float]].self, forKey: .boxes) {
+            exemplars = [BoxExemplars(boxes: shared, labels: sharedLabels)]
+            sharedExemplars = true
+        } else {
+            let sets = try c.decode([[[Float]]?].self, forKey: .boxes)
+            let labels = perImageLabels
+            if let labels, labels.count != sets.count {
+                throw DecodingError.dataCorruptedError(forKey: .boxLabels, in: c, debugDescription:
+                    "expected one list of labels per image's boxes (\(sets.count)), got \(labels.count)")
+            }
+            exemplars = sets.enumerated().map { i, boxes in
+                boxes.flatMap { $0.isEmpty ? nil : BoxExemplars(boxes: $0, labels: labels?[i] ?? nil) }
+            }
+            sharedExemplars = false
+        }
+        let anyBoxes = exemplars.contains { $0 != nil }
+        if !c.contains(.prompts) && anyBoxes {
+            prompts = [[Self.visualPrompt]]
+            sharedPrompts = true
+            promptsGiven = false
+        } else if let shared = try? c.decode([String].self, forKey: .prompts) {
             prompts = [shared]
             sharedPrompts = true
+            promptsGiven = true
         } else if let one = try? c.decode(String.self, forKey: .prompts) {
             prompts = [[one]]
             sharedPrompts = true
+            promptsGiven = true
         } else {
             prompts = try c.decode([[String]].self, forKey: .prompts)
             sharedPrompts = false
+            promptsGiven = true
         }
         threshold = try c.decodeOptional(Float.self, forKey: .threshold) ?? 0.5
         maskThreshold = try c.decodeOptional(Float.self, forKey: .maskThreshold) ?? 0.5
@@ -92,6 +161,9 @@ public struct SAM3Request: Decodable, Sendable {
 
     /// The prompts of image `i`.
     func prompts(forImage i: Int) -> [String] { sharedPrompts ? prompts[0] : prompts[i] }
+
+    /// The box exemplars of image `i`, if any.
+    func exemplars(forImage i: Int) -> BoxExemplars? { sharedExemplars ? exemplars[0] : exemplars[i] }
 }
 
 /// Limits on what a segmentation request may ask for.

@@ -26,6 +26,31 @@ public struct SAM3Service: Sendable {
             throw VisionError.invalidInput("prompts has \(request.prompts.count) lists for \(imageCount) images; "
                                            + "give one list per image or one list for all")
         }
+        if !request.sharedExemplars && request.exemplars.count != imageCount {
+            throw VisionError.invalidInput("boxes has \(request.exemplars.count) lists for \(imageCount) images; "
+                                           + "give one list per image (null for none) or one list for all")
+        }
+        if !request.promptsGiven {
+            for i in 0..<imageCount where request.exemplars(forImage: i) == nil {
+                throw VisionError.invalidInput("image \(i) has neither prompts nor boxes: give prompts, or boxes for every image")
+            }
+        }
+        for case let set? in request.exemplars {
+            guard set.boxes.count <= limits.maxPromptsPerImage else {
+                throw VisionError.invalidInput("\(set.boxes.count) boxes for an image; at most \(limits.maxPromptsPerImage)")
+            }
+            guard set.labels.count == set.boxes.count else {
+                throw VisionError.invalidInput("box_labels has \(set.labels.count) labels for \(set.boxes.count) boxes")
+            }
+            for box in set.boxes {
+                guard box.count == 4, box.allSatisfy(\.isFinite), box[2] > box[0], box[3] > box[1] else {
+                    throw VisionError.invalidInput("a box is [x1, y1, x2, y2] in pixels with x2 > x1 and y2 > y1, got \(box)")
+                }
+            }
+            guard set.labels.allSatisfy({ $0 == 0 || $0 == 1 }) else {
+                throw VisionError.invalidInput("box_labels are 1 (positive) or 0 (negative)")
+            }
+        }
         for list in request.prompts {
             guard !list.isEmpty else { throw VisionError.invalidInput("prompts must name at least one prompt per image") }
             guard list.count <= limits.maxPromptsPerImage else {
@@ -51,6 +76,11 @@ public struct SAM3Service: Sendable {
         try validate(request, imageCount: request.images.count)
         let images = try await context.images.load(request.images.map(\.source))
         let model = try await context.models.model(SAM3Family.loader, request.selection)
+        if request.exemplars.contains(where: { $0 != nil }) && !model.takesBoxes {
+            throw VisionError.invalidInput(
+                "'\(model.reference.repoID)' takes no box exemplars: its export has no box decoder (the split graphs "
+                + "with onnx/box_decoder.onnx); re-export it with tools/export/export.py sam3")
+        }
         // Tokens for every distinct prompt, refused when longer than the model reads.
         var tokens: [String: (ids: [Int], mask: [Int])] = [:]
         for prompt in Set(request.prompts.joined()) {
@@ -84,12 +114,17 @@ public struct SAM3Service: Sendable {
                 }
             }
             var segmentations: [InstanceSegmentation] = []
+            let boxes = request.exemplars(forImage: index).map {
+                (values: $0.normalized(width: image.width, height: image.height), labels: $0.labels)
+            }
             for prompt in prompts {
                 let t = tokens[prompt]!
                 let raw: SAM3Model.Raw
                 if model.isSplit {
                     let text = textFeatures[prompt]!, features = vision
-                    raw = try await context.inference.run { try model.decode(vision: features, text: text, mask: t.mask) }
+                    raw = try await context.inference.run {
+                        try model.decode(vision: features, text: text, mask: t.mask, boxes: boxes)
+                    }
                 } else {
                     raw = try await context.inference.run { try model.runSingle(pixelValues: pixels, ids: t.ids, mask: t.mask) }
                 }

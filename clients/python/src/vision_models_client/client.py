@@ -145,15 +145,20 @@ class _API:
         sizes = [e[1] for e in encoded]
         return self._run(_Call("POST", ROUTES[model_type], body, lambda j: parse(j, sizes)))
 
-    def sam3(self, images: Any, prompts: Union[str, Sequence[str], Sequence[Sequence[str]]], *,
+    def sam3(self, images: Any, prompts: Union[str, Sequence[str], Sequence[Sequence[str]], None] = None, *,
+             boxes: Optional[Sequence[Any]] = None, box_labels: Optional[Sequence[Any]] = None,
              threshold: Optional[float] = None, mask_threshold: Optional[float] = None,
              resolve_overlaps: Union[bool, Sequence[float], None] = None, output_format: Optional[str] = None,
              model_id: Optional[str] = None, **fields: Any) -> SAM3Result:
-        """Text-prompted instance segmentation: `result.images[i][j].masks` is (N, H, W) bool for image
-        i, prompt j. `prompts`: one list for every image, or one list per image."""
+        """Instance segmentation from text prompts and/or box exemplars: `result.images[i][j].masks` is
+        (N, H, W) bool for image i, prompt j. `prompts`: one list for every image, or one list per
+        image. `boxes`: [[x1, y1, x2, y2], ...] in pixels for every image, or one such list per image
+        (None for none), with `box_labels` 1 (positive) / 0 (negative); without prompts an image's
+        one entry is the prompt "visual"."""
         return self._inference("sam3", images, dict(
-            prompts=prompts, threshold=threshold, mask_threshold=mask_threshold, resolve_overlaps=resolve_overlaps,
-            output_format=output_format, model_id=model_id, **fields), SAM3Result.from_json)
+            prompts=prompts, boxes=boxes, box_labels=box_labels, threshold=threshold, mask_threshold=mask_threshold,
+            resolve_overlaps=resolve_overlaps, output_format=output_format, model_id=model_id, **fields),
+            SAM3Result.from_json)
 
     def grounding_dino(self, images: Any, prompts: Union[str, Sequence[str]], *, box_threshold: Optional[float] = None,
                        text_threshold: Optional[float] = None, model_id: Optional[str] = None,
