@@ -11,12 +11,24 @@ import VisionCore
 /// (tools/fixtures/make_depth_anything_3_fixtures.py).
 @Suite struct DepthAnything3ParityTests {
     static let repo = "tests/depth-anything-3-tiny"
+    static let metricRepo = "tests/depth-anything-3-metric-tiny"
+    static let monoRepo = "tests/depth-anything-3-mono-tiny"
 
     static func service() throws -> DepthAnythingService {
         let hub = try HubCacheBuilder.temporaryFolder("hub")
         let manifest = try FixtureFiles.json("depth_anything_3/manifest.json")
         try HubCacheBuilder.place(folder: FixtureFiles.root.appendingPathComponent(manifest["model"] as! String),
                                   repoID: repo, in: hub)
+        let metric = FixtureFiles.root.appendingPathComponent(manifest["metric_model"] as! String)
+        try HubCacheBuilder.place(folder: metric, repoID: metricRepo, in: hub)
+        // The same weights declared the relative monocular preset (da3mono-large has the same architecture).
+        let mono = URL(fileURLWithPath: try HubCacheBuilder.temporaryFolder("mono")).appendingPathComponent("model")
+        try FileManager.default.copyItem(at: metric, to: mono)
+        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: mono.appendingPathComponent("config.json"))) as! [String: Any]
+        config["model_name"] = "da3mono-large"
+        config["depth_kind"] = "relative"
+        try JSONSerialization.data(withJSONObject: config).write(to: mono.appendingPathComponent("config.json"))
+        try HubCacheBuilder.place(folder: mono, repoID: monoRepo, in: hub)
         return DepthAnythingService(context: try EngineFixture.context(families: [DepthAnythingFamily.erasedLoader], hubCache: hub),
                                     encoder: PNGEncoder())
     }
@@ -208,5 +220,46 @@ import VisionCore
                                                                scene: false))
         let together = try await base.run(DepthAnythingRequest(images: images, modelID: Self.repo, depthFormat: .float32))
         #expect(alone.results.count == 3 && alone.results.map(\.height) != together.results.map(\.height))
+    }
+
+    /// The metric preset (da3metric-large, DPT depth + sky heads) against the package's inference:
+    /// depth after its sky handling; metres with focal_length as the package's README gives them
+    /// (focal at the processed size / 300 × output); no confidence, no camera, no exports.
+    @Test func metricPresetMatchesThePackage() async throws {
+        let service = try Self.service()
+        let cases = try FixtureFiles.json("depth_anything_3/manifest.json")["metric_cases"] as! [[String: Any]]
+        var checked = 0
+        for c in cases {
+            let name = c["image"] as! String
+            #expect((c["sky_pixels"] as! Int) > 10, "\(name): the fixture has sky for the sky handling to act on")
+            let bytes = try FixtureFiles.bytes("preprocessing/" + name)
+            let input = [ImageInput(source: .bytes(bytes))]
+            let expected = try FixtureFiles.floats("depth_anything_3/" + (c["depth"] as! String))
+            let canonical = try await service.run(DepthAnythingRequest(images: input, modelID: Self.metricRepo, depthFormat: .float32))
+            let r = try #require(canonical.results.first)
+            #expect([r.height, r.width] == c["shape"] as! [Int] && canonical.depthKind == "metric_canonical")
+            #expect(Self.maxRelative(Self.floats(r.encoded), expected) <= 1e-3, "\(name): depth")
+            #expect(r.confidence == nil && r.camera == nil)
+            let image = try ImageDecoder().decode(bytes, limits: ImageLimits())
+            let metres = try await service.run(DepthAnythingRequest(images: input, modelID: Self.metricRepo, depthFormat: .float32,
+                                                                    focalLength: 500))
+            let focal = (500 * Double(r.width) / Double(image.width) + 500 * Double(r.height) / Double(image.height)) / 2
+            let scaled = expected.map { $0 * Float(focal / 300) }
+            #expect(metres.depthKind == "metric" && Self.maxRelative(Self.floats(metres.results[0].encoded), scaled) <= 1e-3)
+            checked += 1
+        }
+        #expect(checked == 2)
+        let input = [ImageInput(source: .bytes(try FixtureFiles.bytes("preprocessing/small_37x53.png")))]
+        for (request, needle) in [
+            (DepthAnythingRequest(images: input, modelID: Self.metricRepo, exportFormat: .ply), "monocular preset"),
+            (DepthAnythingRequest(images: input, modelID: Self.metricRepo, focalLength: -1), "positive"),
+            (DepthAnythingRequest(images: input, modelID: Self.monoRepo, focalLength: 500), "relative depth"),
+            (DepthAnythingRequest(images: input, modelID: Self.repo, focalLength: 500), "relative depth"),
+        ] {
+            let error = await #expect(throws: VisionError.self) { try await service.run(request) }
+            #expect(error?.category == .badRequest && error?.message.contains(needle) == true, "\(needle): \(error?.message ?? "")")
+        }
+        let mono = try await service.run(DepthAnythingRequest(images: input + input, modelID: Self.monoRepo))
+        #expect(mono.depthKind == "relative" && mono.results.count == 2, "a monocular preset runs each image alone")
     }
 }

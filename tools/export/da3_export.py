@@ -28,8 +28,10 @@ import torch.nn.functional as F
 
 from patching import swapped
 
-# The package's presets this exporter serves: DualDPT depth head + camera decoder.
+# The package's presets this exporter serves: DualDPT depth head + camera decoder (any-view), and
+# the monocular DPT-head presets (depth + sky, no camera): relative and metric.
 CAMERA_PRESETS = ("da3-small", "da3-base", "da3-large", "da3-giant")
+MONO_PRESETS = {"da3mono-large": "relative", "da3metric-large": "metric"}
 # RoPE position table size in patches (images up to 14336 px a side).
 MAX_PATCHES = 1024
 
@@ -219,8 +221,9 @@ def _uv_pos_embed(x, width, height, ratio=0.1):
     return x + embed.permute(2, 0, 1)[None].expand(x.shape[0], -1, -1, -1).to(x.dtype)
 
 
-def _depth_head(head, feats, height, width):
-    """DualDPT's main branch (depth and its confidence) with the output size kept dynamic."""
+def _head_stages(head, feats, height, width):
+    """A DPT-style head's four token maps projected and resized for fusion (sizes dynamic), and
+    the fused map's output size."""
     batch, _, channels = feats[0].shape
     rows, cols = height // head.patch_size, width // head.patch_size
     resized = []
@@ -230,8 +233,13 @@ def _depth_head(head, feats, height, width):
         if head.pos_embed:
             x = _uv_pos_embed(x, width, height)
         resized.append(head.resize_layers[stage](x))
+    return resized, (rows * head.patch_size // head.down_ratio, cols * head.patch_size // head.down_ratio)
+
+
+def _depth_head(head, feats, height, width):
+    """DualDPT's main branch (depth and its confidence) with the output size kept dynamic."""
+    resized, size = _head_stages(head, feats, height, width)
     fused, _ = head._fuse(resized)
-    size = (rows * head.patch_size // head.down_ratio, cols * head.patch_size // head.down_ratio)
     fused = F.interpolate(fused, size, mode="bilinear", align_corners=True)
     if head.pos_embed:
         fused = _uv_pos_embed(fused, width, height)
@@ -239,6 +247,18 @@ def _depth_head(head, feats, height, width):
     depth = head._apply_activation_single(fmap[..., :-1], head.activation).squeeze(-1)
     conf = head._apply_activation_single(fmap[..., -1], head.conf_activation)
     return depth, conf
+
+
+def _mono_head(head, feats, height, width):
+    """DPT's head (the mono and metric presets): depth and the sky head's output, sizes dynamic."""
+    resized, size = _head_stages(head, feats, height, width)
+    fused = head.scratch.output_conv1(head._fuse(resized))
+    fused = F.interpolate(fused, size, mode="bilinear", align_corners=True)
+    if head.pos_embed:
+        fused = _uv_pos_embed(fused, width, height)
+    depth = head._apply_activation_single(head.scratch.output_conv2(fused), head.activation).squeeze(1)
+    sky = head._apply_sky_activation(head.scratch.sky_output_conv2(fused)).squeeze(1)
+    return depth, sky
 
 
 def _interpolate(x, size=None, scale_factor=None, mode="bilinear", align_corners=True):
@@ -361,6 +381,32 @@ class SceneGraphWrapper(torch.nn.Module):
                 pose_enc.reshape(scenes, -1, 9))
 
 
+class MonoGraphWrapper(torch.nn.Module):
+    """The mono and metric presets: pixel_values (B, N, 3, H, W; each view alone, these presets
+    have no cross-view attention) → depth, sky (B, N, H, W), the heads' outputs before the
+    package's sky handling (which the server does)."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def forward(self, pixel_values):
+        height, width = pixel_values.shape[-2], pixel_values.shape[-1]
+        feats, _ = self.net.backbone(pixel_values, cam_token=None, export_feat_layers=[], ref_view_strategy="first")
+        depth, sky = _mono_head(self.net.head, [f[0].flatten(0, 1) for f in feats], height, width)
+        scenes = pixel_values.shape[0]
+        return (depth.reshape(scenes, -1, depth.shape[-2], depth.shape[-1]),
+                sky.reshape(scenes, -1, sky.shape[-2], sky.shape[-1]))
+
+
+def mono_reference_outputs(net, pixel_values):
+    """The unpatched package network's head outputs (depth, sky) for (B, N, 3, H, W)."""
+    with torch.no_grad():
+        feats, _ = net.backbone(pixel_values, cam_token=None, export_feat_layers=[], ref_view_strategy="first")
+        out = net.head(feats, pixel_values.shape[-2], pixel_values.shape[-1], patch_start_idx=0)
+    return [out["depth"].numpy(), out["sky"].numpy()]
+
+
 def scene_reference_outputs(net, pixel_values):
     """The unpatched package network on scenes (B, N, 3, H, W), its default reference view strategy."""
     with torch.no_grad():
@@ -372,9 +418,11 @@ def scene_reference_outputs(net, pixel_values):
 
 def export(src, dst, opset, tolerance, verify):
     net, name = load_network(src)
+    if name in MONO_PRESETS:
+        return export_mono(net, name, src, dst, opset, tolerance, verify)
     if name not in CAMERA_PRESETS or net.cam_dec is None:
-        raise SystemExit(f"{name}: only the any-view presets with a camera decoder are exported "
-                         f"({', '.join(CAMERA_PRESETS)}); metric, mono and nested models are not supported yet")
+        raise SystemExit(f"{name}: exported presets are the any-view ones ({', '.join(CAMERA_PRESETS)}) and "
+                         f"{', '.join(MONO_PRESETS)}; the nested preset is not supported yet")
     onnx_dir = os.path.join(dst, "onnx")
     os.makedirs(onnx_dir, exist_ok=True)
     path = os.path.join(onnx_dir, "model.onnx")
@@ -400,3 +448,29 @@ def export(src, dst, opset, tolerance, verify):
     with open(os.path.join(dst, "config.json"), "w") as f:
         json.dump(spec, f, indent=1)
     return f"DepthAnything3 ({name})"
+
+
+def export_mono(net, name, src, dst, opset, tolerance, verify):
+    """The mono / metric presets: one graph pixel_values [B, N, 3, H, W] → depth, sky [B, N, H, W]."""
+    onnx_dir = os.path.join(dst, "onnx")
+    os.makedirs(onnx_dir, exist_ok=True)
+    path = os.path.join(onnx_dir, "model.onnx")
+    example = torch.randn(1, 1, 3, 98, 140, generator=torch.Generator().manual_seed(0))
+    maps = {0: "scenes", 1: "views", 2: "height", 3: "width"}
+    with traceable(), torch.no_grad():
+        torch.onnx.export(MonoGraphWrapper(net).eval(), (example,), path, opset_version=opset, dynamo=False,
+                          input_names=["pixel_values"], output_names=["depth", "sky"],
+                          dynamic_axes={"pixel_values": {0: "scenes", 1: "views", 3: "height", 4: "width"},
+                                        "depth": maps, "sky": maps})
+    for shape in [(1, 1, 3, 98, 140), (2, 1, 3, 154, 84), (1, 2, 3, 56, 70)]:
+        x = torch.randn(*shape, generator=torch.Generator().manual_seed(sum(shape)))
+        verify(path, {"pixel_values": x.numpy()}, mono_reference_outputs(net, x), tolerance)
+    spec = read_folder_config(src)
+    spec.setdefault("process_res", 504)
+    spec.update({"architecture": "DepthAnything3", "patch_size": 14, "process_res_method": "upper_bound_resize",
+                 "image_mean": [0.485, 0.456, 0.406], "image_std": [0.229, 0.224, 0.225],
+                 "outputs": ["depth", "sky"], "scene_views": False, "depth_kind": MONO_PRESETS[name]})
+    with open(os.path.join(dst, "config.json"), "w") as f:
+        json.dump(spec, f, indent=1)
+    return f"DepthAnything3 ({name})"
+

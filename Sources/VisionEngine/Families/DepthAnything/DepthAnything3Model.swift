@@ -14,10 +14,21 @@ public final class DepthAnything3Model: LoadedModel {
     let session: any InferenceSession
     /// The graph takes scenes of views (its views attend to each other).
     let sceneViews: Bool
+    /// What the graph is: an any-view preset (depth, confidence, camera) or a monocular one.
+    let kind: Kind
+
+    /// The package's presets as exported: any-view (DualDPT + camera decoder), or monocular
+    /// (DPT depth + sky heads, config.json `depth_kind`): `da3mono-large` (relative) or
+    /// `da3metric-large` (metric: metres = focal / 300 × output, the focal in processed pixels).
+    enum Kind: Sendable, Equatable {
+        case anyView
+        case mono(metric: Bool)
+    }
 
     init(reference: ModelReference, preprocessor: DepthAnything3Preprocessor, session: any InferenceSession,
-         memoryBytes: Int, sceneViews: Bool) {
+         memoryBytes: Int, sceneViews: Bool, kind: Kind = .anyView) {
         self.sceneViews = sceneViews
+        self.kind = kind
         self.reference = reference
         self.preprocessor = preprocessor
         self.session = session
@@ -35,8 +46,13 @@ public final class DepthAnything3Model: LoadedModel {
         let graph = try ModelFiles.graph(snapshot.reference.onnxPath(), in: snapshot)
         let session = try context.runtime.makeSession(modelPath: graph.path, options: context.sessionOptions)
         let outputs = Set(session.outputs.map(\.name))
-        guard session.inputs.map(\.name) == ["pixel_values"],
-              outputs.isSuperset(of: ["depth", "depth_conf", "pose_enc"]) else {
+        let kind: Kind = switch config["depth_kind"] as? String {
+        case "metric": .mono(metric: true)
+        case "relative": .mono(metric: false)
+        default: .anyView
+        }
+        let wanted: Set<String> = kind == .anyView ? ["depth", "depth_conf", "pose_enc"] : ["depth", "sky"]
+        guard session.inputs.map(\.name) == ["pixel_values"], outputs.isSuperset(of: wanted) else {
             throw VisionError.modelNotFound(
                 "'\(snapshot.reference.repoID)' is not a Depth Anything 3 export (inputs \(session.inputs.map(\.name)), "
                 + "outputs \(session.outputs.map(\.name).sorted())); export it with tools/export/export.py depth_anything_3")
@@ -48,16 +64,19 @@ public final class DepthAnything3Model: LoadedModel {
             processRes: (config["process_res"] as? Int) ?? 504, patchSize: (config["patch_size"] as? Int) ?? 14,
             mean: floats("image_mean", [0.485, 0.456, 0.406]), std: floats("image_std", [0.229, 0.224, 0.225]))
         return DepthAnything3Model(reference: snapshot.reference, preprocessor: preprocessor, session: session,
-                                   memoryBytes: graph.bytes, sceneViews: (config["scene_views"] as? Bool) ?? false)
+                                   memoryBytes: graph.bytes,
+                                   sceneViews: kind == .anyView && ((config["scene_views"] as? Bool) ?? false), kind: kind)
     }
 
-    /// What one image gives: depth and confidence at the processed size, and the camera.
+    /// What one image gives at the processed size: depth and, from an any-view preset, confidence
+    /// and the camera; from a monocular one the sky head's output.
     struct Output: Sendable {
-        let depth: [Float]
-        let confidence: [Float]
+        var depth: [Float]
+        let confidence: [Float]?
         let height: Int
         let width: Int
-        let camera: CameraParameters
+        let camera: CameraParameters?
+        var sky: [Float]? = nil
     }
 
     /// Runs one processed image alone. Blocking: call on an inference thread.
@@ -69,6 +88,7 @@ public final class DepthAnything3Model: LoadedModel {
     /// frame. An export from before scenes takes one view only. Blocking: call on an inference thread.
     func runScene(_ views: [Tensor]) throws -> [Output] {
         precondition(!views.isEmpty && (sceneViews || views.count == 1), "scene of \(views.count) views")
+        if case .mono = kind { return try [runMono(views[0])] }
         let shape = views[0].shape
         let input: Tensor = sceneViews
             ? .float32(views.flatMap(\.floats), shape: [1, views.count] + Array(shape.dropFirst()))
@@ -82,6 +102,9 @@ public final class DepthAnything3Model: LoadedModel {
                                              + (sceneViews ? "[1, N, H, W] and pose_enc [1, N, 9]" : "[1, H, W] and pose_enc [1, 9]"))
         }
         let height = depth.shape[rank - 2], width = depth.shape[rank - 1], plane = height * width
+        guard depth.count == plane * views.count else {
+            throw VisionError.runtimeFailure("the Depth Anything 3 graph returned \(depth.count / max(1, plane)) maps for \(views.count) views")
+        }
         let depths = depth.floats, confidences = conf.floats, poses = pose.floats
         return (0..<views.count).map { v in
             Output(depth: Array(depths[(v * plane)..<((v + 1) * plane)]),
@@ -89,5 +112,32 @@ public final class DepthAnything3Model: LoadedModel {
                    camera: CameraParameters(poseEncoding: Array(poses[(v * 9)..<((v + 1) * 9)]), height: height,
                                             width: width))
         }
+    }
+
+    /// A monocular preset on one view ([1, 3, H, W] fed as [1, 1, 3, H, W]): depth and sky.
+    private func runMono(_ view: Tensor) throws -> Output {
+        let input = Tensor.float32(view.floats, shape: [1, 1] + Array(view.shape.dropFirst()))
+        let out = try session.run(["pixel_values": input], outputNames: ["depth", "sky"])
+        guard let depth = out["depth"], depth.shape.count == 4, let sky = out["sky"], sky.shape == depth.shape else {
+            throw VisionError.runtimeFailure("the Depth Anything 3 monocular graph did not return depth and sky [1, 1, H, W]")
+        }
+        return Output(depth: depth.floats, confidence: nil, height: depth.shape[2], width: depth.shape[3], camera: nil,
+                      sky: sky.floats)
+    }
+}
+
+extension DepthAnything3Model.Output {
+    /// The package's sky handling for monocular presets (`_process_mono_sky_estimation`): pixels
+    /// whose sky output is 0.3 or more take the 0.99 quantile of the other pixels' depth (linear
+    /// interpolation, as torch.quantile), unless either side has 10 pixels or fewer. Above 100,000
+    /// non-sky pixels the package estimates that quantile from a random sample of 100,000; here
+    /// it is exact.
+    mutating func applySky() {
+        guard let sky else { return }
+        let ground = zip(depth, sky).filter { $0.1 < 0.3 }.map(\.0)
+        let skyCount = depth.count - ground.count
+        guard ground.count > 10, skyCount > 10 else { return }
+        let far = percentile(ground, 99)
+        for i in depth.indices where sky[i] >= 0.3 { depth[i] = far }
     }
 }

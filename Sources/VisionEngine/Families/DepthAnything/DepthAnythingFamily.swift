@@ -65,6 +65,9 @@ public enum DepthAnythingFamily: Family {
                 "Depth Anything 3: ply, glb (point clouds) or npz; gs_* and any format on Depth Anything V2 are a "
                 + "400 naming what is offered")),
             ("include_confidence", .boolean(default: true, description: "Depth Anything 3: return the confidence map too")),
+            ("focal_length", .number(description:
+                "Depth Anything 3 metric preset (da3metric-large): the camera's focal length in the original image's "
+                + "pixels; depth then comes in metres (focal at the processed size / 300 × the model's output)")),
             ("scene", .boolean(default: true, description:
                 "Depth Anything 3: the images are views of one scene (one pass, extrinsics in one world frame, one "
                 + "point cloud of every view), as the original; false runs each image alone. At most "

@@ -51,16 +51,22 @@ public struct DepthAnythingRequest: Decodable, Sendable {
     /// Depth Anything 3 only: the images are views of one scene (one pass, one world frame), as
     /// the original's `inference([...])`; false runs each image alone (default true).
     public let scene: Bool
+    /// Depth Anything 3 metric preset: the camera's focal length in the original image's pixels,
+    /// for depth in metres (the package's `focal * net_output / 300` at the processed size).
+    public let focalLength: Double?
 
     enum CodingKeys: String, CodingKey {
         case images, scene
+        case focalLength = "focal_length"
         case depthFormat = "depth_format"
         case exportFormat = "export_format"
         case includeConfidence = "include_confidence"
     }
 
     public init(images: [ImageInput], modelID: String? = nil, depthFormat: DepthFormat = .png8,
-                exportFormat: DepthExportFormat? = nil, includeConfidence: Bool = true, scene: Bool = true) {
+                exportFormat: DepthExportFormat? = nil, includeConfidence: Bool = true, scene: Bool = true,
+                focalLength: Double? = nil) {
+        self.focalLength = focalLength
         self.images = images
         self.selection = ModelSelection(modelID: modelID)
         self.depthFormat = depthFormat
@@ -77,6 +83,7 @@ public struct DepthAnythingRequest: Decodable, Sendable {
         includeConfidence = try c.decodeOptional(Bool.self, forKey: .includeConfidence) ?? true
         exportFormat = try c.decodeOptional(DepthExportFormat.self, forKey: .exportFormat)
         scene = try c.decodeOptional(Bool.self, forKey: .scene) ?? true
+        focalLength = try c.decodeOptional(Double.self, forKey: .focalLength)
     }
 }
 
@@ -183,7 +190,8 @@ public struct DepthAnythingResponse: Sendable {
             .integers("shape", description: "[height, width] of the depth map") { [$0.result.height, $0.result.width] },
             .custom("original_shape", .array(.integer(), description: "The image's [height, width] where it differs"),
                     present: { $0.result.originalShape != nil }) { i, w in w.ints(i.result.originalShape!) },
-            .string("depth_type", description: "relative or metric") { $0.depthKind },
+            .string("depth_type", description: "relative, metric (metres), or metric_canonical (the metric preset "
+                    + "without focal_length: metres for a 300 px focal at the processed size)") { $0.depthKind },
         ] + range.fields(on: { $0.result.map }) + [
             .custom("intrinsics", .array(.array(.number()), description: "Depth Anything 3: 3×3, processed-image pixels"),
                     present: { $0.result.camera != nil }) { i, w in matrix(i.result.camera!.intrinsics, &w) },

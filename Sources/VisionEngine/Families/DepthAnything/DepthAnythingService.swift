@@ -33,8 +33,10 @@ public struct DepthAnythingService: Sendable {
         let depthKind: String
         switch loaded.generation {
         case .v3(let model):
+            try check(request, for: model)
             results = try await runV3(model, images: images, request: request)
-            depthKind = "relative"
+            depthKind = model.kind == .mono(metric: true) ? (request.focalLength == nil ? "metric_canonical" : "metric")
+                : "relative"
         case .v2(let model):
             if let format = request.exportFormat {
                 throw VisionError.invalidInput(
@@ -42,6 +44,9 @@ public struct DepthAnythingService: Sendable {
                     + "which predicts \(model.depthKind) depth only, so it offers no export formats; "
                     + DepthExportFormat.offered.map(\.rawValue).joined(separator: ", ")
                     + " are offered by Depth Anything 3 models. Leave export_format out for the depth map.")
+            }
+            if request.focalLength != nil {
+                throw VisionError.invalidInput("focal_length applies to Depth Anything 3's metric preset; '\(model.reference.repoID)' is Depth Anything V2")
             }
             results = try await runV2(model, images: images, request: request)
             depthKind = model.depthKind
@@ -66,9 +71,26 @@ public struct DepthAnythingService: Sendable {
         return results
     }
 
+    /// What a Depth Anything 3 request may ask of this model.
+    private func check(_ request: DepthAnythingRequest, for model: DepthAnything3Model) throws {
+        if let focal = request.focalLength {
+            guard focal.isFinite, focal > 0 else { throw VisionError.invalidInput("focal_length must be a positive number of pixels") }
+            guard model.kind == .mono(metric: true) else {
+                throw VisionError.invalidInput("focal_length applies to the metric preset (da3metric-large); "
+                                               + "'\(model.reference.repoID)' predicts relative depth")
+            }
+        }
+        if case .mono = model.kind, let format = request.exportFormat {
+            throw VisionError.invalidInput(
+                "export_format '\(format.rawValue)' needs the camera the any-view presets predict; '\(model.reference.repoID)' "
+                + "is a monocular preset (depth only). Leave export_format out")
+        }
+    }
+
     private func runV3(_ model: DepthAnything3Model, images: [RGBImage], request: DepthAnythingRequest) async throws
         -> [DepthResult] {
-        guard request.scene, images.count > 1 else {
+        // Monocular presets have no cross-view attention: each image is its own scene.
+        guard request.scene, images.count > 1, model.kind == .anyView else {
             var results: [DepthResult] = []
             for image in images { results += try await runScene(model, images: [image], request: request) }
             return results
@@ -96,16 +118,28 @@ public struct DepthAnythingService: Sendable {
             let views = DepthAnything3Preprocessor.unified(try images.map { try model.preprocessor.resized($0) })
             return (views, views.map { model.preprocessor.pixelValues($0) })
         }
-        let outs = try await context.inference.run { try model.runScene(pixels) }
-        let encoder = self.encoder, format = request.depthFormat
+        let raw = try await context.inference.run { try model.runScene(pixels) }
+        let encoder = self.encoder, format = request.depthFormat, focal = request.focalLength
         let withConfidence = request.includeConfidence, export = request.exportFormat
         return try await context.images.compute {
             var results: [DepthResult] = []
+            var outs = raw
+            for (i, image) in images.enumerated() {
+                outs[i].applySky()
+                if let focal {
+                    // The focal at the processed size (the mean of fx and fy there), as the package's
+                    // `focal * net_output / 300` takes it.
+                    let scaled = (focal * Double(outs[i].width) / Double(image.width)
+                                  + focal * Double(outs[i].height) / Double(image.height)) / 2
+                    let factor = Float(scaled / 300)
+                    outs[i].depth = outs[i].depth.map { $0 * factor }
+                }
+            }
             for (out, image) in zip(outs, images) {
                 var result = try Self.encode(out.depth, height: out.height, width: out.width, format: format,
                                              encoder: encoder)
-                if withConfidence {
-                    result.confidence = try Self.encode(out.confidence, height: out.height, width: out.width,
+                if withConfidence, let confidence = out.confidence {
+                    result.confidence = try Self.encode(confidence, height: out.height, width: out.width,
                                                         format: format, encoder: encoder).map
                 }
                 result.camera = out.camera
@@ -130,18 +164,20 @@ public struct DepthAnythingService: Sendable {
             var npz = NPZWriter()
             let (h, w) = (outs[0].height, outs[0].width)
             npz.add("depth", floats: outs.flatMap(\.depth), shape: lead + [h, w])
-            npz.add("conf", floats: outs.flatMap(\.confidence), shape: lead + [h, w])
-            npz.add("extrinsics", floats: outs.flatMap { $0.camera.extrinsics.flatMap { $0.map(Float.init) } }, shape: lead + [3, 4])
-            npz.add("intrinsics", floats: outs.flatMap { $0.camera.intrinsics.flatMap { $0.map(Float.init) } }, shape: lead + [3, 3])
+            npz.add("conf", floats: outs.flatMap { $0.confidence ?? [] }, shape: lead + [h, w])
+            npz.add("extrinsics", floats: outs.flatMap { $0.camera?.extrinsics.flatMap { $0.map(Float.init) } ?? [] }, shape: lead + [3, 4])
+            npz.add("intrinsics", floats: outs.flatMap { $0.camera?.intrinsics.flatMap { $0.map(Float.init) } ?? [] }, shape: lead + [3, 3])
             return DepthExportFile(format: .npz, data: npz.archive(), points: nil)
         default:
-            let all = outs.flatMap(\.confidence)
+            // Any-view presets only (checked before the run): every view has confidence and a camera.
+            let all = outs.flatMap { $0.confidence ?? [] }
             let threshold = min(max(1.05, percentile(all, 40)), percentile(all, 90))
             var cloud = PointCloud()
             for (out, image) in zip(outs, colors) {
+                guard let camera = out.camera else { continue }
                 let view = PointCloud.backProject(depth: out.depth, confidence: out.confidence, width: out.width,
-                                                  height: out.height, intrinsics: out.camera.intrinsics,
-                                                  extrinsics: out.camera.extrinsics, image: image,
+                                                  height: out.height, intrinsics: camera.intrinsics,
+                                                  extrinsics: camera.extrinsics, image: image,
                                                   minimumConfidence: threshold)
                 cloud.positions += view.positions
                 cloud.colors += view.colors
