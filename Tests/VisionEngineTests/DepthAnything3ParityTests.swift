@@ -13,6 +13,7 @@ import VisionCore
     static let repo = "tests/depth-anything-3-tiny"
     static let metricRepo = "tests/depth-anything-3-metric-tiny"
     static let monoRepo = "tests/depth-anything-3-mono-tiny"
+    static let nestedRepo = "tests/depth-anything-3-nested-tiny"
 
     static func service() throws -> DepthAnythingService {
         let hub = try HubCacheBuilder.temporaryFolder("hub")
@@ -29,6 +30,8 @@ import VisionCore
         config["depth_kind"] = "relative"
         try JSONSerialization.data(withJSONObject: config).write(to: mono.appendingPathComponent("config.json"))
         try HubCacheBuilder.place(folder: mono, repoID: monoRepo, in: hub)
+        try HubCacheBuilder.place(folder: FixtureFiles.root.appendingPathComponent(manifest["nested_model"] as! String),
+                                  repoID: nestedRepo, in: hub)
         return DepthAnythingService(context: try EngineFixture.context(families: [DepthAnythingFamily.erasedLoader], hubCache: hub),
                                     encoder: PNGEncoder())
     }
@@ -262,4 +265,31 @@ import VisionCore
         let mono = try await service.run(DepthAnythingRequest(images: input + input, modelID: Self.monoRepo))
         #expect(mono.depthKind == "relative" && mono.results.count == 2, "a monocular preset runs each image alone")
     }
+
+    /// The nested preset (any-view branch in metres through the metric branch) against the
+    /// package's inference: one image and a 2-view scene, after its least-squares alignment.
+    @Test func nestedPresetMatchesThePackage() async throws {
+        let service = try Self.service()
+        let cases = try FixtureFiles.json("depth_anything_3/manifest.json")["nested_cases"] as! [[String: Any]]
+        var checked = 0
+        for c in cases {
+            let views = c["views"] as! [[String: Any]]
+            #expect(c["is_metric"] as? Int == 1)
+            let images = try views.map { ImageInput(source: .bytes(try FixtureFiles.bytes("preprocessing/" + ($0["image"] as! String)))) }
+            let response = try await service.run(DepthAnythingRequest(images: images, modelID: Self.nestedRepo, depthFormat: .float32))
+            #expect(response.depthKind == "metric" && response.results.count == views.count)
+            for (i, (r, v)) in zip(response.results, views).enumerated() {
+                let name = "\(c["name"]!) view \(i)"
+                #expect([r.height, r.width] == c["shape"] as! [Int], "\(name)")
+                let depth = try FixtureFiles.floats("depth_anything_3/" + (v["depth"] as! String))
+                let conf = try FixtureFiles.floats("depth_anything_3/" + (v["conf"] as! String))
+                #expect(Self.maxRelative(Self.floats(r.encoded), depth) <= 1e-3, "\(name): depth")
+                #expect(Self.maxRelative(Self.floats(try #require(r.confidence).encoded), conf) <= 1e-3, "\(name): conf")
+                Self.expectCamera(r.camera, v, name)
+            }
+            checked += 1
+        }
+        #expect(checked == 2)
+    }
 }
+

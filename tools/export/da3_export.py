@@ -32,6 +32,8 @@ from patching import swapped
 # the monocular DPT-head presets (depth + sky, no camera): relative and metric.
 CAMERA_PRESETS = ("da3-small", "da3-base", "da3-large", "da3-giant")
 MONO_PRESETS = {"da3mono-large": "relative", "da3metric-large": "metric"}
+# Any-view giant + the metric model, aligned by least squares (the server does the alignment).
+NESTED_PRESETS = ("da3nested-giant-large",)
 # RoPE position table size in patches (images up to 14336 px a side).
 MAX_PATCHES = 1024
 
@@ -417,60 +419,63 @@ def scene_reference_outputs(net, pixel_values):
 
 
 def export(src, dst, opset, tolerance, verify):
+    """One folder the package loads → onnx/model.onnx (+ onnx/metric.onnx for the nested preset)
+    and config.json saying what the graphs are."""
     net, name = load_network(src)
-    if name in MONO_PRESETS:
-        return export_mono(net, name, src, dst, opset, tolerance, verify)
-    if name not in CAMERA_PRESETS or net.cam_dec is None:
-        raise SystemExit(f"{name}: exported presets are the any-view ones ({', '.join(CAMERA_PRESETS)}) and "
-                         f"{', '.join(MONO_PRESETS)}; the nested preset is not supported yet")
     onnx_dir = os.path.join(dst, "onnx")
     os.makedirs(onnx_dir, exist_ok=True)
-    path = os.path.join(onnx_dir, "model.onnx")
+    extra = {}
+    if name in MONO_PRESETS:
+        _export_mono_graph(net, os.path.join(onnx_dir, "model.onnx"), opset, tolerance, verify)
+        extra = {"outputs": ["depth", "sky"], "scene_views": False, "depth_kind": MONO_PRESETS[name]}
+    elif name in NESTED_PRESETS:
+        # The any-view branch (depth, confidence, camera) and the metric branch that scales it.
+        _export_scene_graph(net.da3, os.path.join(onnx_dir, "model.onnx"), opset, tolerance, verify)
+        _export_mono_graph(net.da3_metric, os.path.join(onnx_dir, "metric.onnx"), opset, tolerance, verify)
+        extra = {"outputs": ["depth", "depth_conf", "pose_enc"], "scene_views": True, "depth_kind": "nested",
+                 "metric_graph": "onnx/metric.onnx"}
+    elif name in CAMERA_PRESETS and net.cam_dec is not None:
+        _export_scene_graph(net, os.path.join(onnx_dir, "model.onnx"), opset, tolerance, verify)
+        extra = {"outputs": ["depth", "depth_conf", "pose_enc"], "scene_views": True}
+    else:
+        raise SystemExit(f"{name}: exported presets are {', '.join(CAMERA_PRESETS + tuple(MONO_PRESETS) + NESTED_PRESETS)}")
+    spec = read_folder_config(src)
+    spec.setdefault("process_res", 504)
+    spec.update({"architecture": "DepthAnything3", "patch_size": 14, "process_res_method": "upper_bound_resize",
+                 "image_mean": [0.485, 0.456, 0.406], "image_std": [0.229, 0.224, 0.225]}, **extra)
+    with open(os.path.join(dst, "config.json"), "w") as f:
+        json.dump(spec, f, indent=1)
+    return f"DepthAnything3 ({name})"
+
+
+MAPS = {0: "scenes", 1: "views", 2: "height", 3: "width"}
+PIXELS_AXES = {0: "scenes", 1: "views", 3: "height", 4: "width"}
+
+
+def _export_scene_graph(net, path, opset, tolerance, verify):
+    """An any-view network: pixel_values [B, N, 3, H, W] → depth, depth_conf [B, N, H, W], pose_enc [B, N, 9]."""
     example = torch.randn(1, 3, 3, 98, 140, generator=torch.Generator().manual_seed(0))
-    maps = {0: "scenes", 1: "views", 2: "height", 3: "width"}
     with traceable(), torch.no_grad():
         torch.onnx.export(
             SceneGraphWrapper(net).eval(), (example,), path, opset_version=opset, dynamo=False,
             input_names=["pixel_values"], output_names=["depth", "depth_conf", "pose_enc"],
-            dynamic_axes={"pixel_values": {0: "scenes", 1: "views", 3: "height", 4: "width"},
-                          "depth": maps, "depth_conf": maps, "pose_enc": {0: "scenes", 1: "views"}},
+            dynamic_axes={"pixel_values": PIXELS_AXES, "depth": MAPS, "depth_conf": MAPS,
+                          "pose_enc": {0: "scenes", 1: "views"}},
         )
     # Compared with the unpatched package network on scene and image sizes other than the traced
     # one: one view, two (no reference selection), three to five (the reference view chosen).
     for shape in [(1, 1, 3, 98, 140), (2, 1, 3, 154, 84), (1, 2, 3, 56, 56), (1, 4, 3, 70, 84), (2, 3, 3, 56, 84)]:
         x = torch.randn(*shape, generator=torch.Generator().manual_seed(sum(shape)))
         verify(path, {"pixel_values": x.numpy()}, scene_reference_outputs(net, x), tolerance)
-    spec = read_folder_config(src)
-    spec.setdefault("process_res", 504)
-    spec.update({"architecture": "DepthAnything3", "patch_size": 14, "process_res_method": "upper_bound_resize",
-                 "image_mean": [0.485, 0.456, 0.406], "image_std": [0.229, 0.224, 0.225],
-                 "outputs": ["depth", "depth_conf", "pose_enc"], "scene_views": True})
-    with open(os.path.join(dst, "config.json"), "w") as f:
-        json.dump(spec, f, indent=1)
-    return f"DepthAnything3 ({name})"
 
 
-def export_mono(net, name, src, dst, opset, tolerance, verify):
-    """The mono / metric presets: one graph pixel_values [B, N, 3, H, W] → depth, sky [B, N, H, W]."""
-    onnx_dir = os.path.join(dst, "onnx")
-    os.makedirs(onnx_dir, exist_ok=True)
-    path = os.path.join(onnx_dir, "model.onnx")
+def _export_mono_graph(net, path, opset, tolerance, verify):
+    """A monocular network: pixel_values [B, N, 3, H, W] → depth, sky [B, N, H, W]."""
     example = torch.randn(1, 1, 3, 98, 140, generator=torch.Generator().manual_seed(0))
-    maps = {0: "scenes", 1: "views", 2: "height", 3: "width"}
     with traceable(), torch.no_grad():
         torch.onnx.export(MonoGraphWrapper(net).eval(), (example,), path, opset_version=opset, dynamo=False,
                           input_names=["pixel_values"], output_names=["depth", "sky"],
-                          dynamic_axes={"pixel_values": {0: "scenes", 1: "views", 3: "height", 4: "width"},
-                                        "depth": maps, "sky": maps})
+                          dynamic_axes={"pixel_values": PIXELS_AXES, "depth": MAPS, "sky": MAPS})
     for shape in [(1, 1, 3, 98, 140), (2, 1, 3, 154, 84), (1, 2, 3, 56, 70)]:
         x = torch.randn(*shape, generator=torch.Generator().manual_seed(sum(shape)))
         verify(path, {"pixel_values": x.numpy()}, mono_reference_outputs(net, x), tolerance)
-    spec = read_folder_config(src)
-    spec.setdefault("process_res", 504)
-    spec.update({"architecture": "DepthAnything3", "patch_size": 14, "process_res_method": "upper_bound_resize",
-                 "image_mean": [0.485, 0.456, 0.406], "image_std": [0.229, 0.224, 0.225],
-                 "outputs": ["depth", "sky"], "scene_views": False, "depth_kind": MONO_PRESETS[name]})
-    with open(os.path.join(dst, "config.json"), "w") as f:
-        json.dump(spec, f, indent=1)
-    return f"DepthAnything3 ({name})"
-

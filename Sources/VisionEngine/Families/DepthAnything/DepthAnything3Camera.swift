@@ -32,4 +32,14 @@ public struct CameraParameters: Sendable, Equatable {
         self.extrinsics = extrinsics
         self.intrinsics = [[fx, 0, Double(width) / 2], [0, fy, Double(height) / 2], [0, 0, 1]]
     }
+
+    /// The same camera with its world-to-camera translation times `scale` (a scene's metric scale).
+    public func scalingTranslation(by scale: Double) -> CameraParameters {
+        CameraParameters(extrinsics: extrinsics.map { row in Array(row[0..<3]) + [row[3] * scale] }, intrinsics: intrinsics)
+    }
+
+    private init(extrinsics: [[Double]], intrinsics: [[Double]]) {
+        self.extrinsics = extrinsics
+        self.intrinsics = intrinsics
+    }
 }

@@ -23,12 +23,21 @@ public final class DepthAnything3Model: LoadedModel {
     enum Kind: Sendable, Equatable {
         case anyView
         case mono(metric: Bool)
+        /// `da3nested-giant-large`: the any-view graph and a metric graph that scales it to metres.
+        case nested
+
+        var isMonocular: Bool { if case .mono = self { true } else { false } }
     }
+    /// A monocular preset (depth and sky, no camera; each image alone).
+    var isMonocular: Bool { kind.isMonocular }
+    /// The nested preset's metric graph (`onnx/metric.onnx`: depth, sky).
+    let metricSession: (any InferenceSession)?
 
     init(reference: ModelReference, preprocessor: DepthAnything3Preprocessor, session: any InferenceSession,
-         memoryBytes: Int, sceneViews: Bool, kind: Kind = .anyView) {
+         memoryBytes: Int, sceneViews: Bool, kind: Kind = .anyView, metricSession: (any InferenceSession)? = nil) {
         self.sceneViews = sceneViews
         self.kind = kind
+        self.metricSession = metricSession
         self.reference = reference
         self.preprocessor = preprocessor
         self.session = session
@@ -49,9 +58,10 @@ public final class DepthAnything3Model: LoadedModel {
         let kind: Kind = switch config["depth_kind"] as? String {
         case "metric": .mono(metric: true)
         case "relative": .mono(metric: false)
+        case "nested": .nested
         default: .anyView
         }
-        let wanted: Set<String> = kind == .anyView ? ["depth", "depth_conf", "pose_enc"] : ["depth", "sky"]
+        let wanted: Set<String> = if case .mono = kind { ["depth", "sky"] } else { ["depth", "depth_conf", "pose_enc"] }
         guard session.inputs.map(\.name) == ["pixel_values"], outputs.isSuperset(of: wanted) else {
             throw VisionError.modelNotFound(
                 "'\(snapshot.reference.repoID)' is not a Depth Anything 3 export (inputs \(session.inputs.map(\.name)), "
@@ -63,20 +73,34 @@ public final class DepthAnything3Model: LoadedModel {
         let preprocessor = DepthAnything3Preprocessor(
             processRes: (config["process_res"] as? Int) ?? 504, patchSize: (config["patch_size"] as? Int) ?? 14,
             mean: floats("image_mean", [0.485, 0.456, 0.406]), std: floats("image_std", [0.229, 0.224, 0.225]))
+        var metricSession: (any InferenceSession)?
+        var bytes = graph.bytes
+        if kind == .nested {
+            let metric = try ModelFiles.graph((config["metric_graph"] as? String) ?? "onnx/metric.onnx", in: snapshot)
+            let session = try context.runtime.makeSession(modelPath: metric.path, options: context.sessionOptions)
+            guard Set(session.outputs.map(\.name)).isSuperset(of: ["depth", "sky"]) else {
+                throw VisionError.modelNotFound("'\(snapshot.reference.repoID)': its metric graph returns no depth and sky")
+            }
+            metricSession = session
+            bytes += metric.bytes
+        }
+        let scenes = (config["scene_views"] as? Bool) ?? false
         return DepthAnything3Model(reference: snapshot.reference, preprocessor: preprocessor, session: session,
-                                   memoryBytes: graph.bytes,
-                                   sceneViews: kind == .anyView && ((config["scene_views"] as? Bool) ?? false), kind: kind)
+                                   memoryBytes: bytes, sceneViews: !kind.isMonocular && scenes,
+                                   kind: kind, metricSession: metricSession)
     }
 
     /// What one image gives at the processed size: depth and, from an any-view preset, confidence
     /// and the camera; from a monocular one the sky head's output.
     struct Output: Sendable {
         var depth: [Float]
-        let confidence: [Float]?
+        var confidence: [Float]?
         let height: Int
         let width: Int
-        let camera: CameraParameters?
+        var camera: CameraParameters?
         var sky: [Float]? = nil
+        /// The nested preset: the metric branch's depth for this view.
+        var metricDepth: [Float]? = nil
     }
 
     /// Runs one processed image alone. Blocking: call on an inference thread.
@@ -106,12 +130,24 @@ public final class DepthAnything3Model: LoadedModel {
             throw VisionError.runtimeFailure("the Depth Anything 3 graph returned \(depth.count / max(1, plane)) maps for \(views.count) views")
         }
         let depths = depth.floats, confidences = conf.floats, poses = pose.floats
-        return (0..<views.count).map { v in
+        var outs = (0..<views.count).map { v in
             Output(depth: Array(depths[(v * plane)..<((v + 1) * plane)]),
                    confidence: Array(confidences[(v * plane)..<((v + 1) * plane)]), height: height, width: width,
                    camera: CameraParameters(poseEncoding: Array(poses[(v * 9)..<((v + 1) * 9)]), height: height,
                                             width: width))
         }
+        if let metricSession {
+            let metric = try metricSession.run(["pixel_values": input], outputNames: ["depth", "sky"])
+            guard let md = metric["depth"], md.count == plane * views.count, let sky = metric["sky"], sky.count == md.count else {
+                throw VisionError.runtimeFailure("the Depth Anything 3 metric graph did not return depth and sky [1, N, H, W]")
+            }
+            let mds = md.floats, skies = sky.floats
+            for v in 0..<views.count {
+                outs[v].metricDepth = Array(mds[(v * plane)..<((v + 1) * plane)])
+                outs[v].sky = Array(skies[(v * plane)..<((v + 1) * plane)])
+            }
+        }
+        return outs
     }
 
     /// A monocular preset on one view ([1, 3, H, W] fed as [1, 1, 3, H, W]): depth and sky.
@@ -123,6 +159,64 @@ public final class DepthAnything3Model: LoadedModel {
         }
         return Output(depth: depth.floats, confidence: nil, height: depth.shape[2], width: depth.shape[3], camera: nil,
                       sky: sky.floats)
+    }
+}
+
+extension [DepthAnything3Model.Output] {
+    /// The nested preset's combination (NestedDepthAnything3Net), over every view of the scene at
+    /// once: the metric branch's sky handling; its depth times each view's focal (the mean of fx
+    /// and fy) / 300; the any-view depth scaled by least squares onto it over pixels that are not
+    /// sky, at least the median confidence of those, and above 1e-3 (any-view) and 1e-2 (metric);
+    /// extrinsics' translations by the same scale; sky pixels then at min(0.99 quantile of the
+    /// rest, 200) with confidence 1. Returns the scale.
+    mutating func alignNested() throws -> Double {
+        guard allSatisfy({ $0.metricDepth != nil && $0.sky != nil && $0.confidence != nil && $0.camera != nil }) else {
+            throw VisionError.internalError("the nested preset's outputs are incomplete")
+        }
+        let sky = flatMap { $0.sky! }
+        let ground = sky.map { $0 < 0.3 }
+        var metric = flatMap { $0.metricDepth! }
+        let groundCount = ground.filter { $0 }.count
+        if groundCount > 10, sky.count - groundCount > 10 {
+            let far = percentile(zip(metric, ground).filter(\.1).map(\.0), 99)
+            for i in metric.indices where !ground[i] { metric[i] = far }
+        }
+        guard groundCount > 10 else {
+            throw VisionError.invalidInput("the images are nearly all sky: the nested preset has too little ground to "
+                                           + "align its metric scale on")
+        }
+        var offset = 0
+        for view in self {
+            let k = view.camera!.intrinsics
+            let factor = Float((k[0][0] + k[1][1]) / 2 / 300)
+            for i in offset..<(offset + view.depth.count) { metric[i] *= factor }
+            offset += view.depth.count
+        }
+        let depth = flatMap(\.depth), conf = flatMap { $0.confidence! }
+        let median = percentile(zip(conf, ground).filter(\.1).map(\.0), 50)
+        var num = 0.0, den = 0.0
+        for i in depth.indices where conf[i] >= median && ground[i] && metric[i] > 1e-2 && depth[i] > 1e-3 {
+            num += Double(metric[i]) * Double(depth[i])
+            den += Double(depth[i]) * Double(depth[i])
+        }
+        let scale = num / Swift.max(den, 1e-12)
+        let scaledGround = zip(depth, ground).filter(\.1).map { $0.0 * Float(scale) }
+        let far = Swift.min(percentile(scaledGround, 99), 200)
+        offset = 0
+        for v in indices {
+            let n = self[v].depth.count
+            for i in 0..<n {
+                if ground[offset + i] {
+                    self[v].depth[i] *= Float(scale)
+                } else {
+                    self[v].depth[i] = far
+                    self[v].confidence![i] = 1
+                }
+            }
+            self[v].camera = self[v].camera!.scalingTranslation(by: scale)
+            offset += n
+        }
+        return scale
     }
 }
 

@@ -35,8 +35,11 @@ public struct DepthAnythingService: Sendable {
         case .v3(let model):
             try check(request, for: model)
             results = try await runV3(model, images: images, request: request)
-            depthKind = model.kind == .mono(metric: true) ? (request.focalLength == nil ? "metric_canonical" : "metric")
-                : "relative"
+            depthKind = switch model.kind {
+            case .mono(metric: true): request.focalLength == nil ? "metric_canonical" : "metric"
+            case .nested: "metric"
+            default: "relative"
+            }
         case .v2(let model):
             if let format = request.exportFormat {
                 throw VisionError.invalidInput(
@@ -90,7 +93,7 @@ public struct DepthAnythingService: Sendable {
     private func runV3(_ model: DepthAnything3Model, images: [RGBImage], request: DepthAnythingRequest) async throws
         -> [DepthResult] {
         // Monocular presets have no cross-view attention: each image is its own scene.
-        guard request.scene, images.count > 1, model.kind == .anyView else {
+        guard request.scene, images.count > 1, !model.isMonocular else {
             var results: [DepthResult] = []
             for image in images { results += try await runScene(model, images: [image], request: request) }
             return results
@@ -114,6 +117,7 @@ public struct DepthAnythingService: Sendable {
     /// export (every view's points in the one world frame) goes with the first view's result.
     private func runScene(_ model: DepthAnything3Model, images: [RGBImage], request: DepthAnythingRequest) async throws
         -> [DepthResult] {
+        let monocular = model.isMonocular
         let (processed, pixels) = try await context.images.compute {
             let views = DepthAnything3Preprocessor.unified(try images.map { try model.preprocessor.resized($0) })
             return (views, views.map { model.preprocessor.pixelValues($0) })
@@ -124,8 +128,9 @@ public struct DepthAnythingService: Sendable {
         return try await context.images.compute {
             var results: [DepthResult] = []
             var outs = raw
+            if model.kind == .nested { _ = try outs.alignNested() }
             for (i, image) in images.enumerated() {
-                outs[i].applySky()
+                if monocular { outs[i].applySky() }
                 if let focal {
                     // The focal at the processed size (the mean of fx and fy there), as the package's
                     // `focal * net_output / 300` takes it.
