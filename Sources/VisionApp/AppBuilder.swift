@@ -387,7 +387,7 @@ extension AppBuilder {
         let models = ModelManager(
             families: families.map { $0.erasedLoader },
             runtime: runtime,
-            repository: HubModelRepository(client: hub, exportStore: settings.exportStore, progress: progress),
+            repository: makeRepository(settings: settings, hub: hub, progress: progress),
             loadExecutor: loading,
             defaultDevice: settings.device, sessionOptions: settings.sessionOptions, memoryBudgetMB: settings.maxModelMemoryMB, downloads: downloads,
             policy: ModelPolicy(patterns: settings.allowedModels), metrics: EngineMetrics(factory: metrics.factory),
@@ -417,9 +417,10 @@ extension AppBuilder {
         return HubClient(configuration: configuration)
     }
 
-    /// The hub-backed model repository (cache, hub, export store), reporting progress to `board`.
-    static func makeRepository(settings: Settings, hub: HubClient, board: DownloadBoard, logger: Logger) -> HubModelRepository {
-        HubModelRepository(client: hub, exportStore: settings.exportStore, progress: progressLogger(board, logger))
+    /// The hub-backed model repository (cache, hub, export store), reporting download progress to `progress`.
+    static func makeRepository(settings: Settings, hub: HubClient,
+                               progress: @escaping @Sendable (DownloadProgress) -> Void) -> HubModelRepository {
+        HubModelRepository(client: hub, exportStore: settings.exportStore, progress: progress)
     }
 
     /// Records download progress and logs each finished file.

@@ -88,7 +88,8 @@ struct DownloadCommand: AsyncParsableCommand {
         let reference = try ModelReference(parsing: "\(repoID)@\(revision)", variant: variant)
         let hub = AppBuilder.makeHubClient(settings: settings, logger: logger)
         do {
-            let snapshot = try await AppBuilder.makeRepository(settings: settings, hub: hub, board: DownloadBoard(), logger: logger)
+            let snapshot = try await AppBuilder.makeRepository(settings: settings, hub: hub,
+                                                                progress: AppBuilder.progressLogger(DownloadBoard(), logger))
                 .snapshot(for: reference, exporter: AppBuilder.exporterHint)
             try? await hub.shutdown()
             print(snapshot.folder)

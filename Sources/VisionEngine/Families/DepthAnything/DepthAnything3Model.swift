@@ -103,11 +103,6 @@ public final class DepthAnything3Model: LoadedModel {
         var metricDepth: [Float]? = nil
     }
 
-    /// Runs one processed image alone. Blocking: call on an inference thread.
-    func run(_ pixelValues: Tensor) throws -> Output {
-        try runScene([pixelValues])[0]
-    }
-
     /// Runs processed views of one size as one scene ([1, 3, H, W] each): one pass, one world
     /// frame. An export from before scenes takes one view only. Blocking: call on an inference thread.
     func runScene(_ views: [Tensor]) throws -> [Output] {
@@ -176,11 +171,8 @@ extension [DepthAnything3Model.Output] {
         let sky = flatMap { $0.sky! }
         let ground = sky.map { $0 < 0.3 }
         var metric = flatMap { $0.metricDepth! }
+        DepthAnything3Model.Output.fillSky(&metric, sky: sky)
         let groundCount = ground.filter { $0 }.count
-        if groundCount > 10, sky.count - groundCount > 10 {
-            let far = percentile(zip(metric, ground).filter(\.1).map(\.0), 99)
-            for i in metric.indices where !ground[i] { metric[i] = far }
-        }
         guard groundCount > 10 else {
             throw VisionError.invalidInput("the images are nearly all sky: the nested preset has too little ground to "
                                            + "align its metric scale on")
@@ -227,10 +219,14 @@ extension DepthAnything3Model.Output {
     /// non-sky pixels the package estimates that quantile from a random sample of 100,000; here
     /// it is exact.
     mutating func applySky() {
-        guard let sky else { return }
+        if let sky { Self.fillSky(&depth, sky: sky) }
+    }
+
+    /// That rule on any depth and its sky output (the nested preset's metric branch runs it over
+    /// every view of a scene at once).
+    static func fillSky(_ depth: inout [Float], sky: [Float]) {
         let ground = zip(depth, sky).filter { $0.1 < 0.3 }.map(\.0)
-        let skyCount = depth.count - ground.count
-        guard ground.count > 10, skyCount > 10 else { return }
+        guard ground.count > 10, depth.count - ground.count > 10 else { return }
         let far = percentile(ground, 99)
         for i in depth.indices where sky[i] >= 0.3 { depth[i] = far }
     }
