@@ -120,11 +120,15 @@ def system(name, info, views, runs):
         import onnxruntime as ort
         from PIL import Image
         from depth_anything_3.utils.io.input_processor import InputProcessor
+        import da3_export
 
         pils = [Image.open(io.BytesIO(b)).convert("RGB") for b in images]
         processed, _, _ = InputProcessor()(pils, None, None, 504, "upper_bound_resize", num_workers=1)
         session = ort.InferenceSession(info["onnx"], providers=["CPUExecutionProvider"])
         feeds = {"pixel_values": processed[None].numpy().astype(np.float32)}
+        if {i.name for i in session.get_inputs()} >= {"camera_pose", "camera_given"}:
+            # Exports with camera input: no cameras (placeholders the graph ignores).
+            feeds.update(da3_export.camera_feeds(1, processed.shape[0]))
         ms, out = timed(lambda: session.run(["depth"], feeds), runs)
         depth = out[0][0]
     else:

@@ -16,6 +16,14 @@ outputs. config.json says `"scene_views": true`; earlier exports took (B, 3, H, 
 image. The server turns `pose_enc` into extrinsics and intrinsics exactly as
 `pose_encoding_to_extri_intri` + `affine_inverse` do.
 
+Known cameras (the package's `inference(..., extrinsics, intrinsics)`): two more inputs,
+`camera_pose` (B, N, 9), the given cameras as the package's camera encoder encodes them
+(`extri_intri_to_pose_encoding` of the camera-to-world poses of the normalised extrinsics, with
+the processed intrinsics; the server computes it), and `camera_given` (B) bool. For a scene with
+`camera_given` the camera encoder's tokens replace the learned camera tokens at block alt_start
+and no reference view is chosen (as the package, which selects only without cameras); otherwise
+`camera_pose` is ignored. config.json says `"camera_input": true`.
+
 Tracing needs the same computation written without Python numbers taken from shapes (they would
 freeze the example's size into the graph); `traceable()` swaps those functions in while exporting.
 """
@@ -148,6 +156,27 @@ def package_scene_inference(net, pil_images, process_res=504):
     finally:
         vision_transformer.select_reference_view = select
     return images, OutputProcessor()(raw), (chosen[0] if chosen else 0)
+
+
+def package_camera_inference(net, pil_images, extrinsics, intrinsics, process_res=504):
+    """DepthAnything3.inference(images, extrinsics (N, 4, 4), intrinsics (N, 3, 3)) in fp32 with
+    its defaults (align_to_input_ext_scale): the InputProcessor scales the intrinsics with each
+    resize and crop, the extrinsics are normalised (first view the identity, translations over
+    their median distance), the network runs with them, and the prediction is aligned back (depth
+    divided by the Umeyama scale between the input and predicted camera centres; the input
+    cameras returned). Returns the processed views and the prediction."""
+    from depth_anything_3.api import DepthAnything3
+    from depth_anything_3.utils.io.input_processor import InputProcessor
+    from depth_anything_3.utils.io.output_processor import OutputProcessor
+
+    images, ex_t, in_t = InputProcessor()(list(pil_images), extrinsics.copy(), intrinsics.copy(), process_res,
+                                          "upper_bound_resize", num_workers=1)
+    ex_norm = DepthAnything3._normalize_extrinsics(None, ex_t[None].clone())
+    with torch.no_grad():
+        raw = net(images[None].float(), ex_norm, in_t[None], [], False, False, "saddle_balanced")
+    prediction = OutputProcessor()(raw)
+    prediction = DepthAnything3._align_to_input_extrinsics_intrinsics(None, ex_t, in_t, prediction, True)
+    return images, prediction
 
 
 # --- traceable replacements ---------------------------------------------------------------------
@@ -323,6 +352,7 @@ def _scene_layers(self, x, n=1, export_feat_layers=[], **kwargs):
     _, _, _, height, width = x.shape
     tokens = self.prepare_tokens_with_masks(x)
     views = _view_positions(tokens)
+    given, known = kwargs.get("camera_given"), kwargs.get("cam_token")
     pos, pos_nodiff = self._prepare_rope(tokens.shape[0], tokens.shape[1], height, width, tokens.device)
     take = range(len(self.blocks) - n, len(self.blocks)) if isinstance(n, int) else n
     outputs, ref, local = [], None, tokens
@@ -330,10 +360,14 @@ def _scene_layers(self, x, n=1, export_feat_layers=[], **kwargs):
         g_pos, l_pos = (None, None) if (i < self.rope_start or self.rope is None) else (pos_nodiff, pos)
         if self.alt_start != -1 and i == self.alt_start - 1:
             ref = _reference_view(tokens)
+            if given is not None:
+                ref = torch.where(given, torch.zeros_like(ref), ref)
             tokens, local = _to_reference_first(tokens, ref), _to_reference_first(local, ref)
         if self.alt_start != -1 and i == self.alt_start:
             first, rest = self.camera_token[:, :1], self.camera_token[:, 1:]
             camera = torch.where((views == 0)[..., None], first, rest)
+            if given is not None:
+                camera = torch.where(given[:, None, None], known, camera)
             tokens = torch.cat([camera[:, :, None], tokens[:, :, 1:]], dim=2)
         if self.alt_start != -1 and i >= self.alt_start and i % 2 == 1:
             tokens = self.process_attention(tokens, block, "global", pos=g_pos)
@@ -361,17 +395,27 @@ def traceable():
     return swapped(swaps)
 
 
+def _encode_camera(cam_enc, pose):
+    """CameraEnc.forward from the pose encoding on (its first step, extrinsics and intrinsics to
+    the encoding, is the server's)."""
+    tokens = cam_enc.token_norm(cam_enc.pose_branch(pose))
+    return cam_enc.trunk_norm(cam_enc.trunk(tokens))
+
+
 class SceneGraphWrapper(torch.nn.Module):
-    """Scenes of views: pixel_values (B, N, 3, H, W) → depth, depth_conf (B, N, H, W), pose_enc
-    (B, N, 9); the N views of a scene attend to each other and share one world frame."""
+    """Scenes of views: pixel_values (B, N, 3, H, W), camera_pose (B, N, 9), camera_given (B) →
+    depth, depth_conf (B, N, H, W), pose_enc (B, N, 9); the N views of a scene attend to each
+    other and share one world frame."""
 
     def __init__(self, net):
         super().__init__()
         self.net = net
 
-    def forward(self, pixel_values):
+    def forward(self, pixel_values, camera_pose, camera_given):
         height, width = pixel_values.shape[-2], pixel_values.shape[-1]
-        feats, _ = self.net.backbone(pixel_values, cam_token=None, export_feat_layers=[],
+        known = _encode_camera(self.net.cam_enc, camera_pose)
+        # Views reach the camera-token step as (B, N, C); the encoder's tokens are (B, N, C).
+        feats, _ = self.net.backbone(pixel_values, cam_token=known, camera_given=camera_given, export_feat_layers=[],
                                      ref_view_strategy="saddle_balanced")
         tokens = [f[0].flatten(0, 1) for f in feats]
         depth, conf = _depth_head(self.net.head, tokens, height, width)
@@ -409,10 +453,14 @@ def mono_reference_outputs(net, pixel_values):
     return [out["depth"].numpy(), out["sky"].numpy()]
 
 
-def scene_reference_outputs(net, pixel_values):
-    """The unpatched package network on scenes (B, N, 3, H, W), its default reference view strategy."""
+def scene_reference_outputs(net, pixel_values, extrinsics=None, intrinsics=None):
+    """The unpatched package network on scenes (B, N, 3, H, W), its default reference view
+    strategy; with known cameras (extrinsics (B, N, 4, 4), intrinsics (B, N, 3, 3)) as
+    DepthAnything3Net.forward feeds them to its camera encoder."""
     with torch.no_grad():
-        feats, _ = net.backbone(pixel_values, cam_token=None, export_feat_layers=[], ref_view_strategy="saddle_balanced")
+        cam_token = None if extrinsics is None else net.cam_enc(extrinsics, intrinsics, pixel_values.shape[-2:])
+        feats, _ = net.backbone(pixel_values, cam_token=cam_token, export_feat_layers=[],
+                                ref_view_strategy="saddle_balanced")
         out = net.head(feats, pixel_values.shape[-2], pixel_values.shape[-1], patch_start_idx=0)
         pose_enc = net.cam_dec(feats[-1][1])
     return [out["depth"].numpy(), out["depth_conf"].numpy(), pose_enc.numpy()]
@@ -432,11 +480,12 @@ def export(src, dst, opset, tolerance, verify):
         # The any-view branch (depth, confidence, camera) and the metric branch that scales it.
         _export_scene_graph(net.da3, os.path.join(onnx_dir, "model.onnx"), opset, tolerance, verify)
         _export_mono_graph(net.da3_metric, os.path.join(onnx_dir, "metric.onnx"), opset, tolerance, verify)
-        extra = {"outputs": ["depth", "depth_conf", "pose_enc"], "scene_views": True, "depth_kind": "nested",
+        extra = {"outputs": ["depth", "depth_conf", "pose_enc"], "scene_views": True, "camera_input": True,
+                 "depth_kind": "nested",
                  "metric_graph": "onnx/metric.onnx"}
     elif name in CAMERA_PRESETS and net.cam_dec is not None:
         _export_scene_graph(net, os.path.join(onnx_dir, "model.onnx"), opset, tolerance, verify)
-        extra = {"outputs": ["depth", "depth_conf", "pose_enc"], "scene_views": True}
+        extra = {"outputs": ["depth", "depth_conf", "pose_enc"], "scene_views": True, "camera_input": True}
     else:
         raise SystemExit(f"{name}: exported presets are {', '.join(CAMERA_PRESETS + tuple(MONO_PRESETS) + NESTED_PRESETS)}")
     spec = read_folder_config(src)
@@ -452,21 +501,66 @@ MAPS = {0: "scenes", 1: "views", 2: "height", 3: "width"}
 PIXELS_AXES = {0: "scenes", 1: "views", 3: "height", 4: "width"}
 
 
+def camera_feeds(scenes, views, extrinsics=None, intrinsics=None, size=None):
+    """camera_pose and camera_given for the graph: the package's encoding of known cameras
+    (extrinsics (B, N, 4, 4) world-to-camera, intrinsics (B, N, 3, 3) at `size` (H, W)), or
+    placeholders the graph ignores (camera_given false)."""
+    from depth_anything_3.model.utils.transform import extri_intri_to_pose_encoding
+    from depth_anything_3.utils.geometry import affine_inverse
+
+    if extrinsics is None:
+        return {"camera_pose": torch.zeros(scenes, views, 9).numpy(), "camera_given": torch.zeros(scenes, dtype=torch.bool).numpy()}
+    pose = extri_intri_to_pose_encoding(affine_inverse(extrinsics), intrinsics, size)
+    return {"camera_pose": pose.numpy(), "camera_given": torch.ones(scenes, dtype=torch.bool).numpy()}
+
+
+def random_cameras(scenes, views, height, width, seed):
+    """Plausible cameras for checking the graph: rotations from random quaternions, translations
+    near the origin (the first view's the identity, as after the package's normalisation), focal
+    lengths near the image size, principal points near the centre."""
+    from depth_anything_3.model.utils.transform import quat_to_mat
+
+    g = torch.Generator().manual_seed(seed)
+    q = torch.randn(scenes, views, 4, generator=g)
+    ext = torch.eye(4).repeat(scenes, views, 1, 1)
+    ext[..., :3, :3] = quat_to_mat(q / q.norm(dim=-1, keepdim=True))
+    ext[..., :3, 3] = torch.randn(scenes, views, 3, generator=g)
+    ext[:, 0] = torch.eye(4)
+    ixt = torch.zeros(scenes, views, 3, 3)
+    focal = (0.8 + 0.4 * torch.rand(scenes, views, 2, generator=g)) * torch.tensor([width, height])
+    ixt[..., 0, 0], ixt[..., 1, 1] = focal[..., 0], focal[..., 1]
+    ixt[..., 0, 2], ixt[..., 1, 2], ixt[..., 2, 2] = width / 2 + 1.5, height / 2 - 2.0, 1.0
+    return ext, ixt
+
+
 def _export_scene_graph(net, path, opset, tolerance, verify):
-    """An any-view network: pixel_values [B, N, 3, H, W] → depth, depth_conf [B, N, H, W], pose_enc [B, N, 9]."""
+    """An any-view network: pixel_values [B, N, 3, H, W], camera_pose [B, N, 9], camera_given [B]
+    → depth, depth_conf [B, N, H, W], pose_enc [B, N, 9]."""
     example = torch.randn(1, 3, 3, 98, 140, generator=torch.Generator().manual_seed(0))
+    ext, ixt = random_cameras(1, 3, 98, 140, 0)
+    feeds = camera_feeds(1, 3, ext, ixt, (98, 140))
     with traceable(), torch.no_grad():
         torch.onnx.export(
-            SceneGraphWrapper(net).eval(), (example,), path, opset_version=opset, dynamo=False,
-            input_names=["pixel_values"], output_names=["depth", "depth_conf", "pose_enc"],
-            dynamic_axes={"pixel_values": PIXELS_AXES, "depth": MAPS, "depth_conf": MAPS,
+            SceneGraphWrapper(net).eval(),
+            (example, torch.from_numpy(feeds["camera_pose"]), torch.from_numpy(feeds["camera_given"])), path,
+            opset_version=opset, dynamo=False,
+            input_names=["pixel_values", "camera_pose", "camera_given"], output_names=["depth", "depth_conf", "pose_enc"],
+            dynamic_axes={"pixel_values": PIXELS_AXES, "camera_pose": {0: "scenes", 1: "views"},
+                          "camera_given": {0: "scenes"}, "depth": MAPS, "depth_conf": MAPS,
                           "pose_enc": {0: "scenes", 1: "views"}},
         )
     # Compared with the unpatched package network on scene and image sizes other than the traced
-    # one: one view, two (no reference selection), three to five (the reference view chosen).
+    # one: one view, two (no reference selection), three to five (the reference view chosen);
+    # then with known cameras (no reference selection, the camera encoder's tokens).
     for shape in [(1, 1, 3, 98, 140), (2, 1, 3, 154, 84), (1, 2, 3, 56, 56), (1, 4, 3, 70, 84), (2, 3, 3, 56, 84)]:
         x = torch.randn(*shape, generator=torch.Generator().manual_seed(sum(shape)))
-        verify(path, {"pixel_values": x.numpy()}, scene_reference_outputs(net, x), tolerance)
+        verify(path, {"pixel_values": x.numpy(), **camera_feeds(shape[0], shape[1])}, scene_reference_outputs(net, x),
+               tolerance)
+    for shape in [(1, 1, 3, 70, 56), (1, 2, 3, 56, 84), (2, 4, 3, 84, 70)]:
+        x = torch.randn(*shape, generator=torch.Generator().manual_seed(sum(shape) + 1))
+        ext, ixt = random_cameras(shape[0], shape[1], shape[3], shape[4], sum(shape))
+        verify(path, {"pixel_values": x.numpy(), **camera_feeds(shape[0], shape[1], ext, ixt, shape[3:])},
+               scene_reference_outputs(net, x, ext, ixt), tolerance)
 
 
 def _export_mono_graph(net, path, opset, tolerance, verify):

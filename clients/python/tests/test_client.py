@@ -124,6 +124,23 @@ def test_depth_float32_png16_camera_and_point_cloud(client):
     assert v2.confidence is None and v2.intrinsics is None and v2.depth.shape == tuple(CASE["shape"])
 
 
+def test_depth_with_known_cameras(client):
+    # Three views with cameras (numpy arrays): the server returns them, the intrinsics at the
+    # processed size; a lone intrinsics array is a 400 naming what is missing.
+    angles = [0.0, 2.0, 4.0]
+    ext = np.stack([np.array([[np.cos(a), 0, -np.sin(a), 0.3 * i], [0, 1, 0, 0.1], [np.sin(a), 0, np.cos(a), 2.0], [0, 0, 0, 1]])
+                    for i, a in enumerate(angles)])
+    ixt = np.stack([np.array([[60.0, 0, 30], [0, 60, 25], [0, 0, 1]])] * 3)
+    result = client.depth_anything([IMAGE, IMAGE, IMAGE], extrinsics=ext, intrinsics=ixt)
+    assert len(result.images) == 3
+    for image, given in zip(result.images, ext):
+        assert np.allclose(image.extrinsics, given[:3], atol=1e-9)
+        assert image.intrinsics[2, 2] == 1 and np.all(np.isfinite(image.depth))
+    with pytest.raises(VisionAPIError) as err:
+        client.depth_anything([IMAGE], intrinsics=ixt[:1])
+    assert err.value.status == 400 and "go together" in err.value.detail
+
+
 def test_detection_and_classification(client):
     dino = client.grounding_dino([IMAGE, IMAGE], ["cat", "remote control"], box_threshold=0.0)
     assert len(dino.images) == 2

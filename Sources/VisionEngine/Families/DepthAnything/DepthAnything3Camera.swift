@@ -38,7 +38,8 @@ public struct CameraParameters: Sendable, Equatable {
         CameraParameters(extrinsics: extrinsics.map { row in Array(row[0..<3]) + [row[3] * scale] }, intrinsics: intrinsics)
     }
 
-    private init(extrinsics: [[Double]], intrinsics: [[Double]]) {
+    /// A camera as given (3 rows of 4, and 3×3).
+    init(extrinsics: [[Double]], intrinsics: [[Double]]) {
         self.extrinsics = extrinsics
         self.intrinsics = intrinsics
     }

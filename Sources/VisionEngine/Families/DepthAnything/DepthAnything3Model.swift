@@ -32,9 +32,13 @@ public final class DepthAnything3Model: LoadedModel {
     var isMonocular: Bool { kind.isMonocular }
     /// The nested preset's metric graph (`onnx/metric.onnx`: depth, sky).
     let metricSession: (any InferenceSession)?
+    /// The graph takes known cameras (`camera_pose` [B, N, 9], `camera_given` [B]) for its
+    /// camera encoder; exports from before that do not.
+    let cameraInput: Bool
 
     init(reference: ModelReference, preprocessor: DepthAnything3Preprocessor, session: any InferenceSession,
          memoryBytes: Int, sceneViews: Bool, kind: Kind = .anyView, metricSession: (any InferenceSession)? = nil) {
+        self.cameraInput = Set(session.inputs.map(\.name)) == Self.cameraInputs
         self.sceneViews = sceneViews
         self.kind = kind
         self.metricSession = metricSession
@@ -44,6 +48,8 @@ public final class DepthAnything3Model: LoadedModel {
         self.device = session.device
         self.memoryBytes = memoryBytes
     }
+
+    static let cameraInputs: Set<String> = ["pixel_values", "camera_pose", "camera_given"]
 
     /// True for a config.json the project's exporter wrote for Depth Anything 3.
     static func isExport(_ config: [String: Any]) -> Bool {
@@ -62,7 +68,9 @@ public final class DepthAnything3Model: LoadedModel {
         default: .anyView
         }
         let wanted: Set<String> = if case .mono = kind { ["depth", "sky"] } else { ["depth", "depth_conf", "pose_enc"] }
-        guard session.inputs.map(\.name) == ["pixel_values"], outputs.isSuperset(of: wanted) else {
+        let inputs = session.inputs.map(\.name)
+        guard inputs == ["pixel_values"] || (!kind.isMonocular && Set(inputs) == cameraInputs),
+              outputs.isSuperset(of: wanted) else {
             throw VisionError.modelNotFound(
                 "'\(snapshot.reference.repoID)' is not a Depth Anything 3 export (inputs \(session.inputs.map(\.name)), "
                 + "outputs \(session.outputs.map(\.name).sorted())); export it with tools/export/export.py depth_anything_3")
@@ -104,15 +112,24 @@ public final class DepthAnything3Model: LoadedModel {
     }
 
     /// Runs processed views of one size as one scene ([1, 3, H, W] each): one pass, one world
-    /// frame. An export from before scenes takes one view only. Blocking: call on an inference thread.
-    func runScene(_ views: [Tensor]) throws -> [Output] {
+    /// frame; with `cameraPoses` (9 per view, `CameraConditioning.poseEncoding`) the graph's camera
+    /// encoder conditions on them. An export from before scenes takes one view only. Blocking:
+    /// call on an inference thread.
+    func runScene(_ views: [Tensor], cameraPoses: [Float]? = nil) throws -> [Output] {
         precondition(!views.isEmpty && (sceneViews || views.count == 1), "scene of \(views.count) views")
+        precondition(cameraPoses == nil || (cameraInput && cameraPoses!.count == 9 * views.count), "camera poses")
         if case .mono = kind { return try [runMono(views[0])] }
         let shape = views[0].shape
         let input: Tensor = sceneViews
             ? .float32(views.flatMap(\.floats), shape: [1, views.count] + Array(shape.dropFirst()))
             : views[0]
-        let out = try session.run(["pixel_values": input], outputNames: ["depth", "depth_conf", "pose_enc"])
+        var feeds = ["pixel_values": input]
+        if cameraInput {
+            feeds["camera_pose"] = .float32(cameraPoses ?? [Float](repeating: 0, count: 9 * views.count),
+                                            shape: [1, views.count, 9])
+            feeds["camera_given"] = .bool([cameraPoses != nil], shape: [1])
+        }
+        let out = try session.run(feeds, outputNames: ["depth", "depth_conf", "pose_enc"])
         let rank = sceneViews ? 4 : 3
         guard let depth = out["depth"], depth.shape.count == rank, let conf = out["depth_conf"],
               conf.shape == depth.shape, let pose = out["pose_enc"], pose.count == 9 * views.count,
@@ -207,6 +224,22 @@ extension [DepthAnything3Model.Output] {
             }
             self[v].camera = self[v].camera!.scalingTranslation(by: scale)
             offset += n
+        }
+        return scale
+    }
+}
+
+extension [DepthAnything3Model.Output] {
+    /// The package's `_align_to_input_extrinsics_intrinsics` (align_to_input_ext_scale): depth
+    /// divided by the Umeyama scale from the input cameras' centres onto the predicted ones, and
+    /// each view's camera the input one (its processed intrinsics, its world-to-camera rows).
+    /// Returns the scale.
+    mutating func alignToInput(extrinsics: [[[Double]]], intrinsics: [[[Double]]]) -> Double {
+        let predicted = map { out in out.camera.map { $0.extrinsics + [[0, 0, 0, 1]] } ?? extrinsics[0] }
+        let scale = CameraConditioning.umeyamaScale(predicted: predicted, input: extrinsics)
+        for v in indices {
+            self[v].depth = self[v].depth.map { Float(Double($0) / scale) }
+            self[v].camera = CameraParameters(extrinsics: [[Double]](extrinsics[v][0..<3]), intrinsics: intrinsics[v])
         }
         return scale
     }

@@ -12,26 +12,59 @@ struct DepthAnything3Preprocessor: Sendable {
 
     /// The resized uint8 image the model sees (also the point cloud's colours).
     func resized(_ image: RGBImage) throws -> RGBImage {
+        let (first, final) = try sizes(width: image.width, height: image.height)
         var current = image
-        let longest = max(image.width, image.height)
-        if longest != processRes {
-            let scale = Double(processRes) / Double(longest)
-            // Python's round(): half to even.
-            let w = max(1, Int((Double(image.width) * scale).rounded(.toNearestOrEven)))
-            let h = max(1, Int((Double(image.height) * scale).rounded(.toNearestOrEven)))
-            current = OpenCVResize.resize(image, width: w, height: h, interpolation: scale > 1 ? .cubic : .area)
+        if first != (image.width, image.height) {
+            let enlarge = max(first.0, first.1) > max(image.width, image.height)
+            current = OpenCVResize.resize(image, width: first.0, height: first.1, interpolation: enlarge ? .cubic : .area)
         }
-        let w = max(1, nearestMultiple(current.width)), h = max(1, nearestMultiple(current.height))
-        guard w % patchSize == 0, h % patchSize == 0 else {
-            throw VisionError.invalidInput(
-                "image \(image.width)x\(image.height) is too elongated for Depth Anything 3: at processing size "
-                + "\(processRes) a side would be under \(patchSize) pixels")
-        }
-        if w != current.width || h != current.height {
-            let upscale = w > current.width || h > current.height
-            current = OpenCVResize.resize(current, width: w, height: h, interpolation: upscale ? .cubic : .area)
+        if final != first {
+            let upscale = final.0 > first.0 || final.1 > first.1
+            current = OpenCVResize.resize(current, width: final.0, height: final.1, interpolation: upscale ? .cubic : .area)
         }
         return current
+    }
+
+    /// The two resizes' sizes (width, height): the longest side to `processRes` (Python's round,
+    /// half to even), then each side to its nearest multiple of the patch size.
+    func sizes(width: Int, height: Int) throws -> (first: (Int, Int), final: (Int, Int)) {
+        var first = (width, height)
+        let longest = max(width, height)
+        if longest != processRes {
+            let scale = Double(processRes) / Double(longest)
+            first = (max(1, Int((Double(width) * scale).rounded(.toNearestOrEven))),
+                     max(1, Int((Double(height) * scale).rounded(.toNearestOrEven))))
+        }
+        let final = (max(1, nearestMultiple(first.0)), max(1, nearestMultiple(first.1)))
+        guard final.0 % patchSize == 0, final.1 % patchSize == 0 else {
+            throw VisionError.invalidInput(
+                "image \(width)x\(height) is too elongated for Depth Anything 3: at processing size "
+                + "\(processRes) a side would be under \(patchSize) pixels")
+        }
+        return (first, final)
+    }
+
+    /// Intrinsics of the original image at the processed size, as the package's InputProcessor
+    /// scales them with each resize (fx, cx by the width's ratio; fy, cy by the height's).
+    func intrinsics(_ k: [[Double]], width: Int, height: Int) throws -> [[Double]] {
+        let (first, final) = try sizes(width: width, height: height)
+        var out = k
+        for (from, to) in [((width, height), first), (first, final)] {
+            for j in 0..<3 {
+                out[0][j] *= Double(to.0) / Double(from.0)
+                out[1][j] *= Double(to.1) / Double(from.1)
+            }
+        }
+        return out
+    }
+
+    /// Intrinsics after `unified` crops a view of `size` (width, height) to `to`: the package
+    /// moves the principal point by floor((size - crop) / 2) (its crop itself rounds half to even).
+    static func unifiedIntrinsics(_ k: [[Double]], size: (Int, Int), to crop: (Int, Int)) -> [[Double]] {
+        var out = k
+        out[0][2] -= Double(max(0, (size.0 - crop.0) / 2))
+        out[1][2] -= Double(max(0, (size.1 - crop.1) / 2))
+        return out
     }
 
     /// Views of one scene at one size, as the package's InputProcessor unifies them: each

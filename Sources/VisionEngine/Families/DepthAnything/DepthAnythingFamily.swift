@@ -68,6 +68,13 @@ public enum DepthAnythingFamily: Family {
             ("focal_length", .number(description:
                 "Depth Anything 3 metric preset (da3metric-large): the camera's focal length in the original image's "
                 + "pixels; depth then comes in metres (focal at the processed size / 300 × the model's output)")),
+            ("extrinsics", .array(.array(.array(.number())), description:
+                "Depth Anything 3 any-view presets: known world-to-camera extrinsics, one 3×4 or 4×4 [R|t] per image "
+                + "(OpenCV axes), with intrinsics, fed to the model's camera encoder as the package's inference("
+                + "extrinsics=, intrinsics=); depth then comes in these cameras' scale and they are returned")),
+            ("intrinsics", .array(.array(.array(.number())), description:
+                "With extrinsics: one 3×3 [[fx, 0, cx], [0, fy, cy], [0, 0, 1]] per image, in the original image's "
+                + "pixels (returned scaled to the processed size)")),
             ("scene", .boolean(default: true, description:
                 "Depth Anything 3: the images are views of one scene (one pass, extrinsics in one world frame, one "
                 + "point cloud of every view), as the original; false runs each image alone. At most "

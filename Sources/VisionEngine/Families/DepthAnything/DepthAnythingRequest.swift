@@ -54,9 +54,14 @@ public struct DepthAnythingRequest: Decodable, Sendable {
     /// Depth Anything 3 metric preset: the camera's focal length in the original image's pixels,
     /// for depth in metres (the package's `focal * net_output / 300` at the processed size).
     public let focalLength: Double?
+    /// Depth Anything 3 any-view presets: known world-to-camera extrinsics per image (3×4 or 4×4,
+    /// OpenCV axes), with `intrinsics`, for the model's camera encoder.
+    public let extrinsics: [[[Double]]]?
+    /// Known intrinsics per image ([[fx, 0, cx], [0, fy, cy], [0, 0, 1]], the original image's pixels).
+    public let intrinsics: [[[Double]]]?
 
     enum CodingKeys: String, CodingKey {
-        case images, scene
+        case images, scene, extrinsics, intrinsics
         case focalLength = "focal_length"
         case depthFormat = "depth_format"
         case exportFormat = "export_format"
@@ -65,8 +70,10 @@ public struct DepthAnythingRequest: Decodable, Sendable {
 
     public init(images: [ImageInput], modelID: String? = nil, depthFormat: DepthFormat = .png8,
                 exportFormat: DepthExportFormat? = nil, includeConfidence: Bool = true, scene: Bool = true,
-                focalLength: Double? = nil) {
+                focalLength: Double? = nil, extrinsics: [[[Double]]]? = nil, intrinsics: [[[Double]]]? = nil) {
         self.focalLength = focalLength
+        self.extrinsics = extrinsics
+        self.intrinsics = intrinsics
         self.images = images
         self.selection = ModelSelection(modelID: modelID)
         self.depthFormat = depthFormat
@@ -84,6 +91,8 @@ public struct DepthAnythingRequest: Decodable, Sendable {
         exportFormat = try c.decodeOptional(DepthExportFormat.self, forKey: .exportFormat)
         scene = try c.decodeOptional(Bool.self, forKey: .scene) ?? true
         focalLength = try c.decodeOptional(Double.self, forKey: .focalLength)
+        extrinsics = try c.decodeOptional([[[Double]]].self, forKey: .extrinsics)
+        intrinsics = try c.decodeOptional([[[Double]]].self, forKey: .intrinsics)
     }
 }
 

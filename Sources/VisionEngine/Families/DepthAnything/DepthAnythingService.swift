@@ -33,8 +33,8 @@ public struct DepthAnythingService: Sendable {
         let depthKind: String
         switch loaded.generation {
         case .v3(let model):
-            try check(request, for: model)
-            results = try await runV3(model, images: images, request: request)
+            let cameras = try check(request, for: model, images: images.count)
+            results = try await runV3(model, images: images, request: request, cameras: cameras)
             depthKind = switch model.kind {
             case .mono(metric: true): request.focalLength == nil ? "metric_canonical" : "metric"
             case .nested: "metric"
@@ -50,6 +50,10 @@ public struct DepthAnythingService: Sendable {
             }
             if request.focalLength != nil {
                 throw VisionError.invalidInput("focal_length applies to Depth Anything 3's metric preset; '\(model.reference.repoID)' is Depth Anything V2")
+            }
+            if request.extrinsics != nil || request.intrinsics != nil {
+                throw VisionError.invalidInput("extrinsics and intrinsics apply to Depth Anything 3's any-view presets; "
+                                               + "'\(model.reference.repoID)' is Depth Anything V2")
             }
             results = try await runV2(model, images: images, request: request)
             depthKind = model.depthKind
@@ -74,8 +78,9 @@ public struct DepthAnythingService: Sendable {
         return results
     }
 
-    /// What a Depth Anything 3 request may ask of this model.
-    private func check(_ request: DepthAnythingRequest, for model: DepthAnything3Model) throws {
+    /// What a Depth Anything 3 request may ask of this model; its known cameras, checked.
+    private func check(_ request: DepthAnythingRequest, for model: DepthAnything3Model, images: Int) throws
+        -> KnownCameras? {
         if let focal = request.focalLength {
             guard focal.isFinite, focal > 0 else { throw VisionError.invalidInput("focal_length must be a positive number of pixels") }
             guard model.kind == .mono(metric: true) else {
@@ -88,14 +93,28 @@ public struct DepthAnythingService: Sendable {
                 "export_format '\(format.rawValue)' needs the camera the any-view presets predict; '\(model.reference.repoID)' "
                 + "is a monocular preset (depth only). Leave export_format out")
         }
+        guard request.extrinsics != nil || request.intrinsics != nil else { return nil }
+        if model.isMonocular {
+            throw VisionError.invalidInput(
+                "extrinsics and intrinsics feed the camera encoder of the any-view presets; '\(model.reference.repoID)' "
+                + "is a monocular preset without one (for metres from the metric preset give focal_length)")
+        }
+        guard model.cameraInput else {
+            throw VisionError.invalidInput(
+                "'\(model.reference.repoID)' was exported before camera input: re-export it with tools/export/export.py "
+                + "depth_anything_3 to give extrinsics and intrinsics")
+        }
+        return try KnownCameras(extrinsics: request.extrinsics, intrinsics: request.intrinsics, images: images)
     }
 
-    private func runV3(_ model: DepthAnything3Model, images: [RGBImage], request: DepthAnythingRequest) async throws
-        -> [DepthResult] {
+    private func runV3(_ model: DepthAnything3Model, images: [RGBImage], request: DepthAnythingRequest,
+                       cameras: KnownCameras?) async throws -> [DepthResult] {
         // Monocular presets have no cross-view attention: each image is its own scene.
         guard request.scene, images.count > 1, !model.isMonocular else {
             var results: [DepthResult] = []
-            for image in images { results += try await runScene(model, images: [image], request: request) }
+            for (i, image) in images.enumerated() {
+                results += try await runScene(model, images: [image], request: request, cameras: cameras?.view(i))
+            }
             return results
         }
         guard model.sceneViews else {
@@ -109,26 +128,45 @@ public struct DepthAnythingService: Sendable {
                 "a scene has at most \(maxSceneViews) views (DA3_MAX_SCENE_VIEWS), got \(images.count); send fewer "
                 + "images or \"scene\": false")
         }
-        return try await runScene(model, images: images, request: request)
+        return try await runScene(model, images: images, request: request, cameras: cameras)
     }
 
     /// One pass over `images` as the views of one scene (one image: its own scene). Views of
     /// different sizes are center-cropped to the smallest, as the package does. The scene's
     /// export (every view's points in the one world frame) goes with the first view's result.
-    private func runScene(_ model: DepthAnything3Model, images: [RGBImage], request: DepthAnythingRequest) async throws
-        -> [DepthResult] {
+    /// Known cameras are conditioned on as the package does (`DepthAnything3.inference` with
+    /// extrinsics and intrinsics): intrinsics through the resizes and crop, extrinsics relative to
+    /// the first view with unit median distance, encoded for the camera encoder; afterwards depth
+    /// in the input cameras' scale and the input cameras returned.
+    private func runScene(_ model: DepthAnything3Model, images: [RGBImage], request: DepthAnythingRequest,
+                          cameras: KnownCameras?) async throws -> [DepthResult] {
         let monocular = model.isMonocular
-        let (processed, pixels) = try await context.images.compute {
-            let views = DepthAnything3Preprocessor.unified(try images.map { try model.preprocessor.resized($0) })
-            return (views, views.map { model.preprocessor.pixelValues($0) })
+        let (processed, pixels, known) = try await context.images.compute {
+            let resized = try images.map { try model.preprocessor.resized($0) }
+            let views = DepthAnything3Preprocessor.unified(resized)
+            var known: (poses: [Float], intrinsics: [[[Double]]])?
+            if let cameras {
+                let crop = (views[0].width, views[0].height)
+                let intrinsics = try zip(images, resized).enumerated().map { i, pair in
+                    DepthAnything3Preprocessor.unifiedIntrinsics(
+                        try model.preprocessor.intrinsics(cameras.intrinsics[i], width: pair.0.width, height: pair.0.height),
+                        size: (pair.1.width, pair.1.height), to: crop)
+                }
+                let poses = zip(CameraConditioning.normalized(cameras.extrinsics), intrinsics).flatMap { e, k in
+                    CameraConditioning.poseEncoding(extrinsics: e, intrinsics: k, height: crop.1, width: crop.0)
+                }
+                known = (poses, intrinsics)
+            }
+            return (views, views.map { model.preprocessor.pixelValues($0) }, known)
         }
-        let raw = try await context.inference.run { try model.runScene(pixels) }
+        let raw = try await context.inference.run { try model.runScene(pixels, cameraPoses: known?.poses) }
         let encoder = self.encoder, format = request.depthFormat, focal = request.focalLength
         let withConfidence = request.includeConfidence, export = request.exportFormat
         return try await context.images.compute {
             var results: [DepthResult] = []
             var outs = raw
             if model.kind == .nested { _ = try outs.alignNested() }
+            if let cameras, let known { _ = outs.alignToInput(extrinsics: cameras.extrinsics, intrinsics: known.intrinsics) }
             for (i, image) in images.enumerated() {
                 if monocular { outs[i].applySky() }
                 if let focal {
