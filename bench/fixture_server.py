@@ -26,6 +26,8 @@ INSTALLS = {
     "dinov3-convnext-tiny": ["facebook/dinov3-convnext-tiny-pretrain-lvd1689m"],
     "dinov3-vit-tiny": ["facebook/dinov3-vits16-pretrain-lvd1689m"],
     "depth-anything-3-tiny": ["depth-anything/da3-base"],
+    "depth-anything-3-metric-tiny": ["depth-anything/da3metric-large"],
+    "depth-anything-3-nested-tiny": ["depth-anything/da3nested-giant-large"],
     "depth-anything-v2-tiny": ["depth-anything/Depth-Anything-V2-Small-hf"],
     "grounding-dino-tiny": ["IDEA-Research/grounding-dino-base", "IDEA-Research/grounding-dino-tiny"],
     "sam3-tiny": ["facebook/sam3"],

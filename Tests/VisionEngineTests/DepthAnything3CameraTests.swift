@@ -131,11 +131,13 @@ import VisionCore
         let centres: [[Double]] = [[0, 0, 0], [1, 0, 0], [0, 2, 0], [1, 1, 3]]
         // Predicted = 0.25 · R(90° about z) · input + t.
         let predicted = centres.map { c in camera(at: [0.25 * -c[1] + 1, 0.25 * c[0] - 2, 0.25 * c[2] + 0.5]) }
-        #expect(abs(CameraConditioning.umeyamaScale(predicted: predicted, input: centres.map(camera)) - 0.25) < 1e-9)
+        #expect(abs(CameraConditioning.umeyamaScale(from: centres.map(camera), onto: predicted) - 0.25) < 1e-9)
         // Two views (rank 1): the ratio of their distances; one view: 1.
-        let two = CameraConditioning.umeyamaScale(predicted: [camera(at: [0, 0, 0]), camera(at: [0, 3, 0])],
-                                                  input: [camera(at: [1, 1, 1]), camera(at: [2, 1, 1])])
-        #expect(abs(two - 3) < 1e-9)
-        #expect(CameraConditioning.umeyamaScale(predicted: [camera(at: [1, 2, 3])], input: [camera(at: [0, 0, 0])]) == 1)
+        let pair = ([camera(at: [1, 1, 1]), camera(at: [2, 1, 1])], [camera(at: [0, 0, 0]), camera(at: [0, 3, 0])])
+        #expect(abs(CameraConditioning.umeyamaScale(from: pair.0, onto: pair.1) - 3) < 1e-9)
+        #expect(CameraConditioning.umeyamaScale(from: [camera(at: [0, 0, 0])], onto: [camera(at: [1, 2, 3])]) == 1)
+        // evo's own rule (the Gaussian adapter's pose scale): rank 2 or more, else no scale.
+        #expect(CameraConditioning.evoUmeyamaScale(from: pair.0, onto: pair.1) == nil)
+        #expect(abs(CameraConditioning.evoUmeyamaScale(from: centres.map(camera), onto: predicted)! - 0.25) < 1e-9)
     }
 }

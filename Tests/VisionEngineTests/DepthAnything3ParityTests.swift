@@ -147,10 +147,15 @@ import VisionCore
     @Test func splatFormatsAreRefused() async throws {
         let service = try Self.service()
         let input = [ImageInput(source: .bytes(try FixtureFiles.bytes("preprocessing/small_37x53.png")))]
-        let error = await #expect(throws: VisionError.self) {
+        // da3-small has no Gaussian head: the 400 names the presets that have one.
+        let noHead = await #expect(throws: VisionError.self) {
             try await service.run(DepthAnythingRequest(images: input, modelID: Self.repo, exportFormat: .gsPLY))
         }
-        #expect(error?.category == .badRequest && error?.message.contains("ply, glb, npz") == true)
+        #expect(noHead?.category == .badRequest && noHead?.message.contains("da3-giant and da3nested-giant-large") == true)
+        let video = await #expect(throws: VisionError.self) {
+            try await service.run(DepthAnythingRequest(images: input, modelID: Self.nestedRepo, exportFormat: .gsVideo))
+        }
+        #expect(video?.category == .badRequest && video?.message.contains("no 3D Gaussian renderer") == true)
     }
 
     /// A request's images as one scene (the package's inference on the list): 2, 3 and 4 views of

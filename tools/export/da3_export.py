@@ -179,6 +179,29 @@ def package_camera_inference(net, pil_images, extrinsics, intrinsics, process_re
     return images, prediction
 
 
+def package_gs_ply(net, pil_images, export_dir, process_res=504, extrinsics=None, intrinsics=None):
+    """The package's gs_ply export (DepthAnything3.inference(..., infer_gs=True,
+    export_format="gs_ply") in fp32, with or without known cameras): its InputProcessor, the
+    network with the Gaussian branch, its OutputProcessor, the alignment to given cameras and
+    `export_to_gs_ply`. Returns the prediction and the PLY's path."""
+    from depth_anything_3.api import DepthAnything3
+    from depth_anything_3.utils.export.gs import export_to_gs_ply
+    from depth_anything_3.utils.io.input_processor import InputProcessor
+    from depth_anything_3.utils.io.output_processor import OutputProcessor
+
+    images, ex_t, in_t = InputProcessor()(list(pil_images), None if extrinsics is None else extrinsics.copy(),
+                                          None if intrinsics is None else intrinsics.copy(), process_res,
+                                          "upper_bound_resize", num_workers=1)
+    ex_norm = None if ex_t is None else DepthAnything3._normalize_extrinsics(None, ex_t[None].clone())
+    with torch.no_grad():
+        raw = net(images[None].float(), ex_norm, None if in_t is None else in_t[None], [], True, False,
+                  "saddle_balanced")
+    prediction = OutputProcessor()(raw)
+    prediction = DepthAnything3._align_to_input_extrinsics_intrinsics(None, ex_t, in_t, prediction, True)
+    export_to_gs_ply(prediction, export_dir)
+    return prediction, os.path.join(export_dir, "gs_ply", "0000.ply")
+
+
 # --- traceable replacements ---------------------------------------------------------------------
 
 def _bicubic_weights(out_size, in_size, scale):
@@ -290,6 +313,22 @@ def _mono_head(head, feats, height, width):
     depth = head._apply_activation_single(head.scratch.output_conv2(fused), head.activation).squeeze(1)
     sky = head._apply_sky_activation(head.scratch.sky_output_conv2(fused)).squeeze(1)
     return depth, sky
+
+
+def _gs_head(head, feats, images, height, width):
+    """GSDPT (the Gaussian head of da3-giant): the raw Gaussian parameters (N, H, W, C - 1) and the
+    density (N, H, W), sizes dynamic; `images` are the views' pixel values (N, 3, H, W)."""
+    from depth_anything_3.model.utils.head_utils import activate_head_gs
+
+    resized, size = _head_stages(head, feats, height, width)
+    fused = head.scratch.output_conv1(head._fuse(resized))
+    fused = F.interpolate(fused, size, mode="bilinear", align_corners=True)
+    fused = fused + head.images_merger(images)
+    if head.pos_embed:
+        fused = _uv_pos_embed(fused, width, height)
+    raw, density = activate_head_gs(head.scratch.output_conv2(fused), activation=head.activation,
+                                    conf_activation=head.conf_activation, conf_dim=head.conf_dim)
+    return raw, density
 
 
 def _interpolate(x, size=None, scale_factor=None, mode="bilinear", align_corners=True):
@@ -422,9 +461,14 @@ class SceneGraphWrapper(torch.nn.Module):
         camera = feats[-1][1]
         pose_enc = self.net.cam_dec(camera.flatten(0, 1)[:, None])[:, 0]
         scenes = pixel_values.shape[0]
-        return (depth.reshape(scenes, -1, depth.shape[-2], depth.shape[-1]),
-                conf.reshape(scenes, -1, conf.shape[-2], conf.shape[-1]),
-                pose_enc.reshape(scenes, -1, 9))
+        outputs = (depth.reshape(scenes, -1, depth.shape[-2], depth.shape[-1]),
+                   conf.reshape(scenes, -1, conf.shape[-2], conf.shape[-1]),
+                   pose_enc.reshape(scenes, -1, 9))
+        if self.net.gs_head is None:
+            return outputs
+        raw, density = _gs_head(self.net.gs_head, tokens, pixel_values.flatten(0, 1), height, width)
+        return outputs + (raw.reshape(scenes, -1, raw.shape[1], raw.shape[2], raw.shape[3]),
+                          density.reshape(scenes, -1, density.shape[-2], density.shape[-1]))
 
 
 class MonoGraphWrapper(torch.nn.Module):
@@ -463,7 +507,12 @@ def scene_reference_outputs(net, pixel_values, extrinsics=None, intrinsics=None)
                                 ref_view_strategy="saddle_balanced")
         out = net.head(feats, pixel_values.shape[-2], pixel_values.shape[-1], patch_start_idx=0)
         pose_enc = net.cam_dec(feats[-1][1])
-    return [out["depth"].numpy(), out["depth_conf"].numpy(), pose_enc.numpy()]
+        expected = [out["depth"].numpy(), out["depth_conf"].numpy(), pose_enc.numpy()]
+        if net.gs_head is not None:
+            gs = net.gs_head(feats=feats, H=pixel_values.shape[-2], W=pixel_values.shape[-1], patch_start_idx=0,
+                             images=pixel_values)
+            expected += [gs.raw_gs.numpy(), gs.raw_gs_conf.numpy()]
+    return expected
 
 
 def export(src, dst, opset, tolerance, verify):
@@ -481,11 +530,11 @@ def export(src, dst, opset, tolerance, verify):
         _export_scene_graph(net.da3, os.path.join(onnx_dir, "model.onnx"), opset, tolerance, verify)
         _export_mono_graph(net.da3_metric, os.path.join(onnx_dir, "metric.onnx"), opset, tolerance, verify)
         extra = {"outputs": ["depth", "depth_conf", "pose_enc"], "scene_views": True, "camera_input": True,
-                 "depth_kind": "nested",
-                 "metric_graph": "onnx/metric.onnx"}
+                 "depth_kind": "nested", "metric_graph": "onnx/metric.onnx", **_gaussian_config(net.da3)}
     elif name in CAMERA_PRESETS and net.cam_dec is not None:
         _export_scene_graph(net, os.path.join(onnx_dir, "model.onnx"), opset, tolerance, verify)
-        extra = {"outputs": ["depth", "depth_conf", "pose_enc"], "scene_views": True, "camera_input": True}
+        extra = {"outputs": ["depth", "depth_conf", "pose_enc"], "scene_views": True, "camera_input": True,
+                 **_gaussian_config(net)}
     else:
         raise SystemExit(f"{name}: exported presets are {', '.join(CAMERA_PRESETS + tuple(MONO_PRESETS) + NESTED_PRESETS)}")
     spec = read_folder_config(src)
@@ -497,7 +546,20 @@ def export(src, dst, opset, tolerance, verify):
     return f"DepthAnything3 ({name})"
 
 
+def _gaussian_config(net):
+    """config.json's `gaussians` for a network with a Gaussian head (da3-giant, the nested
+    preset's any-view branch): the GaussianAdapter settings the server applies to `gs_raw`."""
+    if net.gs_head is None:
+        return {}
+    a = net.gs_adapter
+    return {"gaussians": {"outputs": GS_OUTPUTS, "sh_degree": a.sh_degree, "pred_color": a.pred_color,
+                          "pred_offset_depth": a.pred_offset_depth, "pred_offset_xy": a.pred_offset_xy,
+                          "scale_min": a.gaussian_scale_min, "scale_max": a.gaussian_scale_max}}
+
+
 MAPS = {0: "scenes", 1: "views", 2: "height", 3: "width"}
+# da3-giant's Gaussian head: raw parameters (B, N, H, W, C) and density (B, N, H, W).
+GS_OUTPUTS = ["gs_raw", "gs_density"]
 PIXELS_AXES = {0: "scenes", 1: "views", 3: "height", 4: "width"}
 
 
@@ -539,15 +601,18 @@ def _export_scene_graph(net, path, opset, tolerance, verify):
     example = torch.randn(1, 3, 3, 98, 140, generator=torch.Generator().manual_seed(0))
     ext, ixt = random_cameras(1, 3, 98, 140, 0)
     feeds = camera_feeds(1, 3, ext, ixt, (98, 140))
+    gs = net.gs_head is not None
     with traceable(), torch.no_grad():
         torch.onnx.export(
             SceneGraphWrapper(net).eval(),
             (example, torch.from_numpy(feeds["camera_pose"]), torch.from_numpy(feeds["camera_given"])), path,
             opset_version=opset, dynamo=False,
-            input_names=["pixel_values", "camera_pose", "camera_given"], output_names=["depth", "depth_conf", "pose_enc"],
+            input_names=["pixel_values", "camera_pose", "camera_given"],
+            output_names=["depth", "depth_conf", "pose_enc"] + (GS_OUTPUTS if gs else []),
             dynamic_axes={"pixel_values": PIXELS_AXES, "camera_pose": {0: "scenes", 1: "views"},
                           "camera_given": {0: "scenes"}, "depth": MAPS, "depth_conf": MAPS,
-                          "pose_enc": {0: "scenes", 1: "views"}},
+                          "pose_enc": {0: "scenes", 1: "views"},
+                          **({"gs_raw": MAPS, "gs_density": MAPS} if gs else {})},
         )
     # Compared with the unpatched package network on scene and image sizes other than the traced
     # one: one view, two (no reference selection), three to five (the reference view chosen);

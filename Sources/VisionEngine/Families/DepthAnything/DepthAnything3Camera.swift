@@ -12,13 +12,7 @@ public struct CameraParameters: Sendable, Equatable {
     public init(poseEncoding p: [Float], height: Int, width: Int) {
         precondition(p.count == 9, "pose encoding has 9 values")
         let q = p[3..<7].map(Double.init)
-        let (i, j, k, r) = (q[0], q[1], q[2], q[3])
-        let twoS = 2 / (i * i + j * j + k * k + r * r)
-        let rotation: [[Double]] = [
-            [1 - twoS * (j * j + k * k), twoS * (i * j - k * r), twoS * (i * k + j * r)],
-            [twoS * (i * j + k * r), 1 - twoS * (i * i + k * k), twoS * (j * k - i * r)],
-            [twoS * (i * k - j * r), twoS * (j * k + i * r), 1 - twoS * (i * i + j * j)],
-        ]
+        let rotation = Self.rotation(i: q[0], j: q[1], k: q[2], r: q[3])
         let t = p[0..<3].map(Double.init)
         // Inverse of [R | t]: [Rᵀ | -Rᵀ t].
         var extrinsics: [[Double]] = []
@@ -31,6 +25,17 @@ public struct CameraParameters: Sendable, Equatable {
         let fx = (Double(width) / 2) / max(tan(Double(p[8]) / 2), 1e-6)
         self.extrinsics = extrinsics
         self.intrinsics = [[fx, 0, Double(width) / 2], [0, fy, Double(height) / 2], [0, 0, 1]]
+    }
+
+    /// The package's `quat_to_mat`: the rotation of quaternion (i, j, k, r), real part last,
+    /// normalised by its squared norm.
+    static func rotation(i: Double, j: Double, k: Double, r: Double) -> [[Double]] {
+        let twoS = 2 / (i * i + j * j + k * k + r * r)
+        return [
+            [1 - twoS * (j * j + k * k), twoS * (i * j - k * r), twoS * (i * k + j * r)],
+            [twoS * (i * j + k * r), 1 - twoS * (i * i + k * k), twoS * (j * k - i * r)],
+            [twoS * (i * k - j * r), twoS * (j * k + i * r), 1 - twoS * (i * i + j * j)],
+        ]
     }
 
     /// The same camera with its world-to-camera translation times `scale` (a scene's metric scale).

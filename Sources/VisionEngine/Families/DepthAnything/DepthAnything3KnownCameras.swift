@@ -136,26 +136,38 @@ enum CameraConditioning {
         return xyzw[3] < 0 ? xyzw.map { -$0 } : xyzw
     }
 
-    /// The Sim(3) scale evo's Umeyama alignment (`align_poses_umeyama`, without RANSAC) gives from
-    /// the input cameras' centres onto the predicted ones: trace(D S) / σ² of the input centres,
-    /// D the singular values of their cross-covariance, S flipping the smallest when its
+    /// The Sim(3) scale evo's Umeyama alignment (`align_poses_umeyama`, without RANSAC) gives
+    /// from the `source` cameras' centres onto the `target` ones: trace(D S) / σ² of the source
+    /// centres, D the singular values of their cross-covariance, S flipping the smallest when its
     /// determinant is negative. The package (through evo) refuses fewer than 3 views or collinear
     /// centres (rank below 2); the scale is still defined there and is what this returns. 1 when
-    /// the input centres coincide (one view).
-    static func umeyamaScale(predicted: [[[Double]]], input: [[[Double]]]) -> Double {
-        let y = predicted.map(center), x = input.map(center)
+    /// the source centres coincide (one view).
+    static func umeyamaScale(from source: [[[Double]]], onto target: [[[Double]]]) -> Double {
+        umeyama(from: source, onto: target)?.scale ?? 1
+    }
+
+    /// That scale only where evo computes it (a cross-covariance of rank 2 or more), else nil.
+    static func evoUmeyamaScale(from source: [[[Double]]], onto target: [[[Double]]]) -> Double? {
+        guard let fit = umeyama(from: source, onto: target),
+              fit.singularValues.filter({ $0 > Double.ulpOfOne }).count >= 2 else { return nil }
+        return fit.scale
+    }
+
+    private static func umeyama(from source: [[[Double]]], onto target: [[[Double]]])
+        -> (scale: Double, singularValues: [Double])? {
+        let x = source.map(center), y = target.map(center)
         let n = Double(x.count)
         let meanX = (0..<3).map { i in x.reduce(0.0) { $0 + $1[i] } / n }
         let meanY = (0..<3).map { i in y.reduce(0.0) { $0 + $1[i] } / n }
         let sigma = x.reduce(0.0) { acc, p in acc + (0..<3).reduce(0.0) { $0 + pow(p[$1] - meanX[$1], 2) } } / n
-        guard sigma > 1e-12 else { return 1 }
+        guard sigma > 1e-12 else { return nil }
         var cov = [[Double]](repeating: [0, 0, 0], count: 3)
         for (p, q) in zip(x, y) {
             for i in 0..<3 { for j in 0..<3 { cov[i][j] += (q[i] - meanY[i]) * (p[j] - meanX[j]) / n } }
         }
         let d = singularValues(cov)
         let flip = KnownCameras.determinant(cov) < 0
-        return (d[0] + d[1] + (flip ? -d[2] : d[2])) / sigma
+        return ((d[0] + d[1] + (flip ? -d[2] : d[2])) / sigma, d)
     }
 
     /// A world-to-camera transform's camera centre (the camera-to-world translation).

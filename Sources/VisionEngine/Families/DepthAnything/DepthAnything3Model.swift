@@ -35,9 +35,13 @@ public final class DepthAnything3Model: LoadedModel {
     /// The graph takes known cameras (`camera_pose` [B, N, 9], `camera_given` [B]) for its
     /// camera encoder; exports from before that do not.
     let cameraInput: Bool
+    /// The graph's Gaussian head (`gs_raw`, `gs_density`) and the adapter settings, for gs_ply.
+    let gaussians: GaussianSettings?
 
     init(reference: ModelReference, preprocessor: DepthAnything3Preprocessor, session: any InferenceSession,
-         memoryBytes: Int, sceneViews: Bool, kind: Kind = .anyView, metricSession: (any InferenceSession)? = nil) {
+         memoryBytes: Int, sceneViews: Bool, kind: Kind = .anyView, metricSession: (any InferenceSession)? = nil,
+         gaussians: GaussianSettings? = nil) {
+        self.gaussians = Set(session.outputs.map(\.name)).isSuperset(of: ["gs_raw", "gs_density"]) ? gaussians : nil
         self.cameraInput = Set(session.inputs.map(\.name)) == Self.cameraInputs
         self.sceneViews = sceneViews
         self.kind = kind
@@ -95,7 +99,8 @@ public final class DepthAnything3Model: LoadedModel {
         let scenes = (config["scene_views"] as? Bool) ?? false
         return DepthAnything3Model(reference: snapshot.reference, preprocessor: preprocessor, session: session,
                                    memoryBytes: bytes, sceneViews: !kind.isMonocular && scenes,
-                                   kind: kind, metricSession: metricSession)
+                                   kind: kind, metricSession: metricSession,
+                                   gaussians: GaussianSettings(config["gaussians"]))
     }
 
     /// What one image gives at the processed size: depth and, from an any-view preset, confidence
@@ -109,13 +114,17 @@ public final class DepthAnything3Model: LoadedModel {
         var sky: [Float]? = nil
         /// The nested preset: the metric branch's depth for this view.
         var metricDepth: [Float]? = nil
+        /// The Gaussians of this view (asked for: the graph's head through the adapter), from the
+        /// network's own depth and camera.
+        var gaussians: ViewGaussians? = nil
     }
 
     /// Runs processed views of one size as one scene ([1, 3, H, W] each): one pass, one world
     /// frame; with `cameraPoses` (9 per view, `CameraConditioning.poseEncoding`) the graph's camera
     /// encoder conditions on them. An export from before scenes takes one view only. Blocking:
     /// call on an inference thread.
-    func runScene(_ views: [Tensor], cameraPoses: [Float]? = nil) throws -> [Output] {
+    func runScene(_ views: [Tensor], cameraPoses: [Float]? = nil, gaussians wantGaussians: Bool = false) throws
+        -> [Output] {
         precondition(!views.isEmpty && (sceneViews || views.count == 1), "scene of \(views.count) views")
         precondition(cameraPoses == nil || (cameraInput && cameraPoses!.count == 9 * views.count), "camera poses")
         if case .mono = kind { return try [runMono(views[0])] }
@@ -129,7 +138,9 @@ public final class DepthAnything3Model: LoadedModel {
                                             shape: [1, views.count, 9])
             feeds["camera_given"] = .bool([cameraPoses != nil], shape: [1])
         }
-        let out = try session.run(feeds, outputNames: ["depth", "depth_conf", "pose_enc"])
+        let splats = wantGaussians ? gaussians : nil
+        let out = try session.run(feeds, outputNames: ["depth", "depth_conf", "pose_enc"]
+                                  + (splats == nil ? [] : ["gs_raw", "gs_density"]))
         let rank = sceneViews ? 4 : 3
         guard let depth = out["depth"], depth.shape.count == rank, let conf = out["depth_conf"],
               conf.shape == depth.shape, let pose = out["pose_enc"], pose.count == 9 * views.count,
@@ -147,6 +158,20 @@ public final class DepthAnything3Model: LoadedModel {
                    confidence: Array(confidences[(v * plane)..<((v + 1) * plane)]), height: height, width: width,
                    camera: CameraParameters(poseEncoding: Array(poses[(v * 9)..<((v + 1) * 9)]), height: height,
                                             width: width))
+        }
+        if let splats {
+            guard let raw = out["gs_raw"], raw.count == plane * views.count * splats.channels,
+                  let density = out["gs_density"], density.count == plane * views.count else {
+                throw VisionError.runtimeFailure("the Depth Anything 3 graph did not return gs_raw [1, N, H, W, "
+                                                 + "\(splats.channels)] and gs_density [1, N, H, W]")
+            }
+            let raws = raw.floats, densities = density.floats, c = splats.channels
+            for v in 0..<views.count {
+                outs[v].gaussians = splats.gaussians(
+                    raw: Array(raws[(v * plane * c)..<((v + 1) * plane * c)]),
+                    density: Array(densities[(v * plane)..<((v + 1) * plane)]), depth: outs[v].depth,
+                    camera: outs[v].camera!, height: height, width: width)
+            }
         }
         if let metricSession {
             let metric = try metricSession.run(["pixel_values": input], outputNames: ["depth", "sky"])
@@ -236,7 +261,7 @@ extension [DepthAnything3Model.Output] {
     /// Returns the scale.
     mutating func alignToInput(extrinsics: [[[Double]]], intrinsics: [[[Double]]]) -> Double {
         let predicted = map { out in out.camera.map { $0.extrinsics + [[0, 0, 0, 1]] } ?? extrinsics[0] }
-        let scale = CameraConditioning.umeyamaScale(predicted: predicted, input: extrinsics)
+        let scale = CameraConditioning.umeyamaScale(from: extrinsics, onto: predicted)
         for v in indices {
             self[v].depth = self[v].depth.map { Float(Double($0) / scale) }
             self[v].camera = CameraParameters(extrinsics: [[Double]](extrinsics[v][0..<3]), intrinsics: intrinsics[v])

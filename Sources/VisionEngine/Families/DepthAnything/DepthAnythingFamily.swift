@@ -62,8 +62,9 @@ public enum DepthAnythingFamily: Family {
             ("images", ImageInput.listSchema),
             ("depth_format", .string(enum: ["png8", "png16", "float32"], default: "png8")),
             ("export_format", .string(enum: DepthExportFormat.allCases.map(\.rawValue), description:
-                "Depth Anything 3: ply, glb (point clouds) or npz; gs_* and any format on Depth Anything V2 are a "
-                + "400 naming what is offered")),
+                "Depth Anything 3: ply, glb (point clouds) or npz; gs_ply (3D Gaussian splats, standard 3DGS PLY) on "
+                + "the presets with a Gaussian head (da3-giant, da3nested-giant-large); gs_video (no renderer) and any "
+                + "format on Depth Anything V2 are a 400 naming what is offered")),
             ("include_confidence", .boolean(default: true, description: "Depth Anything 3: return the confidence map too")),
             ("focal_length", .number(description:
                 "Depth Anything 3 metric preset (da3metric-large): the camera's focal length in the original image's "

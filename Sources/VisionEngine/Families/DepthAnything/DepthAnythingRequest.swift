@@ -26,15 +26,19 @@ public enum DepthExportFormat: String, WireEnum {
     case gsPLY = "gs_ply"
     case gsVideo = "gs_video"
 
-    /// What the server builds (from depth + the camera Depth Anything 3 predicts).
-    static let offered: [DepthExportFormat] = [.ply, .glb, .npz]
+    /// What the server builds (from depth + the camera Depth Anything 3 predicts; gs_ply from its
+    /// Gaussian head, on the presets that have one).
+    static let offered: [DepthExportFormat] = [.ply, .glb, .npz, .gsPLY]
+
+    /// The package's presets with a Gaussian head (gs_ply).
+    static let gaussianPresets = ["da3-giant", "da3nested-giant-large"]
 
     var mediaType: String {
         switch self {
-        case .ply: "application/x-ply"
+        case .ply, .gsPLY: "application/x-ply"
         case .glb: "model/gltf-binary"
         case .npz: "application/x-npz"
-        case .gsPLY, .gsVideo: "application/octet-stream"
+        case .gsVideo: "application/octet-stream"
         }
     }
 }

@@ -21,11 +21,12 @@ public struct DepthAnythingService: Sendable {
 
     public func run(_ request: DepthAnythingRequest) async throws -> DepthAnythingResponse {
         let start = ContinuousClock.now
-        if let format = request.exportFormat, !DepthExportFormat.offered.contains(format) {
+        if request.exportFormat == .gsVideo {
             throw VisionError.invalidInput(
-                "export_format '\(format.rawValue)' is not offered: Gaussian splats (gs_ply, gs_video) need the "
-                + "package's Gaussian head, which the exported graphs do not include; offered: "
-                + DepthExportFormat.offered.map(\.rawValue).joined(separator: ", ") + " (Depth Anything 3 models)")
+                "export_format 'gs_video' is not offered: the package renders its fly-through with gsplat's CUDA "
+                + "rasteriser, and the server has no 3D Gaussian renderer; ask for 'gs_ply' (Gaussian splats, on "
+                + "presets with a Gaussian head) and render it in any 3DGS viewer; offered: "
+                + DepthExportFormat.offered.map(\.rawValue).joined(separator: ", "))
         }
         let images = try await context.images.load(request.images.map(\.source))
         let loaded = try await context.models.model(DepthAnythingFamily.loader, request.selection)
@@ -88,6 +89,12 @@ public struct DepthAnythingService: Sendable {
                                                + "'\(model.reference.repoID)' predicts relative depth")
             }
         }
+        if request.exportFormat == .gsPLY, model.gaussians == nil {
+            throw VisionError.invalidInput(
+                "export_format 'gs_ply' needs a Gaussian head, which '\(model.reference.repoID)' has not: the presets "
+                + "with one are \(DepthExportFormat.gaussianPresets.joined(separator: " and ")) (exported by "
+                + "tools/export/export.py depth_anything_3); ply, glb and npz work on every any-view preset")
+        }
         if case .mono = model.kind, let format = request.exportFormat {
             throw VisionError.invalidInput(
                 "export_format '\(format.rawValue)' needs the camera the any-view presets predict; '\(model.reference.repoID)' "
@@ -144,7 +151,7 @@ public struct DepthAnythingService: Sendable {
         let (processed, pixels, known) = try await context.images.compute {
             let resized = try images.map { try model.preprocessor.resized($0) }
             let views = DepthAnything3Preprocessor.unified(resized)
-            var known: (poses: [Float], intrinsics: [[[Double]]])?
+            var known: (poses: [Float], intrinsics: [[[Double]]], normalized: [[[Double]]])?
             if let cameras {
                 let crop = (views[0].width, views[0].height)
                 let intrinsics = try zip(images, resized).enumerated().map { i, pair in
@@ -152,19 +159,32 @@ public struct DepthAnythingService: Sendable {
                         try model.preprocessor.intrinsics(cameras.intrinsics[i], width: pair.0.width, height: pair.0.height),
                         size: (pair.1.width, pair.1.height), to: crop)
                 }
-                let poses = zip(CameraConditioning.normalized(cameras.extrinsics), intrinsics).flatMap { e, k in
+                let normalized = CameraConditioning.normalized(cameras.extrinsics)
+                let poses = zip(normalized, intrinsics).flatMap { e, k in
                     CameraConditioning.poseEncoding(extrinsics: e, intrinsics: k, height: crop.1, width: crop.0)
                 }
-                known = (poses, intrinsics)
+                known = (poses, intrinsics, normalized)
             }
             return (views, views.map { model.preprocessor.pixelValues($0) }, known)
         }
-        let raw = try await context.inference.run { try model.runScene(pixels, cameraPoses: known?.poses) }
+        let splats = request.exportFormat == .gsPLY
+        let raw = try await context.inference.run {
+            try model.runScene(pixels, cameraPoses: known?.poses, gaussians: splats)
+        }
         let encoder = self.encoder, format = request.depthFormat, focal = request.focalLength
         let withConfidence = request.includeConfidence, export = request.exportFormat
         return try await context.images.compute {
             var results: [DepthResult] = []
             var outs = raw
+            if splats, let known {
+                // GaussianAdapter with known cameras: the scene scaled by the Umeyama scale from the
+                // network's cameras onto the given (normalised) ones, clamped to [1/3, 3]; 1 where
+                // evo refuses the fit (fewer than 3 views, collinear centres).
+                let predicted = outs.map { $0.camera!.extrinsics + [[0, 0, 0, 1]] }
+                let scale = min(max(CameraConditioning.evoUmeyamaScale(from: predicted, onto: known.normalized) ?? 1,
+                                    1.0 / 3), 3)
+                for v in outs.indices { outs[v].gaussians = outs[v].gaussians?.scaled(by: scale) }
+            }
             if model.kind == .nested { _ = try outs.alignNested() }
             if let cameras, let known { _ = outs.alignToInput(extrinsics: cameras.extrinsics, intrinsics: known.intrinsics) }
             for (i, image) in images.enumerated() {
@@ -203,6 +223,11 @@ public struct DepthAnythingService: Sendable {
         -> DepthExportFile {
         let lead = outs.count == 1 ? [] : [outs.count]
         switch format {
+        case .gsPLY:
+            // The Gaussians come from the network's own depth and camera; the pruning uses the
+            // final depth (as the package's export, which reads prediction.depth).
+            let ply = GaussianPLY.file(outs.compactMap(\.gaussians), depths: outs.map(\.depth))
+            return DepthExportFile(format: .gsPLY, data: ply.data, points: ply.count)
         case .npz:
             var npz = NPZWriter()
             let (h, w) = (outs[0].height, outs[0].width)
