@@ -24,6 +24,11 @@ the processed intrinsics; the server computes it), and `camera_given` (B) bool. 
 and no reference view is chosen (as the package, which selects only without cameras); otherwise
 `camera_pose` is ignored. config.json says `"camera_input": true`.
 
+With a Gaussian head (da3-giant, the nested preset's any-view branch) the graph also gives
+`gs_raw` (B, N, H, W, C: the GSDPT head's raw Gaussian parameters) and `gs_density` (B, N, H, W),
+computed only when the bool input `gaussians` ([1]) is true (an `If`; empty otherwise); config.json
+`gaussians` holds the GaussianAdapter settings the server applies.
+
 Tracing needs the same computation written without Python numbers taken from shapes (they would
 freeze the example's size into the graph); `traceable()` swaps those functions in while exporting.
 """
@@ -31,9 +36,11 @@ import json
 import math
 import os
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
+from on_request import outputs_on_request
 from patching import swapped
 
 # The package's presets this exporter serves: DualDPT depth head + camera decoder (any-view), and
@@ -614,18 +621,45 @@ def _export_scene_graph(net, path, opset, tolerance, verify):
                           "pose_enc": {0: "scenes", 1: "views"},
                           **({"gs_raw": MAPS, "gs_density": MAPS} if gs else {})},
         )
+    asked = {"gaussians": np.array([True])} if gs else {}  # an input from finish() on
     # Compared with the unpatched package network on scene and image sizes other than the traced
     # one: one view, two (no reference selection), three to five (the reference view chosen);
     # then with known cameras (no reference selection, the camera encoder's tokens).
     for shape in [(1, 1, 3, 98, 140), (2, 1, 3, 154, 84), (1, 2, 3, 56, 56), (1, 4, 3, 70, 84), (2, 3, 3, 56, 84)]:
         x = torch.randn(*shape, generator=torch.Generator().manual_seed(sum(shape)))
-        verify(path, {"pixel_values": x.numpy(), **camera_feeds(shape[0], shape[1])}, scene_reference_outputs(net, x),
-               tolerance)
+        verify(path, {"pixel_values": x.numpy(), **camera_feeds(shape[0], shape[1]), **asked},
+               scene_reference_outputs(net, x), tolerance)
     for shape in [(1, 1, 3, 70, 56), (1, 2, 3, 56, 84), (2, 4, 3, 84, 70)]:
         x = torch.randn(*shape, generator=torch.Generator().manual_seed(sum(shape) + 1))
         ext, ixt = random_cameras(shape[0], shape[1], shape[3], shape[4], sum(shape))
-        verify(path, {"pixel_values": x.numpy(), **camera_feeds(shape[0], shape[1], ext, ixt, shape[3:])},
+        verify(path, {"pixel_values": x.numpy(), **camera_feeds(shape[0], shape[1], ext, ixt, shape[3:]), **asked},
                scene_reference_outputs(net, x, ext, ixt), tolerance)
+
+
+
+def finish(dst):
+    """After fusion and variants (whose optimisers do not keep an `If`'s branches intact): in every
+    graph with the Gaussian head, the head runs only when the bool input `gaussians` is true
+    (ONNX Runtime would otherwise run it, and fill gs_raw, on every request); model.onnx checked
+    again against PyTorch with and without it."""
+    import checks
+
+    onnx_dir = os.path.join(dst, "onnx")
+    for name in sorted(os.listdir(onnx_dir)):
+        path = os.path.join(onnx_dir, name)
+        if not name.endswith(".onnx"):
+            continue
+        import onnx
+        if not set(GS_OUTPUTS) <= {o.name for o in onnx.load(path, load_external_data=False).graph.output}:
+            continue
+        outputs_on_request(path, GS_OUTPUTS, "gaussians")
+        for check in checks.recorded(path):
+            check.compare(path, check.feeds, check.expected)
+            without = dict(check.feeds, gaussians=np.array([False]))
+            got = checks.run_named(path, without)
+            if any(v.size for n, v in got if n in GS_OUTPUTS):
+                raise SystemExit(f"{path}: the Gaussian outputs were computed without being asked for")
+            check.compare(path, without, check.expected[:3])
 
 
 def _export_mono_graph(net, path, opset, tolerance, verify):

@@ -205,6 +205,16 @@ EXPORTERS = {"dinov3": export_dinov3, "depth_anything": export_depth_anything,
              "object_detection": export_object_detection}
 
 
+def finish_depth_anything_3(dst):
+    import da3_export
+
+    da3_export.finish(dst)
+
+
+# Steps after fusion and variants, per family.
+FINISHERS = {"depth_anything_3": finish_depth_anything_3}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("family", choices=sorted(EXPORTERS))
@@ -245,6 +255,8 @@ def main():
     wanted = [v.strip() for v in args.variants.split(",") if v.strip()]
     report = variants.finish(args.output_folder, args.family, wanted, fusion=args.fusion,
                              runs=max(1, args.timing_runs))
+    if args.family in FINISHERS:
+        FINISHERS[args.family](args.output_folder)
     marker = os.path.join(args.output_folder, "vision_models_api.json")
     info = {"family": args.family, "exporter": "tools/export/export.py"}
     if os.path.exists(marker):

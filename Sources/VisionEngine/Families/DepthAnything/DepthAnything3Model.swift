@@ -4,8 +4,10 @@ import VisionCore
 /// Depth Anything 3 as tools/export/export.py `depth_anything_3` writes it: `pixel_values`
 /// [B scenes, N views, 3, H, W] → `depth`, `depth_conf` [B, N, H, W] and `pose_enc` [B, N, 9]
 /// (config.json `scene_views: true`), or, exported before scenes, [B, 3, H, W] → [B, H, W] and
-/// [B, 9], one view per image. config.json carries `architecture: "DepthAnything3"`,
-/// `process_res`, `patch_size` and the normalisation.
+/// [B, 9], one view per image. Exports with camera input also take `camera_pose` [B, N, 9] and
+/// `camera_given` [B]; with a Gaussian head they give `gs_raw` [B, N, H, W, C] and `gs_density`
+/// [B, N, H, W] when the bool input `gaussians` is true. config.json carries `architecture:
+/// "DepthAnything3"`, `process_res`, `patch_size`, the normalisation and `gaussians`.
 public final class DepthAnything3Model: LoadedModel {
     public let reference: ModelReference
     public let device: ComputeDevice
@@ -37,12 +39,15 @@ public final class DepthAnything3Model: LoadedModel {
     let cameraInput: Bool
     /// The graph's Gaussian head (`gs_raw`, `gs_density`) and the adapter settings, for gs_ply.
     let gaussians: GaussianSettings?
+    /// The head runs only when the bool input `gaussians` is true (the exporter's `If`).
+    let gaussiansOnRequest: Bool
 
     init(reference: ModelReference, preprocessor: DepthAnything3Preprocessor, session: any InferenceSession,
          memoryBytes: Int, sceneViews: Bool, kind: Kind = .anyView, metricSession: (any InferenceSession)? = nil,
          gaussians: GaussianSettings? = nil) {
         self.gaussians = Set(session.outputs.map(\.name)).isSuperset(of: ["gs_raw", "gs_density"]) ? gaussians : nil
-        self.cameraInput = Set(session.inputs.map(\.name)) == Self.cameraInputs
+        self.cameraInput = Set(session.inputs.map(\.name)).subtracting(["gaussians"]) == Self.cameraInputs
+        self.gaussiansOnRequest = session.inputs.contains { $0.name == "gaussians" }
         self.sceneViews = sceneViews
         self.kind = kind
         self.metricSession = metricSession
@@ -73,7 +78,7 @@ public final class DepthAnything3Model: LoadedModel {
         }
         let wanted: Set<String> = if case .mono = kind { ["depth", "sky"] } else { ["depth", "depth_conf", "pose_enc"] }
         let inputs = session.inputs.map(\.name)
-        guard inputs == ["pixel_values"] || (!kind.isMonocular && Set(inputs) == cameraInputs),
+        guard inputs == ["pixel_values"] || (!kind.isMonocular && Set(inputs).subtracting(["gaussians"]) == cameraInputs),
               outputs.isSuperset(of: wanted) else {
             throw VisionError.modelNotFound(
                 "'\(snapshot.reference.repoID)' is not a Depth Anything 3 export (inputs \(session.inputs.map(\.name)), "
@@ -138,6 +143,7 @@ public final class DepthAnything3Model: LoadedModel {
                                             shape: [1, views.count, 9])
             feeds["camera_given"] = .bool([cameraPoses != nil], shape: [1])
         }
+        if gaussiansOnRequest { feeds["gaussians"] = .bool([wantGaussians], shape: [1]) }
         let splats = wantGaussians ? gaussians : nil
         let out = try session.run(feeds, outputNames: ["depth", "depth_conf", "pose_enc"]
                                   + (splats == nil ? [] : ["gs_raw", "gs_density"]))
