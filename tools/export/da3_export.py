@@ -165,22 +165,27 @@ def package_scene_inference(net, pil_images, process_res=504):
     return images, OutputProcessor()(raw), (chosen[0] if chosen else 0)
 
 
-def package_camera_inference(net, pil_images, extrinsics, intrinsics, process_res=504):
+def package_camera_inference(net, pil_images, extrinsics=None, intrinsics=None, process_res=504, infer_gs=False):
     """DepthAnything3.inference(images, extrinsics (N, 4, 4), intrinsics (N, 3, 3)) in fp32 with
     its defaults (align_to_input_ext_scale): the InputProcessor scales the intrinsics with each
     resize and crop, the extrinsics are normalised (first view the identity, translations over
     their median distance), the network runs with them, and the prediction is aligned back (depth
     divided by the Umeyama scale between the input and predicted camera centres; the input
-    cameras returned). Returns the processed views and the prediction."""
+    cameras returned). Without cameras none of that; `infer_gs` runs the Gaussian branch too.
+    Returns the processed views and the prediction."""
     from depth_anything_3.api import DepthAnything3
     from depth_anything_3.utils.io.input_processor import InputProcessor
     from depth_anything_3.utils.io.output_processor import OutputProcessor
 
-    images, ex_t, in_t = InputProcessor()(list(pil_images), extrinsics.copy(), intrinsics.copy(), process_res,
+    def copied(m):
+        return None if m is None else m.copy()
+
+    images, ex_t, in_t = InputProcessor()(list(pil_images), copied(extrinsics), copied(intrinsics), process_res,
                                           "upper_bound_resize", num_workers=1)
-    ex_norm = DepthAnything3._normalize_extrinsics(None, ex_t[None].clone())
+    ex_norm = None if ex_t is None else DepthAnything3._normalize_extrinsics(None, ex_t[None].clone())
     with torch.no_grad():
-        raw = net(images[None].float(), ex_norm, in_t[None], [], False, False, "saddle_balanced")
+        raw = net(images[None].float(), ex_norm, None if in_t is None else in_t[None], [], infer_gs, False,
+                  "saddle_balanced")
     prediction = OutputProcessor()(raw)
     prediction = DepthAnything3._align_to_input_extrinsics_intrinsics(None, ex_t, in_t, prediction, True)
     return images, prediction
@@ -188,23 +193,11 @@ def package_camera_inference(net, pil_images, extrinsics, intrinsics, process_re
 
 def package_gs_ply(net, pil_images, export_dir, process_res=504, extrinsics=None, intrinsics=None):
     """The package's gs_ply export (DepthAnything3.inference(..., infer_gs=True,
-    export_format="gs_ply") in fp32, with or without known cameras): its InputProcessor, the
-    network with the Gaussian branch, its OutputProcessor, the alignment to given cameras and
-    `export_to_gs_ply`. Returns the prediction and the PLY's path."""
-    from depth_anything_3.api import DepthAnything3
+    export_format="gs_ply") in fp32, with or without known cameras): `package_camera_inference`
+    with the Gaussian branch, then `export_to_gs_ply`. Returns the prediction and the PLY's path."""
     from depth_anything_3.utils.export.gs import export_to_gs_ply
-    from depth_anything_3.utils.io.input_processor import InputProcessor
-    from depth_anything_3.utils.io.output_processor import OutputProcessor
 
-    images, ex_t, in_t = InputProcessor()(list(pil_images), None if extrinsics is None else extrinsics.copy(),
-                                          None if intrinsics is None else intrinsics.copy(), process_res,
-                                          "upper_bound_resize", num_workers=1)
-    ex_norm = None if ex_t is None else DepthAnything3._normalize_extrinsics(None, ex_t[None].clone())
-    with torch.no_grad():
-        raw = net(images[None].float(), ex_norm, None if in_t is None else in_t[None], [], True, False,
-                  "saddle_balanced")
-    prediction = OutputProcessor()(raw)
-    prediction = DepthAnything3._align_to_input_extrinsics_intrinsics(None, ex_t, in_t, prediction, True)
+    _, prediction = package_camera_inference(net, pil_images, extrinsics, intrinsics, process_res, infer_gs=True)
     export_to_gs_ply(prediction, export_dir)
     return prediction, os.path.join(export_dir, "gs_ply", "0000.ply")
 
@@ -642,6 +635,8 @@ def finish(dst):
     graph with the Gaussian head, the head runs only when the bool input `gaussians` is true
     (ONNX Runtime would otherwise run it, and fill gs_raw, on every request); model.onnx checked
     again against PyTorch with and without it."""
+    import onnx
+
     import checks
 
     onnx_dir = os.path.join(dst, "onnx")
@@ -649,7 +644,6 @@ def finish(dst):
         path = os.path.join(onnx_dir, name)
         if not name.endswith(".onnx"):
             continue
-        import onnx
         if not set(GS_OUTPUTS) <= {o.name for o in onnx.load(path, load_external_data=False).graph.output}:
             continue
         outputs_on_request(path, GS_OUTPUTS, "gaussians")

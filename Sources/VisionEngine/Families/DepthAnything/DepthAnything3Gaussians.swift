@@ -53,7 +53,7 @@ extension GaussianSettings {
     func gaussians(raw: [Float], density: [Float], depth: [Float], camera: CameraParameters, height: Int, width: Int)
         -> ViewGaussians {
         let n = height * width, c = channels
-        let c2w = CameraConditioning.rigidInverse(camera.extrinsics + [[0, 0, 0, 1]])
+        let c2w = CameraConditioning.rigidInverse(camera.extrinsics)
         let k = camera.intrinsics
         let (w, h) = (Double(width), Double(height))
         let (fx, fy, cx, cy) = (k[0][0] / w, k[1][1] / h, k[0][2] / w, k[1][2] / h)

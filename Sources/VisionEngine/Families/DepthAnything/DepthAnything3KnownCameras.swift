@@ -11,8 +11,6 @@ struct KnownCameras: Sendable, Equatable {
     /// Per view, in the original image's pixels.
     let intrinsics: [[[Double]]]
 
-    var count: Int { extrinsics.count }
-
     /// Checks the request's matrices: both given, one per image, finite, rotations orthonormal with
     /// determinant 1 (within 1e-3), positive focal lengths.
     init(extrinsics: [[[Double]]]?, intrinsics: [[[Double]]]?, images: Int) throws {
@@ -75,7 +73,8 @@ struct KnownCameras: Sendable, Equatable {
 
 /// The package's camera steps around the network, as pure functions of the matrices.
 enum CameraConditioning {
-    /// The package's `affine_inverse`: [Rᵀ | -Rᵀt] (a rigid transform's inverse).
+    /// The package's `affine_inverse`: [Rᵀ | -Rᵀt] (a rigid transform's inverse), 4×4, of a 3×4
+    /// or 4×4 [R | t] (only its first three rows are read).
     static func rigidInverse(_ a: [[Double]]) -> [[Double]] {
         var out = [[Double]](repeating: [0, 0, 0, 0], count: 4)
         for i in 0..<3 {

@@ -258,21 +258,27 @@ extension [DepthAnything3Model.Output] {
         }
         return scale
     }
-}
 
-extension [DepthAnything3Model.Output] {
     /// The package's `_align_to_input_extrinsics_intrinsics` (align_to_input_ext_scale): depth
     /// divided by the Umeyama scale from the input cameras' centres onto the predicted ones, and
     /// each view's camera the input one (its processed intrinsics, its world-to-camera rows).
     /// Returns the scale.
     mutating func alignToInput(extrinsics: [[[Double]]], intrinsics: [[[Double]]]) -> Double {
-        let predicted = map { out in out.camera.map { $0.extrinsics + [[0, 0, 0, 1]] } ?? extrinsics[0] }
-        let scale = CameraConditioning.umeyamaScale(from: extrinsics, onto: predicted)
+        let scale = CameraConditioning.umeyamaScale(from: extrinsics, onto: map { $0.camera!.extrinsics })
         for v in indices {
             self[v].depth = self[v].depth.map { Float(Double($0) / scale) }
             self[v].camera = CameraParameters(extrinsics: [[Double]](extrinsics[v][0..<3]), intrinsics: intrinsics[v])
         }
         return scale
+    }
+
+    /// GaussianAdapter with known cameras: the Gaussians scaled by the Umeyama scale from the
+    /// network's cameras onto the given (normalised) ones, clamped to [1/3, 3]; 1 where evo
+    /// refuses the fit (fewer than 3 views, collinear centres). Call before `alignToInput`.
+    mutating func scaleGaussians(onto normalized: [[[Double]]]) {
+        let fit = CameraConditioning.evoUmeyamaScale(from: map { $0.camera!.extrinsics }, onto: normalized) ?? 1
+        let scale = Swift.min(Swift.max(fit, 1.0 / 3), 3)
+        for v in indices { self[v].gaussians = self[v].gaussians?.scaled(by: scale) }
     }
 }
 

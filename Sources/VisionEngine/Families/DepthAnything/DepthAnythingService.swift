@@ -176,15 +176,7 @@ public struct DepthAnythingService: Sendable {
         return try await context.images.compute {
             var results: [DepthResult] = []
             var outs = raw
-            if splats, let known {
-                // GaussianAdapter with known cameras: the scene scaled by the Umeyama scale from the
-                // network's cameras onto the given (normalised) ones, clamped to [1/3, 3]; 1 where
-                // evo refuses the fit (fewer than 3 views, collinear centres).
-                let predicted = outs.map { $0.camera!.extrinsics + [[0, 0, 0, 1]] }
-                let scale = min(max(CameraConditioning.evoUmeyamaScale(from: predicted, onto: known.normalized) ?? 1,
-                                    1.0 / 3), 3)
-                for v in outs.indices { outs[v].gaussians = outs[v].gaussians?.scaled(by: scale) }
-            }
+            if splats, let known { outs.scaleGaussians(onto: known.normalized) }
             if model.kind == .nested { _ = try outs.alignNested() }
             if let cameras, let known { _ = outs.alignToInput(extrinsics: cameras.extrinsics, intrinsics: known.intrinsics) }
             for (i, image) in images.enumerated() {
