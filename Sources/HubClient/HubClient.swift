@@ -179,6 +179,18 @@ public final class HubClient: Sendable {
                                             + "HF_HUB_OFFLINE is set")
         }
         let meta = try await metadata(repoID: repoID, revision: revision, path: path)
+        do {
+            return try await store(meta, layout: layout, isCommit: isCommit, revision: revision, repoID: repoID,
+                                   path: path, progress: progress)
+        } catch {
+            throw DiskSpace.mapped(error, repoID: repoID, cacheFolder: configuration.cacheFolder)
+        }
+    }
+
+    /// Puts the file `meta` describes into the cache (downloading its blob unless present) and
+    /// links it into its snapshot.
+    private func store(_ meta: HubFileMetadata, layout: HubCacheLayout, isCommit: Bool, revision: String,
+                       repoID: String, path: String, progress: (@Sendable (DownloadProgress) -> Void)?) async throws -> String {
         if !isCommit { try layout.writeRef(revision, commit: meta.commit) }
         let target = layout.snapshotFile(meta.commit, path)
         if blobIsComplete(layout.blob(meta.etag), size: meta.size) {
@@ -230,7 +242,7 @@ public final class HubClient: Sendable {
         }
         try await verify(partial, etag: meta.etag, repoID: repoID, path: path)
         guard rename(partial, layout.blob(meta.etag)) == 0 else {
-            throw VisionError.internalError("could not move the download of '\(path)' into the cache")
+            throw VisionError.internalError("could not move the download of '\(path)' of '\(repoID)' into the cache")
         }
     }
 
@@ -257,7 +269,7 @@ public final class HubClient: Sendable {
             guard let handle = FileHandle(forWritingAtPath: partial) ?? {
                 FileManager.default.createFile(atPath: partial, contents: nil)
                 return FileHandle(forWritingAtPath: partial)
-            }() else { throw VisionError.internalError("cannot write \(partial)") }
+            }() else { throw DiskSpace.WriteFailure(code: errno) }
             defer { try? handle.close() }
             if append { try handle.seekToEnd() } else { try handle.truncate(atOffset: 0) }
             var done = append ? have : 0
@@ -272,7 +284,7 @@ public final class HubClient: Sendable {
                     pending.append(contentsOf: chunk.readableBytesView)
                     done += chunk.readableBytes
                     if pending.count >= 4 << 20 {
-                        try await Self.write(pending, to: fd, path: partial)
+                        try await Self.write(pending, to: fd)
                         pending.removeAll(keepingCapacity: true)
                     }
                     if let progress, done - reported >= 1 << 20 || (expected.map { done >= $0 } ?? false) {
@@ -280,26 +292,30 @@ public final class HubClient: Sendable {
                         progress(DownloadProgress(repoID: repoID, path: path, bytesDone: done, bytesTotal: expected))
                     }
                 }
+                if !pending.isEmpty { try await Self.write(pending, to: fd) }
+            } catch let failure as DiskSpace.WriteFailure {
+                // What was written stays in the partial file: the next try resumes from there.
+                throw DiskSpace.downloadFailure(failure.code, repoID: repoID, path: path, needed: expected,
+                                                kept: fileSize(partial), cacheFolder: configuration.cacheFolder)
             } catch {
                 // A cut connection: keep what arrived, so the next attempt resumes from there.
-                if !pending.isEmpty { try? await Self.write(pending, to: fd, path: partial) }
+                if !pending.isEmpty { try? await Self.write(pending, to: fd) }
                 throw error
             }
-            if !pending.isEmpty { try await Self.write(pending, to: fd, path: partial) }
             return
         }
         throw VisionError.upstreamUnavailable("too many redirects downloading '\(repoID)/\(path)'")
     }
 
     /// Writes all of `bytes` at the descriptor's offset, on NIO's blocking-I/O pool.
-    private static func write(_ bytes: [UInt8], to fd: Int32, path: String) async throws {
+    private static func write(_ bytes: [UInt8], to fd: Int32) async throws {
         try await NIOThreadPool.singleton.runIfActive {
             try bytes.withUnsafeBytes { raw in
                 var offset = 0
                 while offset < raw.count {
                     let n = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)
                     if n < 0 && errno == EINTR { continue }
-                    guard n > 0 else { throw VisionError.internalError("cannot write \(path) (errno \(errno))") }
+                    guard n > 0 else { throw DiskSpace.WriteFailure(code: n < 0 ? errno : ENOSPC) }
                     offset += n
                 }
             }
@@ -313,7 +329,9 @@ public final class HubClient: Sendable {
         guard isSHA256 || isSHA1 else { return }
         let size = fileSize(file)
         let digest = try await NIOThreadPool.singleton.runIfActive { () throws -> String in
-            guard let handle = FileHandle(forReadingAtPath: file) else { throw VisionError.internalError("cannot read \(file)") }
+            guard let handle = FileHandle(forReadingAtPath: file) else {
+                throw VisionError.internalError("cannot read back the download of '\(path)' of '\(repoID)'")
+            }
             defer { try? handle.close() }
             if isSHA256 {
                 var hasher = SHA256()

@@ -39,7 +39,9 @@ public struct GroupCommitState<Item> {
 
 /// Writes items through `write` in batches (see `GroupCommitState`): a flood of submits becomes a
 /// few transactions in a row instead of one per submit, so the store's single writer stays free
-/// for the workers' claims and completions between them.
+/// for the workers' claims and completions between them. A batch that does not finish within
+/// `timeout` answers its items with `timeoutError()` and the next batch starts: one write stuck on
+/// a dead database connection never holds up the submits behind it.
 public actor GroupCommitter<Item: Sendable, Outcome: Sendable> {
     private struct Entry: Sendable {
         let item: Item
@@ -49,10 +51,16 @@ public actor GroupCommitter<Item: Sendable, Outcome: Sendable> {
     private var state: GroupCommitState<Entry>
     /// Writes one batch in one transaction; one outcome per item, in order.
     private let write: @Sendable ([Item]) async throws -> [Outcome]
+    private let timeout: Duration
+    private let timeoutError: @Sendable () -> any Error
 
-    public init(maxBatch: Int = 64, write: @escaping @Sendable ([Item]) async throws -> [Outcome]) {
+    public init(maxBatch: Int = 64, timeout: Duration = .seconds(10),
+                timeoutError: @escaping @Sendable () -> any Error = { JobStoreUnavailable.timedOut("submit") },
+                write: @escaping @Sendable ([Item]) async throws -> [Outcome]) {
         state = GroupCommitState(maxBatch: maxBatch)
         self.write = write
+        self.timeout = timeout
+        self.timeoutError = timeoutError
     }
 
     /// Writes `item` (with whatever else is waiting) and returns its outcome. Once queued the item
@@ -68,8 +76,9 @@ public actor GroupCommitter<Item: Sendable, Outcome: Sendable> {
     private func drain(from first: [Entry]) async {
         var batch: [Entry]? = first
         while let entries = batch {
+            let items = entries.map(\.item), write = self.write
             do {
-                let outcomes = try await write(entries.map(\.item))
+                let outcomes = try await withDeadline(timeout, onTimeout: timeoutError) { try await write(items) }
                 precondition(outcomes.count == entries.count, "a batch write returned \(outcomes.count) outcomes for \(entries.count) items")
                 for (entry, outcome) in zip(entries, outcomes) { entry.reply.resume(returning: outcome) }
             } catch {

@@ -44,6 +44,16 @@ public protocol JobStore: Sendable {
 
     /// Jobs per status.
     func counts() async throws -> [JobStatus: Int]
+
+    /// `error` as the passing fault it is (the database down, restarting, busy, full, ...), or nil
+    /// for any other error. Each store knows its own database's errors; `GuardedJobStore` asks.
+    func unavailability(of error: any Error, operation: String) -> JobStoreUnavailable?
+}
+
+extension JobStore {
+    public func unavailability(of error: any Error, operation: String) -> JobStoreUnavailable? {
+        error as? JobStoreUnavailable
+    }
 }
 
 /// One submit as a store's batch writer sees it: the job and the pending limit it is checked

@@ -87,7 +87,12 @@ public struct JobWorkerPool: Service {
             do {
                 lease = try await store.claim(owner: owner, policy: policy, now: Self.now())
             } catch {
-                logger.error("job claim failed", metadata: ["error": "\(error)"])
+                // An unavailable store is logged once by the store's guard, not every second here.
+                if error is JobStoreUnavailable {
+                    logger.debug("job claim failed", metadata: ["error": "\(error)"])
+                } else {
+                    logger.error("job claim failed", metadata: ["error": "\(error)"])
+                }
                 await pause(1)
                 continue
             }
@@ -126,11 +131,26 @@ public struct JobWorkerPool: Service {
                 }
             }
         }
-        let outcome: Result<[UInt8], any Error> = await execution.result
+        // Past the shutdown grace period the service is cancelled: the execution stops with it.
+        let outcome: Result<[UInt8], any Error> = await withTaskCancellationHandler {
+            await execution.result
+        } onCancel: {
+            execution.cancel()
+        }
         heartbeat.cancel()
         let seconds = (ContinuousClock.now - start).seconds
         let metadata: Logger.Metadata = ["job_id": "\(lease.jobID)", "attempt": "\(lease.attempt)"]
-        do {
+        if Task.isCancelled {
+            // The job goes back to pending (its attempt not counted) for another replica, or this
+            // one after a restart; outside this cancelled task, within the store's deadline.
+            let store = self.store
+            let released = await Task { () -> Bool in (try? await store.release(lease)) != nil }.value
+            logger.notice(released ? "job released at shutdown; it runs again on a replica"
+                                   : "job could not be released at shutdown; it runs again once its lease expires",
+                          metadata: metadata)
+            return
+        }
+        await persisting(metadata) {
             // The final word on cancellation and lease comes from the store, not the last beat.
             let state = try await store.heartbeat(lease, leaseSeconds: configuration.leaseSeconds, now: Self.now())
             await watch.update(state)
@@ -146,7 +166,7 @@ public struct JobWorkerPool: Service {
                 if try await store.complete(lease, result: result, processingTime: seconds, now: Self.now()) {
                     await metrics.record(.completed, seconds: seconds)
                     logger.info("job completed", metadata: metadata.merging(["seconds": "\(seconds)"]) { a, _ in a })
-                    if let url = lease.callbackURL, let callbacks, let job = try await store.job(lease.jobID) {
+                    if let url = lease.callbackURL, let callbacks, let job = try? await store.job(lease.jobID) {
                         await callbacks.send(job, to: url)
                     }
                 }
@@ -157,14 +177,32 @@ public struct JobWorkerPool: Service {
                     await metrics.record(retry ? nil : .failed, retried: retry, seconds: seconds)
                     logger.info(retry ? "job failed; will retry" : "job failed",
                                 metadata: metadata.merging(["error": "\(text)"]) { a, _ in a })
-                    if !retry, let url = lease.callbackURL, let callbacks, let job = try await store.job(lease.jobID) {
+                    if !retry, let url = lease.callbackURL, let callbacks, let job = try? await store.job(lease.jobID) {
                         await callbacks.send(job, to: url)
                     }
                 }
             }
-        } catch {
-            logger.error("recording the job's outcome failed; its lease will expire and it will run again",
-                         metadata: metadata.merging(["error": "\(error)"]) { a, _ in a })
+        }
+    }
+
+    /// Runs `record` (a job's outcome written to the store), again after a pause while the store is
+    /// unavailable and the lease has time left: a short database outage does not cost a finished
+    /// job its result. Past that the lease expires and the job runs again.
+    private func persisting(_ metadata: Logger.Metadata, _ record: () async throws -> Void) async {
+        let deadline = ContinuousClock.now + .milliseconds(Int(configuration.leaseSeconds * 1000))
+        var delay = Duration.milliseconds(250)
+        while true {
+            do {
+                try await record()
+                return
+            } catch is JobStoreUnavailable where ContinuousClock.now + delay < deadline && !Task.isCancelled {
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(4))
+            } catch {
+                logger.error("recording the job's outcome failed; its lease will expire and it will run again",
+                             metadata: metadata.merging(["error": "\(error)"]) { a, _ in a })
+                return
+            }
         }
     }
 

@@ -16,10 +16,14 @@ public final class PostgresJobStore: JobStore {
     /// every connection and the workers' claims and completions wait behind them.
     private let submits: GroupCommitter<SubmitRequest, SubmitOutcome>
 
-    public init(client: PostgresClient, logger: Logger) {
+    /// `timeout`: the longest one batch of submits may take before its submitters are answered
+    /// with a retryable error and the next batch starts.
+    public init(client: PostgresClient, logger: Logger, timeout: Duration = .seconds(10)) {
         self.client = client
         self.logger = logger
-        submits = GroupCommitter { requests in try await Self.submitBatch(requests, client: client, logger: logger) }
+        submits = GroupCommitter(timeout: timeout) { requests in
+            try await Self.submitBatch(requests, client: client, logger: logger)
+        }
     }
 
     /// `postgres://user:password@host:port/database` (also `postgresql://`); `?sslmode=disable` or
@@ -36,6 +40,7 @@ public final class PostgresJobStore: JobStore {
             database: database.isEmpty ? nil : database, tls: sslmode == "disable" ? .disable : .require(.makeClientConfiguration()))
         configuration.options.minimumConnections = 0
         configuration.options.maximumConnections = 8
+        configuration.options.connectTimeout = .seconds(5)
         return configuration
     }
 
@@ -115,10 +120,10 @@ public final class PostgresJobStore: JobStore {
     private static func submitBatch(_ requests: [SubmitRequest], client: PostgresClient,
                                     logger: Logger) async throws -> [SubmitOutcome] {
         enum Decision: Sendable { case existing(String), created, full(Int) }
-        let decisions: [Decision] = try await client.withTransaction(logger: logger) { connection in
-            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.submitLock))", logger: logger)
+        let decisions: [Decision] = try await transaction(client, logger) { connection in
+            try await connection.checkedQuery("SELECT pg_advisory_xact_lock(\(Self.submitLock))", logger: logger)
             var pending = 0
-            for try await n in try await connection.query(
+            for try await n in try await connection.checkedQuery(
                 "SELECT COUNT(*)::BIGINT FROM jobs WHERE status = 'pending'", logger: logger).decode(Int.self) { pending = n }
             var decisions: [Decision] = []
             var storedKeys: Set<String> = []
@@ -127,13 +132,13 @@ public final class PostgresJobStore: JobStore {
                 if let key = job.idempotencyKey {
                     var exists = storedKeys.contains(key)
                     if !exists {
-                        for try await _ in try await connection.query("SELECT 1 FROM jobs WHERE idempotency_key = \(key)",
-                                                                      logger: logger) { exists = true }
+                        for try await _ in try await connection.checkedQuery(
+                            "SELECT 1 FROM jobs WHERE idempotency_key = \(key)", logger: logger) { exists = true }
                     }
                     if exists { decisions.append(.existing(key)); continue }
                 }
                 if pending >= request.maxPending { decisions.append(.full(pending)); continue }
-                try await connection.query("""
+                try await connection.checkedQuery("""
                     INSERT INTO jobs (id, model_type, status, created_at, request, attempts, idempotency_key, callback_url)
                     VALUES (\(job.id), \(job.modelType), 'pending', \(job.createdAt), \(ByteBuffer(bytes: job.request)), 0,
                             \(job.idempotencyKey), \(job.callbackURL))
@@ -305,6 +310,88 @@ public final class PostgresJobStore: JobStore {
             if let s = JobStatus(rawValue: status) { out[s] = n }
         }
         return out
+    }
+}
+
+extension PostgresJobStore {
+    /// `BEGIN`, `body`, `COMMIT` on one pooled connection. Unlike postgres-nio's own
+    /// `withTransaction`, it sends no `ROLLBACK` on a connection the server has closed (the server
+    /// rolled the transaction back as it closed it): postgres-nio 1.33 writes a query to a closed
+    /// connection and then never answers it, so a submit batch that failed as PostgreSQL shut down
+    /// waited forever on its `ROLLBACK`, and every submit after it behind that batch.
+    static func transaction<T: Sendable>(_ client: PostgresClient, _ logger: Logger,
+                                         _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await client.withConnection { connection in
+            try await connection.checkedQuery("BEGIN", logger: logger)
+            let value: T
+            do {
+                value = try await body(connection)
+            } catch {
+                if !connection.isClosed { _ = try? await connection.checkedQuery("ROLLBACK", logger: logger) }
+                throw error
+            }
+            try await connection.checkedQuery("COMMIT", logger: logger)
+            return value
+        }
+    }
+
+    /// PostgreSQL's and postgres-nio's errors that mean the database is down, restarting, refusing,
+    /// read-only or full, as the store's passing fault (the API answers 503 with Retry-After).
+    public func unavailability(of error: any Error, operation: String) -> JobStoreUnavailable? {
+        Self.classify(error, operation: operation)
+    }
+
+    static func classify(_ error: any Error, operation: String) -> JobStoreUnavailable? {
+        switch error {
+        case let fault as JobStoreUnavailable:
+            return fault
+        case let transaction as PostgresTransactionError:
+            return (transaction.beginError ?? transaction.closureError ?? transaction.commitError)
+                .flatMap { classify($0, operation: operation) }
+        case let psql as PSQLError:
+            switch psql.code {
+            case .server:
+                return classify(sqlState: psql.serverInfo?[.sqlState] ?? "", operation: operation)
+            case .serverClosedConnection, .uncleanShutdown, .clientClosedConnection:
+                return .terminated(operation)
+            case .connectionError, .poolClosed:
+                return .unreachable(operation)
+            case .queryCancelled:
+                return .timedOut(operation)
+            default:
+                return nil
+            }
+        case is IOError, is ChannelError:
+            return .unreachable(operation)
+        default:
+            return nil
+        }
+    }
+
+    /// SQLSTATE classes of passing faults (PostgreSQL's appendix A).
+    static func classify(sqlState: String, operation: String) -> JobStoreUnavailable? {
+        switch sqlState {
+        case "57P01", "57P02": return .terminated(operation)  // admin_shutdown, crash_shutdown
+        case "57P03": return .unreachable(operation)  // cannot_connect_now (starting up, recovering)
+        case "53300": return .tooManyConnections(operation)
+        case "53100": return .full(operation)  // disk_full
+        case "25006": return .readOnly(operation)  // read_only_sql_transaction (a standby)
+        case "40001", "40P01", "55P03": return .busy(operation)  // serialization, deadlock, lock not available
+        case "57014": return .timedOut(operation)  // query_canceled (statement_timeout)
+        case let s where s.hasPrefix("08"): return .unreachable(operation)  // connection exceptions
+        case let s where s.hasPrefix("58"): return .io(operation)  // system errors (I/O)
+        default: return nil
+        }
+    }
+}
+
+extension PostgresConnection {
+    /// `query`, refused at once on a connection already closed (postgres-nio would write it to the
+    /// closed channel and never answer).
+    @discardableResult
+    func checkedQuery(_ query: PostgresQuery, logger: Logger) async throws -> PostgresRowSequence {
+        if isClosed { throw JobStoreUnavailable.terminated("submit") }
+        return try await self.query(query, logger: logger)
     }
 }
 

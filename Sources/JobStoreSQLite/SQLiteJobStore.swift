@@ -8,15 +8,19 @@ public final class SQLiteJobStore: JobStore {
     // DatabasePool is thread-safe (GRDB serialises writes and pools readers).
     private let pool: DatabasePool
 
-    /// Opens (creating) the database file at `path`.
-    public init(path: String) throws {
+    /// Opens (creating) the database file at `path`. `timeout`: how long a write waits for
+    /// another process's lock, and the longest one batch of submits may take before its
+    /// submitters are answered with a retryable error.
+    public init(path: String, timeout: Duration = .seconds(10)) throws {
         var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
+        configuration.busyMode = .timeout(Double(timeout.components.seconds))
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
                                                 withIntermediateDirectories: true)
         let pool = try DatabasePool(path: path, configuration: configuration)
         self.pool = pool
-        submits = GroupCommitter { requests in try await Self.immediate(pool) { db in try Self.submitBatch(requests, in: db) } }
+        submits = GroupCommitter(timeout: timeout) { requests in
+            try await Self.immediate(pool) { db in try Self.submitBatch(requests, in: db) }
+        }
     }
 
     public func migrate() async throws { try migrateNow() }
@@ -257,6 +261,27 @@ public final class SQLiteJobStore: JobStore {
                 if let s = JobStatus(rawValue: row["status"]) { out[s] = row["n"] }
             }
             return out
+        }
+    }
+}
+
+extension SQLiteJobStore {
+    /// SQLite's errors that pass (another writer's lock, an I/O error, a full disk, a read-only
+    /// file) as the store's passing fault: the API answers 503 with Retry-After (a full disk 507),
+    /// and the transaction was rolled back, so nothing half-written stays.
+    public func unavailability(of error: any Error, operation: String) -> JobStoreUnavailable? {
+        Self.classify(error, operation: operation)
+    }
+
+    static func classify(_ error: any Error, operation: String) -> JobStoreUnavailable? {
+        if let fault = error as? JobStoreUnavailable { return fault }
+        guard let error = error as? DatabaseError else { return nil }
+        switch error.resultCode {
+        case .SQLITE_BUSY, .SQLITE_LOCKED: return .busy(operation)
+        case .SQLITE_FULL: return .full(operation)
+        case .SQLITE_IOERR, .SQLITE_CANTOPEN, .SQLITE_PROTOCOL, .SQLITE_NOLFS: return .io(operation)
+        case .SQLITE_READONLY: return .readOnly(operation)
+        default: return nil
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import JobQueue
 import VisionCore
 
 /// An error response: `{"detail": "..."}` with its status and headers.
@@ -26,6 +27,11 @@ struct APIError: HTTPResponseError {
             if let retry = e.retryAfterSeconds { headers[.retryAfter] = String(retry) }
             if e.category == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
             return APIError(status: status(for: e.category), detail: e.message, headers: headers)
+        case let e as JobStoreUnavailable:
+            let error = e.isStorageFull
+                ? VisionError.diskFull(e.description, retryAfter: e.retryAfterSeconds)
+                : VisionError.storeUnavailable(e.description, retryAfter: e.retryAfterSeconds)
+            return from(error)
         case let e as HTTPError:
             switch e.status {
             case .contentTooLarge: return APIError(status: .contentTooLarge, detail: "request body is too large")
@@ -55,6 +61,7 @@ struct APIError: HTTPResponseError {
         case .forbidden: .forbidden
         case .unauthorized: .unauthorized
         case .requestTimeout: .requestTimeout
+        case .insufficientStorage: HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
         case .internalFailure: .internalServerError
         }
     }

@@ -98,7 +98,7 @@ public struct InferenceJobs: JobExecuting {
     public func isTransient(_ error: any Error) -> Bool {
         guard let error = error as? VisionError else { return true }
         switch error.category {
-        case .overloaded, .notReady, .internalFailure: return true
+        case .overloaded, .notReady, .insufficientStorage, .internalFailure: return true
         default: return false
         }
     }

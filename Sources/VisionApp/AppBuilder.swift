@@ -169,20 +169,25 @@ public enum AppBuilder {
             return (ModelType(rawValue: item.type), item.modelID)
         }
         let readiness = Readiness()
-        // The job queue: SQLite in the cache folder, or PostgreSQL shared by replicas.
-        let jobStore: any JobStore
+        // The job queue: SQLite in the cache folder, or PostgreSQL shared by replicas; every call
+        // under a deadline, database faults as retryable errors (GuardedJobStore).
+        let storeTimeout = Duration.seconds(settings.jobStoreTimeoutSeconds)
+        let databaseStore: any JobStore
         var postgres: PostgresClient?
         if let url = settings.jobsDatabaseURL {
             let client = PostgresClient(configuration: try PostgresJobStore.configuration(url: url), backgroundLogger: logger)
             postgres = client
-            jobStore = PostgresJobStore(client: client, logger: logger)
+            databaseStore = PostgresJobStore(client: client, logger: logger, timeout: storeTimeout)
             logger.info("job store: PostgreSQL", metadata: ["host": "\(URLComponents(string: url)?.host ?? "?")"])
         } else {
-            let sqlite = try SQLiteJobStore(path: settings.jobsSQLitePath)
+            let sqlite = try SQLiteJobStore(path: settings.jobsSQLitePath, timeout: storeTimeout)
             try sqlite.migrateNow()
-            jobStore = sqlite
+            databaseStore = sqlite
             logger.info("job store: SQLite", metadata: ["path": "\(settings.jobsSQLitePath)"])
         }
+        let storeHealth = JobStoreHealth()
+        let jobStore = GuardedJobStore(databaseStore, timeout: storeTimeout, health: storeHealth,
+                                       metrics: metrics.factory, logger: logger)
         let inferenceJobs = InferenceJobs(families: registry, images: images, encoder: decode)
         let jobMetrics = JobMetrics(factory: metrics.factory)
         var dependencies = APIDependencies(models: models, families: registry, runtimeVersion: runtime.version,
@@ -191,7 +196,8 @@ public enum AppBuilder {
         dependencies.metrics = metrics
         dependencies.cacheInventory = HubCacheInventory(cacheFolder: settings.hubCache, exportStore: settings.exportStore)
         dependencies.jobs = JobsDependencies(store: jobStore, jobs: inferenceJobs, metrics: jobMetrics,
-                                             maxPending: settings.maxPendingJobs,
+                                             maxPending: settings.maxPendingJobs, health: storeHealth,
+                                             readyRequiresStore: settings.readyRequiresJobStore,
                                              checkCallback: { url in try await fetcher.checkURL(url) })
         let router = makeRouter(
             configuration: APIConfiguration(version: version, maxBodyBytes: settings.maxBodyBytes,
@@ -211,6 +217,7 @@ public enum AppBuilder {
             },
             logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: ShutdownDeadline(grace: .seconds(settings.shutdownGraceSeconds), logger: logger)),
             .init(service: EngineService(models: models, executors: engine.executors, hub: hub, logger: logger)),
             .init(service: StartupService(models: models, preloads: preloads, readiness: readiness, logger: logger)),
             .init(service: APIKeyReloader(settings: settings, keyring: keyring, logger: logger)),
@@ -231,10 +238,30 @@ public enum AppBuilder {
                                                   maxAttempts: settings.jobMaxAttempts,
                                                   retentionSeconds: Double(settings.jobRetentionSeconds)),
             metrics: jobMetrics, logger: logger)))
-        return ServiceGroup(configuration: .init(
-            services: services,
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
+        var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
+                                                      logger: logger)
+        // Past the grace period in-flight work is cancelled: requests end, running jobs are released.
+        configuration.maximumGracefulShutdownDuration = .seconds(settings.shutdownGraceSeconds)
+        return ServiceGroup(configuration: configuration)
+    }
+}
+
+/// The last word on shutdown: once a graceful shutdown has begun, the process exits at most
+/// `grace` + 5 s later, whatever still waits (the service group cancels everything after `grace`;
+/// this covers work that does not answer cancellation, such as a database driver waiting on a
+/// dead connection).
+struct ShutdownDeadline: Service {
+    let grace: Duration
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        let limit = grace + .seconds(5)
+        let logger = self.logger
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(limit.components.seconds) * 1000)) {
+            logger.critical("shutdown did not finish within SHUTDOWN_GRACE_SECONDS + 5 s; exiting now")
+            exit(1)
+        }
     }
 }
 

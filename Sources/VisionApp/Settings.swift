@@ -42,6 +42,14 @@ public struct Settings: Sendable {
     public var maxPendingJobs = 1000
     public var jobLeaseSeconds = 30
     public var jobMaxAttempts = 3
+    /// `JOB_STORE_TIMEOUT_SECONDS`: the deadline of every job-store call (a submit: twice this).
+    public var jobStoreTimeoutSeconds = 5
+    /// `READY_REQUIRES_JOB_STORE`: whether `/health/ready` is a 503 while the job store is unavailable.
+    public var readyRequiresJobStore = true
+    /// `SHUTDOWN_GRACE_SECONDS`: how long a SIGTERM waits for requests and running jobs before
+    /// cancelling them (running jobs are released to another replica); the process exits at most
+    /// 5 s after that whatever still waits.
+    public var shutdownGraceSeconds = 10
     public var modelTTLSeconds: Int?
     /// `type[:model_id]` entries loaded at startup.
     public var preloadModels: [(type: String, modelID: String?)] = []
@@ -143,6 +151,9 @@ public struct Settings: Sendable {
         if let v = try int("MAX_PENDING_JOBS", min: 1) { maxPendingJobs = v }
         if let v = try int("JOB_LEASE_SECONDS", min: 2) { jobLeaseSeconds = v }
         if let v = try int("JOB_MAX_ATTEMPTS", min: 1) { jobMaxAttempts = v }
+        if let v = try int("JOB_STORE_TIMEOUT_SECONDS", min: 1) { jobStoreTimeoutSeconds = v }
+        if let v = try bool("READY_REQUIRES_JOB_STORE") { readyRequiresJobStore = v }
+        if let v = try int("SHUTDOWN_GRACE_SECONDS", min: 1) { shutdownGraceSeconds = v }
         if let v = try int("MODEL_TTL", min: 0), v > 0 { modelTTLSeconds = v }
         if let v = value("PRELOAD_MODELS") {
             preloadModels = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }

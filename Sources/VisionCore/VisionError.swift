@@ -13,13 +13,14 @@ public struct VisionError: Error, CustomStringConvertible, Sendable, Equatable {
         case forbidden
         case unauthorized
         case requestTimeout
+        case insufficientStorage
         case internalFailure
     }
 
     private enum Code: Sendable, Equatable {
         case invalidInput, unsupportedImage, imageTooLarge, bodyTooLarge, modelNotFound, jobNotFound, fileNotFound, unknownModelType
         case invalidRequest, queueFull, notReady, deviceUnavailable, runtimeFailure, forbiddenURL, fetchFailed
-        case accessDenied, upstreamUnavailable, unauthorized, bodyTimeout
+        case accessDenied, upstreamUnavailable, unauthorized, bodyTimeout, storeUnavailable, diskFull
         case internalError
     }
 
@@ -50,7 +51,8 @@ public struct VisionError: Error, CustomStringConvertible, Sendable, Equatable {
         case .modelNotFound, .jobNotFound, .fileNotFound: .notFound
         case .invalidRequest: .unprocessable
         case .queueFull: .overloaded
-        case .notReady, .upstreamUnavailable: .notReady
+        case .notReady, .upstreamUnavailable, .storeUnavailable: .notReady
+        case .diskFull: .insufficientStorage
         case .accessDenied: .forbidden
         case .unauthorized: .unauthorized
         case .bodyTimeout: .requestTimeout
@@ -100,6 +102,16 @@ public struct VisionError: Error, CustomStringConvertible, Sendable, Equatable {
     public static func accessDenied(_ message: String) -> VisionError { .init(.accessDenied, message) }
     /// A service the server depends on (the Hugging Face hub) cannot be reached (503).
     public static func upstreamUnavailable(_ message: String) -> VisionError { .init(.upstreamUnavailable, message) }
+    /// A store the server depends on (the job database) is down, restarting or did not answer in
+    /// time (503 with Retry-After): a client may retry.
+    public static func storeUnavailable(_ message: String, retryAfter: Int) -> VisionError {
+        .init(.storeUnavailable, message, retryAfter: retryAfter)
+    }
+    /// The disk holding the model cache or the job database is full (507). The message says
+    /// which disk and how much is needed, never a server path.
+    public static func diskFull(_ message: String, retryAfter: Int? = nil) -> VisionError {
+        .init(.diskFull, message, retryAfter: retryAfter)
+    }
     /// The inference runtime failed (500); the message is ONNX Runtime's.
     public static func runtimeFailure(_ message: String) -> VisionError { .init(.runtimeFailure, message) }
     /// Any other server fault (500).

@@ -14,10 +14,17 @@ public struct JobsDependencies: Sendable {
     public let maxPending: Int
     /// Checks a `callback_url` against the URL policy at submit time.
     public let checkCallback: @Sendable (String) async throws -> Void
+    /// Whether the store answers (`/health/ready`); with `readyRequiresStore` an unavailable store
+    /// makes the replica not ready.
+    public let health: JobStoreHealth
+    public let readyRequiresStore: Bool
 
     public init(store: any JobStore, jobs: InferenceJobs, metrics: JobMetrics, maxPending: Int,
+                health: JobStoreHealth = JobStoreHealth(), readyRequiresStore: Bool = true,
                 checkCallback: @escaping @Sendable (String) async throws -> Void) {
         self.store = store
+        self.health = health
+        self.readyRequiresStore = readyRequiresStore
         self.jobs = jobs
         self.metrics = metrics
         self.maxPending = maxPending

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import JobQueue
 import VisionCore
 import VisionEngine
 
@@ -37,7 +38,20 @@ struct SystemRoutes {
         router.get("/health/live") { _, _ in try JSONIO.response(["status": "alive"]) }
         router.get("/health/ready") { _, _ in
             switch deps.readiness.state {
-            case .ready: return try JSONIO.response(["status": "ready"])
+            case .ready:
+                guard let jobs = deps.jobs else { return try JSONIO.response(["status": "ready"]) }
+                if !jobs.health.state.available {
+                    // Ask the store once (a second at most): readiness recovers without traffic.
+                    let store = jobs.store
+                    _ = try? await withDeadline(.seconds(1), onTimeout: { JobStoreUnavailable.timedOut("count") }) {
+                        try await store.counts()
+                    }
+                }
+                let health = jobs.health.state
+                if health.available { return try JSONIO.response(["status": "ready", "job_store": "available"]) }
+                let fault = health.lastFault ?? "the job store is unavailable"
+                if jobs.readyRequiresStore { throw VisionError.notReady("not ready: \(fault)") }
+                return try JSONIO.response(["status": "degraded", "job_store": "unavailable: \(fault)"])
             case .starting(let why): throw VisionError.notReady("not ready yet: \(why)")
             case .failed(let why): throw VisionError.notReady("not ready: \(why)")
             case .stopping: throw VisionError.notReady("the server is shutting down")

@@ -1,0 +1,143 @@
+import Foundation
+import JobQueue
+import Logging
+import Synchronization
+import TestSupport
+import Testing
+
+/// Deadlines and outages without a database: a store double whose calls hang (ignoring
+/// cancellation) or fail as a restarting database does.
+@Suite struct StoreDeadlineTests {
+    static func job(_ key: String? = nil) -> JobRecord {
+        JobRecord(id: UUID().uuidString, modelType: "dinov3", createdAt: Date().timeIntervalSince1970,
+                  request: Array("{}".utf8), idempotencyKey: key)
+    }
+
+    /// 20 submits to a store that never answers are each answered within the deadline with a
+    /// retryable timeout; the store is reported unavailable, then available once it answers; a
+    /// submit that timed out but was stored late is returned, not made twice, on a retry with its key.
+    @Test func aHangingStoreAnswersEveryCallWithinItsDeadline() async throws {
+        let faulty = FaultyJobStore()
+        let store = GuardedJobStore(faulty, timeout: .milliseconds(200), logger: Logger(label: "test"))
+        faulty.inject(.hang)
+        let start = ContinuousClock.now
+        let outcomes = await withTaskGroup(of: Result<SubmitOutcome, any Error>.self) { group in
+            for i in 0..<20 {
+                group.addTask {
+                    do { return .success(try await store.submit(Self.job("k\(i)"), maxPending: 100)) } catch { return .failure(error) }
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        let took = ContinuousClock.now - start
+        #expect(outcomes.count == 20)
+        for outcome in outcomes {
+            guard case .failure(let error) = outcome, let fault = error as? JobStoreUnavailable else {
+                Issue.record("expected a timeout, got \(outcome)")
+                continue
+            }
+            #expect(fault.kind == "timed_out" && fault.outcomeUnknown && fault.retryAfterSeconds > 0)
+            #expect(fault.description.contains("Idempotency-Key"))
+        }
+        #expect(took < .seconds(2), "answered after \(took); the deadline of a submit is 2 × 200 ms")
+        #expect(faulty.hangingCalls == 20, "the calls are still hung in the store: the callers did not wait for them")
+        #expect(!store.health.state.available && store.health.state.lastFaultKind == "timed_out")
+        // Other calls meet the same deadline.
+        await #expect(throws: JobStoreUnavailable.self) { try await store.claim(owner: "w", policy: ClaimPolicy(leaseSeconds: 5, maxAttempts: 3), now: 0) }
+
+        // The store answers again: the hung submits complete late (stored), and the store is available.
+        faulty.heal()
+        try await Task.sleep(for: .milliseconds(50))
+        guard case .existing(let existing) = try await store.submit(Self.job("k3"), maxPending: 100) else {
+            Issue.record("a retry with the key of a submit stored late must return that job")
+            return
+        }
+        #expect(existing.idempotencyKey == "k3")
+        #expect(try await store.counts().values.reduce(0, +) == 20, "each key made one job (the hung claim took one)")
+        #expect(store.health.state.available)
+    }
+
+    /// A batch write stuck for good answers its submitters at the deadline and the next batch is
+    /// written: one dead connection does not stop the queue taking work.
+    @Test func aStuckBatchDoesNotHoldUpTheNext() async throws {
+        let stuck = Mutex(true)
+        let committer = GroupCommitter<Int, String>(maxBatch: 4, timeout: .milliseconds(150)) { items in
+            if stuck.withLock({ s in defer { s = false }; return s }) {
+                // The first batch hangs, ignoring cancellation.
+                await withCheckedContinuation { (_: CheckedContinuation<Void, Never>) in }
+            }
+            return items.map { "stored \($0)" }
+        }
+        let first = Task { try await committer.submit(0) }
+        try await Task.sleep(for: .milliseconds(20))
+        let later = Task { try await committer.submit(1) }
+        await #expect(throws: JobStoreUnavailable.timedOut("submit")) { try await first.value }
+        #expect(try await later.value == "stored 1")
+        #expect(try await committer.submit(2) == "stored 2")
+    }
+
+    /// Each database fault kind answers as the API needs it: retryable, and a full disk apart.
+    @Test func faultsSayWhatHappenedAndHowLongToWait() {
+        let full = JobStoreUnavailable.full("submit")
+        #expect(full.isStorageFull && !full.outcomeUnknown && full.description.contains("disk holding the job database is full"))
+        let terminated = JobStoreUnavailable.terminated("submit")
+        #expect(!terminated.isStorageFull && terminated.outcomeUnknown && terminated.kind == "terminated")
+        #expect(JobStoreUnavailable.busy("claim").retryAfterSeconds == 1)
+        #expect(!JobStoreUnavailable.timedOut("claim").description.contains("Idempotency-Key"), "only a submit has a key")
+    }
+}
+
+/// The workers through an outage: a finished job's result is recorded once the store answers
+/// again, and a job running when the pool is cancelled goes back to pending.
+@Suite struct WorkerOutageTests {
+    static let fast = JobWorkerConfiguration(workers: 1, leaseSeconds: 30, heartbeatSeconds: 0.05, pollSeconds: 0.02,
+                                             maxAttempts: 3, retentionSeconds: 3600, cleanupSeconds: 60)
+
+    final class Executor: JobExecuting {
+        let hang: Bool
+        let runs = Mutex(0)
+        init(hang: Bool) { self.hang = hang }
+        func execute(modelType: String, request: [UInt8]) async throws -> [UInt8] {
+            runs.withLock { $0 += 1 }
+            if hang { try await Task.sleep(for: .seconds(60)) }
+            return Array("ok".utf8)
+        }
+        func isTransient(_ error: any Error) -> Bool { true }
+        func describe(_ error: any Error) -> String { "\(error)" }
+    }
+
+    static func eventually(_ condition: () async throws -> Bool) async throws -> Bool {
+        try await JobWorkerPoolTests.eventually(condition)
+    }
+
+    @Test func aResultIsRecordedOnceTheStoreIsBack() async throws {
+        let faulty = FaultyJobStore()
+        let store = GuardedJobStore(faulty, timeout: .seconds(1), logger: Logger(label: "test"))
+        let executor = Executor(hang: false)
+        let metrics = JobMetrics()
+        faulty.failNext(3, "complete")
+        let id = UUID().uuidString
+        _ = try await store.submit(JobRecord(id: id, modelType: "dinov3", createdAt: 0, request: []), maxPending: 10)
+        let pool = JobWorkerPool(store: store, executor: executor, callbacks: nil, configuration: Self.fast,
+                                 metrics: metrics, logger: Logger(label: "test"))
+        let task = Task { try await pool.run() }
+        defer { task.cancel() }
+        #expect(try await Self.eventually { try await faulty.inner.job(id)?.status == .completed })
+        #expect(executor.runs.withLock { $0 } == 1, "the job ran once: its result waited for the store")
+        #expect(faulty.calls.withLock { $0["complete"] } == 4)
+        #expect(await metrics.current().completed == 1)
+    }
+
+    @Test func aRunningJobIsReleasedWhenThePoolIsCancelled() async throws {
+        let store = InMemoryJobStore()
+        let id = UUID().uuidString
+        _ = try await store.submit(JobRecord(id: id, modelType: "dinov3", createdAt: 0, request: []), maxPending: 10)
+        let pool = JobWorkerPool(store: store, executor: Executor(hang: true), callbacks: nil, configuration: Self.fast,
+                                 metrics: JobMetrics(), logger: Logger(label: "test"))
+        let task = Task { try await pool.run() }
+        #expect(try await Self.eventually { try await store.job(id)?.status == .running })
+        task.cancel()
+        #expect(try await Self.eventually { try await store.job(id)?.status == .pending })
+        #expect(try await store.job(id)?.attempts == 0, "a released run does not count as an attempt")
+    }
+}
