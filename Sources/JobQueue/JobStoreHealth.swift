@@ -8,7 +8,7 @@ public final class JobStoreHealth: Sendable {
         public var available = true
         /// When the store last became unavailable (seconds since 1970), while it is.
         public var unavailableSince: Double?
-        /// The last fault, as a client may read it (`JobStoreUnavailable.description`).
+        /// The last fault, as a client may read it (`JobStoreUnavailable.summary`).
         public var lastFault: String?
         /// The last fault's kind (`terminated`, `timed_out`, ...).
         public var lastFaultKind: String?
@@ -37,7 +37,7 @@ public final class JobStoreHealth: Sendable {
             let started = s.available
             s.available = false
             if started { s.unavailableSince = Date().timeIntervalSince1970 }
-            s.lastFault = fault.description
+            s.lastFault = fault.summary
             s.lastFaultKind = fault.kind
             return started
         }

@@ -61,6 +61,13 @@ public struct JobStoreUnavailable: Error, Sendable, Equatable, CustomStringConve
     }
 
     public var description: String {
+        let unknown = outcomeUnknown && operation == "submit"
+            ? "; the job may have been stored: retry with the same Idempotency-Key to get it back, not a second one" : ""
+        return "\(summary)\(unknown); try again later"
+    }
+
+    /// What happened and to which call, without advice: `the job database closed the connection (…) (claim)`.
+    public var summary: String {
         let what: String
         switch code {
         case .unreachable: what = "the job database cannot be reached"
@@ -72,8 +79,6 @@ public struct JobStoreUnavailable: Error, Sendable, Equatable, CustomStringConve
         case .io: what = "the job database's file cannot be read or written"
         case .full: what = "the disk holding the job database is full"
         }
-        let unknown = outcomeUnknown && operation == "submit"
-            ? "; the job may have been stored: retry with the same Idempotency-Key to get it back, not a second one" : ""
-        return "\(what) (\(operation))\(unknown); try again later"
+        return "\(what) (\(operation))"
     }
 }

@@ -9,7 +9,10 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch {
             if let mapped = APIError.from(error) {
-                if mapped.status.code >= 500 {
+                if mapped.status.code == 503 {
+                    // Starting, stopping or an unavailable job store: logged once where it begins.
+                    context.logger.debug("request refused", metadata: ["path": "\(request.uri.path)", "error": "\(mapped.detail)"])
+                } else if mapped.status.code >= 500 {
                     context.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(mapped.detail)"])
                 }
                 return try mapped.response(from: request, context: context)

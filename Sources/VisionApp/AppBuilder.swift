@@ -217,7 +217,6 @@ public enum AppBuilder {
             },
             logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: ShutdownDeadline(grace: .seconds(settings.shutdownGraceSeconds), logger: logger)),
             .init(service: EngineService(models: models, executors: engine.executors, hub: hub, logger: logger)),
             .init(service: StartupService(models: models, preloads: preloads, readiness: readiness, logger: logger)),
             .init(service: APIKeyReloader(settings: settings, keyring: keyring, logger: logger)),
@@ -238,6 +237,9 @@ public enum AppBuilder {
                                                   maxAttempts: settings.jobMaxAttempts,
                                                   retentionSeconds: Double(settings.jobRetentionSeconds)),
             metrics: jobMetrics, logger: logger)))
+        // Very last: the first told of a shutdown (the group tells services in reverse order, each
+        // after the one before it has stopped), so its deadline starts with the signal.
+        services.append(.init(service: ShutdownDeadline(grace: .seconds(settings.shutdownGraceSeconds), logger: logger)))
         var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger)
         // Past the grace period in-flight work is cancelled: requests end, running jobs are released.

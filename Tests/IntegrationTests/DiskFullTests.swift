@@ -97,7 +97,8 @@ import Testing
         process.standardOutput = FileHandle(forWritingAtPath: output)
         process.standardError = FileHandle(forWritingAtPath: output)
         try process.run()
-        process.waitUntilExit()
+        // Polled, not waited for: a blocked cooperative thread would stall the mock hub in this process.
+        while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
         let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
         #expect(process.terminationStatus == 1, "\(text)")
         #expect(text.contains("disk holding the model cache is full"), "\(text)")

@@ -34,6 +34,8 @@ import Testing
             /// Submits whose answer was lost when the server died.
             var unknown: [String] = []
             var syncAnswers = 0
+            /// When the flood stops (set once the outages are over).
+            var stopAt: ContinuousClock.Instant?
         }
         let state = Mutex(State())
     }
@@ -70,15 +72,21 @@ import Testing
         }
     }
 
+    static let script = FixtureFiles.root.deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("scripts/postgres-test-server.sh").path
+
     /// Runs `bash scripts/postgres-test-server.sh <action> <folder>` and returns its output.
     @discardableResult
-    static func postgres(_ action: String, _ folder: String) throws -> String {
-        let script = FixtureFiles.root.deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("scripts/postgres-test-server.sh").path
+    static func postgres(_ action: String, _ folder: String) async throws -> String {
         // Through system(3), not Process: the PostgreSQL server the script starts inherits the
         // descriptors Foundation watches for the child's exit, and Process would wait for it too.
         let output = folder + "/script-\(action).out"
-        guard system("bash '\(script)' \(action) '\(folder)' > '\(output)'") == 0 else {
+        let command = "bash '\(Self.script)' \(action) '\(folder)' > '\(output)'"
+        // On a thread of its own: a blocked cooperative thread would stall the flood beside it.
+        let status = await withCheckedContinuation { done in
+            Thread.detachNewThread { done.resume(returning: system(command)) }
+        }
+        guard status == 0 else {
             throw ServerError("postgres-test-server.sh \(action) failed")
         }
         return ((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
@@ -110,20 +118,19 @@ import Testing
     @Test(.enabled(if: postgresInstalled, "no PostgreSQL server binaries (scripts/test.sh installs Debian's postgresql)"))
     func postgresRestartsUnderASubmitFlood() async throws {
         let folder = try HubCacheBuilder.temporaryFolder("pg-fault")
-        let url = try Self.postgres("start", folder)
-        defer { _ = try? Self.postgres("stop", folder) }
+        let url = try await Self.postgres("start", folder)
+        defer { _ = system("bash '\(Self.script)' stop '\(folder)' > /dev/null") }
         let server = try await ServerProcess(root: try rootWithModels(), environment: [
             "JOBS_DATABASE_URL": url, "JOB_WORKERS": "2", "JOB_STORE_TIMEOUT_SECONDS": "2", "JOB_LEASE_SECONDS": "6"])
         do {
             let ledger = Ledger()
-            let floodEnd = ContinuousClock.now + .seconds(14)
             let bodies = [try Self.body(0), try Self.body(1)]
             var backUp: [ContinuousClock.Instant] = []
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for client in 0..<8 {
                     group.addTask {
                         var i = 0
-                        while ContinuousClock.now < floodEnd {
+                        while ledger.state.withLock({ $0.stopAt.map { ContinuousClock.now < $0 } ?? true }) {
                             await Self.submit(server, key: "c\(client)-\(i)", body: bodies[i % 2], ledger: ledger,
                                               until: ContinuousClock.now + .seconds(40))
                             i += 1
@@ -133,11 +140,13 @@ import Testing
                 }
                 for _ in 0..<2 {
                     try await Task.sleep(for: .seconds(2))
-                    try Self.postgres("down", folder)
+                    try await Self.postgres("down", folder)
                     try await Task.sleep(for: .seconds(3))
-                    try Self.postgres("up", folder)
+                    try await Self.postgres("up", folder)
                     backUp.append(.now)
                 }
+                // Submits go on for 3 s after the second outage.
+                ledger.state.withLock { $0.stopAt = .now + .seconds(3) }
                 try await group.waitForAll()
             }
             let state = ledger.state.withLock { $0 }
@@ -169,9 +178,9 @@ import Testing
             #expect(metrics.contains("vma_job_store_errors_total") && metrics.contains("vma_job_store_available 1"),
                     "\(metrics.split(separator: "\n").filter { $0.contains("job_store") })")
             #expect(try await server.get("/health/ready").status == 200)
-            print("postgres restarts: \(ids.count) accepted, \(state.retryable) retryable answers, slowest \(state.slowest)")
             let stopping = try await Self.terminate(server)
-            #expect(stopping < .seconds(20), "SIGTERM took \(stopping)")
+            #expect(stopping < .seconds(20), "SIGTERM took \(stopping)\n\(server.log.suffix(3000))")
+            print("postgres restarts: \(ids.count) accepted, \(state.retryable) retryable answers, slowest \(state.slowest), SIGTERM \(stopping)")
         } catch {
             try? await server.stop()
             throw error
@@ -183,21 +192,21 @@ import Testing
     @Test(.enabled(if: postgresInstalled, "no PostgreSQL server binaries (scripts/test.sh installs Debian's postgresql)"))
     func readinessFollowsTheStore() async throws {
         let folder = try HubCacheBuilder.temporaryFolder("pg-ready")
-        let url = try Self.postgres("start", folder)
-        defer { _ = try? Self.postgres("stop", folder) }
+        let url = try await Self.postgres("start", folder)
+        defer { _ = system("bash '\(Self.script)' stop '\(folder)' > /dev/null") }
         try await ServerProcess.with(root: try rootWithModels(), environment: [
             "JOBS_DATABASE_URL": url, "JOB_WORKERS": "0", "JOB_STORE_TIMEOUT_SECONDS": "2"]) { server in
             let deadline = ContinuousClock.now + .seconds(20)
             while try await server.get("/health/ready").status != 200 && ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(100))
             }
-            try Self.postgres("down", folder)
+            try await Self.postgres("down", folder)
             let submit = try await server.request("POST", "/jobs/submit/dinov3", body: try Self.body(0))
             #expect(submit.status == 503 && submit.header("Retry-After") != nil, "\(submit.status) \(submit.text)")
             #expect((submit.json["detail"] as? String ?? "").contains("job database"), "\(submit.text)")
             let ready = try await server.get("/health/ready")
             #expect(ready.status == 503 && (ready.json["detail"] as? String ?? "").contains("job database"), "\(ready.text)")
-            try Self.postgres("up", folder)
+            try await Self.postgres("up", folder)
             var back = 0
             let again = ContinuousClock.now + .seconds(20)
             while ContinuousClock.now < again {
@@ -258,7 +267,7 @@ import Testing
                 kill(first.process.processIdentifier, SIGKILL)
             }
         }
-        first.process.waitUntilExit()
+        while first.process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
         let second = try await ServerProcess(root: root, environment: env)
         do {
             for key in ledger.state.withLock({ $0.unknown }) {

@@ -11,7 +11,8 @@ public final class FaultyJobStore: JobStore {
     private let faults = Mutex<[String: Fault]>([:])
     /// Failures left per operation before it works again (`failNext`).
     private let failures = Mutex<[String: Int]>([:])
-    private let hung = Mutex<[CheckedContinuation<Void, Never>]>([])
+    private let hung = Mutex<[UInt64: CheckedContinuation<Void, Never>]>([:])
+    private let nextID = Mutex<UInt64>(0)
     /// Calls made per operation.
     public let calls = Mutex<[String: Int]>([:])
 
@@ -26,10 +27,15 @@ public final class FaultyJobStore: JobStore {
     /// Ends every fault and lets the hung calls go on (they then do what they were asked, late).
     public func heal() {
         faults.withLock { $0 = [:] }
-        for waiter in hung.withLock({ w in defer { w = [] }; return w }) { waiter.resume() }
+        for waiter in hung.withLock({ w in defer { w = [:] }; return w.values }) { waiter.resume() }
     }
 
     public var hangingCalls: Int { hung.withLock { $0.count } }
+
+    /// Resumes one hung call unless `heal()` already did.
+    private func release(_ id: UInt64) {
+        hung.withLock { $0.removeValue(forKey: id) }?.resume()
+    }
 
     private func meet(_ operation: String) async throws {
         calls.withLock { $0[operation, default: 0] += 1 }
@@ -40,7 +46,17 @@ public final class FaultyJobStore: JobStore {
         }
         if failNow { throw JobStoreUnavailable.terminated(operation) }
         switch faults.withLock({ $0[operation] ?? $0["*"] }) {
-        case .hang?: await withCheckedContinuation { waiter in hung.withLock { $0.append(waiter) } }
+        case .hang?:
+            // Released by `heal()`, or by itself after 30 s so that a caller that waits for it
+            // fails its test instead of hanging the run.
+            let id = nextID.withLock { n in defer { n += 1 }; return n }
+            await withCheckedContinuation { waiter in
+                hung.withLock { $0[id] = waiter }
+                Task { [weak self] in
+                    try? await Task.sleep(for: .seconds(30))
+                    self?.release(id)
+                }
+            }
         case .fail(let error)?: throw error
         case nil: break
         }

@@ -230,6 +230,37 @@ def test_retries_honour_retry_after():
     assert retry_after_seconds("2.5") == 2.5 and retry_after_seconds(None) is None
 
 
+def test_a_submit_crosses_a_database_outage_with_one_key():
+    """A submit answered 503 (the job database restarting) and then cut off mid-answer is sent again
+    with the same Idempotency-Key each time, so the server stores it once."""
+    seen = []
+
+    def answer(request):
+        seen.append(request.headers.get("idempotency-key"))
+        if len(seen) == 1:
+            return httpx.Response(503, headers={"Retry-After": "0"},
+                                  json={"detail": "the job database closed the connection (submit); try again later"})
+        if len(seen) == 2:
+            raise httpx.ReadError("connection reset", request=request)
+        return httpx.Response(202, json={"job_id": "j1", "status": "pending", "model_type": "dinov3", "attempts": 0})
+
+    with Client("http://vma.test", retries=3, max_retry_wait=0, transport=httpx.MockTransport(answer)) as c:
+        job = c.submit("dinov3", IMAGE)
+    assert job.job_id == "j1" and len(seen) == 3
+    assert seen[0] and len(set(seen)) == 1, seen
+    # A POST without a key is not sent again once it may have reached the server.
+    posts = []
+
+    def cut(request):
+        posts.append(request)
+        raise httpx.ReadError("connection reset", request=request)
+
+    with Client("http://vma.test", retries=3, max_retry_wait=0, transport=httpx.MockTransport(cut)) as c:
+        with pytest.raises(httpx.ReadError):
+            c.dinov3(IMAGE)
+    assert len(posts) == 1
+
+
 def test_failed_job_result_raises():
     def answer(request):
         return httpx.Response(200, json={"job_id": "j", "status": "failed", "model_type": "sam3", "attempts": 3,

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import time
+import uuid
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
@@ -81,6 +82,14 @@ class _Call:
                  headers: Optional[Mapping[str, str]] = None):
         self.method, self.path, self.body, self.parse = method, path, body, parse
         self.headers = dict(headers or {})
+
+    def may_resend(self, error: httpx.TransportError) -> bool:
+        """Whether to send again after `error`: a request that never reached the server, or one whose
+        repeat is harmless (a GET, or a submit carrying its Idempotency-Key: the server returns the job
+        if the first one was stored, and stores it once if not)."""
+        if isinstance(error, httpx.ConnectError):
+            return True
+        return self.method == "GET" or "Idempotency-Key" in self.headers
 
 
 class _Waiter:
@@ -207,12 +216,14 @@ class _API:
 
     def submit(self, model_type: str, images: Any, *, callback_url: Optional[str] = None,
                idempotency_key: Optional[str] = None, **fields: Any) -> Job:
-        """Queues a job with the body `model_type`'s method would send (images encoded the same way)."""
+        """Queues a job with the body `model_type`'s method would send (images encoded the same way).
+        Every submit carries an `Idempotency-Key` (a new UUID unless given), so the retries of a submit
+        through a database outage (503) or a dropped connection never make a second job."""
         model_type = model_type.replace("-", "_")
         body = dict(DEFAULTS.get(model_type, {}))
         body.update(_body(callback_url=callback_url, **fields))
         body["images"] = [image_inputs.encode(i)[0] for i in _image_list(images)]
-        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        headers = {"Idempotency-Key": idempotency_key or str(uuid.uuid4())}
         return self._run(_Call("POST", f"/jobs/submit/{model_type}", body, Job.from_json, headers))
 
     def job(self, job_id: str) -> Job:
@@ -278,8 +289,8 @@ class Client(_API):
         for attempt in range(self.retries + 1):
             try:
                 response = self._http.request(call.method, call.path, json=call.body, headers=call.headers)
-            except httpx.ConnectError:  # never reached the server: safe to send again
-                if attempt == self.retries:
+            except httpx.TransportError as error:
+                if attempt == self.retries or not call.may_resend(error):
                     raise
                 time.sleep(self._wait_seconds(attempt, None))
                 continue
@@ -325,8 +336,8 @@ class AsyncClient(_API):
         for attempt in range(self.retries + 1):
             try:
                 response = await self._http.request(call.method, call.path, json=call.body, headers=call.headers)
-            except httpx.ConnectError:
-                if attempt == self.retries:
+            except httpx.TransportError as error:
+                if attempt == self.retries or not call.may_resend(error):
                     raise
                 await asyncio.sleep(self._wait_seconds(attempt, None))
                 continue
