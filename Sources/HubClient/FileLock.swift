@@ -15,10 +15,16 @@ final class FileLock: Sendable {
                                                 withIntermediateDirectories: true)
         let fd = try await NIOThreadPool.singleton.runIfActive { () throws -> Int32 in
             let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
-            guard fd >= 0 else { throw VisionError.internalError("cannot open lock file \(path)") }
+            // Never the path in a message: it is the server's.
+            guard fd >= 0 else {
+                let code = errno
+                if code == ENOSPC || code == EDQUOT { throw DiskSpace.WriteFailure(code: code) }
+                throw VisionError.internalError("cannot open a download lock in the model cache (\(String(cString: strerror(code))))")
+            }
             guard flock(fd, LOCK_EX) == 0 else {
+                let code = errno
                 close(fd)
-                throw VisionError.internalError("cannot lock \(path)")
+                throw VisionError.internalError("cannot lock a download in the model cache (\(String(cString: strerror(code))))")
             }
             return fd
         }
