@@ -129,6 +129,7 @@ let package = Package(
         ], swiftSettings: strict),
         .testTarget(name: "JobQueueTests", dependencies: [
             "JobQueue", "JobStoreSQLite", "JobStorePostgres", "TestSupport",
+            .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),

@@ -7,7 +7,8 @@ public func withDeadline<T: Sendable>(_ limit: Duration, onTimeout: @escaping @S
     let race = DeadlineRace<T>()
     let work = Task { await race.finish(await Result(awaiting: operation)) }
     let timer = Task {
-        try? await Task.sleep(for: limit)
+        // Cancelled once the operation has finished, or with the caller: then no timeout.
+        guard (try? await Task.sleep(for: limit)) != nil else { return }
         await race.finish(.failure(onTimeout()))
     }
     let outcome = await withTaskCancellationHandler {

@@ -369,7 +369,7 @@ extension PostgresJobStore {
     }
 
     /// SQLSTATE classes of passing faults (PostgreSQL's appendix A).
-    static func classify(sqlState: String, operation: String) -> JobStoreUnavailable? {
+    public static func classify(sqlState: String, operation: String) -> JobStoreUnavailable? {
         switch sqlState {
         case "57P01", "57P02": return .terminated(operation)  // admin_shutdown, crash_shutdown
         case "57P03": return .unreachable(operation)  // cannot_connect_now (starting up, recovering)

@@ -1,5 +1,8 @@
 import Foundation
+import GRDB
 import JobQueue
+import JobStorePostgres
+import JobStoreSQLite
 import Logging
 import Synchronization
 import TestSupport
@@ -80,6 +83,22 @@ import Testing
         #expect(try await committer.submit(2) == "stored 2")
     }
 
+    /// The deadline itself: a value in time, the timeout's error after it, the caller's own
+    /// cancellation as a CancellationError (not a timeout).
+    @Test func aDeadlineReturnsTimesOutOrIsCancelled() async throws {
+        struct Late: Error {}
+        #expect(try await withDeadline(.seconds(30), onTimeout: { Late() }) { 7 } == 7)
+        await #expect(throws: Late.self) {
+            try await withDeadline(.milliseconds(50), onTimeout: { Late() }) { try await Task.sleep(for: .seconds(30)); return 0 }
+        }
+        let caller = Task {
+            try await withDeadline(.seconds(30), onTimeout: { Late() }) { try await Task.sleep(for: .seconds(30)); return 0 }
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        caller.cancel()
+        await #expect(throws: CancellationError.self) { try await caller.value }
+    }
+
     /// Each database fault kind answers as the API needs it: retryable, and a full disk apart.
     @Test func faultsSayWhatHappenedAndHowLongToWait() {
         let full = JobStoreUnavailable.full("submit")
@@ -145,5 +164,36 @@ import Testing
         task.cancel()
         #expect(try await Self.eventually { try await store.job(id)?.status == .pending })
         #expect(try await store.job(id)?.attempts == 0, "a released run does not count as an attempt")
+    }
+}
+
+/// Which database errors are passing faults, per store.
+@Suite struct StoreErrorClassificationTests {
+    @Test func postgreSQLStatesThatPass() {
+        let cases: [(String, String?)] = [
+            ("57P01", "terminated"), ("57P02", "terminated"), ("57P03", "unreachable"), ("53300", "too_many_connections"),
+            ("53100", "full"), ("25006", "read_only"), ("40001", "busy"), ("40P01", "busy"), ("08006", "unreachable"),
+            ("57014", "timed_out"), ("58030", "io"),
+            // Faults of the request or the schema are not outages.
+            ("23505", nil), ("42P01", nil), ("22P02", nil),
+        ]
+        for (state, kind) in cases {
+            #expect(PostgresJobStore.classify(sqlState: state, operation: "submit")?.kind == kind, "\(state)")
+        }
+        #expect(cases.count == 14)
+    }
+
+    @Test func sqliteErrorsThatPass() throws {
+        let store = try SQLiteJobStore(path: NSTemporaryDirectory() + "classify-\(UUID().uuidString).sqlite")
+        let cases: [(ResultCode, String?)] = [
+            (.SQLITE_BUSY, "busy"), (.SQLITE_LOCKED, "busy"), (.SQLITE_FULL, "full"), (.SQLITE_IOERR, "io"),
+            (.SQLITE_READONLY, "read_only"), (.SQLITE_CANTOPEN, "io"), (.SQLITE_CONSTRAINT, nil), (.SQLITE_ERROR, nil),
+        ]
+        for (code, kind) in cases {
+            let error = DatabaseError(resultCode: code, message: "x")
+            #expect(store.unavailability(of: error, operation: "submit")?.kind == kind, "\(code)")
+        }
+        #expect(store.unavailability(of: CancellationError(), operation: "submit") == nil)
+        #expect(cases.count == 8)
     }
 }
