@@ -140,7 +140,7 @@ public struct JobWorkerPool: Service {
         heartbeat.cancel()
         let seconds = (ContinuousClock.now - start).seconds
         let metadata: Logger.Metadata = ["job_id": "\(lease.jobID)", "attempt": "\(lease.attempt)"]
-        if Task.isCancelled {
+        if Task.isCancelled, case .failure = outcome {
             // The job goes back to pending (its attempt not counted) for another replica, or this
             // one after a restart; outside this cancelled task, within the store's deadline.
             let store = self.store
@@ -150,6 +150,15 @@ public struct JobWorkerPool: Service {
                           metadata: metadata)
             return
         }
+        // Recorded outside this task: a result that arrived is kept even if a shutdown cancels the
+        // pool meanwhile.
+        await Task { await record(lease, outcome: outcome, watch: watch, seconds: seconds, metadata: metadata) }.value
+    }
+
+    /// Writes a run's outcome to the store: completed, failed (or back to pending for a retry),
+    /// cancelled, or nothing when the lease was lost.
+    private func record(_ lease: JobLease, outcome: Result<[UInt8], any Error>, watch: LeaseWatch, seconds: Double,
+                        metadata: Logger.Metadata) async {
         await persisting(metadata) {
             // The final word on cancellation and lease comes from the store, not the last beat.
             let state = try await store.heartbeat(lease, leaseSeconds: configuration.leaseSeconds, now: Self.now())
