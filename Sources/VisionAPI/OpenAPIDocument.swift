@@ -25,7 +25,9 @@ struct OpenAPIDocument {
         408: "The request body did not arrive within BODY_TIMEOUT_SECONDS",
         413: "Body or image too large", 415: "Not a decodable image",
         422: "Body does not match the schema", 429: "Overloaded; see Retry-After",
-        500: "Server fault", 503: "Starting or stopping, or the hub is unreachable",
+        500: "Server fault",
+        503: "Starting or stopping, the hub is unreachable, or the job database is unavailable (retry after Retry-After)",
+        507: "The disk holding the model cache or the job database is full",
     ]
 
     /// What a request with a JSON body can be answered besides success: not JSON (400), too
@@ -64,6 +66,7 @@ struct OpenAPIDocument {
             var response: [(String, JSONValue)] = [("description", .string(Self.errorText[code] ?? "Error")),
                                                    ("content", Self.content(.ref("Error")))]
             if code == 429 { response.append(("headers", ["Retry-After": ["required": true, "schema": ["type": "integer"]]])) }
+            if code == 503 { response.append(("headers", ["Retry-After": ["required": false, "schema": ["type": "integer"]]])) }
             if code == 401 { response.append(("headers", ["WWW-Authenticate": ["required": true, "schema": ["type": "string"]]])) }
             responses.append((String(code), .object(response)))
         }
@@ -194,7 +197,7 @@ struct OpenAPIDocument {
                                                  response: .ref("ModelCache")))]),
             ("/models/load", [("post", Operation(summary: "Load a model now (models also load on first use)",
                                                  tag: "models", request: .ref("LoadRequest"), response: .ref("LoadResponse"),
-                                                 errors: json + [403, 404, 500, 503]))]),
+                                                 errors: json + [403, 404, 500, 503, 507]))]),
             ("/models/unload", [("post", Operation(summary: "Unload a model type, or one model", tag: "models",
                                                    request: .ref("UnloadRequest"), response: .ref("UnloadResponse"),
                                                    errors: json + [500]))]),
@@ -208,7 +211,7 @@ struct OpenAPIDocument {
             family.routes.map { route in
                 (route.path, [("post", Operation(summary: route.summary, tag: "inference", request: .ref(route.requestSchema),
                                                  response: .ref(route.responseSchema),
-                                                 errors: Self.bodyErrors + [403, 404, 415, 429, 500, 503]))])
+                                                 errors: Self.bodyErrors + [403, 404, 415, 429, 500, 503, 507]))])
             }
         }
     }
@@ -228,20 +231,20 @@ struct OpenAPIDocument {
                 summary: "Queue a \(family.type.rawValue) request (the body of \(family.routes[0].path), validated now; images "
                     + "stored with the job). Idempotency-Key header: the same key returns the same job (200)",
                 tag: "jobs", request: body, status: "202", response: .ref("Job"), alsoStatus: ["200"],
-                errors: Self.bodyErrors + [403, 415, 429, 500],
+                errors: Self.bodyErrors + [403, 415, 429, 500, 503, 507],
                 parameters: [Self.parameter("Idempotency-Key", in: "header", schema: .string(maxLength: 200), required: false)],
                 links: [poll, cancel]))])
         }
         paths += [
             ("/jobs/{job_id}", [
                 ("get", Operation(summary: "A job, with its result once completed", tag: "jobs", id: "getJob",
-                                  response: .ref("Job"), errors: [404, 500], parameters: [idParameter])),
+                                  response: .ref("Job"), errors: [404, 500, 503], parameters: [idParameter])),
                 ("delete", Operation(summary: "Cancel a pending job; ask a running one to stop; delete a finished one",
                                      tag: "jobs", id: "cancelJob", response: .oneOf([.ref("Job"), .ref("JobDeleted")]),
-                                     errors: [404, 500], parameters: [idParameter])),
+                                     errors: [404, 500, 503], parameters: [idParameter])),
             ]),
             ("/jobs", [("get", Operation(summary: "Jobs, newest first, without results", tag: "jobs",
-                                         response: .ref("JobList"), errors: [400, 500], parameters: [
+                                         response: .ref("JobList"), errors: [400, 500, 503], parameters: [
                 Self.parameter("status", in: "query", schema: .string(enum: Self.jobStatuses), required: false),
                 Self.parameter("model_type", in: "query", schema: .string(enum: modelTypeNames), required: false),
                 Self.parameter("limit", in: "query", schema: .integer(default: 50, minimum: 1, maximum: JobListQuery.maxLimit),

@@ -101,8 +101,10 @@ struct NoImages: ImageDecoding, ImageFetching, PNGEncoding, Deflating {
         }
         // One submit path per type; new jobs are 202, an Idempotency-Key's existing job 200.
         let submit = responses(open, "/jobs/submit/sam3", "post")
-        #expect(Set(submit.keys) == ["200", "202", "400", "403", "408", "413", "415", "422", "429", "500"])
+        #expect(Set(submit.keys) == ["200", "202", "400", "403", "408", "413", "415", "422", "429", "500", "503", "507"])
         #expect((submit["429"]?["headers"] as? [String: Any])?["Retry-After"] != nil)
+        // The job database unavailable (503 with Retry-After) or its disk full (507).
+        #expect((submit["503"]?["headers"] as? [String: Any])?["Retry-After"] != nil)
         #expect(responses(open, "/jobs/submit/{model_type}", "post").isEmpty)
         // With keys: a 401 (with WWW-Authenticate) everywhere but the open paths.
         #expect(responses(open, "/models/status", "get")["401"] == nil)
