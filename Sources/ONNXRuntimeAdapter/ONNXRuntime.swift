@@ -99,6 +99,14 @@ public final class ONNXRuntime: InferenceRuntime, @unchecked Sendable {
     }
 
     public func makeSession(modelPath: String, options: SessionOptions) throws -> any InferenceSession {
+        try makeSession(modelPath: modelPath, options: options, weights: [:])
+    }
+
+    /// The initializers named in `weights` are ORT's external initializers over those buffers
+    /// (`AddExternalInitializers`: no copy, the graph's own copies of them never read); the
+    /// session keeps the tensors and the buffers' owners until it is released.
+    public func makeSession(modelPath: String, options: SessionOptions, weights: [String: WeightBuffer]) throws
+        -> any InferenceSession {
         if options.device == .cuda && !availableDevices.contains(.cuda) {
             throw VisionError.deviceUnavailable(
                 "device 'cuda' was requested, but the loaded ONNX Runtime library (\(version)) has no CUDA "
@@ -135,9 +143,17 @@ public final class ONNXRuntime: InferenceRuntime, @unchecked Sendable {
         guard FileManager.default.fileExists(atPath: modelPath) else {
             throw VisionError.modelNotFound("model file not found: \(modelPath)")
         }
+        let bound = try BoundWeights(rt, weights)
+        if !weights.isEmpty {
+            let names = bound.names.map { strdup($0) }
+            defer { names.forEach { free($0) } }
+            var namePointers = names.map { UnsafePointer<CChar>($0) }
+            var values = bound.values.map { Optional($0) }
+            try Self.check(api, api.pointee.AddExternalInitializers(sessionOptions, &namePointers, &values, bound.values.count))
+        }
         var session: OpaquePointer?
         try Self.check(api, api.pointee.CreateSession(rt.env, modelPath, sessionOptions, &session))
-        return try ONNXSession(runtime: rt, session: session!, device: options.device)
+        return try ONNXSession(runtime: rt, session: session!, device: options.device, weights: bound)
     }
 }
 
@@ -177,6 +193,47 @@ final class LoadedRuntime: @unchecked Sendable {
     }
 }
 
+/// Float32 tensors over weight buffers (no copy), handed to a session as external initializers;
+/// released after the session that uses them.
+final class BoundWeights {
+    let names: [String]
+    let values: [OpaquePointer]
+    private let owners: [AnyObject]
+    private let runtime: LoadedRuntime
+
+    init(_ runtime: LoadedRuntime, _ weights: [String: WeightBuffer]) throws {
+        self.runtime = runtime
+        let api = runtime.api
+        var names: [String] = [], values: [OpaquePointer] = [], owners: [AnyObject] = []
+        do {
+            for (name, weight) in weights.sorted(by: { $0.key < $1.key }) {
+                guard weight.bytes.count == 4 * weight.shape.reduce(1, *), let base = weight.bytes.baseAddress else {
+                    throw VisionError.invalidInput("weight '\(name.prefix(120))' has \(weight.bytes.count) bytes for shape \(weight.shape)")
+                }
+                var shape = weight.shape.map { Int64($0) }
+                var value: OpaquePointer?
+                // ORT takes `void *`; it does not write to initializers (and the pages are private).
+                try ONNXRuntime.check(api, api.pointee.CreateTensorWithDataAsOrtValue(
+                    runtime.memoryInfo, UnsafeMutableRawPointer(mutating: base), weight.bytes.count, &shape, shape.count,
+                    ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, &value))
+                names.append(name)
+                values.append(value!)
+                owners.append(weight.owner)
+            }
+        } catch {
+            values.forEach { api.pointee.ReleaseValue($0) }
+            throw error
+        }
+        self.names = names
+        self.values = values
+        self.owners = owners
+    }
+
+    deinit {
+        values.forEach { runtime.api.pointee.ReleaseValue($0) }
+    }
+}
+
 /// One ONNX Runtime session.
 ///
 /// `@unchecked Sendable`: ORT documents `OrtSession::Run` as safe to call concurrently; the Swift
@@ -190,10 +247,14 @@ final class ONNXSession: InferenceSession, @unchecked Sendable {
     private let shapeMemo = Mutex(OutputShapeMemo())
     private let boundRuns = Atomic<Int>(0)
 
-    init(runtime: LoadedRuntime, session: OpaquePointer, device: ComputeDevice) throws {
+    /// Weights bound at creation, kept for the session's life.
+    private let weights: BoundWeights?
+
+    init(runtime: LoadedRuntime, session: OpaquePointer, device: ComputeDevice, weights: BoundWeights? = nil) throws {
         self.runtime = runtime
         self.session = session
         self.device = device
+        self.weights = weights
         do {
             inputs = try Self.describe(runtime, session, input: true)
             outputs = try Self.describe(runtime, session, input: false)

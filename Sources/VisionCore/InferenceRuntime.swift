@@ -47,4 +47,18 @@ public protocol InferenceRuntime: Sendable {
     /// Devices this runtime library can run on.
     var availableDevices: [ComputeDevice] { get }
     func makeSession(modelPath: String, options: SessionOptions) throws -> any InferenceSession
+    /// A session over a graph that ships without (some of) its weights: each initializer named in
+    /// `weights` takes that buffer, without a copy (the session keeps the buffers' owners alive).
+    func makeSession(modelPath: String, options: SessionOptions, weights: [String: WeightBuffer]) throws
+        -> any InferenceSession
+}
+
+extension InferenceRuntime {
+    public func makeSession(modelPath: String, options: SessionOptions, weights: [String: WeightBuffer]) throws
+        -> any InferenceSession {
+        guard weights.isEmpty else {
+            throw VisionError.runtimeFailure("this inference runtime cannot bind weights to a graph")
+        }
+        return try makeSession(modelPath: modelPath, options: options)
+    }
 }

@@ -37,11 +37,18 @@ private struct MeteredRuntime: InferenceRuntime {
     var availableDevices: [ComputeDevice] { base.availableDevices }
 
     func makeSession(modelPath: String, options: SessionOptions) throws -> any InferenceSession {
+        try makeSession(modelPath: modelPath, options: options, weights: [:])
+    }
+
+    func makeSession(modelPath: String, options: SessionOptions, weights: [String: WeightBuffer]) throws
+        -> any InferenceSession {
         let graph = modelPath.split(separator: "/").last.map(String.init) ?? modelPath
         let timer = Timer(label: "vma_inference_seconds",
                           dimensions: [("model_type", type.rawValue), ("model_id", modelID), ("graph", graph)],
                           factory: factory)
-        return MeteredSession(base: try base.makeSession(modelPath: modelPath, options: options), timer: timer)
+        let session = weights.isEmpty ? try base.makeSession(modelPath: modelPath, options: options)
+                                      : try base.makeSession(modelPath: modelPath, options: options, weights: weights)
+        return MeteredSession(base: session, timer: timer)
     }
 }
 

@@ -1,0 +1,78 @@
+import Foundation
+import TestSupport
+import Testing
+import VisionCore
+@testable import ONNXRuntimeAdapter
+
+/// A graph that ships without its weights, bound at load to a safetensors checkpoint's tensors
+/// (Tests/Fixtures/binding, made by tools/fixtures/make_binding_fixtures.py): the weights are
+/// mapped, not copied, when stored as F32, widened from F16 and BF16 otherwise, read from one
+/// file or from shards; the output is numpy's on the same stored values.
+@Suite struct WeightBindingTests {
+    struct Expected: Decodable {
+        let x: [Float]
+        let y: [Float]
+        let stored: [String: [Float]]
+        let dtypes: [String: String]
+    }
+
+    static let expected = Result { try JSONDecoder().decode(Expected.self, from: FixtureFiles.data("binding/expected.json")) }
+    static func folder(_ sub: String = "") -> String { FixtureFiles.root.appendingPathComponent("binding" + sub).path }
+
+    @Test(arguments: ["", "/sharded"])
+    func aCheckpointBindsToTheGraphsInitializers(layout: String) throws {
+        let expected = try Self.expected.get()
+        let checkpoint = try SafetensorsCheckpoint(folder: Self.folder(layout))
+        #expect(checkpoint.names == expected.stored.keys.sorted())
+        #expect(checkpoint.files.count == (layout.isEmpty ? 1 : 2))
+        var weights: [String: WeightBuffer] = [:]
+        for name in checkpoint.names {
+            let weight = try checkpoint.float32(name)
+            let values = Array(weight.bytes.bindMemory(to: Float.self))
+            #expect(values == expected.stored[name], "\(name) (\(expected.dtypes[name] ?? "?")) as stored")
+            weights[name] = weight
+        }
+        #expect(weights.count == 3)
+        // F32 is a view into the mapped file, not a copy.
+        let dense = try #require(weights["encoder.dense.weight"])
+        #expect(dense.owner is MappedFile)
+        #expect(weights["encoder.dense.bias"]?.owner is MappedFile == false)
+
+        let session = try ONNXRuntimeTests.runtime.get().makeSession(
+            modelPath: Self.folder() + "/graph.onnx", options: SessionOptions(intraOpThreads: 1), weights: weights)
+        let out = try session.run(["x": .float32(expected.x, shape: [2, 4])], outputNames: ["y"])
+        let y = try #require(out["y"]).floats
+        #expect(y.count == expected.y.count)
+        for (a, b) in zip(y, expected.y) { #expect(abs(a - b) <= 1e-5 * max(1, abs(b)), "\(a) vs \(b)") }
+    }
+
+    /// Without its weights the graph does not load (they are not in it): binding is what makes it run.
+    @Test func theGraphAloneHasNoWeights() throws {
+        #expect(throws: VisionError.self) {
+            try ONNXRuntimeTests.runtime.get().makeSession(modelPath: Self.folder() + "/graph.onnx",
+                                                            options: SessionOptions(intraOpThreads: 1))
+        }
+    }
+
+    /// Damaged checkpoints are a clear error naming the file, never a crash.
+    @Test func aDamagedCheckpointIsRefusedWithItsReason() throws {
+        let folder = try HubCacheBuilder.temporaryFolder("bad-safetensors")
+        let good = try FixtureFiles.data("binding/model.safetensors")
+        let cases: [(String, Data)] = [
+            ("shorter than its header", Data([1, 2, 3])),
+            ("header length", Data(repeating: 0xff, count: 16)),
+            ("lies outside the file", good.prefix(good.count - 4)),
+        ]
+        for (reason, bytes) in cases {
+            let path = folder + "/model.safetensors"
+            try bytes.write(to: URL(fileURLWithPath: path))
+            let error = #expect(throws: VisionError.self) { try SafetensorsCheckpoint(folder: folder) }
+            #expect(String(describing: error).contains(reason) && String(describing: error).contains("model.safetensors"),
+                    "\(String(describing: error))")
+            #expect(!String(describing: error).contains(folder), "no server path")
+        }
+        #expect(cases.count == 3)
+        let empty = try HubCacheBuilder.temporaryFolder("no-safetensors")
+        #expect(throws: VisionError.self) { try SafetensorsCheckpoint(folder: empty) }
+    }
+}
