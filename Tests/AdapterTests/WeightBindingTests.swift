@@ -46,6 +46,35 @@ import VisionCore
         for (a, b) in zip(y, expected.y) { #expect(abs(a - b) <= 1e-5 * max(1, abs(b)), "\(a) vs \(b)") }
     }
 
+    /// The graph's weightless initializers are read from its protobuf, and a checkpoint is checked
+    /// against them before anything is bound: a missing or misshapen tensor is named.
+    @Test func theCheckpointIsCheckedAgainstTheGraph() throws {
+        let graph = try ONNXInitializers.read(path: Self.folder() + "/graph.onnx")
+        #expect(graph == [
+            GraphInitializer(name: "encoder.dense.weight", dims: [4, 3], dataType: 1, isExternal: true),
+            GraphInitializer(name: "encoder.dense.bias", dims: [3], dataType: 1, isExternal: true),
+            GraphInitializer(name: "encoder.scale", dims: [3], dataType: 1, isExternal: true),
+        ])
+        let checkpoint = try SafetensorsCheckpoint(folder: Self.folder())
+        let weights = try WeightPlan.bind(graph: graph, checkpoint: checkpoint)
+        #expect(weights.keys.sorted() == checkpoint.names)
+        // Another architecture: one weight under another name, one of another shape.
+        let other = [
+            GraphInitializer(name: "encoder.dense.weight", dims: [3, 4], dataType: 1, isExternal: true),
+            GraphInitializer(name: "encoder.layernorm.weight", dims: [3], dataType: 1, isExternal: true),
+            GraphInitializer(name: "encoder.scale", dims: [3], dataType: 1, isExternal: true),
+        ]
+        let error = #expect(throws: VisionError.self) { try WeightPlan.bind(graph: other, checkpoint: checkpoint) }
+        let text = String(describing: error)
+        #expect(text.contains("'encoder.layernorm.weight'") && text.contains("[4, 3] in the checkpoint, [3, 4] in the graph"), "\(text)")
+        // A graph's weights in the file itself (an ordinary export) need nothing from a checkpoint.
+        let types = try ONNXInitializers.read(path: FixtureFiles.root.appendingPathComponent("codecs/types.onnx").path)
+        let vit = try ONNXInitializers.read(path: FixtureFiles.root.appendingPathComponent("models/dinov3-vit-tiny/onnx/model.onnx").path)
+        #expect(vit.count > 10 && vit.allSatisfy { !$0.isExternal && !$0.name.isEmpty }, "\(vit.count) initializers")
+        #expect(types.allSatisfy { !$0.isExternal })
+        #expect(try WeightPlan.bind(graph: types, checkpoint: checkpoint).isEmpty)
+    }
+
     /// Without its weights the graph does not load (they are not in it): binding is what makes it run.
     @Test func theGraphAloneHasNoWeights() throws {
         #expect(throws: VisionError.self) {

@@ -1,0 +1,145 @@
+import Foundation
+
+/// One initializer (weight) an ONNX graph declares: its name, dims and element type, and whether
+/// its data lives outside the graph file (a graph shipped without its weights).
+public struct GraphInitializer: Sendable, Equatable {
+    public let name: String
+    public let dims: [Int]
+    /// ONNX `TensorProto.DataType` (1 = float, 10 = float16, 16 = bfloat16, 7 = int64, ...).
+    public let dataType: Int
+    public let isExternal: Bool
+
+    public init(name: String, dims: [Int], dataType: Int, isExternal: Bool) {
+        self.name = name
+        self.dims = dims
+        self.dataType = dataType
+        self.isExternal = isExternal
+    }
+}
+
+/// Reads the initializers of an ONNX model file's main graph straight from its protobuf encoding
+/// (ModelProto.graph = 7, GraphProto.initializer = 5; TensorProto.dims = 1, data_type = 2,
+/// name = 8, data_location = 14), skipping every other field and never loading tensor data.
+public enum ONNXInitializers {
+    public static func read(path: String) throws -> [GraphInitializer] {
+        let file = try MappedFile(path: path)
+        guard let base = file.base else { throw VisionError.invalidInput("'\((path as NSString).lastPathComponent)' is empty") }
+        let bytes = UnsafeRawBufferPointer(start: base, count: file.size)
+        do {
+            var model = ProtoReader(bytes)
+            var found: [GraphInitializer] = []
+            while let (field, value) = try model.next() {
+                guard field == 7, case .bytes(let graphBytes) = value else { continue }
+                var graph = ProtoReader(graphBytes)
+                while let (gField, gValue) = try graph.next() {
+                    if gField == 5, case .bytes(let tensor) = gValue { found.append(try initializer(tensor)) }
+                }
+            }
+            return found
+        } catch is ProtoReader.Malformed {
+            throw VisionError.invalidInput("'\((path as NSString).lastPathComponent)' is not a valid ONNX model")
+        }
+    }
+
+    private static func initializer(_ bytes: UnsafeRawBufferPointer) throws -> GraphInitializer {
+        var reader = ProtoReader(bytes)
+        var name = "", dims: [Int] = [], dataType = 0, external = false
+        while let (field, value) = try reader.next() {
+            switch (field, value) {
+            case (1, .varint(let d)): dims.append(Int(truncatingIfNeeded: d))
+            case (1, .bytes(let packed)):
+                var p = ProtoReader(packed)
+                while !p.atEnd { dims.append(Int(truncatingIfNeeded: try p.varint())) }
+            case (2, .varint(let t)): dataType = Int(truncatingIfNeeded: t)
+            case (8, .bytes(let n)): name = String(decoding: n, as: UTF8.self)
+            case (14, .varint(let location)): external = location == 1
+            default: break
+            }
+        }
+        return GraphInitializer(name: name, dims: dims, dataType: dataType, isExternal: external)
+    }
+}
+
+/// The protobuf wire format, read forward: each field's number and its varint or length-delimited
+/// bytes (fixed-width fields are skipped over).
+struct ProtoReader {
+    struct Malformed: Error {}
+    enum Value { case varint(UInt64), bytes(UnsafeRawBufferPointer), fixed }
+
+    private let bytes: UnsafeRawBufferPointer
+    private var offset = 0
+
+    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    var atEnd: Bool { offset >= bytes.count }
+
+    mutating func varint() throws -> UInt64 {
+        var result: UInt64 = 0, shift: UInt64 = 0
+        while true {
+            guard offset < bytes.count, shift < 64 else { throw Malformed() }
+            let byte = bytes[offset]
+            offset += 1
+            result |= UInt64(byte & 0x7f) << shift
+            if byte & 0x80 == 0 { return result }
+            shift += 7
+        }
+    }
+
+    /// The next field, or nil at the end.
+    mutating func next() throws -> (field: Int, value: Value)? {
+        guard !atEnd else { return nil }
+        let key = try varint()
+        let field = Int(key >> 3)
+        switch key & 7 {
+        case 0: return (field, .varint(try varint()))
+        case 1: try skip(8); return (field, .fixed)
+        case 5: try skip(4); return (field, .fixed)
+        case 2:
+            let length = try varint()
+            guard length <= UInt64(bytes.count - offset) else { throw Malformed() }
+            let slice = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + Int(length))])
+            offset += Int(length)
+            return (field, .bytes(slice))
+        default: throw Malformed()
+        }
+    }
+
+    private mutating func skip(_ n: Int) throws {
+        guard bytes.count - offset >= n else { throw Malformed() }
+        offset += n
+    }
+}
+
+/// Which tensors of a checkpoint a weightless graph takes: every external initializer of the graph
+/// must be in the checkpoint with the same shape; anything missing or misshapen is a 4xx that lists
+/// it (the checkpoint belongs to another architecture or size).
+public enum WeightPlan {
+    public static func bind(graph: [GraphInitializer], checkpoint: SafetensorsCheckpoint) throws -> [String: WeightBuffer] {
+        var missing: [String] = [], misshapen: [String] = []
+        var weights: [String: WeightBuffer] = [:]
+        for initializer in graph where initializer.isExternal {
+            guard let entry = checkpoint.entry(initializer.name) else {
+                missing.append(initializer.name)
+                continue
+            }
+            guard entry.shape == initializer.dims else {
+                misshapen.append("'\(initializer.name)' is \(entry.shape) in the checkpoint, \(initializer.dims) in the graph")
+                continue
+            }
+            guard initializer.dataType == 1 else {
+                throw VisionError.invalidInput("the graph's weight '\(initializer.name.prefix(120))' is not float32")
+            }
+            weights[initializer.name] = try checkpoint.float32(initializer.name)
+        }
+        guard missing.isEmpty && misshapen.isEmpty else {
+            var parts: [String] = []
+            if !missing.isEmpty {
+                parts.append("\(missing.count) weight(s) missing: " + missing.prefix(5).map { "'\($0)'" }.joined(separator: ", ")
+                             + (missing.count > 5 ? ", ..." : ""))
+            }
+            if !misshapen.isEmpty { parts.append(misshapen.prefix(5).joined(separator: "; ") + (misshapen.count > 5 ? "; ..." : "")) }
+            throw VisionError.invalidInput("the checkpoint does not fit the graph: " + parts.joined(separator: "; "))
+        }
+        return weights
+    }
+}
