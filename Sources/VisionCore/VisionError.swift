@@ -19,7 +19,7 @@ public struct VisionError: Error, CustomStringConvertible, Sendable, Equatable {
 
     private enum Code: Sendable, Equatable {
         case invalidInput, unsupportedImage, imageTooLarge, bodyTooLarge, modelNotFound, jobNotFound, fileNotFound, unknownModelType
-        case invalidRequest, queueFull, notReady, deviceUnavailable, runtimeFailure, forbiddenURL, fetchFailed
+        case invalidRequest, unsupportedModel, queueFull, notReady, deviceUnavailable, runtimeFailure, forbiddenURL, fetchFailed
         case accessDenied, upstreamUnavailable, unauthorized, bodyTimeout, storeUnavailable, diskFull
         case internalError
     }
@@ -49,7 +49,7 @@ public struct VisionError: Error, CustomStringConvertible, Sendable, Equatable {
         case .unsupportedImage: .unsupportedMediaType
         case .imageTooLarge, .bodyTooLarge: .payloadTooLarge
         case .modelNotFound, .jobNotFound, .fileNotFound: .notFound
-        case .invalidRequest: .unprocessable
+        case .invalidRequest, .unsupportedModel: .unprocessable
         case .queueFull: .overloaded
         case .notReady, .upstreamUnavailable, .storeUnavailable: .notReady
         case .diskFull: .insufficientStorage
@@ -82,6 +82,9 @@ public struct VisionError: Error, CustomStringConvertible, Sendable, Equatable {
     public static func unknownModelType(_ message: String) -> VisionError { .init(.unknownModelType, message) }
     /// A request whose JSON does not have the expected shape or types (422).
     public static func invalidRequest(_ message: String) -> VisionError { .init(.invalidRequest, message) }
+    /// A checkpoint of an architecture or configuration no shipped graph serves (422); the message
+    /// names the closest graph, what differs and how to export one.
+    public static func unsupportedModel(_ message: String) -> VisionError { .init(.unsupportedModel, message) }
     /// The server is at capacity (429 with Retry-After).
     public static func queueFull(_ message: String, retryAfter: Int = 1) -> VisionError {
         .init(.queueFull, message, retryAfter: retryAfter)

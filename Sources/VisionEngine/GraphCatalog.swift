@@ -1,0 +1,100 @@
+import Foundation
+import VisionCore
+
+/// A graph the server ships without weights, for one architecture configuration: the `config.json`
+/// fields that shape the graph (its fingerprint) decide which checkpoints it serves.
+public struct ShippedGraph: Sendable, Equatable {
+    /// The graph's own name, e.g. `dinov3-vits16` (what `/models/status` reports).
+    public let name: String
+    /// The model type it serves, e.g. `dinov3`.
+    public let family: String
+    /// `architectures[0]` of the configs it serves (else their `model_type`).
+    public let architecture: String
+    /// Dotted `config.json` path (`backbone_config.hidden_size`) → the value, as canonical JSON.
+    public let fingerprint: [String: String]
+    /// The folder holding its graph files.
+    public let folder: String
+}
+
+/// The shipped graphs: one folder each under the catalog's folder, with `fingerprint.json`
+/// (`{"name", "family", "architecture", "fields": {dotted path: value}}`) beside the graph files.
+public struct GraphCatalog: Sendable {
+    public let graphs: [ShippedGraph]
+
+    public init(graphs: [ShippedGraph]) { self.graphs = graphs }
+
+    /// Reads every `*/fingerprint.json` under `folder` (none: an empty catalog).
+    public init(folder: String) throws {
+        let fm = FileManager.default
+        var graphs: [ShippedGraph] = []
+        for entry in ((try? fm.contentsOfDirectory(atPath: folder)) ?? []).sorted() {
+            let path = folder + "/" + entry + "/fingerprint.json"
+            guard let data = fm.contents(atPath: path) else { continue }
+            guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+                  let name = object["name"] as? String, let family = object["family"] as? String,
+                  let architecture = object["architecture"] as? String, let fields = object["fields"] as? [String: Any] else {
+                throw VisionError.internalError("shipped graph '\(entry)' has no valid fingerprint.json")
+            }
+            graphs.append(ShippedGraph(name: name, family: family, architecture: architecture,
+                                       fingerprint: fields.mapValues(Self.canonical), folder: folder + "/" + entry))
+        }
+        self.graphs = graphs
+    }
+
+    /// The architecture a `config.json` declares: `architectures[0]`, else `model_type`.
+    public static func architecture(of config: [String: Any]) -> String? {
+        (config["architectures"] as? [String])?.first ?? config["model_type"] as? String
+    }
+
+    /// The value at a dotted path of a config (`backbone_config.hidden_size`), as canonical JSON;
+    /// nil when absent.
+    public static func value(_ path: String, in config: [String: Any]) -> String? {
+        var current: Any = config
+        for key in path.split(separator: ".") {
+            guard let object = current as? [String: Any], let next = object[String(key)] else { return nil }
+            current = next
+        }
+        return current is NSNull ? nil : canonical(current)
+    }
+
+    /// One spelling per JSON value: sorted keys, 384 and 384.0 alike, booleans as booleans.
+    static func canonical(_ value: Any) -> String {
+        // JSON booleans come as NSNumbers of type `c` (char); every other number is compared as a value.
+        if let number = value as? NSNumber, String(cString: number.objCType) != "c" {
+            let double = number.doubleValue
+            if double.rounded() == double, abs(double) < 1e15 { return String(Int64(double)) }
+            return String(double)
+        }
+        guard let data = try? JSONSerialization.data(withJSONObject: [value], options: [.sortedKeys]) else { return "\(value)" }
+        return String(decoding: data.dropFirst().dropLast(), as: UTF8.self)
+    }
+
+    /// The shipped graph that serves a checkpoint with this `config.json` as `family`: every field
+    /// of its fingerprint equal. None: a 422 naming the closest graph of the architecture and each
+    /// field that differs, and how to export a graph for this configuration.
+    public func graph(for config: [String: Any], family: String, repoID: String, exportCommand: String) throws -> ShippedGraph {
+        let architecture = Self.architecture(of: config) ?? "?"
+        let candidates = graphs.filter { $0.family == family && $0.architecture == architecture }
+        var best: (graph: ShippedGraph, differences: [String])?
+        for graph in candidates {
+            let differences = graph.fingerprint.keys.sorted().compactMap { path -> String? in
+                let here = Self.value(path, in: config)
+                guard here != graph.fingerprint[path] else { return nil }
+                return "\(path): \(here ?? "absent") here, \(graph.fingerprint[path] ?? "absent") there"
+            }
+            if differences.isEmpty { return graph }
+            if best == nil || differences.count < best!.differences.count { best = (graph, differences) }
+        }
+        let known = Set(graphs.filter { $0.family == family }.map(\.architecture)).sorted()
+        guard let best else {
+            throw VisionError.unsupportedModel(
+                "'\(repoID)' is a \(architecture) checkpoint; the graphs shipped for \(family) serve "
+                + (known.isEmpty ? "no architecture yet" : known.joined(separator: ", "))
+                + ". Export a graph for it with `\(exportCommand)`")
+        }
+        throw VisionError.unsupportedModel(
+            "no shipped graph fits the configuration of '\(repoID)' (\(architecture)); the closest is '\(best.graph.name)', "
+            + "which differs in " + best.differences.prefix(6).joined(separator: "; ")
+            + (best.differences.count > 6 ? "; ..." : "") + ". Export a graph for it with `\(exportCommand)`")
+    }
+}

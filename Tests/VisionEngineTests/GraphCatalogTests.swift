@@ -1,0 +1,68 @@
+import Foundation
+import TestSupport
+import Testing
+import VisionCore
+@testable import VisionEngine
+
+/// Choosing the shipped graph for a checkpoint by its config.json.
+@Suite struct GraphCatalogTests {
+    /// A catalog folder with two DINOv3 ViT sizes and a Depth Anything V2 graph keyed on its backbone.
+    static func catalog() throws -> GraphCatalog {
+        let folder = try HubCacheBuilder.temporaryFolder("catalog")
+        let graphs: [(String, [String: Any])] = [
+            ("dinov3-vits16", ["name": "dinov3-vits16", "family": "dinov3", "architecture": "DINOv3ViTModel",
+                               "fields": ["hidden_size": 384, "num_hidden_layers": 12, "num_register_tokens": 4,
+                                          "layerscale_value": 1.0, "use_gated_mlp": false]]),
+            ("dinov3-vitb16", ["name": "dinov3-vitb16", "family": "dinov3", "architecture": "DINOv3ViTModel",
+                               "fields": ["hidden_size": 768, "num_hidden_layers": 12, "num_register_tokens": 4,
+                                          "layerscale_value": 1.0, "use_gated_mlp": false]]),
+            ("depth-anything-v2-small", ["name": "depth-anything-v2-small", "family": "depth-anything",
+                                         "architecture": "DepthAnythingForDepthEstimation",
+                                         "fields": ["backbone_config.hidden_size": 384, "fusion_hidden_size": 64]]),
+        ]
+        for (name, fingerprint) in graphs {
+            try FileManager.default.createDirectory(atPath: folder + "/" + name, withIntermediateDirectories: true)
+            try JSONSerialization.data(withJSONObject: fingerprint).write(to: URL(fileURLWithPath: folder + "/" + name + "/fingerprint.json"))
+        }
+        return try GraphCatalog(folder: folder)
+    }
+
+    static var vits: [String: Any] { ["architectures": ["DINOv3ViTModel"], "model_type": "dinov3_vit", "hidden_size": 384,
+                                      "num_hidden_layers": 12, "num_register_tokens": 4, "layerscale_value": 1,
+                                      "use_gated_mlp": false, "initializer_range": 0.02] }
+
+    @Test func aConfigPicksTheGraphWhoseEveryShapingFieldMatches() throws {
+        let catalog = try Self.catalog()
+        #expect(catalog.graphs.count == 3)
+        // 1 and 1.0 are the same value; fields outside the fingerprint (initializer_range) do not matter.
+        #expect(try catalog.graph(for: Self.vits, family: "dinov3", repoID: "me/fine-tune", exportCommand: "x").name == "dinov3-vits16")
+        var base = Self.vits
+        base["hidden_size"] = 768
+        #expect(try catalog.graph(for: base, family: "dinov3", repoID: "me/b", exportCommand: "x").name == "dinov3-vitb16")
+        let depth: [String: Any] = ["architectures": ["DepthAnythingForDepthEstimation"], "fusion_hidden_size": 64,
+                                    "backbone_config": ["hidden_size": 384, "model_type": "dinov2"]]
+        #expect(try catalog.graph(for: depth, family: "depth-anything", repoID: "d", exportCommand: "x").name == "depth-anything-v2-small")
+    }
+
+    @Test func aConfigOneLayerOffIsA422NamingTheClosestGraphAndTheField() throws {
+        let catalog = try Self.catalog()
+        var config = Self.vits
+        config["num_hidden_layers"] = 11
+        let error = #expect(throws: VisionError.self) {
+            try catalog.graph(for: config, family: "dinov3", repoID: "me/pruned", exportCommand: "python3 tools/export/export.py me/pruned")
+        }
+        #expect(error?.category == .unprocessable)
+        let text = error?.message ?? ""
+        #expect(text.contains("'dinov3-vits16'") && text.contains("num_hidden_layers: 11 here, 12 there")
+                && text.contains("python3 tools/export/export.py me/pruned"), "\(text)")
+        // Another architecture altogether names what the family serves.
+        let other = try #require(#expect(throws: VisionError.self) {
+            try catalog.graph(for: ["architectures": ["ConvNextModel"]], family: "dinov3", repoID: "x/y", exportCommand: "e")
+        })
+        #expect(other.message.contains("ConvNextModel") && other.message.contains("DINOv3ViTModel"), "\(other.message)")
+    }
+
+    @Test func anEmptyOrMissingFolderIsAnEmptyCatalog() throws {
+        #expect(try GraphCatalog(folder: "/nonexistent-catalog").graphs.isEmpty)
+    }
+}
