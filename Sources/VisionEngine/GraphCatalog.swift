@@ -46,15 +46,15 @@ public struct GraphCatalog: Sendable {
         (config["architectures"] as? [String])?.first ?? config["model_type"] as? String
     }
 
-    /// The value at a dotted path of a config (`backbone_config.hidden_size`), as canonical JSON;
-    /// nil when absent.
+    /// The value at a dotted path of a config (`backbone_config.hidden_size`), as canonical JSON
+    /// (`null` for null); nil when absent.
     public static func value(_ path: String, in config: [String: Any]) -> String? {
         var current: Any = config
         for key in path.split(separator: ".") {
             guard let object = current as? [String: Any], let next = object[String(key)] else { return nil }
             current = next
         }
-        return current is NSNull ? nil : canonical(current)
+        return canonical(current)
     }
 
     /// One spelling per JSON value: sorted keys, 384 and 384.0 alike, booleans as booleans.

@@ -105,3 +105,42 @@ import VisionCore
         #expect(throws: VisionError.self) { try SafetensorsCheckpoint(folder: empty) }
     }
 }
+
+/// The tiny DINOv3 ViT as issue 26 serves official checkpoints: its shipped graph (made from
+/// random weights that are not shipped) bound to a checkpoint that transformers' own
+/// save_pretrained wrote with OTHER random weights gives transformers' outputs on those weights.
+/// Fixtures: tools/fixtures/make_graph_binding_fixtures.py.
+@Suite struct ShippedGraphBindingTests {
+    struct Expected: Decodable {
+        let shape: [Int]
+        let last_hidden_state_shape: [Int]
+        let last_hidden_state: [Float]
+        let pooler_output: [Float]
+    }
+
+    @Test func aSavePretrainedCheckpointOnTheShippedGraphGivesTransformersOutputs() throws {
+        let expected = try JSONDecoder().decode(Expected.self, from: FixtureFiles.data("binding/dinov3-vit-tiny-expected.json"))
+        let graphFolder = FixtureFiles.root.appendingPathComponent("graphs/dinov3-vit-tiny").path
+        let checkpointFolder = FixtureFiles.root.appendingPathComponent("binding/dinov3-vit-tiny-checkpoint").path
+        let graph = try ONNXInitializers.read(path: graphFolder + "/model.onnx")
+        #expect(graph.count == 40 && graph.allSatisfy(\.isExternal), "the shipped graph holds no weights")
+        let checkpoint = try SafetensorsCheckpoint(folder: checkpointFolder)
+        let weights = try WeightPlan.bind(graph: graph, checkpoint: checkpoint)
+        #expect(weights.count == 40)
+        #expect(weights.values.allSatisfy { $0.owner is MappedFile }, "float32 checkpoints are mapped, never copied")
+        let session = try ONNXRuntimeTests.runtime.get().makeSession(
+            modelPath: graphFolder + "/model.onnx", options: SessionOptions(intraOpThreads: 1), weights: weights)
+        let count = expected.shape.reduce(1, *)
+        let pixels = (0..<count).map { i in Float((i * 7919) % 1000) / 500 - 1 }
+        let out = try session.run(["pixel_values": .float32(pixels, shape: expected.shape)], outputNames: [])
+        let hidden = try #require(out["last_hidden_state"])
+        #expect(hidden.shape == expected.last_hidden_state_shape)
+        let pooled = try #require(out["pooler_output"]).floats
+        var worst: Float = 0
+        for (a, b) in Array(zip(hidden.floats, expected.last_hidden_state)) + Array(zip(pooled, expected.pooler_output)) {
+            worst = max(worst, abs(a - b))
+        }
+        #expect(hidden.floats.count == expected.last_hidden_state.count && pooled.count == expected.pooler_output.count)
+        #expect(worst <= 1e-4, "max |bound graph - transformers| = \(worst)")
+    }
+}

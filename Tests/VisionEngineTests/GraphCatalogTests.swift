@@ -65,4 +65,17 @@ import VisionCore
     @Test func anEmptyOrMissingFolderIsAnEmptyCatalog() throws {
         #expect(try GraphCatalog(folder: "/nonexistent-catalog").graphs.isEmpty)
     }
+
+    /// The checkpoint's own config.json picks the shipped graph; one layer more is a 422 naming it.
+    @Test func theCheckpointsConfigPicksTheShippedGraph() throws {
+        let catalog = try GraphCatalog(folder: FixtureFiles.root.appendingPathComponent("graphs").path)
+        let data = try FixtureFiles.data("binding/dinov3-vit-tiny-checkpoint/config.json")
+        var config = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(try catalog.graph(for: config, family: "dinov3", repoID: "me/tiny", exportCommand: "e").name == "dinov3-vit-tiny")
+        config["num_hidden_layers"] = 3
+        let error = #expect(throws: VisionError.self) {
+            try catalog.graph(for: config, family: "dinov3", repoID: "me/deeper", exportCommand: "e")
+        }
+        #expect(error?.message.contains("num_hidden_layers: 3 here, 2 there") == true, "\(error?.message ?? "")")
+    }
 }
