@@ -39,17 +39,22 @@ def fingerprint(config):
             if key not in IGNORED and not key.startswith("_")}
 
 
+def randomized(model, seed, std):
+    """Every weight drawn at random, so that no two are equal: the exporter merges initializers of
+    equal values (all-ones norms, zero biases at init), which would leave one graph name for
+    several checkpoint keys."""
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.normal_(0.0, std)
+    return model
+
+
 def build(family, config_path):
     from transformers import AutoConfig, AutoModel
 
     config = AutoConfig.from_pretrained(config_path)
-    torch.manual_seed(0)
-    model = AutoModel.from_config(config).eval()
-    # Every weight distinct: the exporter merges initializers with equal values (all-ones norms,
-    # zero biases at init), which would leave one graph name for several checkpoint keys.
-    with torch.no_grad():
-        for parameter in model.parameters():
-            parameter.normal_(0.0, 0.02)
+    model = randomized(AutoModel.from_config(config).eval(), seed=0, std=0.02)
     if family == "dinov3":
         return config, model, DINOv3Wrapper(model).eval()
     sys.exit(f"graph-only export of {family} is not written yet")
