@@ -123,6 +123,25 @@ public enum AppBuilder {
         return nil
     }
 
+    /// The graphs shipped without weights: `GRAPHS_DIR`, else `graphs/` next to the executable (as
+    /// the image has them), else the checkout's `graphs/`.
+    static func loadGraphs(settings: Settings, logger: Logger) throws -> GraphCatalog {
+        var folders: [String] = []
+        if let explicit = settings.graphsDir { folders.append(explicit) }
+        let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
+        folders.append(executable.deletingLastPathComponent().path + "/graphs")
+        let project = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        folders.append(project.path + "/graphs")
+        for folder in folders where FileManager.default.fileExists(atPath: folder) {
+            let catalog = try GraphCatalog(folder: folder)
+            logger.info("shipped graphs", metadata: ["count": "\(catalog.graphs.count)",
+                                                     "graphs": "\(catalog.graphs.map(\.name).joined(separator: ","))"])
+            return catalog
+        }
+        return GraphCatalog(graphs: [])
+    }
+
     /// One Prometheus registry for everything recorded through swift-metrics, with histogram
     /// buckets that fit each timing (a model load takes seconds to minutes, a request milliseconds).
     static func makeMetrics() -> MetricsExporter {
@@ -420,7 +439,7 @@ extension AppBuilder {
             loadExecutor: loading,
             defaultDevice: settings.device, sessionOptions: settings.sessionOptions, memoryBudgetMB: settings.maxModelMemoryMB, downloads: downloads,
             policy: ModelPolicy(patterns: settings.allowedModels), metrics: EngineMetrics(factory: metrics.factory),
-            logger: logger)
+            graphs: try loadGraphs(settings: settings, logger: logger), logger: logger)
         let images = ImagePipeline(
             decoder: ImageDecoder(), fetcher: fetcher, executor: decode,
             limits: ImageLimits(maxPixels: settings.maxImagePixels, maxBytes: settings.maxImageBytes),

@@ -65,6 +65,9 @@ public struct Settings: Sendable {
     /// `ALLOWED_MODELS`: hub ids and `org/*` patterns the server may load; empty: any.
     public var allowedModels: [String] = []
 
+    /// `GRAPHS_DIR`: the graphs shipped without weights (one folder each with `model.onnx` and
+    /// `fingerprint.json`); unset: `graphs/` next to the executable, else the checkout's `graphs/`.
+    public var graphsDir: String?
     /// `SWAGGER_UI_DIR`: a folder with Swagger UI's `swagger-ui-bundle.js` and `swagger-ui.css`.
     public var swaggerUIDir: String?
 
@@ -152,6 +155,7 @@ public struct Settings: Sendable {
         if let v = try int("JOB_LEASE_SECONDS", min: 2) { jobLeaseSeconds = v }
         if let v = try int("JOB_MAX_ATTEMPTS", min: 1) { jobMaxAttempts = v }
         if let v = try int("JOB_STORE_TIMEOUT_SECONDS", min: 1) { jobStoreTimeoutSeconds = v }
+        if let v = value("GRAPHS_DIR"), !v.isEmpty { graphsDir = v }
         if let v = try bool("READY_REQUIRES_JOB_STORE") { readyRequiresJobStore = v }
         if let v = try int("SHUTDOWN_GRACE_SECONDS", min: 1) { shutdownGraceSeconds = v }
         if let v = try int("MODEL_TTL", min: 0), v > 0 { modelTTLSeconds = v }

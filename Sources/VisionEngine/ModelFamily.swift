@@ -22,6 +22,8 @@ public struct ModelLoadContext: Sendable {
     public let sessionOptions: SessionOptions
     /// For what a load finds out about a model (a graph probe's verdict).
     public var logger: Logger?
+    /// The graphs the server ships without weights, for checkpoints that hold safetensors only.
+    public var graphs = GraphCatalog(graphs: [])
 }
 
 /// How a family makes its model: its type, default model, exporter and a typed loader. The model

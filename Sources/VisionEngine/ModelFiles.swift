@@ -35,6 +35,31 @@ enum ModelFiles {
         return (path, bytes)
     }
 
+    /// The session of a model's one graph: the snapshot's own ONNX graph (`onnxPath`), else, for a
+    /// snapshot that holds a checkpoint (`config.json` + safetensors) and no graph, the shipped graph
+    /// its config picks with the checkpoint's weights bound (mapped, not copied). Returns the shipped
+    /// graph's name when one served.
+    static func session(_ snapshot: ModelSnapshot, family: ModelType, context: ModelLoadContext,
+                        exportCommand: String) throws -> (session: any InferenceSession, bytes: Int, shippedGraph: String?) {
+        let own = snapshot.path(snapshot.reference.onnxPath())
+        let fm = FileManager.default
+        let hasCheckpoint = fm.fileExists(atPath: snapshot.path("model.safetensors"))
+            || fm.fileExists(atPath: snapshot.path("model.safetensors.index.json"))
+        if fm.fileExists(atPath: own) || !hasCheckpoint || snapshot.reference.variant != nil {
+            let graph = try graph(snapshot.reference.onnxPath(), in: snapshot)
+            return (try context.runtime.makeSession(modelPath: graph.path, options: context.sessionOptions), graph.bytes, nil)
+        }
+        let config = jsonObject("config.json", in: snapshot)
+        let shipped = try context.graphs.graph(for: config, family: family.rawValue, repoID: snapshot.reference.repoID,
+                                               exportCommand: exportCommand)
+        let path = shipped.folder + "/model.onnx"
+        let checkpoint = try SafetensorsCheckpoint(folder: snapshot.folder)
+        let weights = try WeightPlan.bind(graph: try ONNXInitializers.read(path: path), checkpoint: checkpoint)
+        let bytes = weights.values.reduce(size(of: path)) { $0 + $1.bytes.count }
+        let session = try context.runtime.makeSession(modelPath: path, options: context.sessionOptions, weights: weights)
+        return (session, bytes, shipped.name)
+    }
+
     /// Bytes of the snapshot's ONNX graphs for its variant (with external data), the estimate used
     /// before a load.
     static func onnxBytes(in snapshot: ModelSnapshot) -> Int {

@@ -44,6 +44,8 @@ public actor ModelManager {
     /// Model types this server serves, in registration order.
     public nonisolated let servedTypes: [ModelType]
     private let runtime: any InferenceRuntime
+    /// Graphs shipped without weights, bound to a checkpoint's safetensors at load.
+    private let graphs: GraphCatalog
     private let repository: any ModelRepository
     private let loadExecutor: BlockingExecutor
     private let defaultDevice: ComputeDevice
@@ -65,7 +67,8 @@ public actor ModelManager {
                 loadExecutor: BlockingExecutor, defaultDevice: ComputeDevice = .cpu,
                 sessionOptions: SessionOptions = SessionOptions(), memoryBudgetMB: Int? = nil, downloads: DownloadBoard = DownloadBoard(),
                 policy: ModelPolicy = .any, failureBackoff: Duration = .seconds(1), metrics: EngineMetrics = .none,
-                logger: Logger) {
+                graphs: GraphCatalog = GraphCatalog(graphs: []), logger: Logger) {
+        self.graphs = graphs
         self.policy = policy
         self.metrics = metrics
         self.failureBackoff = failureBackoff
@@ -146,8 +149,10 @@ public actor ModelManager {
             evictForBudget(incoming: ModelFiles.onnxBytes(in: snapshot), keeping: key)
             var options = sessionOptions
             options.device = key.device
-            let context = ModelLoadContext(runtime: metrics.metered(runtime, type: key.type, modelID: key.reference.description),
-                                           sessionOptions: options, logger: logger)
+            var loadContext = ModelLoadContext(runtime: metrics.metered(runtime, type: key.type, modelID: key.reference.description),
+                                               sessionOptions: options, logger: logger)
+            loadContext.graphs = graphs
+            let context = loadContext
             let (model, delta) = try await loadExecutor.run { () throws -> (any LoadedModel, Int) in
                 let before = SystemMemory.residentBytes() ?? 0
                 let model = try family.load(snapshot, context)

@@ -9,19 +9,28 @@ public final class DINOv3Model: LoadedModel {
     public let memoryBytes: Int
     let processor: ImageProcessor
     let session: any InferenceSession
+    /// The shipped graph the checkpoint's weights were bound to (nil: the repository's own graph).
+    let shippedGraph: String?
 
-    init(reference: ModelReference, processor: ImageProcessor, session: any InferenceSession, memoryBytes: Int) {
+    init(reference: ModelReference, processor: ImageProcessor, session: any InferenceSession, memoryBytes: Int,
+         shippedGraph: String? = nil) {
         self.reference = reference
         self.processor = processor
         self.session = session
         self.device = session.device
         self.memoryBytes = memoryBytes
+        self.shippedGraph = shippedGraph
+    }
+
+    public var statusDetails: [(String, JSONValue)] {
+        [("graph", .string(shippedGraph.map { "shipped:" + $0 } ?? "repository"))]
     }
 
     static func load(snapshot: ModelSnapshot, context: ModelLoadContext) throws -> DINOv3Model {
         let config = try ModelFiles.imageProcessorConfig(in: snapshot)
-        let graph = try ModelFiles.graph(snapshot.reference.onnxPath(), in: snapshot)
-        let session = try context.runtime.makeSession(modelPath: graph.path, options: context.sessionOptions)
+        let graph = try ModelFiles.session(snapshot, family: .dinov3, context: context,
+                                           exportCommand: "python3 tools/export/graph_only.py dinov3 <config.json> graphs/<name>")
+        let session = graph.session
         let inputNames = session.inputs.map(\.name), outputNames = session.outputs.map(\.name)
         guard inputNames == ["pixel_values"],
               outputNames.contains("last_hidden_state"), outputNames.contains("pooler_output") else {
@@ -29,7 +38,7 @@ public final class DINOv3Model: LoadedModel {
                 "'\(snapshot.reference.repoID)' is not a DINOv3 feature-extraction graph (inputs \(inputNames), outputs \(outputNames))")
         }
         return DINOv3Model(reference: snapshot.reference, processor: ImageProcessor(config: config),
-                           session: session, memoryBytes: graph.bytes)
+                           session: session, memoryBytes: graph.bytes, shippedGraph: graph.shippedGraph)
     }
 
     /// The batch's `pixel_values`. Blocking CPU work: call on a decode/preprocess thread.
