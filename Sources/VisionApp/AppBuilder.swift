@@ -99,19 +99,22 @@ public enum AppBuilder {
     /// The exporter families, for messages that do not know the model type.
     static var exporterHint: ExportHint { .oneOf(families.flatMap { $0.erasedLoader.exporter.names }) }
 
+    /// Where a resource folder is looked for, in order: the setting, next to the executable (as the
+    /// image has them), the checkout this binary was built from.
+    static func resourceFolders(explicit: String?, besideBinary: String, inCheckout: String) -> [String] {
+        let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
+        // This file lives at <project>/Sources/VisionApp/.
+        let project = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        return (explicit.map { [$0] } ?? []) + [executable.deletingLastPathComponent().path + "/" + besideBinary,
+                                               project.path + "/" + inCheckout]
+    }
+
     /// Swagger UI's assets for `/docs`, from `SWAGGER_UI_DIR`, else next to the executable
     /// (`swagger-ui/`, as the image has them), else the checkout's `.deps/swagger-ui` (written by
     /// `scripts/setup.sh`). Without them `/docs` is the project's own reference page.
     static func loadSwaggerUI(settings: Settings, logger: Logger) -> SwaggerUIAssets? {
-        var folders: [String] = []
-        if let explicit = settings.swaggerUIDir { folders.append(explicit) }
-        let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
-        folders.append(executable.deletingLastPathComponent().path + "/swagger-ui")
-        // This file lives at <project>/Sources/VisionApp/.
-        let project = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        folders.append(project.path + "/.deps/swagger-ui")
-        for folder in folders {
+        for folder in resourceFolders(explicit: settings.swaggerUIDir, besideBinary: "swagger-ui", inCheckout: ".deps/swagger-ui") {
             if let assets = SwaggerUIAssets(folder: folder) {
                 logger.debug("Swagger UI for /docs", metadata: ["folder": "\(folder)"])
                 return assets
@@ -126,14 +129,8 @@ public enum AppBuilder {
     /// The graphs shipped without weights: `GRAPHS_DIR`, else `graphs/` next to the executable (as
     /// the image has them), else the checkout's `graphs/`.
     static func loadGraphs(settings: Settings, logger: Logger) throws -> GraphCatalog {
-        var folders: [String] = []
-        if let explicit = settings.graphsDir { folders.append(explicit) }
-        let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
-        folders.append(executable.deletingLastPathComponent().path + "/graphs")
-        let project = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        folders.append(project.path + "/graphs")
-        for folder in folders where FileManager.default.fileExists(atPath: folder) {
+        for folder in resourceFolders(explicit: settings.graphsDir, besideBinary: "graphs", inCheckout: "graphs")
+        where FileManager.default.fileExists(atPath: folder) {
             let catalog = try GraphCatalog(folder: folder)
             logger.info("shipped graphs", metadata: ["count": "\(catalog.graphs.count)",
                                                      "graphs": "\(catalog.graphs.map(\.name).joined(separator: ","))"])
