@@ -12,12 +12,15 @@ public struct ShippedGraph: Sendable, Equatable {
     public let architecture: String
     /// Dotted `config.json` path (`backbone_config.hidden_size`) → the value, as canonical JSON.
     public let fingerprint: [String: String]
+    /// The config class's default of fingerprint fields: what a config.json that omits one means.
+    public var defaults: [String: String] = [:]
     /// The folder holding its graph files.
     public let folder: String
 }
 
 /// The shipped graphs: one folder each under the catalog's folder, with `fingerprint.json`
-/// (`{"name", "family", "architecture", "fields": {dotted path: value}}`) beside the graph files.
+/// (`{"name", "family", "architecture", "fields": {dotted path: value}, "defaults": {...}}`)
+/// beside the graph files.
 public struct GraphCatalog: Sendable {
     public let graphs: [ShippedGraph]
 
@@ -35,8 +38,10 @@ public struct GraphCatalog: Sendable {
                   let architecture = object["architecture"] as? String, let fields = object["fields"] as? [String: Any] else {
                 throw VisionError.internalError("shipped graph '\(entry)' has no valid fingerprint.json")
             }
-            graphs.append(ShippedGraph(name: name, family: family, architecture: architecture,
-                                       fingerprint: fields.mapValues(Self.canonical), folder: folder + "/" + entry))
+            var graph = ShippedGraph(name: name, family: family, architecture: architecture,
+                                     fingerprint: fields.mapValues(Self.canonical), folder: folder + "/" + entry)
+            graph.defaults = (object["defaults"] as? [String: Any] ?? [:]).mapValues(Self.canonical)
+            graphs.append(graph)
         }
         self.graphs = graphs
     }
@@ -78,7 +83,7 @@ public struct GraphCatalog: Sendable {
         var best: (graph: ShippedGraph, differences: [String])?
         for graph in candidates {
             let differences = graph.fingerprint.keys.sorted().compactMap { path -> String? in
-                let here = Self.value(path, in: config)
+                let here = Self.value(path, in: config) ?? graph.defaults[path]
                 guard here != graph.fingerprint[path] else { return nil }
                 return "\(path): \(here ?? "absent") here, \(graph.fingerprint[path] ?? "absent") there"
             }

@@ -12,7 +12,8 @@ import VisionCore
         let graphs: [(String, [String: Any])] = [
             ("dinov3-vits16", ["name": "dinov3-vits16", "family": "dinov3", "architecture": "DINOv3ViTModel",
                                "fields": ["hidden_size": 384, "num_hidden_layers": 12, "num_register_tokens": 4,
-                                          "layerscale_value": 1.0, "use_gated_mlp": false]]),
+                                          "layerscale_value": 1.0, "use_gated_mlp": false],
+                               "defaults": ["use_gated_mlp": false, "num_register_tokens": 0]]),
             ("dinov3-vitb16", ["name": "dinov3-vitb16", "family": "dinov3", "architecture": "DINOv3ViTModel",
                                "fields": ["hidden_size": 768, "num_hidden_layers": 12, "num_register_tokens": 4,
                                           "layerscale_value": 1.0, "use_gated_mlp": false]]),
@@ -60,6 +61,20 @@ import VisionCore
             try catalog.graph(for: ["architectures": ["ConvNextModel"]], family: "dinov3", repoID: "x/y", exportCommand: "e")
         })
         #expect(other.message.contains("ConvNextModel") && other.message.contains("DINOv3ViTModel"), "\(other.message)")
+    }
+
+    /// A config.json that omits a field means the config class's default (another transformers
+    /// version may not write it).
+    @Test func anOmittedFieldHasItsDefault() throws {
+        let catalog = try Self.catalog()
+        var config = Self.vits
+        config["use_gated_mlp"] = nil
+        #expect(try catalog.graph(for: config, family: "dinov3", repoID: "old/writer", exportCommand: "e").name == "dinov3-vits16")
+        config["num_register_tokens"] = nil
+        let error = #expect(throws: VisionError.self) {
+            try catalog.graph(for: config, family: "dinov3", repoID: "old/writer", exportCommand: "e")
+        }
+        #expect(error?.message.contains("num_register_tokens: 0 here, 4 there") == true, "\(error?.message ?? "")")
     }
 
     @Test func anEmptyOrMissingFolderIsAnEmptyCatalog() throws {

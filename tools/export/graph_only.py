@@ -34,9 +34,13 @@ OUTPUT_NAMES = {"dinov3": ["last_hidden_state", "pooler_output"]}
 
 
 def fingerprint(config):
-    """The fields config.json carries (save_pretrained drops those equal to the generic defaults)."""
-    return {key: value for key, value in sorted(config.to_diff_dict().items())
-            if key not in IGNORED and not key.startswith("_")}
+    """The fields config.json carries (save_pretrained drops those equal to the generic defaults),
+    and the config class's default of each: a checkpoint's config.json written by another
+    transformers version may omit a field, which then has its default."""
+    fields = {key: value for key, value in sorted(config.to_diff_dict().items())
+              if key not in IGNORED and not key.startswith("_")}
+    defaults = type(config)().to_dict()
+    return fields, {key: defaults[key] for key in fields if key in defaults}
 
 
 def randomized(model, seed, std):
@@ -145,10 +149,11 @@ def main():
         print(f"  checkpoint keys the forward pass does not use (not bound): {missing}")
     path = os.path.join(args.output, "model.onnx")
     onnx.save(graph, path)
+    fields, defaults = fingerprint(config)
     with open(os.path.join(args.output, "fingerprint.json"), "w") as f:
         json.dump({"name": os.path.basename(os.path.normpath(args.output)), "family": args.family,
                    "architecture": (config.architectures or [type(model).__name__])[0],
-                   "fields": fingerprint(config)}, f, indent=1, sort_keys=True)
+                   "fields": fields, "defaults": defaults}, f, indent=1, sort_keys=True)
 
     # The check: the weightless graph with this model's weights bound gives PyTorch's outputs.
     import onnxruntime as ort
