@@ -153,6 +153,9 @@ public final class ONNXRuntime: InferenceRuntime, @unchecked Sendable {
         }
         var session: OpaquePointer?
         try Self.check(api, api.pointee.CreateSession(rt.env, modelPath, sessionOptions, &session))
+        // The runtime has made its packed and folded copies; the pages it still reads come back
+        // from the file on demand.
+        bound.dropMappedPages()
         return try ONNXSession(runtime: rt, session: session!, device: options.device, weights: bound)
     }
 }
@@ -231,6 +234,14 @@ final class BoundWeights {
 
     deinit {
         values.forEach { runtime.api.pointee.ReleaseValue($0) }
+    }
+
+    /// Drops the resident pages of the mapped files the weights point into.
+    func dropMappedPages() {
+        var seen = Set<ObjectIdentifier>()
+        for case let file as MappedFile in owners where seen.insert(ObjectIdentifier(file)).inserted {
+            file.dropResidentPages()
+        }
     }
 }
 

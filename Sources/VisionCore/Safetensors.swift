@@ -32,6 +32,13 @@ public final class MappedFile: @unchecked Sendable {
     deinit {
         if let base { munmap(UnsafeMutableRawPointer(mutating: base), size) }
     }
+
+    /// Lets the kernel drop the mapping's resident pages (they come back from the file when read
+    /// again). After a session is made, most weights live in the runtime's own packed copies;
+    /// this keeps the file's pages from counting twice.
+    public func dropResidentPages() {
+        if let base { madvise(UnsafeMutableRawPointer(mutating: base), size, MADV_DONTNEED) }
+    }
 }
 
 /// The element types a safetensors file declares.

@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""Official checkpoints served as they are (issue 26), at real size with random weights.
+
+For each configuration: a checkpoint written by transformers' own save_pretrained (random weights,
+not those the shipped graph was made from) is placed in a fresh Hugging Face cache under the
+official id, with no onnx/ folder and no exporter marker. The server (GRAPHS_DIR: graphs/) loads
+it by id; its DINOv3 features are compared with transformers' (processor + model) on the same
+image. Then the same weights through the exporter (export.py --fusion none) under another id, for
+the load time and resident memory of the two paths, one server each.
+
+    python3 bench/official_checkpoints.py --binary .build/release/vision-models-api [--only dinov3-vits16]
+(needs the tools venv: torch, transformers; loopback only)
+"""
+import argparse
+import base64
+import http.client
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import torch
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tools", "export"))
+from graph_only import randomized  # noqa: E402
+from install_in_cache import install  # noqa: E402
+from official_graphs import ARCHITECTURES, dinov3_configs  # noqa: E402
+
+OFFICIAL_IDS = {"dinov3-vits16": "facebook/dinov3-vits16-pretrain-lvd1689m",
+                "dinov3-vitb16": "facebook/dinov3-vitb16-pretrain-lvd1689m",
+                "dinov3-convnext-tiny": "facebook/dinov3-convnext-tiny-pretrain-lvd1689m"}
+PROCESSOR = os.path.join(ROOT, "Tests", "Fixtures", "models", "dinov3-vit-tiny", "preprocessor_config.json")
+IMAGE = os.path.join(ROOT, "Tests", "Fixtures", "preprocessing", "wide_90x151.png")
+
+
+def call(port, method, path, body=None, timeout=600):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    conn.request(method, path, body=json.dumps(body).encode() if body is not None else None,
+                 headers={"Content-Type": "application/json"} if body is not None else {})
+    response = conn.getresponse()
+    data = response.read()
+    conn.close()
+    return response.status, json.loads(data)
+
+
+def serve(binary, root, graphs):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {"PATH": os.environ.get("PATH", ""), "HF_ROOT_FOLDER": root, "HF_HUB_OFFLINE": "1", "GRAPHS_DIR": graphs}
+    process = subprocess.Popen([binary, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env, cwd=root,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(300):
+        try:
+            if call(port, "GET", "/health/live", timeout=2)[0] == 200:
+                return process, port
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("server did not start")
+
+
+def load_and_run(binary, root, graphs, model_id, image):
+    process, port = serve(binary, root, graphs)
+    try:
+        idle = call(port, "GET", "/health")[1]["resident_memory_mb"]
+        began = time.monotonic()
+        status, answer = call(port, "POST", "/models/load", {"model_type": "dinov3", "model_id": model_id})
+        seconds = time.monotonic() - began
+        if status != 200:
+            raise SystemExit(f"load of {model_id}: {status} {answer}")
+        loaded = call(port, "GET", "/health")[1]["resident_memory_mb"]
+        graph = call(port, "GET", "/models/status")[1]["models"]["dinov3"].get("graph")
+        status, out = call(port, "POST", "/inference/dinov3", {"images": [image], "model_id": model_id,
+                                                                "tensor_format": "base64"})
+        if status != 200:
+            raise SystemExit(f"inference on {model_id}: {status} {out}")
+        ran = call(port, "GET", "/health")[1]["resident_memory_mb"]
+        tensor = out["features"]["last_hidden_state"]
+        hidden = np.frombuffer(base64.b64decode(tensor["data"]), dtype="<f4").reshape(tensor["shape"])
+        return seconds, (loaded - idle, ran - idle), hidden, graph
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "vision-models-api"))
+    parser.add_argument("--graphs", default=os.path.join(ROOT, "graphs"))
+    parser.add_argument("--only", default="")
+    args = parser.parse_args()
+    from PIL import Image
+    from transformers import AutoModel, DINOv3ViTImageProcessor
+
+    only = {n for n in args.only.split(",") if n}
+    image = base64.b64encode(open(IMAGE, "rb").read()).decode()
+    rows = []
+    for name, config in dinov3_configs().items():
+        if only and name not in only:
+            continue
+        config.architectures = [ARCHITECTURES[type(config).__name__]]
+        work = tempfile.mkdtemp(prefix="official-")
+        checkpoint = os.path.join(work, "checkpoint")
+        model = randomized(AutoModel.from_config(config).eval(), seed=11, std=0.02)
+        model.save_pretrained(checkpoint)
+        shutil.copy(PROCESSOR, os.path.join(checkpoint, "preprocessor_config.json"))
+        root = os.path.join(work, "root")
+        hub = os.path.join(root, "content", "hf_cache", "hub")
+        install(checkpoint, OFFICIAL_IDS[name], hub)
+        processor = DINOv3ViTImageProcessor.from_pretrained(checkpoint)
+        with torch.no_grad():
+            want = model(**processor(images=Image.open(IMAGE).convert("RGB"), return_tensors="pt")).last_hidden_state.numpy()
+        bound_s, bound_mb, got, status = load_and_run(args.binary, root, args.graphs, OFFICIAL_IDS[name], image)
+        diff = float(np.max(np.abs(got - want)))
+        # The same weights through the exporter (plain traced graph, weights inside it).
+        exported = os.path.join(work, "exported")
+        subprocess.run([sys.executable, os.path.join(ROOT, "tools", "export", "export.py"), "dinov3", checkpoint, exported,
+                        "--fusion", "none"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        install(exported, "bench/exported", hub)
+        export_s, export_mb, _, _ = load_and_run(args.binary, root, args.graphs, "bench/exported", image)
+        weights = os.path.getsize(os.path.join(checkpoint, "model.safetensors"))
+        rows.append((name, OFFICIAL_IDS[name], weights, diff, bound_s, bound_mb, export_s, export_mb, status))
+        shutil.rmtree(work, ignore_errors=True)
+    print("| config | official id | weights | max abs diff vs transformers | load: bound / exported "
+          "| RSS added after load: bound / exported | after one inference: bound / exported |")
+    print("|---|---|---|---|---|---|---|")
+    for name, model_id, weights, diff, bs, bmb, es, emb, _ in rows:
+        print(f"| {name} | `{model_id}` | {weights / 1e6:.0f} MB | {diff:.1e} | {bs:.2f} s / {es:.2f} s "
+              f"| {bmb[0]:.0f} / {emb[0]:.0f} MB | {bmb[1]:.0f} / {emb[1]:.0f} MB |")
+    for row in rows:
+        print(f"{row[0]}: /models/status {row[-1]}")
+
+
+if __name__ == "__main__":
+    main()
