@@ -12,13 +12,15 @@ RUN bash scripts/fetch-onnxruntime.sh \
     && swift build -c release --product vision-models-api --static-swift-stdlib \
     && mkdir -p /out \
     && cp .build/release/vision-models-api /out/ \
+    && cp -r graphs /out/graphs \
     && cp -L .deps/onnxruntime/lib/libonnxruntime.so /out/libonnxruntime.so
 
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends \
       libturbojpeg0 libpng16-16 libwebp7 zlib1g libsqlite3-0 ca-certificates \
     && rm -rf /var/lib/apt/lists/*
-# The server looks for libonnxruntime.so next to its executable; mount a CUDA-enabled build and set
+# The server looks for libonnxruntime.so and graphs/ (the shipped graphs, without weights) next to
+# its executable; mount a CUDA-enabled build and set
 # ORT_DYLIB_PATH to use a GPU.
 COPY --from=build /out/ /app/
 # Runs as an unprivileged user (uid 10001) that owns only the cache volume.

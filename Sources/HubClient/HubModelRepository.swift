@@ -15,11 +15,17 @@ public struct HubModelRepository: ModelRepository {
     /// The export store folder (`{HF_ROOT_FOLDER}/content/onnx`), if any.
     public let exportStore: String?
     let progress: (@Sendable (DownloadProgress) -> Void)?
+    /// Whether a checkpoint-only repository (safetensors, no ONNX graph) can be served, judged by
+    /// its `config.json` before any weight is downloaded: throws why not (no shipped graph fits).
+    /// Nil: such repositories are not served (the export command is suggested).
+    let checkpointFilter: (@Sendable (_ repoID: String, _ config: Data) throws -> Void)?
 
-    public init(client: HubClient, exportStore: String? = nil, progress: (@Sendable (DownloadProgress) -> Void)? = nil) {
+    public init(client: HubClient, exportStore: String? = nil, progress: (@Sendable (DownloadProgress) -> Void)? = nil,
+                checkpointFilter: (@Sendable (_ repoID: String, _ config: Data) throws -> Void)? = nil) {
         self.client = client
         self.exportStore = exportStore
         self.progress = progress
+        self.checkpointFilter = checkpointFilter
     }
 
     /// The exported snapshot of `reference` at `commit` in the export store, if it is there.
@@ -58,6 +64,9 @@ public struct HubModelRepository: ModelRepository {
         let wanted = Self.selectFiles(listing.files, variant: reference.variant)
         guard wanted.contains(where: { $0.hasSuffix(".onnx") }) else {
             if let exported = exported(reference, commit: listing.commit) { return exported }
+            if let checkpoint = try await checkpointSnapshot(reference, listing: listing, companions: wanted) {
+                return checkpoint
+            }
             let graphs = listing.files.filter { $0.hasPrefix("onnx/") && $0.hasSuffix(".onnx") }
             throw VisionError.modelNotFound(
                 "model '\(reference.repoID)' has no ONNX graph"
@@ -72,6 +81,36 @@ public struct HubModelRepository: ModelRepository {
         let layout = HubCacheLayout(cacheFolder: client.configuration.cacheFolder, repoID: reference.repoID)
         if !reference.isCommitHash { try layout.writeRef(reference.revision, commit: listing.commit) }
         return ModelSnapshot(reference: reference, folder: layout.snapshotFolder(listing.commit), commit: listing.commit)
+    }
+
+    /// A repository holding a checkpoint (`model.safetensors`, or shards listed by
+    /// `model.safetensors.index.json`) and no graph: its JSON companions first, then, if
+    /// `checkpointFilter` accepts its `config.json`, the weights. Nil when it holds no checkpoint or
+    /// no filter is set.
+    private func checkpointSnapshot(_ reference: ModelReference, listing: (commit: String, files: [String]),
+                                    companions: [String]) async throws -> ModelSnapshot? {
+        guard let checkpointFilter, reference.variant == nil, listing.files.contains("config.json"),
+              listing.files.contains("model.safetensors") || listing.files.contains("model.safetensors.index.json") else {
+            return nil
+        }
+        for path in companions {
+            _ = try await client.ensureFile(repoID: reference.repoID, revision: listing.commit, path: path, progress: progress)
+        }
+        let layout = HubCacheLayout(cacheFolder: client.configuration.cacheFolder, repoID: reference.repoID)
+        let folder = layout.snapshotFolder(listing.commit)
+        try checkpointFilter(reference.repoID, FileManager.default.contents(atPath: folder + "/config.json") ?? Data())
+        var weights = ["model.safetensors"]
+        if listing.files.contains("model.safetensors.index.json") {
+            let index = FileManager.default.contents(atPath: folder + "/model.safetensors.index.json")
+                .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+            let shards = Set((index?["weight_map"] as? [String: String] ?? [:]).values)
+            weights = shards.sorted().filter { listing.files.contains($0) }
+        }
+        for path in weights {
+            _ = try await client.ensureFile(repoID: reference.repoID, revision: listing.commit, path: path, progress: progress)
+        }
+        if !reference.isCommitHash { try layout.writeRef(reference.revision, commit: listing.commit) }
+        return ModelSnapshot(reference: reference, folder: folder, commit: listing.commit)
     }
 
     static let knownVariants = ["fp16", "int8", "uint8", "quantized", "q4", "q4f16", "bnb4", "fp32"]

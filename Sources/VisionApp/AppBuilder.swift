@@ -429,14 +429,15 @@ extension AppBuilder {
         let progress = downloadProgress.map { draw in
             { @Sendable (p: DownloadProgress) in downloads.record(p); draw(p) }
         } ?? progressLogger(downloads, logger)
+        let graphs = try loadGraphs(settings: settings, logger: logger)
         let models = ModelManager(
             families: families.map { $0.erasedLoader },
             runtime: runtime,
-            repository: makeRepository(settings: settings, hub: hub, progress: progress),
+            repository: makeRepository(settings: settings, hub: hub, progress: progress, graphs: graphs),
             loadExecutor: loading,
             defaultDevice: settings.device, sessionOptions: settings.sessionOptions, memoryBudgetMB: settings.maxModelMemoryMB, downloads: downloads,
             policy: ModelPolicy(patterns: settings.allowedModels), metrics: EngineMetrics(factory: metrics.factory),
-            graphs: try loadGraphs(settings: settings, logger: logger), logger: logger)
+            graphs: graphs, logger: logger)
         let images = ImagePipeline(
             decoder: ImageDecoder(), fetcher: fetcher, executor: decode,
             limits: ImageLimits(maxPixels: settings.maxImagePixels, maxBytes: settings.maxImageBytes),
@@ -463,9 +464,11 @@ extension AppBuilder {
     }
 
     /// The hub-backed model repository (cache, hub, export store), reporting download progress to `progress`.
-    static func makeRepository(settings: Settings, hub: HubClient,
-                               progress: @escaping @Sendable (DownloadProgress) -> Void) -> HubModelRepository {
-        HubModelRepository(client: hub, exportStore: settings.exportStore, progress: progress)
+    static func makeRepository(settings: Settings, hub: HubClient, progress: @escaping @Sendable (DownloadProgress) -> Void,
+                               graphs: GraphCatalog) -> HubModelRepository {
+        HubModelRepository(client: hub, exportStore: settings.exportStore, progress: progress, checkpointFilter: { repoID, config in
+            try graphs.check(config: config, repoID: repoID, exportCommand: "python3 tools/export/graph_only.py <family> <config.json> graphs/<name>")
+        })
     }
 
     /// Records download progress and logs each finished file.

@@ -89,7 +89,8 @@ struct DownloadCommand: AsyncParsableCommand {
         let hub = AppBuilder.makeHubClient(settings: settings, logger: logger)
         do {
             let snapshot = try await AppBuilder.makeRepository(settings: settings, hub: hub,
-                                                                progress: AppBuilder.progressLogger(DownloadBoard(), logger))
+                                                                progress: AppBuilder.progressLogger(DownloadBoard(), logger),
+                                                                graphs: try AppBuilder.loadGraphs(settings: settings, logger: logger))
                 .snapshot(for: reference, exporter: AppBuilder.exporterHint)
             try? await hub.shutdown()
             print(snapshot.folder)

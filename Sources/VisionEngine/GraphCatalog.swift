@@ -74,6 +74,19 @@ public struct GraphCatalog: Sendable {
         return String(decoding: data.dropFirst().dropLast(), as: UTF8.self)
     }
 
+    /// Whether some shipped graph serves a checkpoint with this `config.json` (any family), judged
+    /// before its weights are downloaded: none of its architecture is a 404 naming the export
+    /// command, one of its architecture that does not fit is the 422 of `graph(for:family:...)`.
+    public func check(config data: Data, repoID: String, exportCommand: String) throws {
+        let config = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+        let architecture = Self.architecture(of: config) ?? "?"
+        guard let family = graphs.first(where: { $0.architecture == architecture })?.family else {
+            throw VisionError.modelNotFound("model '\(repoID)' holds a \(architecture) checkpoint and no ONNX graph, and no graph "
+                                            + "is shipped for \(architecture); export it with `\(exportCommand)`")
+        }
+        _ = try graph(for: config, family: family, repoID: repoID, exportCommand: exportCommand)
+    }
+
     /// The shipped graph that serves a checkpoint with this `config.json` as `family`: every field
     /// of its fingerprint equal. None: a 422 naming the closest graph of the architecture and each
     /// field that differs, and how to export a graph for this configuration.
