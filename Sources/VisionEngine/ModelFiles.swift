@@ -45,7 +45,12 @@ enum ModelFiles {
         let fm = FileManager.default
         let hasCheckpoint = fm.fileExists(atPath: snapshot.path("model.safetensors"))
             || fm.fileExists(atPath: snapshot.path("model.safetensors.index.json"))
-        if fm.fileExists(atPath: own) || !hasCheckpoint || snapshot.reference.variant != nil {
+        if let variant = snapshot.reference.variant, !fm.fileExists(atPath: own), hasCheckpoint {
+            throw VisionError.invalidInput(
+                "variant '\(variant)' needs the repository's own ONNX graphs; '\(snapshot.reference.repoID)' holds a checkpoint, "
+                + "served in full precision through a shipped graph (leave variant out)")
+        }
+        if fm.fileExists(atPath: own) || !hasCheckpoint {
             let graph = try graph(snapshot.reference.onnxPath(), in: snapshot)
             return (try context.runtime.makeSession(modelPath: graph.path, options: context.sessionOptions), graph.bytes, nil)
         }

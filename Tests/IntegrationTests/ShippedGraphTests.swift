@@ -46,6 +46,10 @@ import Testing
             let status = try await server.get("/models/status").text
             #expect(status.contains("shipped:dinov3-vit-tiny"), "\(status.prefix(600))")
 
+            let variant = try await server.post("/inference/dinov3", json: ["images": [image], "model_id": "me/dinov3-tiny",
+                                                                            "variant": "quantized"])
+            #expect(variant.status == 400 && (variant.json["detail"] as? String ?? "").contains("full precision"), "\(variant.text)")
+
             let deeper = try await server.post("/inference/dinov3", json: ["images": [image], "model_id": "me/dinov3-deeper"])
             let detail = deeper.json["detail"] as? String ?? ""
             #expect(deeper.status == 422, "\(deeper.status) \(deeper.text.prefix(300))")
