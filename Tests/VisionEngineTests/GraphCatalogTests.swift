@@ -94,3 +94,22 @@ import VisionCore
         #expect(error?.message.contains("num_hidden_layers: 3 here, 2 there") == true, "\(error?.message ?? "")")
     }
 }
+
+/// The graphs the server ships (the checkout's graphs/, tools/export/official_graphs.py): each
+/// parses, holds no weights of its own, and is named in the catalog with its family.
+@Suite struct ShippedGraphsFolderTests {
+    @Test func everyShippedGraphIsWeightlessAndCatalogued() throws {
+        let folder = FixtureFiles.root.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("graphs").path
+        let catalog = try GraphCatalog(folder: folder)
+        let expected = ["dinov3-convnext-tiny": 180, "dinov3-vitb16": 210, "dinov3-vits16": 210]
+        #expect(catalog.graphs.map(\.name).sorted() == expected.keys.sorted())
+        for graph in catalog.graphs {
+            let initializers = try ONNXInitializers.read(path: graph.folder + "/model.onnx")
+            let external = initializers.filter(\.isExternal)
+            #expect(external.count == expected[graph.name], "\(graph.name): \(external.count) weights bound at load")
+            #expect(external.count == initializers.count, "\(graph.name) carries no weights of its own")
+            #expect(graph.family == "dinov3" && graph.fingerprint["model_type"] != nil)
+        }
+        #expect(catalog.graphs.count == 3)
+    }
+}
