@@ -65,6 +65,12 @@ enum ModelFiles {
         return (session, bytes, shipped.name)
     }
 
+    /// `/models/status`'s `graph` of a model: `shipped:<name>` when a checkpoint was bound to a
+    /// shipped graph, else `repository`.
+    static func graphDetail(_ shippedGraph: String?) -> (String, JSONValue) {
+        ("graph", .string(shippedGraph.map { "shipped:" + $0 } ?? "repository"))
+    }
+
     /// Bytes of the snapshot's ONNX graphs for its variant (with external data), the estimate used
     /// before a load.
     static func onnxBytes(in snapshot: ModelSnapshot) -> Int {

@@ -101,15 +101,16 @@ import VisionCore
     @Test func everyShippedGraphIsWeightlessAndCatalogued() throws {
         let folder = FixtureFiles.root.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("graphs").path
         let catalog = try GraphCatalog(folder: folder)
-        let expected = ["dinov3-convnext-tiny": 180, "dinov3-vitb16": 210, "dinov3-vits16": 210]
+        let expected = ["dinov3-convnext-tiny": 180, "dinov3-vitb16": 210, "dinov3-vits16": 210,
+                        "depth-anything-v2-small": 282, "depth-anything-v2-base": 282, "depth-anything-v2-large": 498]
         #expect(catalog.graphs.map(\.name).sorted() == expected.keys.sorted())
         for graph in catalog.graphs {
             let initializers = try ONNXInitializers.read(path: graph.folder + "/model.onnx")
             let external = initializers.filter(\.isExternal)
             #expect(external.count == expected[graph.name], "\(graph.name): \(external.count) weights bound at load")
             #expect(external.count == initializers.count, "\(graph.name) carries no weights of its own")
-            #expect(graph.family == "dinov3" && graph.fingerprint["model_type"] != nil)
+            #expect(["dinov3", "depth_anything"].contains(graph.family) && graph.fingerprint["model_type"] != nil)
         }
-        #expect(catalog.graphs.count == 3)
+        #expect(catalog.graphs.count == 6)
     }
 }

@@ -23,34 +23,61 @@ import onnx
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from export import DINOv3Wrapper, image_size_from_processor  # noqa: E402
+from export import DepthAnythingWrapper, DINOv3Wrapper, image_size_from_processor  # noqa: E402
 
 # Fields that never change a graph: names, labels, bookkeeping, training-only settings.
 IGNORED = {"_name_or_path", "architectures", "dtype", "torch_dtype", "transformers_version", "id2label", "label2id",
-           "initializer_range", "drop_path_rate", "attention_dropout", "hidden_dropout_prob", "out_features",
-           "out_indices", "stage_names", "use_cache", "return_dict", "output_hidden_states", "output_attentions"}
+           "initializer_range", "drop_path_rate", "attention_dropout", "hidden_dropout_prob",
+           "attention_probs_dropout_prob", "out_features", "stage_names", "use_cache", "return_dict",
+           "output_hidden_states", "output_attentions", "problem_type", "chunk_size_feed_forward", "is_encoder_decoder"}
+# Ignored at the top level only: a model's own backbone outputs; a nested backbone's out_indices
+# choose the layers its head reads.
+TOP_LEVEL_IGNORED = {"out_indices"}
 
-OUTPUT_NAMES = {"dinov3": ["last_hidden_state", "pooler_output"]}
+OUTPUT_NAMES = {"dinov3": ["last_hidden_state", "pooler_output"], "depth_anything": ["predicted_depth"]}
 
 
 def fingerprint(config):
     """The fields config.json carries (save_pretrained drops those equal to the generic defaults),
     and the config class's default of each: a checkpoint's config.json written by another
     transformers version may omit a field, which then has its default."""
-    fields = {key: value for key, value in sorted(config.to_diff_dict().items())
-              if key not in IGNORED and not key.startswith("_")}
-    defaults = type(config)().to_dict()
-    return fields, {key: defaults[key] for key in fields if key in defaults}
+    from transformers import PretrainedConfig
+
+    fields, defaults = {}, {}
+
+    def walk(cfg, prefix):
+        own = cfg.to_diff_dict()
+        class_defaults = type(cfg)().to_dict()
+        for key, value in sorted(own.items()):
+            if key in IGNORED or key.startswith("_") or (not prefix and key in TOP_LEVEL_IGNORED):
+                continue
+            nested = getattr(cfg, key, None)
+            if isinstance(nested, PretrainedConfig):
+                walk(nested, prefix + key + ".")
+                continue
+            fields[prefix + key] = value
+            if key in class_defaults and not isinstance(class_defaults[key], dict):
+                defaults[prefix + key] = class_defaults[key]
+
+    walk(config, "")
+    return fields, defaults
 
 
 def randomized(model, seed, std):
     """Every weight drawn at random, so that no two are equal: the exporter merges initializers of
     equal values (all-ones norms, zero biases at init), which would leave one graph name for
-    several checkpoint keys."""
+    several checkpoint keys. Matrices and kernels ~ N(0, 1/fan_in) keep activations alive through
+    deep stacks; scales (norm weights, layer scales) ~ 1 + N(0, std); other vectors ~ N(0, std)."""
     torch.manual_seed(seed)
     with torch.no_grad():
-        for parameter in model.parameters():
-            parameter.normal_(0.0, std)
+        for name, parameter in model.named_parameters():
+            if parameter.dim() >= 2:
+                fan_in = max(1, parameter[0].numel())
+                parameter.normal_(0.0, fan_in ** -0.5)
+            elif any(part in name for part in ("norm", "lambda", "gamma", "scale")) and name.endswith(("weight", "lambda1", "gamma")):
+                parameter.normal_(1.0, std)
+            else:
+                parameter.normal_(0.0, std)
     return model
 
 
@@ -58,9 +85,14 @@ def build(family, config_path):
     from transformers import AutoConfig, AutoModel
 
     config = AutoConfig.from_pretrained(config_path)
-    model = randomized(AutoModel.from_config(config).eval(), seed=0, std=0.02)
     if family == "dinov3":
+        model = randomized(AutoModel.from_config(config).eval(), seed=0, std=0.02)
         return config, model, DINOv3Wrapper(model).eval()
+    if family == "depth_anything":
+        from transformers import AutoModelForDepthEstimation
+
+        model = randomized(AutoModelForDepthEstimation.from_config(config).eval(), seed=0, std=0.02)
+        return config, model, DepthAnythingWrapper(model).eval()
     sys.exit(f"graph-only export of {family} is not written yet")
 
 
@@ -133,16 +165,30 @@ def main():
     parser.add_argument("--tolerance", type=float, default=1e-4)
     args = parser.parse_args()
     config, model, wrapper = build(args.family, args.config)
-    h, w = image_size_from_processor(os.path.dirname(os.path.abspath(args.config)))
-    example = torch.randn(2, 3, h, w, generator=torch.Generator().manual_seed(1))
+    names = OUTPUT_NAMES[args.family]
+    if args.family == "depth_anything":
+        # Any image size (multiples of 14): checked on three, the last the size a 640x480 image is served at.
+        shapes = [(1, 3, 98, 126), (2, 3, 140, 84), (1, 3, 518, 686)]
+        axes = {"pixel_values": {0: "batch_size", 2: "height", 3: "width"},
+                "predicted_depth": {0: "batch_size", 1: "height", 2: "width"}}
+    else:
+        h, w = image_size_from_processor(os.path.dirname(os.path.abspath(args.config)))
+        shapes = [(2, 3, h, w)]
+        axes = {"pixel_values": {0: "batch_size"}, **{n: {0: "batch_size"} for n in names}}
+    examples = [torch.randn(*shape, generator=torch.Generator().manual_seed(1)) for shape in shapes]
+
+    def run(x):
+        out = wrapper(x)
+        return [t.numpy() for t in (out if isinstance(out, tuple) else (out,))]
+
     os.makedirs(args.output, exist_ok=True)
     traced = os.path.join(args.output, "traced.onnx")
-    names = OUTPUT_NAMES[args.family]
     with torch.no_grad():
-        torch.onnx.export(wrapper, (example,), traced, opset_version=args.opset, dynamo=False, do_constant_folding=False,
-                          input_names=["pixel_values"], output_names=names,
-                          dynamic_axes={"pixel_values": {0: "batch_size"}, **{n: {0: "batch_size"} for n in names}})
-        expected = [t.numpy() for t in wrapper(example)]
+        torch.onnx.export(wrapper, (examples[0],), traced, opset_version=args.opset, dynamo=False,
+                          do_constant_folding=False, input_names=["pixel_values"], output_names=names, dynamic_axes=axes)
+        expected = [run(x) for x in examples]
+    if all(float(np.std(out)) == 0.0 for outs in expected for out in outs):
+        sys.exit("the model's outputs are constant on the examples: the check would prove nothing")
     graph, stripped, kept, missing, memory_key = strip(traced, model, "model.")
     os.remove(traced)
     if missing:
@@ -163,11 +209,12 @@ def main():
     values = [ort.OrtValue.ortvalue_from_numpy(state[memory_key[k]].detach().contiguous().numpy()) for k in stripped]
     options.add_external_initializers(stripped, values)
     session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
-    for name, got, want in zip(names, session.run(names, {"pixel_values": example.numpy()}), expected):
-        diff = float(np.max(np.abs(got - want)))
-        print(f"  {name}: max |bound graph - torch| = {diff:.2e}")
-        if diff > args.tolerance * max(1.0, float(np.max(np.abs(want)))):
-            sys.exit(f"graph-only check failed: {name} differs by {diff}")
+    for x, want_all in zip(examples, expected):
+        for name, got, want in zip(names, session.run(names, {"pixel_values": x.numpy()}), want_all):
+            diff = float(np.max(np.abs(got - want)))
+            print(f"  {name} {list(x.shape)}: max |bound graph - torch| = {diff:.2e}")
+            if got.shape != want.shape or diff > args.tolerance * max(1.0, float(np.max(np.abs(want)))):
+                sys.exit(f"graph-only check failed: {name} differs by {diff}")
     print(f"wrote {path}: {len(stripped)} weights bound at load, {len(kept)} constants kept "
           f"({os.path.getsize(path)} bytes)")
 

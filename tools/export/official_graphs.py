@@ -4,7 +4,7 @@ official checkpoints' configurations, through tools/export/graph_only.py.
     python3 tools/export/official_graphs.py [graphs] [--only dinov3-vits16,...]
 
 The configurations are built from the facts in ../shared/reference/official-checkpoints.md (the
-values transformers' conversion scripts write), not read from the hub. Families done so far: DINOv3.
+values transformers' conversion scripts write), not read from the hub. Families done so far: DINOv3, Depth Anything V2.
 """
 import argparse
 import os
@@ -30,8 +30,29 @@ def dinov3_configs():
     }
 
 
-CONFIGS = {"dinov3": dinov3_configs}
-ARCHITECTURES = {"DINOv3ViTConfig": "DINOv3ViTModel", "DINOv3ConvNextConfig": "DINOv3ConvNextModel"}
+def depth_anything_configs():
+    """Depth Anything V2 as its conversion script builds it: a DINOv2 backbone (facebook/dinov2-*'s
+    configuration with out_indices, apply_layernorm, no reshaping) under a DPT neck and head."""
+    from transformers import DepthAnythingConfig, Dinov2Config
+
+    def v2(hidden, heads, layers, out, fusion, neck):
+        backbone = Dinov2Config(hidden_size=hidden, num_attention_heads=heads, num_hidden_layers=layers, mlp_ratio=4,
+                                image_size=518, patch_size=14, layerscale_value=1.0, layer_norm_eps=1e-6,
+                                out_indices=out, apply_layernorm=True, reshape_hidden_states=False)
+        return DepthAnythingConfig(backbone_config=backbone, reassemble_hidden_size=hidden, patch_size=14,
+                                   reassemble_factors=[4, 2, 1, 0.5], neck_hidden_sizes=neck, fusion_hidden_size=fusion,
+                                   head_hidden_size=32, depth_estimation_type="relative")
+
+    return {
+        "depth-anything-v2-small": v2(384, 6, 12, [3, 6, 9, 12], 64, [48, 96, 192, 384]),
+        "depth-anything-v2-base": v2(768, 12, 12, [3, 6, 9, 12], 128, [96, 192, 384, 768]),
+        "depth-anything-v2-large": v2(1024, 16, 24, [5, 12, 18, 24], 256, [256, 512, 1024, 1024]),
+    }
+
+
+CONFIGS = {"dinov3": dinov3_configs, "depth_anything": depth_anything_configs}
+ARCHITECTURES = {"DINOv3ViTConfig": "DINOv3ViTModel", "DINOv3ConvNextConfig": "DINOv3ConvNextModel",
+                 "DepthAnythingConfig": "DepthAnythingForDepthEstimation"}
 
 
 def main():

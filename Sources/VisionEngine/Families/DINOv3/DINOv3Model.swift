@@ -22,9 +22,7 @@ public final class DINOv3Model: LoadedModel {
         self.shippedGraph = shippedGraph
     }
 
-    public var statusDetails: [(String, JSONValue)] {
-        [("graph", .string(shippedGraph.map { "shipped:" + $0 } ?? "repository"))]
-    }
+    public var statusDetails: [(String, JSONValue)] { [ModelFiles.graphDetail(shippedGraph)] }
 
     static func load(snapshot: ModelSnapshot, context: ModelLoadContext) throws -> DINOv3Model {
         let config = try ModelFiles.imageProcessorConfig(in: snapshot)

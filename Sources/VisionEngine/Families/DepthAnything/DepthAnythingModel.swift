@@ -12,8 +12,14 @@ public final class DepthAnythingModel: LoadedModel {
     let processor: ImageProcessor
     let session: any InferenceSession
 
+    /// The shipped graph the checkpoint's weights were bound to (nil: the repository's own graph).
+    let shippedGraph: String?
+
+    public var statusDetails: [(String, JSONValue)] { [ModelFiles.graphDetail(shippedGraph)] }
+
     init(reference: ModelReference, processor: ImageProcessor, session: any InferenceSession, memoryBytes: Int,
-         depthKind: String) {
+         depthKind: String, shippedGraph: String? = nil) {
+        self.shippedGraph = shippedGraph
         self.reference = reference
         self.processor = processor
         self.session = session
@@ -25,8 +31,10 @@ public final class DepthAnythingModel: LoadedModel {
     static func load(snapshot: ModelSnapshot, config: [String: Any], context: ModelLoadContext) throws
         -> DepthAnythingModel {
         let processorConfig = try ModelFiles.imageProcessorConfig(in: snapshot)
-        let graph = try ModelFiles.graph(snapshot.reference.onnxPath(), in: snapshot)
-        let session = try context.runtime.makeSession(modelPath: graph.path, options: context.sessionOptions)
+        let graph = try ModelFiles.session(
+            snapshot, family: .depthAnything, context: context,
+            exportCommand: "python3 tools/export/graph_only.py depth_anything <config.json> graphs/<name>")
+        let session = graph.session
         guard session.inputs.map(\.name) == ["pixel_values"], session.outputs.map(\.name).contains("predicted_depth") else {
             throw VisionError.modelNotFound(
                 "'\(snapshot.reference.repoID)' is not a depth-estimation graph (inputs \(session.inputs.map(\.name)), "
@@ -34,7 +42,8 @@ public final class DepthAnythingModel: LoadedModel {
         }
         return DepthAnythingModel(reference: snapshot.reference, processor: ImageProcessor(config: processorConfig),
                                   session: session, memoryBytes: graph.bytes,
-                                  depthKind: (config["depth_estimation_type"] as? String) ?? "relative")
+                                  depthKind: (config["depth_estimation_type"] as? String) ?? "relative",
+                                  shippedGraph: graph.shippedGraph)
     }
 
     /// `pixel_values` of one image (images differ in size, so each runs alone).
