@@ -30,11 +30,19 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tools", "export"))
 from graph_only import randomized  # noqa: E402
 from install_in_cache import install  # noqa: E402
-from official_graphs import ARCHITECTURES, dinov3_configs  # noqa: E402
+from official_graphs import ARCHITECTURES, depth_anything_configs, dinov3_configs  # noqa: E402
 
 OFFICIAL_IDS = {"dinov3-vits16": "facebook/dinov3-vits16-pretrain-lvd1689m",
                 "dinov3-vitb16": "facebook/dinov3-vitb16-pretrain-lvd1689m",
-                "dinov3-convnext-tiny": "facebook/dinov3-convnext-tiny-pretrain-lvd1689m"}
+                "dinov3-convnext-tiny": "facebook/dinov3-convnext-tiny-pretrain-lvd1689m",
+                "depth-anything-v2-small": "depth-anything/Depth-Anything-V2-Small-hf",
+                "depth-anything-v2-base": "depth-anything/Depth-Anything-V2-Base-hf",
+                "depth-anything-v2-large": "depth-anything/Depth-Anything-V2-Large-hf"}
+# The official processor of Depth Anything V2 (../shared/reference/transformers-processing-facts.md).
+DPT_PROCESSOR = {"image_processor_type": "DPTImageProcessor", "do_resize": True, "size": {"height": 518, "width": 518},
+                 "keep_aspect_ratio": True, "ensure_multiple_of": 14, "resample": 3, "do_rescale": True,
+                 "rescale_factor": 1 / 255, "do_normalize": True, "image_mean": [0.485, 0.456, 0.406],
+                 "image_std": [0.229, 0.224, 0.225], "do_pad": False}
 PROCESSOR = os.path.join(ROOT, "Tests", "Fixtures", "models", "dinov3-vit-tiny", "preprocessor_config.json")
 IMAGE = os.path.join(ROOT, "Tests", "Fixtures", "preprocessing", "wide_90x151.png")
 
@@ -65,25 +73,32 @@ def serve(binary, root, graphs):
     raise SystemExit("server did not start")
 
 
-def load_and_run(binary, root, graphs, model_id, image):
+def load_and_run(binary, root, graphs, model_id, image, family):
     process, port = serve(binary, root, graphs)
     try:
         idle = call(port, "GET", "/health")[1]["resident_memory_mb"]
         began = time.monotonic()
-        status, answer = call(port, "POST", "/models/load", {"model_type": "dinov3", "model_id": model_id})
+        status, answer = call(port, "POST", "/models/load", {"model_type": family, "model_id": model_id})
         seconds = time.monotonic() - began
         if status != 200:
             raise SystemExit(f"load of {model_id}: {status} {answer}")
         loaded = call(port, "GET", "/health")[1]["resident_memory_mb"]
-        graph = call(port, "GET", "/models/status")[1]["models"]["dinov3"].get("graph")
-        status, out = call(port, "POST", "/inference/dinov3", {"images": [image], "model_id": model_id,
-                                                                "tensor_format": "base64"})
+        graph = call(port, "GET", "/models/status")[1]["models"][family].get("graph")
+        if family == "dinov3":
+            status, out = call(port, "POST", "/inference/dinov3", {"images": [image], "model_id": model_id,
+                                                                    "tensor_format": "base64"})
+        else:
+            status, out = call(port, "POST", "/inference/depth-anything", {"images": [image], "model_id": model_id,
+                                                                            "depth_format": "float32"})
         if status != 200:
             raise SystemExit(f"inference on {model_id}: {status} {out}")
         ran = call(port, "GET", "/health")[1]["resident_memory_mb"]
-        tensor = out["features"]["last_hidden_state"]
-        hidden = np.frombuffer(base64.b64decode(tensor["data"]), dtype="<f4").reshape(tensor["shape"])
-        return seconds, (loaded - idle, ran - idle), hidden, graph
+        if family == "dinov3":
+            tensor = out["features"]["last_hidden_state"]
+            result = np.frombuffer(base64.b64decode(tensor["data"]), dtype="<f4").reshape(tensor["shape"])
+        else:
+            result = np.frombuffer(base64.b64decode(out["depth_data"]), dtype="<f4").reshape(out["metadata"]["shape"][-2:])
+        return seconds, (loaded - idle, ran - idle), result, graph
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -96,38 +111,52 @@ def main():
     parser.add_argument("--only", default="")
     args = parser.parse_args()
     from PIL import Image
-    from transformers import AutoModel, DINOv3ViTImageProcessor
+    from transformers import AutoModel, AutoModelForDepthEstimation, DINOv3ViTImageProcessor, DPTImageProcessor
 
     only = {n for n in args.only.split(",") if n}
     image = base64.b64encode(open(IMAGE, "rb").read()).decode()
     rows = []
-    for name, config in dinov3_configs().items():
+    configs = [("dinov3", n, c) for n, c in dinov3_configs().items()]
+    configs += [("depth_anything", n, c) for n, c in depth_anything_configs().items()]
+    for family, name, config in configs:
         if only and name not in only:
             continue
         config.architectures = [ARCHITECTURES[type(config).__name__]]
         work = tempfile.mkdtemp(prefix="official-")
         checkpoint = os.path.join(work, "checkpoint")
-        model = randomized(AutoModel.from_config(config).eval(), seed=11, std=0.02)
-        model.save_pretrained(checkpoint)
-        shutil.copy(PROCESSOR, os.path.join(checkpoint, "preprocessor_config.json"))
+        picture = Image.open(IMAGE).convert("RGB")
+        if family == "dinov3":
+            model = randomized(AutoModel.from_config(config).eval(), seed=11, std=0.02)
+            model.save_pretrained(checkpoint)
+            shutil.copy(PROCESSOR, os.path.join(checkpoint, "preprocessor_config.json"))
+            processor = DINOv3ViTImageProcessor.from_pretrained(checkpoint)
+            with torch.no_grad():
+                want = model(**processor(images=picture, return_tensors="pt")).last_hidden_state.numpy()
+        else:
+            model = randomized(AutoModelForDepthEstimation.from_config(config).eval(), seed=11, std=0.02)
+            model.save_pretrained(checkpoint)
+            with open(os.path.join(checkpoint, "preprocessor_config.json"), "w") as f:
+                json.dump(DPT_PROCESSOR, f)
+            processor = DPTImageProcessor.from_pretrained(checkpoint)
+            with torch.no_grad():
+                outputs = model(**processor(images=picture, return_tensors="pt"))
+            want = processor.post_process_depth_estimation(
+                outputs, target_sizes=[(picture.height, picture.width)])[0]["predicted_depth"].numpy()
         root = os.path.join(work, "root")
         hub = os.path.join(root, "content", "hf_cache", "hub")
         install(checkpoint, OFFICIAL_IDS[name], hub)
-        processor = DINOv3ViTImageProcessor.from_pretrained(checkpoint)
-        with torch.no_grad():
-            want = model(**processor(images=Image.open(IMAGE).convert("RGB"), return_tensors="pt")).last_hidden_state.numpy()
-        bound_s, bound_mb, got, status = load_and_run(args.binary, root, args.graphs, OFFICIAL_IDS[name], image)
-        diff = float(np.max(np.abs(got - want)))
+        bound_s, bound_mb, got, status = load_and_run(args.binary, root, args.graphs, OFFICIAL_IDS[name], image, family)
+        diff = float(np.max(np.abs(got - want))) / max(1e-12, float(np.max(np.abs(want))))
         # The same weights through the exporter (plain traced graph, weights inside it).
         exported = os.path.join(work, "exported")
-        subprocess.run([sys.executable, os.path.join(ROOT, "tools", "export", "export.py"), "dinov3", checkpoint, exported,
+        subprocess.run([sys.executable, os.path.join(ROOT, "tools", "export", "export.py"), family, checkpoint, exported,
                         "--fusion", "none"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         install(exported, "bench/exported", hub)
-        export_s, export_mb, _, _ = load_and_run(args.binary, root, args.graphs, "bench/exported", image)
+        export_s, export_mb, _, _ = load_and_run(args.binary, root, args.graphs, "bench/exported", image, family)
         weights = os.path.getsize(os.path.join(checkpoint, "model.safetensors"))
         rows.append((name, OFFICIAL_IDS[name], weights, diff, bound_s, bound_mb, export_s, export_mb, status))
         shutil.rmtree(work, ignore_errors=True)
-    print("| config | official id | weights | max abs diff vs transformers | load: bound / exported "
+    print("| config | official id | weights | max abs diff vs transformers (relative to the largest value) | load: bound / exported "
           "| RSS added after load: bound / exported | after one inference: bound / exported |")
     print("|---|---|---|---|---|---|---|")
     for name, model_id, weights, diff, bs, bmb, es, emb, _ in rows:

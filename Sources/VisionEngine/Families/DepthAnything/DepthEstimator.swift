@@ -24,6 +24,7 @@ public final class DepthEstimator: LoadedModel {
     public var reference: ModelReference { model.reference }
     public var device: ComputeDevice { model.device }
     public var memoryBytes: Int { model.memoryBytes }
+    public var statusDetails: [(String, JSONValue)] { model.statusDetails }
 
     static func load(snapshot: ModelSnapshot, context: ModelLoadContext) throws -> DepthEstimator {
         let config = ModelFiles.jsonObject("config.json", in: snapshot)
