@@ -143,4 +143,29 @@ import VisionCore
         #expect(hidden.floats.count == expected.last_hidden_state.count && pooled.count == expected.pooler_output.count)
         #expect(worst <= 1e-4, "max |bound graph - transformers| = \(worst)")
     }
+
+    struct DepthExpected: Decodable {
+        let shape: [Int]
+        let predicted_depth_shape: [Int]
+        let predicted_depth: [Float]
+    }
+
+    /// The same for the tiny Depth Anything V2 (any image size: its graph's height and width are free).
+    @Test func aDepthAnythingCheckpointOnItsShippedGraphGivesTransformersDepth() throws {
+        let expected = try JSONDecoder().decode(DepthExpected.self, from: FixtureFiles.data("binding/depth-anything-v2-tiny-expected.json"))
+        let graphPath = FixtureFiles.root.appendingPathComponent("graphs/depth-anything-v2-tiny/model.onnx").path
+        let checkpoint = try SafetensorsCheckpoint(
+            folder: FixtureFiles.root.appendingPathComponent("binding/depth-anything-v2-tiny-checkpoint").path)
+        let weights = try WeightPlan.bind(graph: try ONNXInitializers.read(path: graphPath), checkpoint: checkpoint)
+        #expect(weights.count == 138)
+        let session = try ONNXRuntimeTests.runtime.get().makeSession(
+            modelPath: graphPath, options: SessionOptions(intraOpThreads: 1), weights: weights)
+        let pixels = (0..<expected.shape.reduce(1, *)).map { i in Float((i * 7919) % 1000) / 500 - 1 }
+        let depth = try #require(try session.run(["pixel_values": .float32(pixels, shape: expected.shape)],
+                                                 outputNames: ["predicted_depth"])["predicted_depth"])
+        #expect(depth.shape == expected.predicted_depth_shape)
+        let scale = max(1, expected.predicted_depth.map(abs).max() ?? 1)
+        let worst = zip(depth.floats, expected.predicted_depth).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(depth.floats.count == expected.predicted_depth.count && worst <= 1e-4 * scale, "max diff \(worst)")
+    }
 }
