@@ -9,7 +9,8 @@ import VisionCore
 ///
 /// Repositories that hold only PyTorch weights are served from the export store,
 /// `{HF_ROOT_FOLDER}/content/onnx/<org>--<name>/<commit>/`, which `tools/export/export.py
-/// --from-hub` fills from the same cache at the same commit.
+/// --from-hub` fills from the same cache at the same commit; or, when `checkpointFilter` accepts
+/// their `config.json` (a shipped graph fits), as they are: config, companions and safetensors.
 public struct HubModelRepository: ModelRepository {
     public let client: HubClient
     /// The export store folder (`{HF_ROOT_FOLDER}/content/onnx`), if any.
