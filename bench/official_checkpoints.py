@@ -34,7 +34,9 @@ from official_graphs import ARCHITECTURES, depth_anything_configs, dinov3_config
 
 OFFICIAL_IDS = {"dinov3-vits16": "facebook/dinov3-vits16-pretrain-lvd1689m",
                 "dinov3-vitb16": "facebook/dinov3-vitb16-pretrain-lvd1689m",
+                "dinov3-vith16plus": "facebook/dinov3-vith16plus-pretrain-lvd1689m",
                 "dinov3-convnext-tiny": "facebook/dinov3-convnext-tiny-pretrain-lvd1689m",
+                "dinov3-convnext-large": "facebook/dinov3-convnext-large-pretrain-lvd1689m",
                 "depth-anything-v2-small": "depth-anything/Depth-Anything-V2-Small-hf",
                 "depth-anything-v2-base": "depth-anything/Depth-Anything-V2-Base-hf",
                 "depth-anything-v2-large": "depth-anything/Depth-Anything-V2-Large-hf"}

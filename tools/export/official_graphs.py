@@ -26,7 +26,11 @@ def dinov3_configs():
                                          num_attention_heads=6, hidden_act="gelu", use_gated_mlp=False, **vit),
         "dinov3-vitb16": DINOv3ViTConfig(hidden_size=768, intermediate_size=3072, num_hidden_layers=12,
                                          num_attention_heads=12, hidden_act="gelu", use_gated_mlp=False, **vit),
+        "dinov3-vith16plus": DINOv3ViTConfig(hidden_size=1280, intermediate_size=5120, num_hidden_layers=32,
+                                             num_attention_heads=20, hidden_act="silu", use_gated_mlp=True, **vit),
         "dinov3-convnext-tiny": DINOv3ConvNextConfig(depths=[3, 3, 9, 3], hidden_sizes=[96, 192, 384, 768]),
+        "dinov3-convnext-large": DINOv3ConvNextConfig(depths=[3, 3, 27, 3], hidden_sizes=[192, 384, 768, 1536],
+                                                      layer_norm_eps=1e-6),
     }
 
 
