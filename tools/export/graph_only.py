@@ -156,6 +156,37 @@ def strip(path, model, prefix):
     return graph, stripped, kept, missing, inverse
 
 
+def fold_weight_transposes(graph):
+    """`MatMul(x, Transpose(W))` with W a bound weight becomes `FusedMatMul(x, W, transB=1)`
+    (onnxruntime's contrib op): the weight is read in the checkpoint's own layout, so ONNX Runtime
+    does not fold a transposed copy of it at every load. Returns how many were rewritten."""
+    weights = {t.name for t in graph.graph.initializer if t.data_location == onnx.TensorProto.EXTERNAL}
+    consumers = {}
+    for node in graph.graph.node:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
+    removed, rewritten = [], 0
+    for node in graph.graph.node:
+        if node.op_type != "Transpose" or node.input[0] not in weights:
+            continue
+        perm = next((list(a.ints) for a in node.attribute if a.name == "perm"), None)
+        users = consumers.get(node.output[0], [])
+        if perm != [1, 0] or not users or any(u.op_type != "MatMul" or u.input[1] != node.output[0] for u in users):
+            continue
+        for user in users:
+            user.op_type = "FusedMatMul"
+            user.domain = "com.microsoft"
+            user.input[1] = node.input[0]
+            user.attribute.extend([onnx.helper.make_attribute("transB", 1), onnx.helper.make_attribute("alpha", 1.0)])
+            rewritten += 1
+        removed.append(node)
+    for node in removed:
+        graph.graph.node.remove(node)
+    if rewritten and not any(o.domain == "com.microsoft" for o in graph.opset_import):
+        graph.opset_import.append(onnx.helper.make_opsetid("com.microsoft", 1))
+    return rewritten
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("family", choices=sorted(OUTPUT_NAMES))
@@ -193,6 +224,9 @@ def main():
     os.remove(traced)
     if missing:
         print(f"  checkpoint keys the forward pass does not use (not bound): {missing}")
+    folded = fold_weight_transposes(graph)
+    if folded:
+        print(f"  {folded} MatMul(x, Transpose(W)) read W as stored (FusedMatMul transB)")
     path = os.path.join(args.output, "model.onnx")
     onnx.save(graph, path)
     fields, defaults = fingerprint(config)
