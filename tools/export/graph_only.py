@@ -16,7 +16,9 @@ onnxruntime's add_external_initializers, gives PyTorch's outputs.
 import argparse
 import json
 import os
+import shutil
 import sys
+import tempfile
 
 import numpy as np
 import onnx
@@ -213,7 +215,10 @@ def main():
         return [t.numpy() for t in (out if isinstance(out, tuple) else (out,))]
 
     os.makedirs(args.output, exist_ok=True)
-    traced = os.path.join(args.output, "traced.onnx")
+    # Traced into a scratch folder: a model over 2 GB is written with one external-data file per
+    # tensor beside the graph, and none of them belongs in the output.
+    scratch = tempfile.mkdtemp(prefix="graph-only-")
+    traced = os.path.join(scratch, "traced.onnx")
     with torch.no_grad():
         torch.onnx.export(wrapper, (examples[0],), traced, opset_version=args.opset, dynamo=False,
                           do_constant_folding=False, input_names=["pixel_values"], output_names=names, dynamic_axes=axes)
@@ -221,7 +226,11 @@ def main():
     if all(float(np.std(out)) == 0.0 for outs in expected for out in outs):
         sys.exit("the model's outputs are constant on the examples: the check would prove nothing")
     graph, stripped, kept, missing, memory_key = strip(traced, model, "model.")
-    os.remove(traced)
+    shutil.rmtree(scratch, ignore_errors=True)
+    foreign = [t.name for t in graph.graph.initializer if t.data_location == onnx.TensorProto.EXTERNAL
+               and any(e.key == "location" and e.value != "checkpoint-bound-at-load" for e in t.external_data)]
+    if foreign:
+        sys.exit(f"initializers would point at files that are not shipped: {foreign[:5]}")
     if missing:
         print(f"  checkpoint keys the forward pass does not use (not bound): {missing}")
     folded = fold_weight_transposes(graph)
