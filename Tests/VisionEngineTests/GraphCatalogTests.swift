@@ -106,6 +106,9 @@ import VisionCore
                         "depth-anything-v2-small": 282, "depth-anything-v2-base": 282, "depth-anything-v2-large": 498]
         #expect(catalog.graphs.map(\.name).sorted() == expected.keys.sorted())
         for graph in catalog.graphs {
+            // Nothing but the graph and its fingerprint: a weight file here would be shipped.
+            #expect(try FileManager.default.contentsOfDirectory(atPath: graph.folder).sorted() == ["fingerprint.json", "model.onnx"],
+                    "\(graph.name)")
             let initializers = try ONNXInitializers.read(path: graph.folder + "/model.onnx")
             let external = initializers.filter(\.isExternal)
             #expect(external.count == expected[graph.name], "\(graph.name): \(external.count) weights bound at load")
