@@ -24,15 +24,29 @@ import Testing
         return process.terminationStatus == 0
     }
 
-    static func mount(_ folder: String, size: String) throws {
+    /// `run` for the tests themselves: the exit is polled, never waited for, so no cooperative
+    /// thread is blocked (a blocked one starves the mock hubs and servers of the tests beside it).
+    @discardableResult
+    static func runPolled(_ tool: String, _ arguments: [String]) async -> Bool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
+        return process.terminationStatus == 0
+    }
+
+    static func mount(_ folder: String, size: String) async throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        guard run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(size)", "tmpfs", folder]) else {
+        guard await runPolled("/bin/mount", ["-t", "tmpfs", "-o", "size=\(size)", "tmpfs", folder]) else {
             throw ServerError("cannot mount a tmpfs on \(folder)")
         }
     }
 
-    static func resize(_ folder: String, to size: String) throws {
-        guard run("/bin/mount", ["-o", "remount,size=\(size)", folder]) else { throw ServerError("cannot resize \(folder)") }
+    static func resize(_ folder: String, to size: String) async throws {
+        guard await runPolled("/bin/mount", ["-o", "remount,size=\(size)", folder]) else { throw ServerError("cannot resize \(folder)") }
     }
 
     /// Runs `body` with a mock hub serving the tiny DINOv3 as `org/model` and a fresh root whose
@@ -43,9 +57,14 @@ import Testing
         defer { hub.stop() }
         let root = try HubCacheBuilder.temporaryFolder("root")
         let cache = root + "/content/hf_cache"
-        try mount(cache, size: "160k")
-        defer { run("/bin/umount", ["-l", cache]) }
-        try await body(hub, root, cache)
+        try await mount(cache, size: "160k")
+        do {
+            try await body(hub, root, cache)
+        } catch {
+            await runPolled("/bin/umount", ["-l", cache])
+            throw error
+        }
+        await runPolled("/bin/umount", ["-l", cache])
     }
 
     /// A model download that fills the disk: a 507 naming the file, what it needs and the lack of
@@ -67,7 +86,7 @@ import Testing
             #expect(partial > 0 && partial < graph.bytes.count, "the part written is kept (\(partial) bytes)")
             #expect(!FileManager.default.fileExists(atPath: blobs + graph.etag), "no partial file passed off as complete")
 
-            try Self.resize(cache, to: "4m")
+            try await Self.resize(cache, to: "4m")
             var load = full
             let deadline = ContinuousClock.now + .seconds(20)
             while ContinuousClock.now < deadline {
@@ -111,8 +130,20 @@ import Testing
     func theJobDatabaseOnAFullDiskRefusesSubmitsAndLosesNothing() async throws {
         let root = try rootWithModels()
         let folder = root + "/jobs-disk"
-        try Self.mount(folder, size: "1m")
-        defer { Self.run("/bin/umount", ["-l", folder]) }
+        try await Self.mount(folder, size: "1m")
+        do {
+            try await fillTheDisk(root: root, folder: folder)
+            // After the server stopped, before the tmpfs goes.
+            #expect(await Self.integrityCheck(folder + "/jobs.sqlite") == "ok")
+        } catch {
+            await Self.runPolled("/bin/umount", ["-l", folder])
+            throw error
+        }
+        await Self.runPolled("/bin/umount", ["-l", folder])
+    }
+
+    /// The job database's part of `theJobDatabaseOnAFullDiskRefusesSubmitsAndLosesNothing`.
+    private func fillTheDisk(root: String, folder: String) async throws {
         let database = folder + "/jobs.sqlite"
         let image = try FixtureFiles.data("preprocessing/grey_41x67.png").base64EncodedString()
         var accepted: [String] = []
@@ -145,7 +176,6 @@ import Testing
             for id in accepted { #expect(try await server.get("/jobs/\(id)").json["status"] as? String == "pending") }
             #expect(try await server.get("/jobs?limit=1").json["total"] as? Int == accepted.count)
         }
-        #expect(Self.integrityCheck(database) == "ok")
     }
 
     static func freeBytes(_ folder: String) -> Int? {
@@ -155,7 +185,7 @@ import Testing
     }
 
     /// SQLite's `PRAGMA integrity_check` of the file, through Python's sqlite3 module.
-    static func integrityCheck(_ path: String) -> String {
+    static func integrityCheck(_ path: String) async -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('pragma integrity_check').fetchone()[0])", path]
@@ -163,7 +193,7 @@ import Testing
         FileManager.default.createFile(atPath: output, contents: nil)
         process.standardOutput = FileHandle(forWritingAtPath: output)
         guard (try? process.run()) != nil else { return "python3 not found" }
-        process.waitUntilExit()
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
         return ((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }

@@ -295,6 +295,6 @@ import Testing
             try? await second.stop()
             throw error
         }
-        #expect(DiskFullTests.integrityCheck(root + "/content/jobs.sqlite") == "ok")
+        #expect(await DiskFullTests.integrityCheck(root + "/content/jobs.sqlite") == "ok")
     }
 }
