@@ -114,6 +114,8 @@ let package = Package(
         .target(name: "TestSupport", dependencies: [
             "JobQueue",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Crypto", package: "swift-crypto"),
         ], path: "Tests/TestSupport", swiftSettings: strict),

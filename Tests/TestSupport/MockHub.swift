@@ -2,6 +2,8 @@ import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
+import ServiceLifecycle
 import Synchronization
 
 /// A local stand-in for the Hugging Face hub and its CDN, speaking the headers huggingface_hub
@@ -37,6 +39,7 @@ public final class MockHub: Sendable {
     public let files: [File]
     public let state = Mutex(State())
     private let tasks = Mutex<[Task<Void, any Error>]>([])
+    private let groups = Mutex<[ServiceGroup]>([])
 
     /// A hub serving `files` as repository `org/model`.
     public init(files: [File]) {
@@ -158,11 +161,17 @@ public final class MockHub: Sendable {
                                   onPort(channel.localAddress?.port ?? 0)
                                   ready.withLock { $0 = true }
                               })
-        tasks.withLock { $0.append(Task { try await app.runService() }) }
+        // In a service group, so that stop() is a graceful shutdown: cancelling the server task with
+        // a connection open crashed in NIO ("Deinited NIOAsyncWriter without calling finish()").
+        let group = ServiceGroup(configuration: .init(services: [app], logger: Logger(label: "mock-hub")))
+        groups.withLock { $0.append(group) }
+        tasks.withLock { $0.append(Task { try await group.run() }) }
         for _ in 0..<500 where !ready.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
     }
 
+    /// Shuts the hub down gracefully (in-flight requests answered, connections closed), in the
+    /// background.
     public func stop() {
-        tasks.withLock { $0.forEach { $0.cancel() } }
+        for group in groups.withLock({ $0 }) { Task { await group.triggerGracefulShutdown() } }
     }
 }
