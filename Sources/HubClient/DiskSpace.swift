@@ -8,8 +8,10 @@ enum DiskSpace {
     /// A write that failed with `code` (an errno).
     struct WriteFailure: Error {
         let code: Int32
-        var isFull: Bool { code == ENOSPC || code == EDQUOT }
     }
+
+    /// Whether an errno says the disk (or the writer's quota) is full.
+    static func isFull(_ code: Int32) -> Bool { code == ENOSPC || code == EDQUOT }
 
     /// Bytes free to an unprivileged writer on the file system holding `folder`, if known.
     static func free(at folder: String) -> Int? {
@@ -30,7 +32,7 @@ enum DiskSpace {
     /// `VisionError.diskFull`, any other failure as an internal error without the server's paths.
     static func downloadFailure(_ code: Int32, repoID: String, path: String, needed: Int?, kept: Int,
                                 cacheFolder: String) -> VisionError {
-        guard code == ENOSPC || code == EDQUOT else {
+        guard isFull(code) else {
             return VisionError.internalError("cannot write the download of '\(path)' of '\(repoID)' into the model cache "
                                              + "(\(String(cString: strerror(code))))")
         }
@@ -53,7 +55,7 @@ enum DiskSpace {
         case let posix as POSIXError: code = posix.code.rawValue
         default: code = nil
         }
-        guard let code, code == ENOSPC || code == EDQUOT else { return error }
+        guard let code, isFull(code) else { return error }
         let free = free(at: cacheFolder).map { " (\(describe($0)) free)" } ?? ""
         return VisionError.diskFull("the disk holding the model cache is full\(free): files of '\(repoID)' cannot be written. "
                                     + "Free space on it (or point HF_ROOT_FOLDER at a larger disk) and try again")

@@ -18,7 +18,7 @@ final class FileLock: Sendable {
             // Never the path in a message: it is the server's.
             guard fd >= 0 else {
                 let code = errno
-                if code == ENOSPC || code == EDQUOT { throw DiskSpace.WriteFailure(code: code) }
+                if DiskSpace.isFull(code) { throw DiskSpace.WriteFailure(code: code) }
                 throw VisionError.internalError("cannot open a download lock in the model cache (\(String(cString: strerror(code))))")
             }
             guard flock(fd, LOCK_EX) == 0 else {

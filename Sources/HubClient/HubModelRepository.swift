@@ -76,12 +76,22 @@ public struct HubModelRepository: ModelRepository {
                    + "export it with `\(Self.exportCommand(reference, exporter: exporter, files: listing.files))`"
                    : " (available: \(graphs.joined(separator: ", ")))"))
         }
-        for path in wanted {
-            _ = try await client.ensureFile(repoID: reference.repoID, revision: listing.commit, path: path, progress: progress)
+        try await fetch(wanted, of: reference, commit: listing.commit)
+        return try pinnedSnapshot(reference, commit: listing.commit)
+    }
+
+    /// Makes `paths` of the repository at `commit` present in the cache.
+    private func fetch(_ paths: [String], of reference: ModelReference, commit: String) async throws {
+        for path in paths {
+            _ = try await client.ensureFile(repoID: reference.repoID, revision: commit, path: path, progress: progress)
         }
+    }
+
+    /// The snapshot of `reference` at `commit`, its ref written (a branch or tag now names it).
+    private func pinnedSnapshot(_ reference: ModelReference, commit: String) throws -> ModelSnapshot {
         let layout = HubCacheLayout(cacheFolder: client.configuration.cacheFolder, repoID: reference.repoID)
-        if !reference.isCommitHash { try layout.writeRef(reference.revision, commit: listing.commit) }
-        return ModelSnapshot(reference: reference, folder: layout.snapshotFolder(listing.commit), commit: listing.commit)
+        if !reference.isCommitHash { try layout.writeRef(reference.revision, commit: commit) }
+        return ModelSnapshot(reference: reference, folder: layout.snapshotFolder(commit), commit: commit)
     }
 
     /// A repository holding a checkpoint (`model.safetensors`, or shards listed by
@@ -94,24 +104,18 @@ public struct HubModelRepository: ModelRepository {
               listing.files.contains("model.safetensors") || listing.files.contains("model.safetensors.index.json") else {
             return nil
         }
-        for path in companions {
-            _ = try await client.ensureFile(repoID: reference.repoID, revision: listing.commit, path: path, progress: progress)
-        }
-        let layout = HubCacheLayout(cacheFolder: client.configuration.cacheFolder, repoID: reference.repoID)
-        let folder = layout.snapshotFolder(listing.commit)
+        try await fetch(companions, of: reference, commit: listing.commit)
+        let folder = HubCacheLayout(cacheFolder: client.configuration.cacheFolder, repoID: reference.repoID)
+            .snapshotFolder(listing.commit)
         try checkpointFilter(reference.repoID, FileManager.default.contents(atPath: folder + "/config.json") ?? Data())
         var weights = ["model.safetensors"]
         if listing.files.contains("model.safetensors.index.json") {
-            let index = FileManager.default.contents(atPath: folder + "/model.safetensors.index.json")
-                .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
-            let shards = Set((index?["weight_map"] as? [String: String] ?? [:]).values)
-            weights = shards.sorted().filter { listing.files.contains($0) }
+            let shards = FileManager.default.contents(atPath: folder + "/model.safetensors.index.json")
+                .flatMap(SafetensorsCheckpoint.shards(inIndex:)) ?? []
+            weights = shards.filter { listing.files.contains($0) }
         }
-        for path in weights {
-            _ = try await client.ensureFile(repoID: reference.repoID, revision: listing.commit, path: path, progress: progress)
-        }
-        if !reference.isCommitHash { try layout.writeRef(reference.revision, commit: listing.commit) }
-        return ModelSnapshot(reference: reference, folder: folder, commit: listing.commit)
+        try await fetch(weights, of: reference, commit: listing.commit)
+        return try pinnedSnapshot(reference, commit: listing.commit)
     }
 
     static let knownVariants = ["fp16", "int8", "uint8", "quantized", "q4", "q4f16", "bnb4", "fp32"]

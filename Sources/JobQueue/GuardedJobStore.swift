@@ -37,7 +37,7 @@ public struct GuardedJobStore: JobStore {
             }
             return value
         } catch {
-            guard let fault = (error as? JobStoreUnavailable) ?? base.unavailability(of: error, operation: operation) else {
+            guard let fault = unavailability(of: error, operation: operation) else {
                 throw error
             }
             Counter(label: "vma_job_store_errors_total", dimensions: [("operation", operation), ("kind", fault.kind)],

@@ -140,12 +140,9 @@ public struct SafetensorsCheckpoint: Sendable {
         let fm = FileManager.default
         let indexPath = folder + "/model.safetensors.index.json"
         if fm.fileExists(atPath: indexPath) {
-            guard let data = fm.contents(atPath: indexPath),
-                  let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
-                  let map = object["weight_map"] as? [String: String] else {
+            guard let shards = fm.contents(atPath: indexPath).flatMap(Self.shards(inIndex:)) else {
                 throw VisionError.invalidInput("model.safetensors.index.json has no weight_map")
             }
-            let shards = Array(Set(map.values)).sorted()
             for shard in shards where shard.contains("/") || shard.hasPrefix(".") {
                 throw VisionError.invalidInput("model.safetensors.index.json names '\(shard.prefix(80))' outside the snapshot")
             }
@@ -155,6 +152,14 @@ public struct SafetensorsCheckpoint: Sendable {
         } else {
             throw VisionError.modelNotFound("no model.safetensors or model.safetensors.index.json in the snapshot")
         }
+    }
+
+    /// The shard files `model.safetensors.index.json` names in its `weight_map`, sorted; nil when
+    /// it has none.
+    public static func shards(inIndex data: Data) -> [String]? {
+        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+              let map = object["weight_map"] as? [String: String] else { return nil }
+        return Set(map.values).sorted()
     }
 
     public init(files: [SafetensorsFile]) throws {

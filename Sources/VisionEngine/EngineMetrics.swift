@@ -46,9 +46,7 @@ private struct MeteredRuntime: InferenceRuntime {
         let timer = Timer(label: "vma_inference_seconds",
                           dimensions: [("model_type", type.rawValue), ("model_id", modelID), ("graph", graph)],
                           factory: factory)
-        let session = weights.isEmpty ? try base.makeSession(modelPath: modelPath, options: options)
-                                      : try base.makeSession(modelPath: modelPath, options: options, weights: weights)
-        return MeteredSession(base: session, timer: timer)
+        return MeteredSession(base: try base.makeSession(modelPath: modelPath, options: options, weights: weights), timer: timer)
     }
 }
 
