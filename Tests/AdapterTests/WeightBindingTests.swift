@@ -111,6 +111,20 @@ import VisionCore
 /// save_pretrained wrote with OTHER random weights gives transformers' outputs on those weights.
 /// Fixtures: tools/fixtures/make_graph_binding_fixtures.py.
 @Suite struct ShippedGraphBindingTests {
+    /// The tiny fixture `name`'s shipped graph with its checkpoint's weights bound, the weights, and
+    /// the pixel values the fixture script fed it (`(i * 7919 mod 1000) / 500 - 1`) for `shape`.
+    static func bound(_ name: String, shape: [Int]) throws
+        -> (graph: [GraphInitializer], weights: [String: WeightBuffer], session: any InferenceSession, pixels: Tensor) {
+        let graphPath = FixtureFiles.root.appendingPathComponent("graphs/\(name)/model.onnx").path
+        let graph = try ONNXInitializers.read(path: graphPath)
+        let checkpoint = try SafetensorsCheckpoint(folder: FixtureFiles.root.appendingPathComponent("binding/\(name)-checkpoint").path)
+        let weights = try WeightPlan.bind(graph: graph, checkpoint: checkpoint)
+        let session = try ONNXRuntimeTests.runtime.get().makeSession(
+            modelPath: graphPath, options: SessionOptions(intraOpThreads: 1), weights: weights)
+        let pixels = (0..<shape.reduce(1, *)).map { i in Float((i * 7919) % 1000) / 500 - 1 }
+        return (graph, weights, session, .float32(pixels, shape: shape))
+    }
+
     struct Expected: Decodable {
         let shape: [Int]
         let last_hidden_state_shape: [Int]
@@ -120,19 +134,11 @@ import VisionCore
 
     @Test func aSavePretrainedCheckpointOnTheShippedGraphGivesTransformersOutputs() throws {
         let expected = try JSONDecoder().decode(Expected.self, from: FixtureFiles.data("binding/dinov3-vit-tiny-expected.json"))
-        let graphFolder = FixtureFiles.root.appendingPathComponent("graphs/dinov3-vit-tiny").path
-        let checkpointFolder = FixtureFiles.root.appendingPathComponent("binding/dinov3-vit-tiny-checkpoint").path
-        let graph = try ONNXInitializers.read(path: graphFolder + "/model.onnx")
+        let (graph, weights, session, pixels) = try Self.bound("dinov3-vit-tiny", shape: expected.shape)
         #expect(graph.count == 40 && graph.allSatisfy(\.isExternal), "the shipped graph holds no weights")
-        let checkpoint = try SafetensorsCheckpoint(folder: checkpointFolder)
-        let weights = try WeightPlan.bind(graph: graph, checkpoint: checkpoint)
         #expect(weights.count == 40)
         #expect(weights.values.allSatisfy { $0.owner is MappedFile }, "float32 checkpoints are mapped, never copied")
-        let session = try ONNXRuntimeTests.runtime.get().makeSession(
-            modelPath: graphFolder + "/model.onnx", options: SessionOptions(intraOpThreads: 1), weights: weights)
-        let count = expected.shape.reduce(1, *)
-        let pixels = (0..<count).map { i in Float((i * 7919) % 1000) / 500 - 1 }
-        let out = try session.run(["pixel_values": .float32(pixels, shape: expected.shape)], outputNames: [])
+        let out = try session.run(["pixel_values": pixels], outputNames: [])
         let hidden = try #require(out["last_hidden_state"])
         #expect(hidden.shape == expected.last_hidden_state_shape)
         let pooled = try #require(out["pooler_output"]).floats
@@ -153,16 +159,9 @@ import VisionCore
     /// The same for the tiny Depth Anything V2 (any image size: its graph's height and width are free).
     @Test func aDepthAnythingCheckpointOnItsShippedGraphGivesTransformersDepth() throws {
         let expected = try JSONDecoder().decode(DepthExpected.self, from: FixtureFiles.data("binding/depth-anything-v2-tiny-expected.json"))
-        let graphPath = FixtureFiles.root.appendingPathComponent("graphs/depth-anything-v2-tiny/model.onnx").path
-        let checkpoint = try SafetensorsCheckpoint(
-            folder: FixtureFiles.root.appendingPathComponent("binding/depth-anything-v2-tiny-checkpoint").path)
-        let weights = try WeightPlan.bind(graph: try ONNXInitializers.read(path: graphPath), checkpoint: checkpoint)
+        let (_, weights, session, pixels) = try Self.bound("depth-anything-v2-tiny", shape: expected.shape)
         #expect(weights.count == 138)
-        let session = try ONNXRuntimeTests.runtime.get().makeSession(
-            modelPath: graphPath, options: SessionOptions(intraOpThreads: 1), weights: weights)
-        let pixels = (0..<expected.shape.reduce(1, *)).map { i in Float((i * 7919) % 1000) / 500 - 1 }
-        let depth = try #require(try session.run(["pixel_values": .float32(pixels, shape: expected.shape)],
-                                                 outputNames: ["predicted_depth"])["predicted_depth"])
+        let depth = try #require(try session.run(["pixel_values": pixels], outputNames: ["predicted_depth"])["predicted_depth"])
         #expect(depth.shape == expected.predicted_depth_shape)
         let scale = max(1, expected.predicted_depth.map(abs).max() ?? 1)
         let worst = zip(depth.floats, expected.predicted_depth).map { abs($0 - $1) }.max() ?? .infinity

@@ -12,14 +12,20 @@ import Testing
         return run("/bin/umount", [folder])
     }()
 
-    @discardableResult
-    static func run(_ tool: String, _ arguments: [String]) -> Bool {
+    /// `tool` started with its output discarded; nil when it cannot start.
+    static func launch(_ tool: String, _ arguments: [String]) -> Process? {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: tool)
         process.arguments = arguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return false }
+        return (try? process.run()) != nil ? process : nil
+    }
+
+    /// For the `canMount` probe only, which runs before any test.
+    @discardableResult
+    static func run(_ tool: String, _ arguments: [String]) -> Bool {
+        guard let process = launch(tool, arguments) else { return false }
         process.waitUntilExit()
         return process.terminationStatus == 0
     }
@@ -28,12 +34,7 @@ import Testing
     /// thread is blocked (a blocked one starves the mock hubs and servers of the tests beside it).
     @discardableResult
     static func runPolled(_ tool: String, _ arguments: [String]) async -> Bool {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return false }
+        guard let process = launch(tool, arguments) else { return false }
         while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
         return process.terminationStatus == 0
     }
