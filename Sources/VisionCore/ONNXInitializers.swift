@@ -114,22 +114,31 @@ struct ProtoReader {
 /// must be in the checkpoint with the same shape; anything missing or misshapen is a 4xx that lists
 /// it (the checkpoint belongs to another architecture or size).
 public enum WeightPlan {
-    public static func bind(graph: [GraphInitializer], checkpoint: SafetensorsCheckpoint) throws -> [String: WeightBuffer] {
+    /// - Parameters:
+    ///   - aliases: other names a graph weight may be stored under (a module shared between places,
+    ///     stored once under whichever of its names the saving tool chose).
+    ///   - keyPrefixes: prefixes a checkpoint may put before every key (`detector_model.` of SAM3's
+    ///     video checkpoint, whose detector the graph serves); the bare key is tried first.
+    public static func bind(graph: [GraphInitializer], checkpoint: SafetensorsCheckpoint,
+                            aliases: [String: [String]] = [:], keyPrefixes: [String] = []) throws -> [String: WeightBuffer] {
         var missing: [String] = [], misshapen: [String] = []
         var weights: [String: WeightBuffer] = [:]
+        let prefixes = [""] + keyPrefixes
         for initializer in graph where initializer.isExternal {
-            guard let entry = checkpoint.entry(initializer.name) else {
+            let names = [initializer.name] + (aliases[initializer.name] ?? [])
+            guard let key = prefixes.lazy.flatMap({ prefix in names.lazy.map { prefix + $0 } })
+                .first(where: { checkpoint.entry($0) != nil }), let entry = checkpoint.entry(key) else {
                 missing.append(initializer.name)
                 continue
             }
             guard entry.shape == initializer.dims else {
-                misshapen.append("'\(initializer.name)' is \(entry.shape) in the checkpoint, \(initializer.dims) in the graph")
+                misshapen.append("'\(key)' is \(entry.shape) in the checkpoint, \(initializer.dims) in the graph")
                 continue
             }
             guard initializer.dataType == 1 else {
                 throw VisionError.invalidInput("the graph's weight '\(initializer.name.prefix(120))' is not float32")
             }
-            weights[initializer.name] = try checkpoint.float32(initializer.name)
+            weights[initializer.name] = try checkpoint.float32(key)
         }
         guard missing.isEmpty && misshapen.isEmpty else {
             var parts: [String] = []

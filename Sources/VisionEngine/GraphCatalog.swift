@@ -16,10 +16,33 @@ public struct ShippedGraph: Sendable, Equatable {
     public var defaults: [String: String] = [:]
     /// The folder holding its graph files.
     public let folder: String
+    /// Other names a weight may be stored under (modules shared between places, stored once).
+    public var aliases: [String: [String]] = [:]
+    /// Prefixes a checkpoint may put before every key (a wrapper's, e.g. `detector_model.`).
+    public var keyPrefixes: [String] = []
+    /// Its graph files (`model.onnx`, or one per stage of a split model).
+    public var files: [String] = ["model.onnx"]
+    /// Checkpoints that wrap the served model: the wrapper's architecture → the `config.json` field
+    /// holding the served model's config (`Sam3VideoModel` → `detector_config`).
+    public var wrappers: [String: String] = [:]
+    /// Settings the family needs to serve the graphs that the checkpoint's own config does not say
+    /// (a JSON object; Depth Anything 3's outputs, camera inputs, preprocessing).
+    public var modelConfig: Data?
+
+    /// Whether it serves checkpoints of this architecture (its own, or a wrapper's).
+    func serves(_ architecture: String) -> Bool { self.architecture == architecture || wrappers[architecture] != nil }
+
+    /// The part of a checkpoint's config its fingerprint applies to (a wrapper's nested config).
+    func servedConfig(_ config: [String: Any], architecture: String) -> [String: Any] {
+        guard self.architecture != architecture, let field = wrappers[architecture] else { return config }
+        return config[field] as? [String: Any] ?? [:]
+    }
 }
 
 /// The shipped graphs: one folder each under the catalog's folder, with `fingerprint.json`
-/// (`{"name", "family", "architecture", "fields": {dotted path: value}, "defaults": {...}}`)
+/// (`{"name", "family", "architecture", "fields": {dotted path: value}, "defaults": {...}}`, and
+/// optionally `"graphs": [file names]`, `"aliases": {key: [other keys]}`, `"key_prefixes": [...]`,
+/// `"wrappers": {architecture: config field}`)
 /// beside the graph files.
 public struct GraphCatalog: Sendable {
     public let graphs: [ShippedGraph]
@@ -41,14 +64,21 @@ public struct GraphCatalog: Sendable {
             var graph = ShippedGraph(name: name, family: family, architecture: architecture,
                                      fingerprint: fields.mapValues(Self.canonical), folder: folder + "/" + entry)
             graph.defaults = (object["defaults"] as? [String: Any] ?? [:]).mapValues(Self.canonical)
+            graph.aliases = object["aliases"] as? [String: [String]] ?? [:]
+            graph.keyPrefixes = object["key_prefixes"] as? [String] ?? []
+            graph.files = object["graphs"] as? [String] ?? ["model.onnx"]
+            graph.wrappers = object["wrappers"] as? [String: String] ?? [:]
+            graph.modelConfig = (object["model_config"] as? [String: Any]).flatMap { try? JSONSerialization.data(withJSONObject: $0) }
             graphs.append(graph)
         }
         self.graphs = graphs
     }
 
-    /// The architecture a `config.json` declares: `architectures[0]`, else `model_type`.
+    /// The architecture a `config.json` declares: `architectures[0]`, else `model_type`; a Depth
+    /// Anything 3 config (the package's: it names a preset, `model_name`) is `DepthAnything3`.
     public static func architecture(of config: [String: Any]) -> String? {
         (config["architectures"] as? [String])?.first ?? config["model_type"] as? String
+            ?? (config["model_name"] is String ? "DepthAnything3" : nil)
     }
 
     /// The value at a dotted path of a config (`backbone_config.hidden_size`), as canonical JSON
@@ -80,7 +110,7 @@ public struct GraphCatalog: Sendable {
     public func check(config data: Data, repoID: String, exportCommand: String) throws {
         let config = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
         let architecture = Self.architecture(of: config) ?? "?"
-        guard let family = graphs.first(where: { $0.architecture == architecture })?.family else {
+        guard let family = graphs.first(where: { $0.serves(architecture) })?.family else {
             throw VisionError.modelNotFound("model '\(repoID)' holds a \(architecture) checkpoint and no ONNX graph, and no graph "
                                             + "is shipped for \(architecture); export it with `\(exportCommand)`")
         }
@@ -92,11 +122,12 @@ public struct GraphCatalog: Sendable {
     /// field that differs, and how to export a graph for this configuration.
     public func graph(for config: [String: Any], family: String, repoID: String, exportCommand: String) throws -> ShippedGraph {
         let architecture = Self.architecture(of: config) ?? "?"
-        let candidates = graphs.filter { $0.family == family && $0.architecture == architecture }
+        let candidates = graphs.filter { $0.family == family && $0.serves(architecture) }
         var best: (graph: ShippedGraph, differences: [String])?
         for graph in candidates {
+            let served = graph.servedConfig(config, architecture: architecture)
             let differences = graph.fingerprint.keys.sorted().compactMap { path -> String? in
-                let here = Self.value(path, in: config) ?? graph.defaults[path]
+                let here = Self.value(path, in: served) ?? graph.defaults[path]
                 guard here != graph.fingerprint[path] else { return nil }
                 return "\(path): \(here ?? "absent") here, \(graph.fingerprint[path] ?? "absent") there"
             }

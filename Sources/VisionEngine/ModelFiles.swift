@@ -41,28 +41,56 @@ enum ModelFiles {
     /// graph's name when one served.
     static func session(_ snapshot: ModelSnapshot, family: ModelType, context: ModelLoadContext,
                         exportCommand: String) throws -> (session: any InferenceSession, bytes: Int, shippedGraph: String?) {
-        let own = snapshot.path(snapshot.reference.onnxPath())
+        if let shipped = try shippedSessions(snapshot, family: family, context: context, exportCommand: exportCommand,
+                                             ownGraphs: [snapshot.reference.onnxPath()]) {
+            guard let session = shipped.sessions.values.first, shipped.sessions.count == 1 else {
+                throw VisionError.internalError("shipped graph '\(shipped.name)' is not one graph")
+            }
+            return (session, shipped.bytes, shipped.name)
+        }
+        let graph = try graph(snapshot.reference.onnxPath(), in: snapshot)
+        return (try context.runtime.makeSession(modelPath: graph.path, options: context.sessionOptions), graph.bytes, nil)
+    }
+
+    /// For a snapshot that holds a checkpoint and none of `ownGraphs`: every graph file of the
+    /// shipped graph its config picks (by file name without `.onnx`), each with the checkpoint's
+    /// weights it takes bound, all mapped from the one checkpoint. Nil when the snapshot has its own
+    /// graphs or no checkpoint (the caller loads its own graphs, or names what is missing).
+    static func shippedSessions(_ snapshot: ModelSnapshot, family: ModelType, context: ModelLoadContext,
+                                exportCommand: String, ownGraphs: [String])
+        throws -> (sessions: [String: any InferenceSession], bytes: Int, name: String, modelConfig: [String: Any])? {
         let fm = FileManager.default
         let hasCheckpoint = fm.fileExists(atPath: snapshot.path("model.safetensors"))
             || fm.fileExists(atPath: snapshot.path("model.safetensors.index.json"))
-        if let variant = snapshot.reference.variant, !fm.fileExists(atPath: own), hasCheckpoint {
+        guard hasCheckpoint, !ownGraphs.contains(where: { fm.fileExists(atPath: snapshot.path($0)) }) else { return nil }
+        if let variant = snapshot.reference.variant {
             throw VisionError.invalidInput(
                 "variant '\(variant)' needs the repository's own ONNX graphs; '\(snapshot.reference.repoID)' holds a checkpoint, "
                 + "served in full precision through a shipped graph (leave variant out)")
         }
-        if fm.fileExists(atPath: own) || !hasCheckpoint {
-            let graph = try graph(snapshot.reference.onnxPath(), in: snapshot)
-            return (try context.runtime.makeSession(modelPath: graph.path, options: context.sessionOptions), graph.bytes, nil)
-        }
         let config = jsonObject("config.json", in: snapshot)
         let shipped = try context.graphs.graph(for: config, family: family.rawValue, repoID: snapshot.reference.repoID,
                                                exportCommand: exportCommand)
-        let path = shipped.folder + "/model.onnx"
         let checkpoint = try SafetensorsCheckpoint(folder: snapshot.folder)
-        let weights = try WeightPlan.bind(graph: try ONNXInitializers.read(path: path), checkpoint: checkpoint)
+        var sessions: [String: any InferenceSession] = [:], bytes = 0
+        for file in shipped.files {
+            let bound = try boundSession(shipped, file: file, checkpoint: checkpoint, context: context)
+            sessions[(file as NSString).deletingPathExtension] = bound.session
+            bytes += bound.bytes
+        }
+        let modelConfig = shipped.modelConfig.flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] } ?? [:]
+        return (sessions, bytes, shipped.name, modelConfig)
+    }
+
+    /// One graph file of a shipped graph with the checkpoint's weights bound (mapped, not copied):
+    /// the session and the bytes it holds (graph file and bound weights).
+    static func boundSession(_ shipped: ShippedGraph, file: String, checkpoint: SafetensorsCheckpoint,
+                             context: ModelLoadContext) throws -> (session: any InferenceSession, bytes: Int) {
+        let path = shipped.folder + "/" + file
+        let weights = try WeightPlan.bind(graph: try ONNXInitializers.read(path: path), checkpoint: checkpoint,
+                                          aliases: shipped.aliases, keyPrefixes: shipped.keyPrefixes)
         let bytes = weights.values.reduce(size(of: path)) { $0 + $1.bytes.count }
-        let session = try context.runtime.makeSession(modelPath: path, options: context.sessionOptions, weights: weights)
-        return (session, bytes, shipped.name)
+        return (try context.runtime.makeSession(modelPath: path, options: context.sessionOptions, weights: weights), bytes)
     }
 
     /// `/models/status`'s `graph` of a model: `shipped:<name>` when a checkpoint was bound to a
@@ -71,10 +99,12 @@ enum ModelFiles {
         ("graph", .string(shippedGraph.map { "shipped:" + $0 } ?? "repository"))
     }
 
-    /// Bytes of the snapshot's ONNX graphs for its variant (with external data), the estimate used
-    /// before a load.
+    /// Bytes of the snapshot's ONNX graphs for its variant (with external data), else of its
+    /// safetensors checkpoint (what a shipped graph binds): the estimate used before a load.
     static func onnxBytes(in snapshot: ModelSnapshot) -> Int {
-        (try? graph(snapshot.reference.onnxPath(), in: snapshot).bytes) ?? 0
+        if let bytes = try? graph(snapshot.reference.onnxPath(), in: snapshot).bytes { return bytes }
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: snapshot.folder)) ?? []
+        return files.filter { $0.hasSuffix(".safetensors") }.reduce(0) { $0 + size(of: snapshot.path($1)) }
     }
 
     /// A JSON object file of the snapshot (`config.json`, the exporter's marker); empty when the

@@ -111,16 +111,7 @@ import Testing
             let results = try #require(r.json["results"] as? [[String: Any]])
             #expect(results.count == 2)
             for (i, (result, view)) in zip(results, views).enumerated() {
-                let data = try #require(Data(base64Encoded: result["depth_data"] as? String ?? ""))
-                let depth = data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
-                let expected = try FixtureFiles.floats("depth_anything_3/" + (view["depth"] as! String))
-                let scale = max(1, expected.map(abs).max() ?? 1)
-                #expect(depth.count == expected.count && zip(depth, expected).allSatisfy { abs($0 - $1) <= 1e-3 * scale }, "view \(i)")
-                let meta = try #require(result["metadata"] as? [String: Any])
-                let extrinsics = try #require(meta["extrinsics"] as? [[Double]])
-                for (row, want) in zip(extrinsics, view["extrinsics"] as! [[Double]]) {
-                    for (g, w) in zip(row, want) { #expect(abs(g - w) <= 1e-4 * max(1, abs(w)), "view \(i) extrinsics") }
-                }
+                try expectDepthAndCamera(result, equal: view, "view \(i)")
                 #expect((result["export"] != nil) == (i == 0), "the scene's one export goes with the first view")
             }
             let points = try #require((r.json["export"] as? [String: Any])?["points"] as? Int)
@@ -130,5 +121,19 @@ import Testing
                 "images": images, "model_id": "tests/depth-anything-3-tiny", "scene": false, "export_format": "ply"])
             #expect(((alone.json["results"] as? [[String: Any]]) ?? []).filter { $0["export"] != nil }.count == 2)
         }
+    }
+}
+
+/// One view of a float32 depth answer against the package's outputs recorded in the Depth Anything 3
+/// manifest: depth within 1e-3 of its scale, extrinsics within 1e-4.
+func expectDepthAndCamera(_ result: [String: Any], equal view: [String: Any], _ what: String) throws {
+    let data = try #require(Data(base64Encoded: result["depth_data"] as? String ?? ""))
+    let depth = data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+    let expected = try FixtureFiles.floats("depth_anything_3/" + (view["depth"] as! String))
+    let scale = max(1, expected.map(abs).max() ?? 1)
+    #expect(depth.count == expected.count && zip(depth, expected).allSatisfy { abs($0 - $1) <= 1e-3 * scale }, "\(what)")
+    let extrinsics = try #require((result["metadata"] as? [String: Any])?["extrinsics"] as? [[Double]])
+    for (row, want) in zip(extrinsics, view["extrinsics"] as! [[Double]]) {
+        for (g, w) in zip(row, want) { #expect(abs(g - w) <= 1e-4 * max(1, abs(w)), "\(what) extrinsics") }
     }
 }

@@ -33,6 +33,16 @@ import Testing
         return root
     }
 
+    /// A server over a cache holding the fixture checkpoint `binding/<fixture>-checkpoint` as
+    /// `repoID`, with the fixtures' shipped graphs.
+    static func serving<T>(_ fixture: String, as repoID: String, _ body: (ServerProcess) async throws -> T) async throws -> T {
+        let root = try HubCacheBuilder.temporaryFolder("root")
+        _ = try HubCacheBuilder.place(folder: FixtureFiles.root.appendingPathComponent("binding/\(fixture)-checkpoint"),
+                                      repoID: repoID, in: root + "/content/hf_cache/hub")
+        return try await ServerProcess.with(root: root, environment: [
+            "GRAPHS_DIR": FixtureFiles.root.appendingPathComponent("graphs").path], body)
+    }
+
     @Test func aCheckpointWithoutGraphsIsServedThroughTheShippedGraph() async throws {
         let image = try FixtureFiles.data("preprocessing/wide_90x151.png").base64EncodedString()
         try await ServerProcess.with(root: try Self.root(), environment: [
@@ -55,6 +65,82 @@ import Testing
             #expect(deeper.status == 422, "\(deeper.status) \(deeper.text.prefix(300))")
             #expect(detail.contains("'dinov3-vit-tiny'") && detail.contains("num_hidden_layers: 3 here, 2 there")
                     && detail.contains("graph_only.py"), "\(detail)")
+        }
+    }
+
+    /// GroundingDINO: a checkpoint as transformers writes it, whose tied box head is stored once
+    /// under `model.decoder.bbox_embed.*` (as grounding-dino-base stores it), served through the
+    /// shipped graph gives the detections transformers gives after loading that checkpoint.
+    @Test func aGroundingDINOCheckpointDetectsAsTransformers() async throws {
+        let expected = try FixtureFiles.json("binding/grounding-dino-tiny-expected.json")
+        let image = try FixtureFiles.data("preprocessing/" + (expected["image"] as! String)).base64EncodedString()
+        try await Self.serving("grounding-dino-tiny", as: "me/grounding-dino-tiny") { server in
+            let reply = try await server.post("/inference/grounding-dino", json: [
+                "images": [image], "prompts": expected["prompts"]!, "box_threshold": expected["box_threshold"]!,
+                "text_threshold": expected["text_threshold"]!, "model_id": "me/grounding-dino-tiny"])
+            #expect(reply.status == 200, "\(reply.text.prefix(400))")
+            let got = try #require((reply.json["results"] as? [[String: Any]])?.first)
+            let want = try #require((expected["results"] as? [[String: Any]])?.first)
+            let labels = want["labels"] as! [String]
+            #expect(!labels.isEmpty && got["labels"] as? [String] == labels)
+            let gotBoxes = got["boxes"] as? [[Double]] ?? [], wantBoxes = want["boxes"] as! [[Double]]
+            let gotScores = got["scores"] as? [Double] ?? [], wantScores = want["scores"] as! [Double]
+            #expect(gotBoxes.count == wantBoxes.count && gotScores.count == wantScores.count)
+            for (g, w) in zip(gotBoxes, wantBoxes) { #expect(zip(g, w).allSatisfy { abs($0 - $1) <= 0.5 }, "\(g) vs \(w)") }
+            #expect(zip(gotScores, wantScores).allSatisfy { abs($0 - $1) <= 1e-3 })
+            let status = try await server.get("/models/status").text
+            #expect(status.contains("shipped:grounding-dino-tiny"), "\(status.prefix(600))")
+        }
+    }
+
+    /// SAM3 as facebook/sam3 holds it: a `sam3_video` config.json whose `detector_config` picks the
+    /// shipped graphs, detector keys under `detector_model.`, tracker tensors beside them; served
+    /// through the four shipped graphs, it segments as transformers' Sam3Model does after loading
+    /// that checkpoint.
+    @Test func aSAM3VideoCheckpointSegmentsAsTransformers() async throws {
+        let expected = try FixtureFiles.json("binding/sam3-tiny-expected.json")
+        let image = try FixtureFiles.data("preprocessing/" + (expected["image"] as! String)).base64EncodedString()
+        let wanted = expected["results"] as! [[String: Any]]
+        try await Self.serving("sam3-tiny", as: "me/sam3") { server in
+            let reply = try await server.post("/inference/sam3", json: [
+                "images": [image], "prompts": wanted.map { $0["prompt"] as! String }, "threshold": expected["threshold"]!,
+                "model_id": "me/sam3"])
+            #expect(reply.status == 200, "\(reply.text.prefix(400))")
+            let results = try #require((reply.json["results"] as? [[[String: Any]]])?.first)
+            #expect(results.count == wanted.count && wanted.count == 2)
+            for (got, want) in zip(results, wanted) {
+                let result = got["result"] as? [String: Any] ?? [:]
+                let scores = result["scores"] as? [Double] ?? [], wantScores = want["scores"] as! [Double]
+                #expect(!wantScores.isEmpty && scores.count == wantScores.count, "\(want["prompt"]!): \(scores) vs \(wantScores)")
+                #expect(zip(scores, wantScores).allSatisfy { abs($0 - $1) <= 1e-3 }, "\(scores) vs \(wantScores)")
+                let boxes = result["boxes"] as? [[Double]] ?? [], wantBoxes = want["boxes"] as! [[Double]]
+                #expect(zip(boxes, wantBoxes).allSatisfy { zip($0, $1).allSatisfy { abs($0 - $1) <= 0.5 } }, "\(boxes) vs \(wantBoxes)")
+            }
+            let status = try await server.get("/models/status").text
+            #expect(status.contains("shipped:sam3-tiny"), "\(status.prefix(600))")
+        }
+    }
+
+    /// Depth Anything 3 as its hub repositories hold it: the package's config.json (a preset name)
+    /// and model.safetensors written as the package saves (keys `model.*`, a shared module stored
+    /// once). Served through the shipped graph, a two-view scene gives the package's own depth and
+    /// cameras on those weights (the fixture's weights are those Tests/Fixtures/depth_anything_3 records).
+    @Test func aDepthAnything3CheckpointGivesThePackagesDepthAndCameras() async throws {
+        let manifest = try FixtureFiles.json("depth_anything_3/manifest.json")
+        let scene = (manifest["scenes"] as! [[String: Any]]).first { $0["name"] as? String == "two_views" }!
+        let views = scene["views"] as! [[String: Any]]
+        let images = try views.map { try FixtureFiles.data("preprocessing/" + ($0["image"] as! String)).base64EncodedString() }
+        try await Self.serving("depth-anything-3-tiny", as: "me/DA3-TINY") { server in
+            let r = try await server.post("/inference/depth-anything", json: [
+                "images": images, "model_id": "me/DA3-TINY", "depth_format": "float32"])
+            #expect(r.status == 200, "\(r.text.prefix(400))")
+            let results = try #require(r.json["results"] as? [[String: Any]])
+            #expect(results.count == 2)
+            for (i, (result, view)) in zip(results, views).enumerated() {
+                try expectDepthAndCamera(result, equal: view, "view \(i)")
+            }
+            let status = try await server.get("/models/status").text
+            #expect(status.contains("shipped:depth-anything-3-tiny"), "\(status.prefix(600))")
         }
     }
 

@@ -35,6 +35,13 @@ from patching import swapped
 
 INPUTS = ["pixel_values", "input_ids", "token_type_ids", "attention_mask", "pixel_mask"]
 OUTPUTS = ["logits", "pred_boxes"]
+# Any batch, image size and prompt length.
+AXES = {"pixel_values": {0: "batch_size", 2: "height", 3: "width"},
+        "input_ids": {0: "batch_size", 1: "sequence_length"},
+        "token_type_ids": {0: "batch_size", 1: "sequence_length"},
+        "attention_mask": {0: "batch_size", 1: "sequence_length"},
+        "pixel_mask": {0: "batch_size", 1: "height", 2: "width"},
+        "logits": {0: "batch_size"}, "pred_boxes": {0: "batch_size"}}
 
 
 def _phrase_blocks(input_ids, special_tokens):
@@ -162,10 +169,14 @@ def check(path, inputs, expected, tolerance):
 
 
 def compare(path, feeds, expected, tolerance):
+    """The graph at `path` against PyTorch's outputs (see compare_outputs)."""
+    compare_outputs(checks.run_graph(path, feeds), expected, tolerance)
+
+
+def compare_outputs(got, expected, tolerance):
     """The decoder's queries are the encoder's top-k tokens: scores a rounding error apart can trade
     places (and one can trade in or out at the k-th place), so rows that differ are looked up among
     all rows; at most 1% may be missing."""
-    got = checks.run_graph(path, feeds)
     for name, a, b in zip(OUTPUTS, got, expected):
         if a.shape != b.shape:
             raise SystemExit(f"export check failed: {name} has shape {list(a.shape)}, PyTorch gives {list(b.shape)}")
@@ -207,15 +218,9 @@ def export(src, dst, opset, tolerance):
     os.makedirs(onnx_dir, exist_ok=True)
     path = os.path.join(onnx_dir, "model.onnx")
     example = example_inputs(processor, [(short, short * 4 // 3)], "a cat." if frozen else "a cat. a dog.", 0)
-    axes = {"pixel_values": {0: "batch_size", 2: "height", 3: "width"},
-            "input_ids": {0: "batch_size", 1: "sequence_length"},
-            "token_type_ids": {0: "batch_size", 1: "sequence_length"},
-            "attention_mask": {0: "batch_size", 1: "sequence_length"},
-            "pixel_mask": {0: "batch_size", 1: "height", 2: "width"},
-            "logits": {0: "batch_size"}, "pred_boxes": {0: "batch_size"}}
     with traceable(frozen=frozen), torch.no_grad():
         torch.onnx.export(GraphWrapper(model).eval(), tuple(example), path, opset_version=opset, dynamo=False,
-                          input_names=INPUTS, output_names=OUTPUTS, dynamic_axes=axes)
+                          input_names=INPUTS, output_names=OUTPUTS, dynamic_axes=AXES)
     # Against the unpatched model: other sizes and aspect ratios, 1 to 3 phrases, a padded batch.
     wrapper = GraphWrapper(model).eval()
     cases = [([(short, short * 4 // 3)], "a cat."), ([(long, short)], "remote control. a cat. a dog."),

@@ -4,9 +4,10 @@ official checkpoints' configurations, through tools/export/graph_only.py.
     python3 tools/export/official_graphs.py [graphs] [--only dinov3-vits16,...]
 
 The configurations are built from the facts in ../shared/reference/official-checkpoints.md (the
-values transformers' conversion scripts write), not read from the hub. Families done so far: DINOv3, Depth Anything V2.
+values transformers' conversion scripts write), not read from the hub. Families: DINOv3, Depth Anything V2, GroundingDINO, SAM3, Depth Anything 3.
 """
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -26,9 +27,16 @@ def dinov3_configs():
                                          num_attention_heads=6, hidden_act="gelu", use_gated_mlp=False, **vit),
         "dinov3-vitb16": DINOv3ViTConfig(hidden_size=768, intermediate_size=3072, num_hidden_layers=12,
                                          num_attention_heads=12, hidden_act="gelu", use_gated_mlp=False, **vit),
+        # The "plus" sizes use SwiGLU with ffn ratio 6: hidden 2/3 of 6 x width (1536 for S+, 5120 for H+).
+        "dinov3-vits16plus": DINOv3ViTConfig(hidden_size=384, intermediate_size=1536, num_hidden_layers=12,
+                                             num_attention_heads=6, hidden_act="silu", use_gated_mlp=True, **vit),
+        "dinov3-vitl16": DINOv3ViTConfig(hidden_size=1024, intermediate_size=4096, num_hidden_layers=24,
+                                         num_attention_heads=16, hidden_act="gelu", use_gated_mlp=False, **vit),
         "dinov3-vith16plus": DINOv3ViTConfig(hidden_size=1280, intermediate_size=5120, num_hidden_layers=32,
                                              num_attention_heads=20, hidden_act="silu", use_gated_mlp=True, **vit),
         "dinov3-convnext-tiny": DINOv3ConvNextConfig(depths=[3, 3, 9, 3], hidden_sizes=[96, 192, 384, 768]),
+        "dinov3-convnext-small": DINOv3ConvNextConfig(depths=[3, 3, 27, 3], hidden_sizes=[96, 192, 384, 768]),
+        "dinov3-convnext-base": DINOv3ConvNextConfig(depths=[3, 3, 27, 3], hidden_sizes=[128, 256, 512, 1024]),
         "dinov3-convnext-large": DINOv3ConvNextConfig(depths=[3, 3, 27, 3], hidden_sizes=[192, 384, 768, 1536],
                                                       layer_norm_eps=1e-6),
     }
@@ -54,9 +62,41 @@ def depth_anything_configs():
     }
 
 
-CONFIGS = {"dinov3": dinov3_configs, "depth_anything": depth_anything_configs}
+def grounding_dino_configs():
+    """As transformers' convert_grounding_dino_to_hf.py builds them: the default config (= tiny,
+    Swin-T window 7) and base (Swin-B window 12 at 384, embed 128); BERT-base text encoder."""
+    from transformers import GroundingDinoConfig, SwinConfig
+
+    base = SwinConfig(window_size=12, image_size=384, embed_dim=128, depths=[2, 2, 18, 2], num_heads=[4, 8, 16, 32],
+                      out_indices=[2, 3, 4])
+    return {"grounding-dino-tiny": GroundingDinoConfig(), "grounding-dino-base": GroundingDinoConfig(backbone_config=base)}
+
+
+def sam3_configs():
+    """facebook/sam3: the video wrapper (transformers' convert_sam3_video_to_hf.py) whose detector,
+    a plain Sam3Config(), is what the sam3 family serves."""
+    from transformers import Sam3VideoConfig
+
+    return {"sam3": Sam3VideoConfig()}
+
+
+DA3_PRESETS = {"depth-anything-3-small": "da3-small", "depth-anything-3-base": "da3-base",
+               "depth-anything-3-large": "da3-large", "depth-anything-3-giant": "da3-giant",
+               "depth-anything-3-metric-large": "da3metric-large", "depth-anything-3-mono-large": "da3mono-large",
+               "depth-anything-3-nested-giant-large": "da3nested-giant-large"}
+
+
+def depth_anything_3_configs():
+    """The depth-anything-3 package's presets, as the hub's config.json names them (`model_name`;
+    the package builds the network from its own preset YAML)."""
+    return {name: {"model_name": preset} for name, preset in DA3_PRESETS.items()}
+
+
+CONFIGS = {"dinov3": dinov3_configs, "depth_anything": depth_anything_configs, "grounding_dino": grounding_dino_configs,
+           "sam3": sam3_configs, "depth_anything_3": depth_anything_3_configs}
 ARCHITECTURES = {"DINOv3ViTConfig": "DINOv3ViTModel", "DINOv3ConvNextConfig": "DINOv3ConvNextModel",
-                 "DepthAnythingConfig": "DepthAnythingForDepthEstimation"}
+                 "DepthAnythingConfig": "DepthAnythingForDepthEstimation",
+                 "GroundingDinoConfig": "GroundingDinoForObjectDetection", "Sam3VideoConfig": "Sam3VideoModel"}
 
 
 def main():
@@ -69,9 +109,13 @@ def main():
         for name, config in make().items():
             if only and name not in only:
                 continue
-            config.architectures = [ARCHITECTURES[type(config).__name__]]
             with tempfile.TemporaryDirectory() as folder:
-                config.save_pretrained(folder)
+                if isinstance(config, dict):
+                    with open(os.path.join(folder, "config.json"), "w") as f:
+                        json.dump(config, f)
+                else:
+                    config.architectures = [ARCHITECTURES[type(config).__name__]]
+                    config.save_pretrained(folder)
                 print(f"== {name}")
                 subprocess.run([sys.executable, os.path.join(HERE, "graph_only.py"), family,
                                 os.path.join(folder, "config.json"), os.path.join(args.output, name)], check=True)

@@ -41,10 +41,15 @@ public final class DepthAnything3Model: LoadedModel {
     let gaussians: GaussianSettings?
     /// The head runs only when the bool input `gaussians` is true (the exporter's `If`).
     let gaussiansOnRequest: Bool
+    /// The shipped graph the checkpoint's weights were bound to (nil: the repository's own graphs).
+    let shippedGraph: String?
+
+    public var statusDetails: [(String, JSONValue)] { [ModelFiles.graphDetail(shippedGraph)] }
 
     init(reference: ModelReference, preprocessor: DepthAnything3Preprocessor, session: any InferenceSession,
          memoryBytes: Int, sceneViews: Bool, kind: Kind = .anyView, metricSession: (any InferenceSession)? = nil,
-         gaussians: GaussianSettings? = nil) {
+         gaussians: GaussianSettings? = nil, shippedGraph: String? = nil) {
+        self.shippedGraph = shippedGraph
         self.gaussians = Set(session.outputs.map(\.name)).isSuperset(of: ["gs_raw", "gs_density"]) ? gaussians : nil
         self.cameraInput = Set(session.inputs.map(\.name)).subtracting(["gaussians"]) == Self.cameraInputs
         self.gaussiansOnRequest = session.inputs.contains { $0.name == "gaussians" }
@@ -65,10 +70,28 @@ public final class DepthAnything3Model: LoadedModel {
         (config["architecture"] as? String) == "DepthAnything3"
     }
 
-    static func load(snapshot: ModelSnapshot, config: [String: Any], context: ModelLoadContext) throws
+    static let exportCommand = "python3 tools/export/graph_only.py depth_anything_3 <config.json> graphs/<name>"
+
+    /// The package's checkpoint (config.json naming a preset + model.safetensors, no graphs) served
+    /// through the shipped graph its preset picks, with the settings the graph was made with.
+    static func loadShipped(snapshot: ModelSnapshot, context: ModelLoadContext) throws -> DepthAnything3Model? {
+        guard let shipped = try ModelFiles.shippedSessions(snapshot, family: .depthAnything, context: context,
+                                                           exportCommand: exportCommand,
+                                                           ownGraphs: [snapshot.reference.onnxPath()]),
+              let session = shipped.sessions["model"] else { return nil }
+        let config = ModelFiles.jsonObject("config.json", in: snapshot).merging(shipped.modelConfig) { own, _ in own }
+        return try load(snapshot: snapshot, config: config, context: context,
+                        graphs: (session, shipped.sessions["metric"], shipped.bytes, shipped.name))
+    }
+
+    static func load(snapshot: ModelSnapshot, config: [String: Any], context: ModelLoadContext,
+                     graphs: (main: any InferenceSession, metric: (any InferenceSession)?, bytes: Int, name: String)? = nil) throws
         -> DepthAnything3Model {
-        let graph = try ModelFiles.graph(snapshot.reference.onnxPath(), in: snapshot)
-        let session = try context.runtime.makeSession(modelPath: graph.path, options: context.sessionOptions)
+        let graph = try graphs.map { ($0.main, $0.bytes) } ?? {
+            let graph = try ModelFiles.graph(snapshot.reference.onnxPath(), in: snapshot)
+            return (try context.runtime.makeSession(modelPath: graph.path, options: context.sessionOptions), graph.bytes)
+        }()
+        let session = graph.0
         let outputs = Set(session.outputs.map(\.name))
         let kind: Kind = switch config["depth_kind"] as? String {
         case "metric": .mono(metric: true)
@@ -91,21 +114,29 @@ public final class DepthAnything3Model: LoadedModel {
             processRes: (config["process_res"] as? Int) ?? 504, patchSize: (config["patch_size"] as? Int) ?? 14,
             mean: floats("image_mean", [0.485, 0.456, 0.406]), std: floats("image_std", [0.229, 0.224, 0.225]))
         var metricSession: (any InferenceSession)?
-        var bytes = graph.bytes
+        var bytes = graph.1
         if kind == .nested {
-            let metric = try ModelFiles.graph((config["metric_graph"] as? String) ?? "onnx/metric.onnx", in: snapshot)
-            let session = try context.runtime.makeSession(modelPath: metric.path, options: context.sessionOptions)
+            let session: any InferenceSession
+            if let graphs {
+                guard let metric = graphs.metric else {
+                    throw VisionError.internalError("shipped graph '\(graphs.name)' has no metric graph")
+                }
+                session = metric
+            } else {
+                let metric = try ModelFiles.graph((config["metric_graph"] as? String) ?? "onnx/metric.onnx", in: snapshot)
+                session = try context.runtime.makeSession(modelPath: metric.path, options: context.sessionOptions)
+                bytes += metric.bytes
+            }
             guard Set(session.outputs.map(\.name)).isSuperset(of: ["depth", "sky"]) else {
                 throw VisionError.modelNotFound("'\(snapshot.reference.repoID)': its metric graph returns no depth and sky")
             }
             metricSession = session
-            bytes += metric.bytes
         }
         let scenes = (config["scene_views"] as? Bool) ?? false
         return DepthAnything3Model(reference: snapshot.reference, preprocessor: preprocessor, session: session,
                                    memoryBytes: bytes, sceneViews: !kind.isMonocular && scenes,
                                    kind: kind, metricSession: metricSession,
-                                   gaussians: GaussianSettings(config["gaussians"]))
+                                   gaussians: GaussianSettings(config["gaussians"]), shippedGraph: graphs?.name)
     }
 
     /// What one image gives at the processed size: depth and, from an any-view preset, confidence

@@ -32,6 +32,9 @@ public final class DepthEstimator: LoadedModel {
             return DepthEstimator(.v3(try DepthAnything3Model.load(snapshot: snapshot, config: config, context: context)))
         }
         if config["model_name"] != nil {
+            if let shipped = try DepthAnything3Model.loadShipped(snapshot: snapshot, context: context) {
+                return DepthEstimator(.v3(shipped))
+            }
             throw VisionError.modelNotFound(
                 "'\(snapshot.reference.repoID)' holds Depth Anything 3 PyTorch weights without the project's ONNX export; "
                 + "export it once with: python3 tools/export/export.py depth_anything_3 --from-hub "

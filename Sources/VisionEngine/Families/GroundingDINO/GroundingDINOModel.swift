@@ -7,7 +7,8 @@ import VisionCore
 /// processor config beside it.
 public final class GroundingDINOModel: LoadedModel {
     public var statusDetails: [(String, JSONValue)] {
-        [("phrases", .string(multiPhrase ? "joint" : "one per pass")), ("graph_probe", .string(probe))]
+        [("phrases", .string(multiPhrase ? "joint" : "one per pass")), ("graph_probe", .string(probe)),
+         ModelFiles.graphDetail(shippedGraph)]
     }
 
     public let reference: ModelReference
@@ -24,10 +25,13 @@ public final class GroundingDINOModel: LoadedModel {
     let probe: String
     /// The text length the graph's logits are padded to (config `max_text_len`).
     let maxTextLength: Int
+    /// The shipped graph the checkpoint's weights were bound to (nil: the repository's own graph).
+    let shippedGraph: String?
 
     init(reference: ModelReference, processor: ImageProcessor, tokenizer: WordPieceTokenizer, session: any InferenceSession,
-         memoryBytes: Int, multiPhrase: Bool, probe: String, maxTextLength: Int) {
+         memoryBytes: Int, multiPhrase: Bool, probe: String, maxTextLength: Int, shippedGraph: String? = nil) {
         self.probe = probe
+        self.shippedGraph = shippedGraph
         self.reference = reference
         self.processor = processor
         self.tokenizer = tokenizer
@@ -46,8 +50,10 @@ public final class GroundingDINOModel: LoadedModel {
             throw VisionError.modelNotFound("model '\(snapshot.reference.repoID)' has no tokenizer.json")
         }
         let tokenizer = try WordPieceTokenizer(json: tokenizerData)
-        let graph = try ModelFiles.graph(snapshot.reference.onnxPath(), in: snapshot)
-        let session = try context.runtime.makeSession(modelPath: graph.path, options: context.sessionOptions)
+        let graph = try ModelFiles.session(
+            snapshot, family: .groundingDINO, context: context,
+            exportCommand: "python3 tools/export/graph_only.py grounding_dino <config.json> graphs/<name>")
+        let session = graph.session
         guard Set(session.inputs.map(\.name)).isSubset(of: inputNames),
               Set(session.outputs.map(\.name)).isSuperset(of: ["logits", "pred_boxes"]) else {
             throw VisionError.modelNotFound(
@@ -66,7 +72,7 @@ public final class GroundingDINOModel: LoadedModel {
         return GroundingDINOModel(
             reference: snapshot.reference, processor: ImageProcessor(config: processorConfig), tokenizer: tokenizer,
             session: session, memoryBytes: graph.bytes, multiPhrase: joint, probe: probe,
-            maxTextLength: (config["max_text_len"] as? Int) ?? 256)
+            maxTextLength: (config["max_text_len"] as? Int) ?? 256, shippedGraph: graph.shippedGraph)
     }
 
     /// Decides from the graph itself whether its phrase mask follows the text: a tiny image with

@@ -14,6 +14,10 @@ public final class SAM3Model: LoadedModel {
     let graphs: Graphs
     /// Tokens per prompt, padded (32 for SAM3).
     let textLength: Int
+    /// The shipped graph the checkpoint's weights were bound to (nil: the repository's own graphs).
+    let shippedGraph: String?
+
+    public var statusDetails: [(String, JSONValue)] { [ModelFiles.graphDetail(shippedGraph)] }
 
     enum Graphs: Sendable {
         case split(vision: any InferenceSession, text: any InferenceSession, decoder: any InferenceSession,
@@ -22,8 +26,9 @@ public final class SAM3Model: LoadedModel {
     }
 
     init(reference: ModelReference, processor: ImageProcessor, tokenizer: CLIPTokenizer, graphs: Graphs,
-         memoryBytes: Int, textLength: Int) {
+         memoryBytes: Int, textLength: Int, shippedGraph: String? = nil) {
         self.reference = reference
+        self.shippedGraph = shippedGraph
         self.processor = processor
         self.tokenizer = tokenizer
         self.graphs = graphs
@@ -44,6 +49,19 @@ public final class SAM3Model: LoadedModel {
         let marker = ModelFiles.jsonObject("vision_models_api.json", in: snapshot)
         let textLength = (marker["text_length"] as? Int) ?? 32
         let split = ["vision_encoder", "text_encoder", "decoder"].map { snapshot.reference.onnxPath(graph: $0) }
+        if let shipped = try ModelFiles.shippedSessions(
+            snapshot, family: .sam3, context: context,
+            exportCommand: "python3 tools/export/graph_only.py sam3 <config.json> graphs/<name>",
+            ownGraphs: split + [snapshot.reference.onnxPath()]) {
+            guard let vision = shipped.sessions["vision_encoder"], let text = shipped.sessions["text_encoder"],
+                  let decoder = shipped.sessions["decoder"] else {
+                throw VisionError.internalError("shipped graph '\(shipped.name)' lacks the split SAM3 graphs")
+            }
+            return SAM3Model(reference: snapshot.reference, processor: ImageProcessor(config: processorConfig),
+                             tokenizer: tokenizer,
+                             graphs: .split(vision: vision, text: text, decoder: decoder, boxDecoder: shipped.sessions["box_decoder"]),
+                             memoryBytes: shipped.bytes, textLength: textLength, shippedGraph: shipped.name)
+        }
         if split.allSatisfy({ FileManager.default.fileExists(atPath: snapshot.path($0)) }) {
             let boxPath = snapshot.reference.onnxPath(graph: "box_decoder")
             let withBoxes = FileManager.default.fileExists(atPath: snapshot.path(boxPath))
