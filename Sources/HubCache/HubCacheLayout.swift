@@ -11,13 +11,24 @@ import VisionCore
 public struct HubCacheLayout: Sendable {
     public let cacheFolder: String
     public let repoID: String
+    /// `models--org--name`. Hub ids are case-insensitive (`depth-anything/da3-base` is the hub's
+    /// `DA3-BASE`): when the cache holds the repository under another spelling (written by a
+    /// client that used the hub's), that folder is this repository's, so nothing is fetched twice.
+    public let folderName: String
 
     public init(cacheFolder: String, repoID: String) {
         self.cacheFolder = cacheFolder
         self.repoID = repoID
+        folderName = Self.existingFolder(in: cacheFolder, for: "models--" + repoID.replacingOccurrences(of: "/", with: "--"))
     }
 
-    public var folderName: String { "models--" + repoID.replacingOccurrences(of: "/", with: "--") }
+    /// `name`, or the cache folder whose name equals it but for letter case.
+    static func existingFolder(in cacheFolder: String, for name: String) -> String {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: cacheFolder + "/" + name) { return name }
+        let lowered = name.lowercased()
+        return ((try? fm.contentsOfDirectory(atPath: cacheFolder)) ?? []).sorted().first { $0.lowercased() == lowered } ?? name
+    }
     public var repoFolder: String { cacheFolder + "/" + folderName }
     public func blob(_ etag: String) -> String { repoFolder + "/blobs/" + etag }
     public func incomplete(_ etag: String) -> String { blob(etag) + ".incomplete" }

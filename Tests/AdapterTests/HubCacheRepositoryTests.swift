@@ -26,6 +26,18 @@ import VisionCore
         #expect(FileManager.default.contents(atPath: snapshot.path("config.json")) == Data("{}".utf8))
     }
 
+    /// Hub ids ignore case: a repository cached under the hub's spelling (`Org/MODEL`) is found
+    /// for any spelling, and a spelling the cache lacks keeps its own folder name.
+    @Test func findsTheRepositoryUnderAnySpelling() throws {
+        let (root, commit) = try Self.makeCache()
+        for id in ["org/model", "ORG/Model", "Org/MODEL"] {
+            let snapshot = try HubCacheRepository(cacheFolder: root).cachedSnapshot(for: ModelReference(parsing: id))
+            #expect(snapshot.commit == commit && snapshot.folder.contains("/models--org--model/"), "\(id)")
+            #expect(HubCacheLayout(cacheFolder: root, repoID: id).folderName == "models--org--model")
+        }
+        #expect(HubCacheLayout(cacheFolder: root, repoID: "org/other").folderName == "models--org--other")
+    }
+
     @Test func resolvesCommitRevisionWithoutRefs() throws {
         let (root, commit) = try Self.makeCache()
         let snapshot = try HubCacheRepository(cacheFolder: root).cachedSnapshot(for: ModelReference(parsing: "org/model@\(commit)"))

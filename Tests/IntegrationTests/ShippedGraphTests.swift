@@ -125,6 +125,7 @@ import Testing
     /// and model.safetensors written as the package saves (keys `model.*`, a shared module stored
     /// once). Served through the shipped graph, a two-view scene gives the package's own depth and
     /// cameras on those weights (the fixture's weights are those Tests/Fixtures/depth_anything_3 records).
+    /// Cached as `me/DA3-TINY` (the hub's spelling), asked for as `me/da3-tiny`: hub ids ignore case.
     @Test func aDepthAnything3CheckpointGivesThePackagesDepthAndCameras() async throws {
         let manifest = try FixtureFiles.json("depth_anything_3/manifest.json")
         let scene = (manifest["scenes"] as! [[String: Any]]).first { $0["name"] as? String == "two_views" }!
@@ -132,7 +133,7 @@ import Testing
         let images = try views.map { try FixtureFiles.data("preprocessing/" + ($0["image"] as! String)).base64EncodedString() }
         try await Self.serving("depth-anything-3-tiny", as: "me/DA3-TINY") { server in
             let r = try await server.post("/inference/depth-anything", json: [
-                "images": images, "model_id": "me/DA3-TINY", "depth_format": "float32"])
+                "images": images, "model_id": "me/da3-tiny", "depth_format": "float32"])
             #expect(r.status == 200, "\(r.text.prefix(400))")
             let results = try #require(r.json["results"] as? [[String: Any]])
             #expect(results.count == 2)
