@@ -98,23 +98,44 @@ import VisionCore
 /// The graphs the server ships (the checkout's graphs/, tools/export/official_graphs.py): each
 /// parses, holds no weights of its own, and is named in the catalog with its family.
 @Suite struct ShippedGraphsFolderTests {
+    /// Per shipped graph: each graph file and the weights it binds at load.
+    static let expected: [String: [String: Int]] = [
+        "dinov3-vits16": ["model.onnx": 210], "dinov3-vits16plus": ["model.onnx": 234], "dinov3-vitb16": ["model.onnx": 210],
+        "dinov3-vitl16": ["model.onnx": 414], "dinov3-vith16plus": ["model.onnx": 614],
+        "dinov3-convnext-tiny": ["model.onnx": 180], "dinov3-convnext-small": ["model.onnx": 342],
+        "dinov3-convnext-base": ["model.onnx": 342], "dinov3-convnext-large": ["model.onnx": 342],
+        "depth-anything-v2-small": ["model.onnx": 282], "depth-anything-v2-base": ["model.onnx": 282],
+        "depth-anything-v2-large": ["model.onnx": 498],
+        "grounding-dino-tiny": ["model.onnx": 978], "grounding-dino-base": ["model.onnx": 1182],
+        "sam3": ["vision_encoder.onnx": 534, "text_encoder.onnx": 390, "decoder.onnx": 439,
+                 "box_decoder.onnx": 533],
+        "depth-anything-3-small": ["model.onnx": 343], "depth-anything-3-base": ["model.onnx": 343],
+        "depth-anything-3-large": ["model.onnx": 543], "depth-anything-3-giant": ["model.onnx": 877],
+        "depth-anything-3-metric-large": ["model.onnx": 406], "depth-anything-3-mono-large": ["model.onnx": 406],
+        "depth-anything-3-nested-giant-large": ["model.onnx": 877, "metric.onnx": 406],
+    ]
+
     @Test func everyShippedGraphIsWeightlessAndCatalogued() throws {
         let folder = FixtureFiles.root.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("graphs").path
         let catalog = try GraphCatalog(folder: folder)
-        let expected = ["dinov3-convnext-tiny": 180, "dinov3-convnext-large": 342, "dinov3-vitb16": 210, "dinov3-vits16": 210,
-                        "dinov3-vith16plus": 614,
-                        "depth-anything-v2-small": 282, "depth-anything-v2-base": 282, "depth-anything-v2-large": 498]
-        #expect(catalog.graphs.map(\.name).sorted() == expected.keys.sorted())
+        #expect(catalog.graphs.map(\.name).sorted() == Self.expected.keys.sorted())
+        var files = 0
         for graph in catalog.graphs {
-            // Nothing but the graph and its fingerprint: a weight file here would be shipped.
-            #expect(try FileManager.default.contentsOfDirectory(atPath: graph.folder).sorted() == ["fingerprint.json", "model.onnx"],
-                    "\(graph.name)")
-            let initializers = try ONNXInitializers.read(path: graph.folder + "/model.onnx")
-            let external = initializers.filter(\.isExternal)
-            #expect(external.count == expected[graph.name], "\(graph.name): \(external.count) weights bound at load")
-            #expect(external.count == initializers.count, "\(graph.name) carries no weights of its own")
-            #expect(["dinov3", "depth_anything"].contains(graph.family) && graph.fingerprint["model_type"] != nil)
+            let expected = Self.expected[graph.name] ?? [:]
+            // Nothing but the graphs and the fingerprint: a weight file here would be shipped.
+            #expect(try FileManager.default.contentsOfDirectory(atPath: graph.folder).sorted()
+                    == (expected.keys + ["fingerprint.json"]).sorted(), "\(graph.name)")
+            #expect(graph.files.sorted() == expected.keys.sorted(), "\(graph.name)")
+            for file in graph.files {
+                let initializers = try ONNXInitializers.read(path: graph.folder + "/" + file)
+                let external = initializers.filter(\.isExternal)
+                #expect(external.count == expected[file], "\(graph.name)/\(file): \(external.count) weights bound at load")
+                #expect(external.count == initializers.count, "\(graph.name)/\(file) carries no weights of its own")
+                files += 1
+            }
+            #expect(["dinov3", "depth_anything", "grounding_dino", "sam3"].contains(graph.family))
+            #expect(!graph.fingerprint.isEmpty)
         }
-        #expect(catalog.graphs.count == 8)
+        #expect(catalog.graphs.count == Self.expected.count && files == Self.expected.values.map(\.count).reduce(0, +))
     }
 }

@@ -207,21 +207,25 @@ def sam3_graphs(config):
     ids, mask = text(["a cat", "remote control", "the red ball on a table"])
     vision, text_encoder = s3.VisionEncoder(model).eval(), s3.TextEncoder(model).eval()
     with torch.no_grad():
-        features = [f.expand(3, *f.shape[1:]).contiguous() for f in vision(pixels)]
+        one = list(vision(pixels))
         text_features = text_encoder(ids, mask)
-    boxes = [(torch.tensor([[[0.5, 0.5, 0.4, 0.3], [0.3, 0.6, 0.2, 0.2], [0.7, 0.3, 0.3, 0.5]]] * 3), torch.tensor([[1, 0, 1]] * 3)),
-             (torch.tensor([[[0.4, 0.4, 0.5, 0.5]]] * 3), torch.tensor([[1]] * 3))]
+    # The decoders are traced on one prompt and checked on one and on three over the same image
+    # features (expanded views, not copies: at 1008 px the features of three prompts take 1.5 GB).
+    three = [f.expand(3, *f.shape[1:]) for f in one]
+    boxes = [(torch.tensor([[[0.5, 0.5, 0.4, 0.3], [0.3, 0.6, 0.2, 0.2], [0.7, 0.3, 0.3, 0.5]]]), torch.tensor([[1, 0, 1]])),
+             (torch.tensor([[[0.4, 0.4, 0.5, 0.5]]]), torch.tensor([[1]]))]
     box_axes = dict(batch, input_boxes={0: "batch_size", 1: "boxes"}, input_boxes_labels={0: "batch_size", 1: "boxes"})
     decoder_inputs = levels + ["text_features", "attention_mask"]
     specs = [
         GraphSpec(vision, ["pixel_values"], levels, [(pixels,)], batch, file="vision_encoder.onnx"),
         GraphSpec(text_encoder, ["input_ids", "attention_mask"], ["text_features"], [(ids, mask), (ids[:1], mask[:1])],
                   batch, file="text_encoder.onnx"),
-        GraphSpec(s3.Decoder(model).eval(), decoder_inputs, s3.OUTPUTS, [tuple(features) + (text_features, mask)], batch,
+        GraphSpec(s3.Decoder(model).eval(), decoder_inputs, s3.OUTPUTS,
+                  [tuple(one) + (text_features[:1], mask[:1]), tuple(three) + (text_features, mask)], batch,
                   file="decoder.onnx"),
         GraphSpec(s3.BoxDecoder(model).eval(), decoder_inputs + ["input_boxes", "input_boxes_labels"], s3.OUTPUTS,
-                  [tuple(features) + (text_features, mask, b, lab.long()) for b, lab in boxes], box_axes,
-                  file="box_decoder.onnx", tracing=s3.traceable, opset=16),
+                  [tuple(one) + (text_features[i:i + 1], mask[i:i + 1], b, lab.long()) for i, (b, lab) in enumerate(boxes)],
+                  box_axes, file="box_decoder.onnx", tracing=s3.traceable, opset=16),
     ]
     return config, model, specs
 
@@ -444,6 +448,9 @@ def export_graph(spec, keys, output, opset, tolerance, model):
     folded = fold_weight_transposes(graph)
     if folded:
         print(f"  {folded} MatMul(x, Transpose(W)) read W as stored (FusedMatMul transB)")
+    merged = merge_equal_constants(graph)
+    if merged:
+        print(f"  equal constants merged: {merged / 1e6:.1f} MB fewer")
     path = os.path.join(output, spec.file)
     onnx.save(graph, path)
     if spec.finish:
@@ -459,13 +466,44 @@ def export_graph(spec, keys, output, opset, tolerance, model):
     session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
     wanted = {i.name for i in session.get_inputs()}
     for example, want in zip(spec.examples, expected):
-        feeds = {name: t.numpy() for name, t in zip(spec.inputs, example) if name in wanted}
+        feeds = {name: np.ascontiguousarray(t.numpy()) for name, t in zip(spec.inputs, example) if name in wanted}
         feeds.update({k: v for k, v in spec.check_feeds.items() if k in wanted})
         print(f"  {spec.file} on {[list(t.shape) for t in example]}:")
         spec.compare(session.run(spec.outputs[:len(want)], feeds), want, tolerance)
     print(f"wrote {path}: {len(stripped)} weights bound at load, {len(kept)} constants kept "
           f"({os.path.getsize(path)} bytes)")
     return set(stripped)
+
+
+def merge_equal_constants(graph):
+    """Constant nodes of equal value become one (the tracer writes a table a module computes, e.g.
+    SAM3's RoPE cos/sin per attention layer, once per layer): the first of each value stays and its
+    output feeds every consumer of the others. Returns the bytes saved."""
+    first, renames, removed = {}, {}, []
+    for node in graph.graph.node:
+        if node.op_type != "Constant" or len(node.attribute) != 1 or node.attribute[0].name != "value":
+            continue
+        t = node.attribute[0].t
+        if len(t.raw_data) < 1024:
+            continue
+        key = (t.data_type, tuple(t.dims), hashlib.sha256(t.raw_data).digest())
+        if key in first:
+            renames[node.output[0]] = first[key]
+            removed.append(node)
+        else:
+            first[key] = node.output[0]
+    for node in graph.graph.node:
+        for i, name in enumerate(node.input):
+            if name in renames:
+                node.input[i] = renames[name]
+    graph_outputs = {o.name for o in graph.graph.output}
+    saved = 0
+    for node in removed:
+        if node.output[0] in graph_outputs:
+            continue
+        saved += len(node.attribute[0].t.raw_data)
+        graph.graph.node.remove(node)
+    return saved
 
 
 def main():
