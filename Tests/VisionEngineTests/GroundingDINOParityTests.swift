@@ -95,6 +95,15 @@ import VisionCore
         }
     }
 
+    /// The phrase probe's image gives the encoder at least as many tokens as the model has
+    /// queries (a real GroundingDINO's 900 need 256 px: at 64 px its TopK failed and every real
+    /// graph was run one phrase per pass); the tiny fixtures' 20 fit in 64 px.
+    @Test func theProbeImageCoversEveryQuery() {
+        #expect(GroundingDINOModel.probeSide(queries: 20) == 64)
+        #expect(GroundingDINOModel.probeSide(queries: 900) == 256)
+        #expect(GroundingDINOModel.probeSide(queries: 5000) == 512)
+    }
+
     @Test func promptTextAsTheOriginalBuildsIt() throws {
         for c in try Self.cases() {
             let text = (c["prompts"] as! [String]).map(GroundingDINOService.phraseText).joined(separator: " ")
