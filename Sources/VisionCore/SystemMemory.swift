@@ -17,13 +17,19 @@ public enum SystemMemory {
         kilobytes(file: "/proc/self/status", key: "VmRSS:").map { Int($0) * 1024 }
     }
 
-    /// The value of a `Key:   N kB` line.
-    private static func kilobytes(file: String, key: String) -> Double? {
-        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return nil }
+    /// The value of a `Key:<tab or spaces>N kB` line. The kernel pads N to 8 characters after a
+    /// tab, so from 10^7 kB (9.5 GiB) on no space precedes it: split on any whitespace. Decoded
+    /// leniently: a line that is not UTF-8 must not hide the others.
+    static func kilobytes(in text: String, key: String) -> Double? {
         for line in text.split(separator: "\n") where line.hasPrefix(key) {
-            let parts = line.split(separator: " ", omittingEmptySubsequences: true)
-            if parts.count >= 2 { return Double(parts[1]) }
+            let parts = line.dropFirst(key.count).split(whereSeparator: { $0 == " " || $0 == "\t" })
+            if let first = parts.first { return Double(first) }
         }
         return nil
+    }
+
+    private static func kilobytes(file: String, key: String) -> Double? {
+        guard let data = FileManager.default.contents(atPath: file) else { return nil }
+        return kilobytes(in: String(decoding: data, as: UTF8.self), key: key)
     }
 }
