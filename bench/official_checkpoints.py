@@ -32,11 +32,9 @@ from graph_only import randomized  # noqa: E402
 from install_in_cache import install  # noqa: E402
 from official_graphs import ARCHITECTURES, depth_anything_configs, dinov3_configs  # noqa: E402
 
-OFFICIAL_IDS = {"dinov3-vits16": "facebook/dinov3-vits16-pretrain-lvd1689m",
-                "dinov3-vitb16": "facebook/dinov3-vitb16-pretrain-lvd1689m",
-                "dinov3-vith16plus": "facebook/dinov3-vith16plus-pretrain-lvd1689m",
-                "dinov3-convnext-tiny": "facebook/dinov3-convnext-tiny-pretrain-lvd1689m",
-                "dinov3-convnext-large": "facebook/dinov3-convnext-large-pretrain-lvd1689m",
+OFFICIAL_IDS = {**{name: f"facebook/{name}-pretrain-lvd1689m" for name in
+                   ("dinov3-vits16", "dinov3-vits16plus", "dinov3-vitb16", "dinov3-vitl16", "dinov3-vith16plus",
+                    "dinov3-convnext-tiny", "dinov3-convnext-small", "dinov3-convnext-base", "dinov3-convnext-large")},
                 "depth-anything-v2-small": "depth-anything/Depth-Anything-V2-Small-hf",
                 "depth-anything-v2-base": "depth-anything/Depth-Anything-V2-Base-hf",
                 "depth-anything-v2-large": "depth-anything/Depth-Anything-V2-Large-hf"}
