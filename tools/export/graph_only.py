@@ -103,7 +103,7 @@ class GraphSpec:
     first traced, all checked), dynamic axes, the patches tracing needs and how outputs compare."""
 
     def __init__(self, wrapper, inputs, outputs, examples, axes, file="model.onnx", tracing=None, compare=None, opset=None,
-                 references=None, prefix="model.", key_prefix="", finish=None, check_feeds=None):
+                 references=None, prefix="model.", key_prefix="", finish=None, check_feeds=None, fuse_attention=False):
         self.wrapper, self.inputs, self.outputs, self.examples, self.axes = wrapper, inputs, outputs, examples, axes
         self.file, self.tracing, self.compare = file, tracing or contextlib.nullcontext, compare or compare_outputs
         self.opset = opset
@@ -115,6 +115,8 @@ class GraphSpec:
         # A rewrite of the stripped graph before its check (e.g. outputs computed on request), and
         # feeds the check adds.
         self.finish, self.check_feeds = finish, check_feeds or {}
+        # The exporter's attention fusion (attention_fusion.py) after folding constant-only nodes.
+        self.fuse_attention = fuse_attention
 
 
 def compare_outputs(got, expected, tolerance):
@@ -142,7 +144,8 @@ def build(family, config_path):
         h, w = image_size_from_processor(folder)
         names = ["last_hidden_state", "pooler_output"]
         return config, model, [GraphSpec(DINOv3Wrapper(model).eval(), ["pixel_values"], names, [(pixels(2, 3, h, w),)],
-                                         {"pixel_values": {0: "batch_size"}, **{n: {0: "batch_size"} for n in names}})]
+                                         {"pixel_values": {0: "batch_size"}, **{n: {0: "batch_size"} for n in names}},
+                                         fuse_attention=True)]
     if family == "depth_anything":
         from transformers import AutoModelForDepthEstimation
 
@@ -217,7 +220,7 @@ def sam3_graphs(config):
     box_axes = dict(batch, input_boxes={0: "batch_size", 1: "boxes"}, input_boxes_labels={0: "batch_size", 1: "boxes"})
     decoder_inputs = levels + ["text_features", "attention_mask"]
     specs = [
-        GraphSpec(vision, ["pixel_values"], levels, [(pixels,)], batch, file="vision_encoder.onnx"),
+        GraphSpec(vision, ["pixel_values"], levels, [(pixels,)], batch, file="vision_encoder.onnx", fuse_attention=True),
         GraphSpec(text_encoder, ["input_ids", "attention_mask"], ["text_features"], [(ids, mask), (ids[:1], mask[:1])],
                   batch, file="text_encoder.onnx"),
         GraphSpec(s3.Decoder(model).eval(), decoder_inputs, s3.OUTPUTS,
@@ -448,6 +451,12 @@ def export_graph(spec, keys, output, opset, tolerance, model):
     folded = fold_weight_transposes(graph)
     if folded:
         print(f"  {folded} MatMul(x, Transpose(W)) read W as stored (FusedMatMul transB)")
+    if spec.fuse_attention:
+        from attention_fusion import fuse_attention
+
+        folded = fold_constant_only_nodes(graph)
+        fused = fuse_attention(graph)
+        print(f"  {folded} constant-only nodes folded, {fused} attentions fused (MultiHeadAttention)")
     merged = merge_equal_constants(graph)
     if merged:
         print(f"  equal constants merged: {merged / 1e6:.1f} MB fewer")
@@ -473,6 +482,40 @@ def export_graph(spec, keys, output, opset, tolerance, model):
     print(f"wrote {path}: {len(stripped)} weights bound at load, {len(kept)} constants kept "
           f"({os.path.getsize(path)} bytes)")
     return set(stripped)
+
+
+def fold_constant_only_nodes(graph):
+    """Replaces each node whose inputs all come from Constant nodes (never from an initializer, so
+    no weight is baked in) by a Constant of its value, computed with onnx's reference evaluator:
+    the shape arithmetic and scale factors that tracing with constant folding off leaves as
+    nodes, which the attention fusion's pattern needs as constants. Returns the count folded."""
+    from onnx import helper, numpy_helper
+    from onnx.reference import ReferenceEvaluator
+
+    known, nodes, folded = {}, [], 0
+    for node in graph.graph.node:
+        if node.op_type == "Constant" and node.attribute and node.attribute[0].name == "value":
+            known[node.output[0]] = numpy_helper.to_array(node.attribute[0].t)
+        elif (node.input and all(not name or name in known for name in node.input) and node.domain in ("", "ai.onnx")
+              and not any(a.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS) for a in node.attribute)):
+            single = helper.make_model(helper.make_graph(
+                [node], "fold", [], [helper.make_tensor_value_info(o, onnx.TensorProto.UNDEFINED, None) for o in node.output],
+                [numpy_helper.from_array(np.asarray(known[name]), name) for name in dict.fromkeys(node.input) if name]),
+                opset_imports=graph.opset_import)
+            try:
+                values = ReferenceEvaluator(single).run(None, {})
+            except Exception:  # an op the evaluator lacks: left as it is
+                nodes.append(node)
+                continue
+            for name, value in zip(node.output, values):
+                known[name] = np.asarray(value)
+                nodes.append(helper.make_node("Constant", [], [name], value=numpy_helper.from_array(np.asarray(value))))
+            folded += 1
+            continue
+        nodes.append(node)
+    del graph.graph.node[:]
+    graph.graph.node.extend(nodes)
+    return folded
 
 
 def merge_equal_constants(graph):
