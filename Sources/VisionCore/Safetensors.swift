@@ -26,6 +26,9 @@ public final class MappedFile: @unchecked Sendable {
         guard let mapped, mapped != MAP_FAILED else {
             throw VisionError.internalError("cannot map '\((path as NSString).lastPathComponent)' into memory")
         }
+        // The runtime reads every weight once while it makes the session: fault the file in
+        // ahead of it (read-ahead of the whole mapping) rather than page by page.
+        madvise(mapped, size, MADV_WILLNEED)
         base = UnsafeRawPointer(mapped)
     }
 
