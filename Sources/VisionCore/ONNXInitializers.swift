@@ -126,8 +126,8 @@ public enum WeightPlan {
         let prefixes = [""] + keyPrefixes
         for initializer in graph where initializer.isExternal {
             let names = [initializer.name] + (aliases[initializer.name] ?? [])
-            guard let key = prefixes.lazy.flatMap({ prefix in names.lazy.map { prefix + $0 } })
-                .first(where: { checkpoint.entry($0) != nil }), let entry = checkpoint.entry(key) else {
+            guard let (key, entry) = prefixes.lazy.flatMap({ prefix in names.lazy.map { prefix + $0 } })
+                .compactMap({ key in checkpoint.entry(key).map { (key, $0) } }).first else {
                 missing.append(initializer.name)
                 continue
             }

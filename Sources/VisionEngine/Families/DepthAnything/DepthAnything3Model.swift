@@ -81,17 +81,35 @@ public final class DepthAnything3Model: LoadedModel {
               let session = shipped.sessions["model"] else { return nil }
         let config = ModelFiles.jsonObject("config.json", in: snapshot).merging(shipped.modelConfig) { own, _ in own }
         return try load(snapshot: snapshot, config: config, context: context,
-                        graphs: (session, shipped.sessions["metric"], shipped.bytes, shipped.name))
+                        graphs: Graphs(main: session, metric: shipped.sessions["metric"], bytes: shipped.bytes,
+                                       shippedName: shipped.name))
+    }
+
+    /// The sessions a model runs: its main graph, the nested preset's metric graph, the bytes they
+    /// hold, and the shipped graph's name when a checkpoint was bound to one.
+    struct Graphs {
+        let main: any InferenceSession
+        let metric: (any InferenceSession)?
+        let bytes: Int
+        let shippedName: String?
+
+        /// The repository's own graphs: `onnx/model.onnx`, and for the nested preset its metric graph.
+        static func own(_ snapshot: ModelSnapshot, config: [String: Any], context: ModelLoadContext) throws -> Graphs {
+            let graph = try ModelFiles.graph(snapshot.reference.onnxPath(), in: snapshot)
+            let main = try context.runtime.makeSession(modelPath: graph.path, options: context.sessionOptions)
+            guard config["depth_kind"] as? String == "nested" else {
+                return Graphs(main: main, metric: nil, bytes: graph.bytes, shippedName: nil)
+            }
+            let metric = try ModelFiles.graph((config["metric_graph"] as? String) ?? "onnx/metric.onnx", in: snapshot)
+            return Graphs(main: main, metric: try context.runtime.makeSession(modelPath: metric.path, options: context.sessionOptions),
+                          bytes: graph.bytes + metric.bytes, shippedName: nil)
+        }
     }
 
     static func load(snapshot: ModelSnapshot, config: [String: Any], context: ModelLoadContext,
-                     graphs: (main: any InferenceSession, metric: (any InferenceSession)?, bytes: Int, name: String)? = nil) throws
-        -> DepthAnything3Model {
-        let graph = try graphs.map { ($0.main, $0.bytes) } ?? {
-            let graph = try ModelFiles.graph(snapshot.reference.onnxPath(), in: snapshot)
-            return (try context.runtime.makeSession(modelPath: graph.path, options: context.sessionOptions), graph.bytes)
-        }()
-        let session = graph.0
+                     graphs shipped: Graphs? = nil) throws -> DepthAnything3Model {
+        let graphs = try shipped ?? .own(snapshot, config: config, context: context)
+        let session = graphs.main
         let outputs = Set(session.outputs.map(\.name))
         let kind: Kind = switch config["depth_kind"] as? String {
         case "metric": .mono(metric: true)
@@ -114,18 +132,9 @@ public final class DepthAnything3Model: LoadedModel {
             processRes: (config["process_res"] as? Int) ?? 504, patchSize: (config["patch_size"] as? Int) ?? 14,
             mean: floats("image_mean", [0.485, 0.456, 0.406]), std: floats("image_std", [0.229, 0.224, 0.225]))
         var metricSession: (any InferenceSession)?
-        var bytes = graph.1
         if kind == .nested {
-            let session: any InferenceSession
-            if let graphs {
-                guard let metric = graphs.metric else {
-                    throw VisionError.internalError("shipped graph '\(graphs.name)' has no metric graph")
-                }
-                session = metric
-            } else {
-                let metric = try ModelFiles.graph((config["metric_graph"] as? String) ?? "onnx/metric.onnx", in: snapshot)
-                session = try context.runtime.makeSession(modelPath: metric.path, options: context.sessionOptions)
-                bytes += metric.bytes
+            guard let session = graphs.metric else {
+                throw VisionError.internalError("shipped graph '\(graphs.shippedName ?? "?")' has no metric graph")
             }
             guard Set(session.outputs.map(\.name)).isSuperset(of: ["depth", "sky"]) else {
                 throw VisionError.modelNotFound("'\(snapshot.reference.repoID)': its metric graph returns no depth and sky")
@@ -134,9 +143,9 @@ public final class DepthAnything3Model: LoadedModel {
         }
         let scenes = (config["scene_views"] as? Bool) ?? false
         return DepthAnything3Model(reference: snapshot.reference, preprocessor: preprocessor, session: session,
-                                   memoryBytes: bytes, sceneViews: !kind.isMonocular && scenes,
+                                   memoryBytes: graphs.bytes, sceneViews: !kind.isMonocular && scenes,
                                    kind: kind, metricSession: metricSession,
-                                   gaussians: GaussianSettings(config["gaussians"]), shippedGraph: graphs?.name)
+                                   gaussians: GaussianSettings(config["gaussians"]), shippedGraph: graphs.shippedName)
     }
 
     /// What one image gives at the processed size: depth and, from an any-view preset, confidence

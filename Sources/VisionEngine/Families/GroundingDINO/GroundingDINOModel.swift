@@ -75,11 +75,6 @@ public final class GroundingDINOModel: LoadedModel {
             maxTextLength: (config["max_text_len"] as? Int) ?? 256, shippedGraph: graph.shippedGraph)
     }
 
-    /// Decides from the graph itself whether its phrase mask follows the text: a tiny image with
-    /// the text "a. a." — in a graph that masks phrases as transformers does, both copies of "a"
-    /// are the first token of their phrase and get identical logit columns; in a graph frozen at
-    /// one phrase they differ. Milliseconds at this size. A graph the probe cannot run is taken
-    /// as one phrase per pass (always right, if slower).
     /// The probe image's side: the encoder picks its top `queries` tokens over the four feature
     /// levels (strides 8 to 64, sizes rounded up), so the image must give at least that many.
     static func probeSide(queries: Int) -> Int {
@@ -89,6 +84,12 @@ public final class GroundingDINOModel: LoadedModel {
         return side
     }
 
+    /// Decides from the graph itself whether its phrase mask follows the text: a small blank image
+    /// (`probeSide`: 64 px for the tiny test models, 256 px for a real model's 900 queries) with
+    /// the text "a. a." — in a graph that masks phrases as transformers does, both copies of "a"
+    /// are the first token of their phrase and get identical logit columns; in a graph frozen at
+    /// one phrase they differ. A graph the probe cannot run is taken as one phrase per pass
+    /// (always right, if slower).
     static func probePhrases(session: any InferenceSession, tokenizer: WordPieceTokenizer,
                              queries: Int) -> (joint: Bool, probe: String) {
         let ids = tokenizer.encode("a. a.")
