@@ -73,44 +73,55 @@ def serve(binary, root, graphs):
     raise SystemExit("server did not start")
 
 
-def load_and_run(binary, root, graphs, model_id, image, family):
+def load_and_run(binary, root, graphs, model_id, image, family, request, got, repeats=0):
+    """One server: loads `model_id`, runs `request` ((path, body) without images and model_id) once,
+    then `repeats` more times. Returns the load's seconds, (RSS added by the load, RSS added after
+    the first request, the first request's seconds, the median of the repeats in ms or None),
+    `got(answer)` and /models/status's graph."""
     process, port = serve(binary, root, graphs)
     try:
         idle = call(port, "GET", "/health")[1]["resident_memory_mb"]
         began = time.monotonic()
-        status, answer = call(port, "POST", "/models/load", {"model_type": family, "model_id": model_id})
+        status, answer = call(port, "POST", "/models/load", {"model_type": family, "model_id": model_id}, timeout=1800)
         seconds = time.monotonic() - began
         if status != 200:
             raise SystemExit(f"load of {model_id}: {status} {answer}")
         loaded = call(port, "GET", "/health")[1]["resident_memory_mb"]
         graph = call(port, "GET", "/models/status")[1]["models"][family].get("graph")
-        if family == "dinov3":
-            status, out = call(port, "POST", "/inference/dinov3", {"images": [image], "model_id": model_id,
-                                                                    "tensor_format": "base64"})
-        else:
-            status, out = call(port, "POST", "/inference/depth-anything", {"images": [image], "model_id": model_id,
-                                                                            "depth_format": "float32"})
+        path, body = request
+        body = dict(body, images=[image], model_id=model_id)
+        began = time.monotonic()
+        status, out = call(port, "POST", path, body, timeout=1800)
+        first_s = time.monotonic() - began
         if status != 200:
             raise SystemExit(f"inference on {model_id}: {status} {out}")
-        ran = call(port, "GET", "/health")[1]["resident_memory_mb"]
-        path, body = (("/inference/dinov3", {"images": [image], "model_id": model_id, "tensor_format": "base64"})
-                      if family == "dinov3" else
-                      ("/inference/depth-anything", {"images": [image], "model_id": model_id, "depth_format": "float32"}))
+        health = call(port, "GET", "/health")[1]
+        ran = health["resident_memory_mb"]
+        if ran is None:
+            raise SystemExit(f"/health gave no resident memory after the inference: {health}")
         runs = []
-        for _ in range(5):
+        for _ in range(repeats):
             began = time.monotonic()
             call(port, "POST", path, body)
             runs.append(time.monotonic() - began)
-        run_ms = sorted(runs)[2] * 1000
-        if family == "dinov3":
-            tensor = out["features"]["last_hidden_state"]
-            result = np.frombuffer(base64.b64decode(tensor["data"]), dtype="<f4").reshape(tensor["shape"])
-        else:
-            result = np.frombuffer(base64.b64decode(out["depth_data"]), dtype="<f4").reshape(out["metadata"]["shape"][-2:])
-        return seconds, (loaded - idle, ran - idle, run_ms), result, graph
+        median_ms = sorted(runs)[len(runs) // 2] * 1000 if runs else None
+        return seconds, (loaded - idle, ran - idle, first_s, median_ms), got(out), graph
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        process.wait(timeout=60)
+
+
+def request_for(family):
+    """The request each family's rows run, and how its answer becomes the array compared."""
+    if family == "dinov3":
+        def features(out):
+            tensor = out["features"]["last_hidden_state"]
+            return np.frombuffer(base64.b64decode(tensor["data"]), dtype="<f4").reshape(tensor["shape"])
+        return ("/inference/dinov3", {"tensor_format": "base64"}), features
+
+    def depth(out):
+        return np.frombuffer(base64.b64decode(out["depth_data"]), dtype="<f4").reshape(out["metadata"]["shape"][-2:])
+    return ("/inference/depth-anything", {"depth_format": "float32"}), depth
 
 
 def main():
@@ -154,14 +165,17 @@ def main():
         root = os.path.join(work, "root")
         hub = os.path.join(root, "content", "hf_cache", "hub")
         install(checkpoint, OFFICIAL_IDS[name], hub)
-        bound_s, bound_mb, got, status = load_and_run(args.binary, root, args.graphs, OFFICIAL_IDS[name], image, family)
+        request, answer = request_for(family)
+        bound_s, bound_mb, got, status = load_and_run(args.binary, root, args.graphs, OFFICIAL_IDS[name], image, family,
+                                                      request, answer, repeats=5)
         diff = float(np.max(np.abs(got - want))) / max(1e-12, float(np.max(np.abs(want))))
         # The same weights through the exporter (plain traced graph, weights inside it).
         exported = os.path.join(work, "exported")
         subprocess.run([sys.executable, os.path.join(ROOT, "tools", "export", "export.py"), family, checkpoint, exported,
                         "--fusion", "none"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         install(exported, "bench/exported", hub)
-        export_s, export_mb, _, _ = load_and_run(args.binary, root, args.graphs, "bench/exported", image, family)
+        export_s, export_mb, _, _ = load_and_run(args.binary, root, args.graphs, "bench/exported", image, family,
+                                                 request, answer, repeats=5)
         weights = os.path.getsize(os.path.join(checkpoint, "model.safetensors"))
         rows.append((name, OFFICIAL_IDS[name], weights, diff, bound_s, bound_mb, export_s, export_mb, status))
         shutil.rmtree(work, ignore_errors=True)
@@ -170,7 +184,7 @@ def main():
     print("|---|---|---|---|---|---|---|---|")
     for name, model_id, weights, diff, bs, bmb, es, emb, _ in rows:
         print(f"| {name} | `{model_id}` | {weights / 1e6:.0f} MB | {diff:.1e} | {bs:.2f} s / {es:.2f} s "
-              f"| {bmb[0]:.0f} / {emb[0]:.0f} MB | {bmb[1]:.0f} / {emb[1]:.0f} MB | {bmb[2]:.0f} / {emb[2]:.0f} ms |")
+              f"| {bmb[0]:.0f} / {emb[0]:.0f} MB | {bmb[1]:.0f} / {emb[1]:.0f} MB | {bmb[3]:.0f} / {emb[3]:.0f} ms |")
     for row in rows:
         print(f"{row[0]}: /models/status {row[-1]}")
 

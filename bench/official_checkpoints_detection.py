@@ -36,7 +36,7 @@ sys.path.insert(0, os.path.join(ROOT, "tools", "export"))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 from graph_only import randomized, save_like_the_package  # noqa: E402
 from install_in_cache import install  # noqa: E402
-from official_checkpoints import call, serve  # noqa: E402
+from official_checkpoints import load_and_run  # noqa: E402
 from official_graphs import DA3_PRESETS, grounding_dino_configs  # noqa: E402
 
 FIXTURES = os.path.join(ROOT, "Tests", "Fixtures")
@@ -136,35 +136,6 @@ def difference(got, want):
         for a, b in zip(g["boxes"], w["boxes"]):
             worst_box = max(worst_box, max(abs(x - y) for x, y in zip(a, b)))
     return f"detections {' '.join(counts)}; scores {worst_score:.1e}, boxes {worst_box:.1e} px"
-
-
-def load_and_run(binary, root, graphs, model_id, image, family, request, got):
-    import time
-
-    process, port = serve(binary, root, graphs)
-    try:
-        idle = call(port, "GET", "/health")[1]["resident_memory_mb"]
-        began = time.monotonic()
-        status, answer = call(port, "POST", "/models/load", {"model_type": family, "model_id": model_id}, timeout=1800)
-        seconds = time.monotonic() - began
-        if status != 200:
-            raise SystemExit(f"load of {model_id}: {status} {answer}")
-        loaded = call(port, "GET", "/health")[1]["resident_memory_mb"]
-        graph = call(port, "GET", "/models/status")[1]["models"][family].get("graph")
-        path, body = request
-        began = time.monotonic()
-        status, out = call(port, "POST", path, dict(body, images=[image], model_id=model_id), timeout=1800)
-        run_s = time.monotonic() - began
-        if status != 200:
-            raise SystemExit(f"inference on {model_id}: {status} {out}")
-        health = call(port, "GET", "/health")[1]
-        ran = health["resident_memory_mb"]
-        if ran is None:
-            raise SystemExit(f"/health gave no resident memory after the inference: {health}")
-        return seconds, (loaded - idle, ran - idle, run_s), got(out), graph
-    finally:
-        process.terminate()
-        process.wait(timeout=60)
 
 
 CASES = {"grounding_dino": grounding_dino_case, "sam3": sam3_case, "depth_anything_3": depth_anything_3_case}
