@@ -5,8 +5,9 @@ For each configuration: a checkpoint written by transformers' own save_pretraine
 not those the shipped graph was made from) is placed in a fresh Hugging Face cache under the
 official id, with no onnx/ folder and no exporter marker. The server (GRAPHS_DIR: graphs/) loads
 it by id; its DINOv3 features are compared with transformers' (processor + model) on the same
-image. Then the same weights through the exporter (export.py --fusion none) under another id, for
-the load time and resident memory of the two paths, one server each.
+image. Then the same weights through the exporter (export.py with --fusion as --exported-fusion
+says; all, the exporter's default, unless told) under another id, for the load time, resident
+memory and request time of the two paths, one server each.
 
     python3 bench/official_checkpoints.py --binary .build/release/vision-models-api [--only dinov3-vits16]
 (needs the tools venv: torch, transformers; loopback only)
@@ -129,6 +130,8 @@ def main():
     parser.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "vision-models-api"))
     parser.add_argument("--graphs", default=os.path.join(ROOT, "graphs"))
     parser.add_argument("--only", default="")
+    parser.add_argument("--exported-fusion", choices=["all", "attention", "none"], default="all",
+                        help="export.py's --fusion for the exported side (its default: all)")
     args = parser.parse_args()
     from PIL import Image
     from transformers import AutoModel, AutoModelForDepthEstimation, DINOv3ViTImageProcessor, DPTImageProcessor
@@ -169,10 +172,10 @@ def main():
         bound_s, bound_mb, got, status = load_and_run(args.binary, root, args.graphs, OFFICIAL_IDS[name], image, family,
                                                       request, answer, repeats=5)
         diff = float(np.max(np.abs(got - want))) / max(1e-12, float(np.max(np.abs(want))))
-        # The same weights through the exporter (plain traced graph, weights inside it).
+        # The same weights through the exporter (weights inside the graph; its fusion as chosen).
         exported = os.path.join(work, "exported")
         subprocess.run([sys.executable, os.path.join(ROOT, "tools", "export", "export.py"), family, checkpoint, exported,
-                        "--fusion", "none"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                        "--fusion", args.exported_fusion], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         install(exported, "bench/exported", hub)
         export_s, export_mb, _, _ = load_and_run(args.binary, root, args.graphs, "bench/exported", image, family,
                                                  request, answer, repeats=5)

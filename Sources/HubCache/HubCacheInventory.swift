@@ -52,8 +52,7 @@ public struct HubCacheInventory: ModelCacheInventory {
                 }
             }
             let config = Self.json(folder + "/config.json") ?? Self.json(layout.snapshotFile(commit, "config.json"))
-            var architectures = (config?["architectures"] as? [String]) ?? []
-            if let one = config?["architecture"] as? String { architectures.append(one) }
+            let architectures = config.map(ConfigArchitectures.declared(in:)) ?? []
             let marker = Self.json(folder + "/vision_models_api.json")
             revisions.append(CachedRevision(commit: commit, refs: (refsByCommit[commit] ?? []).sorted(), files: files,
                                             architectures: architectures, exportedFamily: marker?["family"] as? String,

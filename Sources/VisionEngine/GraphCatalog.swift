@@ -78,7 +78,7 @@ public struct GraphCatalog: Sendable {
     /// Anything 3 config (the package's: it names a preset, `model_name`) is `DepthAnything3`.
     public static func architecture(of config: [String: Any]) -> String? {
         (config["architectures"] as? [String])?.first ?? config["model_type"] as? String
-            ?? (config["model_name"] is String ? "DepthAnything3" : nil)
+            ?? ConfigArchitectures.declared(in: config).first
     }
 
     /// The value at a dotted path of a config (`backbone_config.hidden_size`), as canonical JSON

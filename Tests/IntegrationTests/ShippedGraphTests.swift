@@ -118,7 +118,16 @@ import Testing
             }
             let status = try await server.get("/models/status").text
             #expect(status.contains("shipped:sam3-tiny"), "\(status.prefix(600))")
+            try await Self.expectListed("me/sam3", as: ["sam3"], by: server)
         }
+    }
+
+    /// `/models/cache` names the model types that serve a checkpoint in its official layout (the
+    /// page's model list and the Inference API routes go by it).
+    static func expectListed(_ repoID: String, as types: [String], by server: ServerProcess) async throws {
+        let cache = try await server.get("/models/cache").json["repositories"] as? [[String: Any]] ?? []
+        let row = cache.first { $0["model_id"] as? String == repoID }
+        #expect(row?["model_types"] as? [String] == types, "\(cache)")
     }
 
     /// Depth Anything 3 as its hub repositories hold it: the package's config.json (a preset name)
@@ -142,6 +151,7 @@ import Testing
             }
             let status = try await server.get("/models/status").text
             #expect(status.contains("shipped:depth-anything-3-tiny"), "\(status.prefix(600))")
+            try await Self.expectListed("me/DA3-TINY", as: ["depth_anything"], by: server)
         }
     }
 

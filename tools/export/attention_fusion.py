@@ -37,9 +37,11 @@ class _Graph:
         self.outputs = {o.name for o in self.graph.output} | _subgraph_reads(self.graph)
 
     def constant(self, name):
-        """The value of a constant tensor (initializer or Constant node), else None."""
+        """The value of a constant tensor (initializer or Constant node), else None (also for a
+        weight whose data is bound at load: an external initializer is no constant here)."""
         if name in self.initializers:
-            return numpy_helper.to_array(self.initializers[name])
+            tensor = self.initializers[name]
+            return None if tensor.data_location == onnx.TensorProto.EXTERNAL else numpy_helper.to_array(tensor)
         node = self.producer.get(name)
         if node is not None and node.op_type == "Constant":
             for a in node.attribute:
@@ -48,6 +50,13 @@ class _Graph:
         if node is not None and node.op_type == "Identity":
             return self.constant(node.input[0])
         return None
+
+    def dims(self, name):
+        """The shape of a constant tensor or of a weight bound at load (its declared dims), else None."""
+        if name in self.initializers:
+            return tuple(self.initializers[name].dims)
+        value = self.constant(name)
+        return None if value is None else value.shape
 
     def single_consumer(self, name):
         users = self.consumers.get(name, [])
@@ -94,17 +103,18 @@ def _hidden_size(g, name):
     node = g.producer.get(name)
     if node is not None and node.op_type == "Add":
         for side in (0, 1):
-            bias = g.constant(node.input[side])
-            if bias is not None and bias.ndim == 1:
-                return int(bias.shape[0])
+            bias = g.dims(node.input[side])
+            if bias is not None and len(bias) == 1:
+                return int(bias[0])
             inner = g.producer.get(node.input[side])
-            if inner is not None and inner.op_type == "MatMul":
+            if inner is not None and inner.op_type in ("MatMul", "FusedMatMul"):
                 node = inner
                 break
-    if node is not None and node.op_type == "MatMul":
-        weight = g.constant(node.input[1])
-        if weight is not None and weight.ndim == 2:
-            return int(weight.shape[1])
+    if node is not None and node.op_type in ("MatMul", "FusedMatMul"):
+        weight = g.dims(node.input[1])
+        transposed = any(a.name == "transB" and a.i for a in node.attribute)
+        if weight is not None and len(weight) == 2:
+            return int(weight[0] if transposed else weight[1])
     return None
 
 

@@ -155,7 +155,7 @@ def build(family, config_path):
         axes = {"pixel_values": {0: "batch_size", 2: "height", 3: "width"},
                 "predicted_depth": {0: "batch_size", 1: "height", 2: "width"}}
         return config, model, [GraphSpec(DepthAnythingWrapper(model).eval(), ["pixel_values"], ["predicted_depth"],
-                                         examples, axes)]
+                                         examples, axes, fuse_attention=True)]
     if family == "grounding_dino":
         return (config,) + grounding_dino_graphs(config)
     if family == "sam3":
@@ -225,10 +225,10 @@ def sam3_graphs(config):
                   batch, file="text_encoder.onnx"),
         GraphSpec(s3.Decoder(model).eval(), decoder_inputs, s3.OUTPUTS,
                   [tuple(one) + (text_features[:1], mask[:1]), tuple(three) + (text_features, mask)], batch,
-                  file="decoder.onnx"),
+                  file="decoder.onnx", fuse_attention=True),
         GraphSpec(s3.BoxDecoder(model).eval(), decoder_inputs + ["input_boxes", "input_boxes_labels"], s3.OUTPUTS,
                   [tuple(one) + (text_features[i:i + 1], mask[i:i + 1], b, lab.long()) for i, (b, lab) in enumerate(boxes)],
-                  box_axes, file="box_decoder.onnx", tracing=s3.traceable, opset=16),
+                  box_axes, file="box_decoder.onnx", tracing=s3.traceable, opset=16, fuse_attention=True),
     ]
     return config, model, specs
 

@@ -10,7 +10,7 @@ public enum SAM3Family: Family {
     /// The default model is the original's.
     public static let loader = ModelLoader<SAM3Model>(
         type: .sam3, defaultModelID: "facebook/sam3", exporter: .named("sam3"),
-        architectures: ["Sam3Model"]
+        architectures: ["Sam3Model", "Sam3VideoModel"]
     ) { snapshot, context in try SAM3Model.load(snapshot: snapshot, context: context) }
 
     static func cacheMB(_ settings: FamilySettings) throws -> Int {
