@@ -52,7 +52,13 @@ struct OpenAPIDocument {
         var errors: [Int] = [500]
         var parameters: [JSONValue] = []
         var links: [(String, JSONValue)] = []
+        /// The body may also be an image's bytes (`image/*`, `application/octet-stream`): the
+        /// Inference API's task form without parameters.
+        var imageBody = false
     }
+
+    /// An image's bytes as a request body.
+    private static let imageBytes: JSONValue = ["schema": ["type": "string", "contentMediaType": "image/*"]]
 
     private func render(_ op: Operation, path: String) -> JSONValue {
         var success: [(String, JSONValue)] = [("description", .string(op.responseDescription)),
@@ -73,7 +79,11 @@ struct OpenAPIDocument {
         var fields: [(String, JSONValue)] = [("summary", .string(op.summary)), ("tags", [.string(op.tag)])]
         if let id = op.id { fields.append(("operationId", .string(id))) }
         if !op.parameters.isEmpty { fields.append(("parameters", .array(op.parameters))) }
-        if let request = op.request { fields.append(("requestBody", ["required": true, "content": Self.content(request)])) }
+        if let request = op.request {
+            var content: [(String, JSONValue)] = [("application/json", ["schema": request.json])]
+            if op.imageBody { content += [("image/*", Self.imageBytes), ("application/octet-stream", Self.imageBytes)] }
+            fields.append(("requestBody", ["required": true, "content": .object(content)]))
+        }
         fields.append(("responses", .object(responses)))
         if secured { fields.append(("security", [["bearer": []], ["apiKey": []]])) }
         return .object(fields)
@@ -207,13 +217,30 @@ struct OpenAPIDocument {
     }
 
     private var inferencePaths: [(String, [(String, Operation)])] {
-        families.families.flatMap { family in
+        let errors = Self.bodyErrors + [403, 404, 415, 429, 500, 503, 507]
+        var paths: [(String, [(String, Operation)])] = families.families.flatMap { family in
             family.routes.map { route in
                 (route.path, [("post", Operation(summary: route.summary, tag: "inference", request: .ref(route.requestSchema),
-                                                 response: .ref(route.responseSchema),
-                                                 errors: Self.bodyErrors + [403, 404, 415, 429, 500, 503, 507]))])
+                                                 response: .ref(route.responseSchema), errors: errors,
+                                                 imageBody: route.task != nil))])
             }
         }
+        // The Inference API's form: the model in the path, the task its family's task route.
+        let tasks = families.families.flatMap { family in family.routes.filter { $0.task != nil } }
+        guard !tasks.isEmpty else { return paths }
+        let names = tasks.map { "`\($0.task!)` (\($0.path))" }.joined(separator: ", ")
+        for prefix in InferenceAPIRoutes.prefixes {
+            paths.append((prefix + "/{org}/{name}", [("post", Operation(
+                summary: "The Hugging Face Inference API's form: the task is the model's (\(names)); the body that route "
+                    + "takes, or the image's bytes. For huggingface_hub's InferenceClient(model=\"http://HOST\(prefix)/ORG/NAME\")",
+                tag: "inference", request: .oneOf(tasks.map { .ref($0.requestSchema) }),
+                response: .oneOf(tasks.map { .ref($0.responseSchema) }), errors: errors,
+                parameters: [Self.parameter("org", in: "path", schema: .string(), required: true),
+                             Self.parameter("name", in: "path", schema: .string(description: "The repository name, optionally @revision"),
+                                            required: true)],
+                imageBody: true))]))
+        }
+        return paths
     }
 
     private var jobPaths: [(String, [(String, Operation)])] {

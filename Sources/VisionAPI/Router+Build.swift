@@ -18,6 +18,7 @@ public func makeRouter(configuration: APIConfiguration, dependencies: APIDepende
     SystemRoutes(configuration: configuration, dependencies: dependencies).register(on: router)
     ModelRoutes(dependencies: dependencies, configuration: configuration).register(on: router)
     InferenceRoutes(dependencies: dependencies, configuration: configuration).register(on: router)
+    InferenceAPIRoutes(dependencies: dependencies, configuration: configuration).register(on: router)
     MetricsRoute(dependencies: dependencies).register(on: router)
     WebRoutes(configuration: configuration).register(on: router)
     if let jobs = dependencies.jobs {

@@ -408,6 +408,9 @@ extension AppBuilder {
     /// draws its own on stderr).
     static func makeEngine(settings: Settings, logger: Logger,
                            downloadProgress: (@Sendable (DownloadProgress) -> Void)? = nil) throws -> Engine {
+        // Checked before anything that must be shut down is made.
+        let defaults = try defaultModels(settings: settings, served: families.map { $0.erasedLoader.type })
+        let graphs = try loadGraphs(settings: settings, logger: logger)
         let runtime = try ONNXRuntime()
         logger.info("ONNX Runtime found (opened on the first model load)", metadata: ["version": "\(runtime.version)", "library": "\(runtime.libraryPath)",
                                                       "providers": "\(runtime.providers.joined(separator: ","))"])
@@ -429,7 +432,6 @@ extension AppBuilder {
         let progress = downloadProgress.map { draw in
             { @Sendable (p: DownloadProgress) in downloads.record(p); draw(p) }
         } ?? progressLogger(downloads, logger)
-        let graphs = try loadGraphs(settings: settings, logger: logger)
         let models = ModelManager(
             families: families.map { $0.erasedLoader },
             runtime: runtime,
@@ -437,7 +439,11 @@ extension AppBuilder {
             loadExecutor: loading,
             defaultDevice: settings.device, sessionOptions: settings.sessionOptions, memoryBudgetMB: settings.maxModelMemoryMB, downloads: downloads,
             policy: ModelPolicy(patterns: settings.allowedModels), metrics: EngineMetrics(factory: metrics.factory),
-            graphs: graphs, logger: logger)
+            graphs: graphs, defaults: defaults, logger: logger)
+        if !defaults.isEmpty {
+            logger.info("default models", metadata: Logger.Metadata(uniqueKeysWithValues: defaults.map {
+                ($0.key.rawValue, Logger.MetadataValue.string($0.value.description)) }))
+        }
         let images = ImagePipeline(
             decoder: ImageDecoder(), fetcher: fetcher, executor: decode,
             limits: ImageLimits(maxPixels: settings.maxImagePixels, maxBytes: settings.maxImageBytes),
@@ -450,6 +456,24 @@ extension AppBuilder {
         let registry = FamilyRegistry(try families.map { try $0.serve(familyContext) })
         return Engine(runtime: runtime, inference: inference, decode: decode, loading: loading, fetcher: fetcher, hub: hub,
                       downloads: downloads, metrics: metrics, models: models, images: images, registry: registry)
+    }
+
+    /// `DEFAULT_MODELS` checked against the served types and the hub id syntax.
+    static func defaultModels(settings: Settings, served: [ModelType]) throws -> [ModelType: ModelReference] {
+        var defaults: [ModelType: ModelReference] = [:]
+        for (type, id) in settings.defaultModels {
+            guard served.contains(ModelType(rawValue: type)) else {
+                throw SettingsError("DEFAULT_MODELS entry '\(type):\(id.prefix(200))' names unknown model type '\(type)' (served: "
+                                    + served.map(\.rawValue).joined(separator: ", ") + ")")
+            }
+            do {
+                defaults[ModelType(rawValue: type)] = try ModelReference(parsing: id)
+            } catch {
+                throw SettingsError("DEFAULT_MODELS entry '\(type):\(id.prefix(200))': '\(id.prefix(200))' is not a hub id "
+                                    + "('org/name' or 'org/name@revision')")
+            }
+        }
+        return defaults
     }
 
     /// The hub client, configured from the environment the HF setup exported (HF_ENDPOINT, the

@@ -53,6 +53,9 @@ public struct Settings: Sendable {
     public var modelTTLSeconds: Int?
     /// `type[:model_id]` entries loaded at startup.
     public var preloadModels: [(type: String, modelID: String?)] = []
+    /// `DEFAULT_MODELS`: `type:org/name[@revision]` entries, each the model a route serves when a
+    /// request names none (instead of the family's built-in default).
+    public var defaultModels: [(type: String, modelID: String)] = []
 
     /// API keys from `API_KEYS` (comma-separated); `API_KEYS_FILE` adds one per line. Secrets:
     /// never logged or printed.
@@ -165,6 +168,20 @@ public struct Settings: Sendable {
                     let parts = item.split(separator: ":", maxSplits: 1).map(String.init)
                     return (parts[0], parts.count > 1 ? parts[1] : nil)
                 }
+        }
+        if let v = value("DEFAULT_MODELS") {
+            defaultModels = try v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                .map { item in
+                    let parts = item.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                    guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                        throw SettingsError("DEFAULT_MODELS entry '\(item.prefix(200))' is not 'model_type:org/name[@revision]'")
+                    }
+                    return (parts[0], parts[1])
+                }
+            let types = defaultModels.map(\.type)
+            if let twice = types.first(where: { t in types.filter { $0 == t }.count > 1 }) {
+                throw SettingsError("DEFAULT_MODELS names model type '\(twice)' more than once")
+            }
         }
     }
 

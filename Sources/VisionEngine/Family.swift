@@ -72,6 +72,11 @@ public struct FamilyRoute: Sendable {
     /// Component schema names of the body and of the 200 response.
     public let requestSchema: String
     public let responseSchema: String
+    /// The Hugging Face task this route answers in the Inference API's form (`{"inputs": image,
+    /// "parameters": {...}}`, or the image bytes alone), e.g. `image-classification`: the route
+    /// `POST /models/{org}/{name}` forwards to for a model of this family. Nil for the family's
+    /// own request forms.
+    public var task: String? = nil
     /// Decodes the body (a `DecodingError` for a body of the wrong shape), runs, returns the
     /// response to encode.
     public let handle: @Sendable ([UInt8]) async throws -> any JSONResponse
@@ -79,9 +84,10 @@ public struct FamilyRoute: Sendable {
     /// A route that decodes `Request` from JSON and runs `run`.
     public static func json<Request: Decodable & Sendable, Response: JSONResponse>(
         _ path: String, summary: String, request: Request.Type, requestSchema: String, responseSchema: String,
-        run: @escaping @Sendable (Request) async throws -> Response
+        task: String? = nil, run: @escaping @Sendable (Request) async throws -> Response
     ) -> FamilyRoute {
-        FamilyRoute(path: path, summary: summary, requestSchema: requestSchema, responseSchema: responseSchema) { body in
+        FamilyRoute(path: path, summary: summary, requestSchema: requestSchema, responseSchema: responseSchema,
+                    task: task) { body in
             try await run(JSONDecoder().decode(Request.self, from: Data(body)))
         }
     }

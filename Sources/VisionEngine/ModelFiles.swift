@@ -14,6 +14,18 @@ enum ModelFiles {
             "model '\(snapshot.reference.repoID)' has no preprocessor_config.json or processor_config.json")
     }
 
+    /// What a snapshot declares for choosing its family: its `config.json` architectures and the
+    /// exporter marker's family (its file list is left empty).
+    static func describe(_ snapshot: ModelSnapshot) -> CachedRevision {
+        func json(_ name: String) -> [String: Any]? {
+            guard let data = FileManager.default.contents(atPath: snapshot.path(name)), data.count < 4 << 20 else { return nil }
+            return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+        }
+        return CachedRevision(commit: snapshot.commit, refs: [], files: [],
+                              architectures: json("config.json").map(ConfigArchitectures.declared(in:)) ?? [],
+                              exportedFamily: json("vision_models_api.json")?["family"] as? String, exported: false)
+    }
+
     /// An ONNX graph and its size including external-data files (`<name>.onnx_data*`).
     static func graph(_ relative: String, in snapshot: ModelSnapshot) throws -> (path: String, bytes: Int) {
         let path = snapshot.path(relative)

@@ -41,6 +41,8 @@ public actor ModelManager {
     }
 
     private let families: [ModelType: AnyModelLoader]
+    /// The operator's default model per type (`DEFAULT_MODELS`), over the families' own.
+    private let defaults: [ModelType: ModelReference]
     /// Model types this server serves, in registration order.
     public nonisolated let servedTypes: [ModelType]
     private let runtime: any InferenceRuntime
@@ -67,8 +69,10 @@ public actor ModelManager {
                 loadExecutor: BlockingExecutor, defaultDevice: ComputeDevice = .cpu,
                 sessionOptions: SessionOptions = SessionOptions(), memoryBudgetMB: Int? = nil, downloads: DownloadBoard = DownloadBoard(),
                 policy: ModelPolicy = .any, failureBackoff: Duration = .seconds(1), metrics: EngineMetrics = .none,
-                graphs: GraphCatalog = GraphCatalog(graphs: []), logger: Logger) {
+                graphs: GraphCatalog = GraphCatalog(graphs: []), defaults: [ModelType: ModelReference] = [:],
+                logger: Logger) {
         self.graphs = graphs
+        self.defaults = defaults
         self.policy = policy
         self.metrics = metrics
         self.failureBackoff = failureBackoff
@@ -89,8 +93,36 @@ public actor ModelManager {
         servedTypes.filter { families[$0]?.serves(revision) == true }
     }
 
-    /// The default model id of a type.
-    public nonisolated func defaultModelID(for type: ModelType) -> String? { families[type]?.defaultModelID }
+    /// The default model id of a type: the operator's (`DEFAULT_MODELS`, with its `@revision`),
+    /// else the family's.
+    public nonisolated func defaultModelID(for type: ModelType) -> String? {
+        guard families[type] != nil else { return nil }
+        return defaults[type]?.description ?? families[type]?.defaultModelID
+    }
+
+    /// The served model types that serve `reference`, in registration order: those it is loaded
+    /// as, else those its snapshot's `config.json` (or the exporter's marker) names; the snapshot
+    /// is fetched first where the repository can (the request that asks needs its files next).
+    /// Its two small JSON files are read on `files` (not the model-load thread, which a long load
+    /// may hold).
+    public func types(servingModel reference: ModelReference, files: BlockingExecutor) async throws -> [ModelType] {
+        guard policy.allows(reference.repoID) else {
+            throw VisionError.accessDenied("model '\(reference.repoID)' is not allowed here (ALLOWED_MODELS)")
+        }
+        let loaded = Set(entries.filter { $0.key.reference == reference && $0.value.life.model != nil }.map(\.key.type))
+        if !loaded.isEmpty { return servedTypes.filter(loaded.contains) }
+        let exporters = servedTypes.flatMap { families[$0]?.exporter.names ?? [] }
+        let snapshot = try await repository.snapshot(for: reference, exporter: .oneOf(exporters))
+        let revision = try await files.run { ModelFiles.describe(snapshot) }
+        return types(serving: revision)
+    }
+
+    /// Whether `repoID` is the default model of `type` (hub ids compare case-insensitively, as
+    /// the hub resolves them; any revision of the default counts).
+    public nonisolated func isDefault(_ repoID: String, for type: ModelType) -> Bool {
+        guard let id = defaultModelID(for: type) else { return false }
+        return id.prefix { $0 != "@" }.lowercased() == repoID.lowercased()
+    }
 
     private func family(_ type: ModelType) throws -> AnyModelLoader {
         guard let family = families[type] else {
@@ -104,7 +136,8 @@ public actor ModelManager {
     public func model(_ type: ModelType, modelID: String? = nil, variant: String? = nil,
                       device: ComputeDevice? = nil) async throws -> any LoadedModel {
         let family = try family(type)
-        let reference = try ModelReference(parsing: modelID ?? family.defaultModelID, variant: variant)
+        let reference = try ModelReference(parsing: modelID ?? defaultModelID(for: type) ?? family.defaultModelID,
+                                           variant: variant)
         let device = device ?? defaultDevice
         if !runtime.availableDevices.contains(device) {
             throw VisionError.deviceUnavailable(

@@ -57,7 +57,8 @@ import Testing
     }
 
     /// A server setting and a family's own setting: the process stops at startup and says which.
-    @Test(arguments: [("MAX_IMAGE_PIXELS", "lots"), ("SAM3_EMBEDDING_CACHE_MB", "-1")])
+    @Test(arguments: [("MAX_IMAGE_PIXELS", "lots"), ("SAM3_EMBEDDING_CACHE_MB", "-1"), ("DEFAULT_MODELS", "dinov3"),
+                      ("DEFAULT_MODELS", "segformer:org/name"), ("DEFAULT_MODELS", "dinov3:not a hub id")])
     func invalidSettingFailsFastWithItsName(name: String, value: String) async throws {
         let root = try HubCacheBuilder.temporaryFolder("bad")
         let error = await #expect(throws: ServerError.self) {
@@ -85,6 +86,33 @@ import Testing
             let ready = try await Self.waitForReadiness(server)
             #expect(ready.status == 200 && ready.json["status"] as? String == "ready")
             #expect(try await server.get("/health").json["loaded_models"] as? [String] == ["dinov3"])
+        }
+    }
+
+    /// `DEFAULT_MODELS`: the route serves the operator's model when a request names none; a bare
+    /// `PRELOAD_MODELS` entry loads it; status and the cache listing say so.
+    @Test func operatorChosenDefaultIsServedPreloadedAndListed() async throws {
+        let environment = ["DEFAULT_MODELS": "dinov3:TESTS/dinov3-vit-tiny, depth_anything:tests/depth-anything-v2-tiny@main",
+                           "PRELOAD_MODELS": "dinov3"]
+        try await ServerProcess.with(root: try rootWithModels(), environment: environment) { server in
+            let ready = try await Self.waitForReadiness(server)
+            #expect(ready.status == 200, "\(ready.text.prefix(300))")
+            let status = try await server.get("/models/status").json["models"] as? [String: Any]
+            let dinov3 = status?["dinov3"] as? [String: Any], depth = status?["depth_anything"] as? [String: Any]
+            #expect(dinov3?["loaded"] as? Bool == true && (dinov3?["model_id"] as? String)?.lowercased() == "tests/dinov3-vit-tiny")
+            #expect(depth?["loaded"] as? Bool == false && depth?["model_id"] as? String == "tests/depth-anything-v2-tiny")
+            let png = try FixtureFiles.data("preprocessing/wide_90x151.png").base64EncodedString()
+            let features = try await server.post("/inference/dinov3", json: ["images": [png]])
+            #expect(features.status == 200, "\(features.text.prefix(300))")
+            let depthAnswer = try await server.post("/inference/depth-anything", json: ["images": [png]])
+            #expect(depthAnswer.status == 200, "\(depthAnswer.text.prefix(300))")
+            let cache = try await server.get("/models/cache").json["repositories"] as? [[String: Any]] ?? []
+            let defaults = Dictionary(cache.map { ($0["model_id"] as? String ?? "", $0["default_for"] as? [String] ?? []) },
+                                      uniquingKeysWith: { a, _ in a })
+            #expect(defaults["tests/dinov3-vit-tiny"] == ["dinov3"])
+            #expect(defaults["tests/depth-anything-v2-tiny"] == ["depth_anything"])
+            #expect(defaults["tests/dinov3-convnext-tiny"] == [])
+            #expect(server.log.contains("default models"))
         }
     }
 

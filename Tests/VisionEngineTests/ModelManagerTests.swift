@@ -41,7 +41,8 @@ final class LoadCounter: Sendable {
 @Suite struct ModelManagerTests {
     let loads = LoadCounter()
 
-    func manager(known: Set<String> = ["org/a", "org/b"], delay: Double = 0) -> ModelManager {
+    func manager(known: Set<String> = ["org/a", "org/b"], delay: Double = 0,
+                 defaults: [ModelType: ModelReference] = [:]) -> ModelManager {
         let counter = loads
         let family = ModelLoader<FakeModel>(type: .dinov3, defaultModelID: "org/a", exporter: .named("dinov3")) { snapshot, context in
             counter.increment()
@@ -50,7 +51,18 @@ final class LoadCounter: Sendable {
         }
         return ModelManager(families: [family.erased], runtime: FakeRuntime(), repository: FakeRepository(known: known),
                             loadExecutor: BlockingExecutor(name: "load", threads: 1, queueLimit: 8),
-                            logger: Logger(label: "test"))
+                            defaults: defaults, logger: Logger(label: "test"))
+    }
+
+    @Test func operatorDefaultReplacesTheFamilysOwn() async throws {
+        let m = manager(defaults: [.dinov3: try ModelReference(parsing: "org/b@v2")])
+        #expect(m.defaultModelID(for: .dinov3) == "org/b@v2")
+        #expect(m.isDefault("ORG/B", for: .dinov3) && !m.isDefault("org/a", for: .dinov3))
+        #expect(m.defaultModelID(for: .sam3) == nil && !m.isDefault("org/b", for: .sam3))
+        let model = try await m.model(.dinov3)
+        #expect(model.reference.repoID == "org/b" && model.reference.revision == "v2")
+        #expect(try await m.model(.dinov3, modelID: "org/a").reference.repoID == "org/a")
+        #expect(manager().defaultModelID(for: .dinov3) == "org/a")
     }
 
     @Test func concurrentRequestsShareOneLoad() async throws {

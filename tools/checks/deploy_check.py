@@ -115,6 +115,7 @@ def chart_checks():
     token, keys, url = "hf_NotARealToken123", "key-one,key-two", "postgres://vma:pw-secret@db.prod.svc:5432/vma"
     full = render("replicaCount=2", f"jobs.databaseURL={url}", f"secrets.hfToken={token}",
                   f"str:secrets.apiKeys={keys.replace(',', chr(92) + ',')}", "str:preloadModels=sam3\\,dinov3",
+                  "str:defaultModels=dinov3:facebook/dinov3-vits16-pretrain-lvd1689m@main",
                   "env.MAX_MODEL_MEMORY_MB=12000", "resources.limits.nvidia\\.com/gpu=1")
     check("chart renders two replicas on PostgreSQL with secrets", full.returncode == 0, full.stderr)
     validate_k8s("two replicas", full.stdout)
@@ -128,7 +129,8 @@ def chart_checks():
     check("secrets reach the container from the Secret",
           all(env[k]["valueFrom"]["secretKeyRef"]["name"] == secret["metadata"]["name"]
               for k in ("HF_TOKEN", "API_KEYS", "JOBS_DATABASE_URL")))
-    check("PRELOAD_MODELS and extra settings", env["PRELOAD_MODELS"]["value"] == "sam3,dinov3"
+    check("PRELOAD_MODELS, DEFAULT_MODELS and extra settings", env["PRELOAD_MODELS"]["value"] == "sam3,dinov3"
+          and env["DEFAULT_MODELS"]["value"] == "dinov3:facebook/dinov3-vits16-pretrain-lvd1689m@main"
           and env["MAX_MODEL_MEMORY_MB"]["value"] == "12000" and deployment["spec"]["replicas"] == 2)
     check("every variable set is a setting of CONFIG.md (with extras)", set(env) <= known, set(env) - known)
 

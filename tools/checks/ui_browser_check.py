@@ -238,8 +238,10 @@ def main():
         finally:
             driver.quit()
 
-    # With API keys: the page asks for one, and works once it is given.
-    with FixtureServer(free_port(), args.binary, env={"API_KEYS": "ui-check-key"}) as server:
+    # With API keys: the page asks for one, and works once it is given. The operator's default
+    # for dinov3 (DEFAULT_MODELS) is not cached: the page offers a cached one instead.
+    with FixtureServer(free_port(), args.binary, env={"API_KEYS": "ui-check-key",
+                                                       "DEFAULT_MODELS": "dinov3:org/not-cached"}) as server:
         driver = browser()
         try:
             driver.get(server.url + "/ui")
@@ -253,6 +255,17 @@ def main():
             wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#thumbs img"))
             result, error = run_on_page(driver, "object_detection", fields={"threshold": 0})
             check("with the key given, a run works", error is None and result is not None, error or "")
+            Select(driver.find_element(By.ID, "model-type")).select_by_value("dinov3")
+            wait(driver, lambda d: d.find_element(By.ID, "model-id").get_attribute("value"), 20)
+            chosen = driver.find_element(By.ID, "model-id").get_attribute("value")
+            note = driver.find_element(By.ID, "model-note").text
+            placeholder = driver.find_element(By.ID, "model-id").get_attribute("placeholder")
+            check("the operator's default is the placeholder", placeholder == "default: org/not-cached", placeholder)
+            check("a default not cached: a cached model is preselected and the note says why",
+                  chosen.startswith("facebook/dinov3-") and "org/not-cached" in note and "not cached" in note,
+                  f"{chosen!r}: {note}")
+            result, error = run_on_page(driver, "dinov3")
+            check("the preselected model runs", error is None and result is not None, error or "")
         finally:
             driver.quit()
     print(f"{len(CHECKS)} checks passed")

@@ -13,7 +13,11 @@ struct InferenceRoutes {
         for family in dependencies.families.families {
             for route in family.routes {
                 router.post(RouterPath(route.path)) { request, _ in
-                    let body = try await JSONIO.body(of: request, limit: limit, timeout: timeout)
+                    var body = try await JSONIO.body(of: request, limit: limit, timeout: timeout)
+                    if route.task != nil {
+                        // The Inference API's task form: also the image's bytes alone.
+                        body = try InferenceAPIBody.json(body, contentType: request.headers[.contentType])
+                    }
                     let response = try await route.handle(body)
                     // Encoded on the encoder's threads, off the cooperative pool.
                     return JSONIO.response(try await encoder.run { response.json() })

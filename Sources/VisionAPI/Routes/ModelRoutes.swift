@@ -97,7 +97,7 @@ struct ModelRoutes {
                 }
                 return ["model_id": repo.repoID, "size_bytes": repo.sizeBytes,
                         "size_mb": (Double(repo.sizeBytes) / 10_485.76).rounded() / 100, "model_types": types,
-                        "default_for": models.servedTypes.filter { models.defaultModelID(for: $0) == repo.repoID }.map(\.rawValue),
+                        "default_for": models.servedTypes.filter { models.isDefault(repo.repoID, for: $0) }.map(\.rawValue),
                         "loaded": loaded.contains(repo.repoID), "revisions": revisions]
             }
             return try JSONIO.response(["repositories": rows,

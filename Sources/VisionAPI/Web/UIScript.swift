@@ -77,20 +77,36 @@ enum UIScript {
         const defaultID = state.status.models[type] ? state.status.models[type].model_id : "";
         $("model-id").placeholder = defaultID ? `default: ${defaultID}` : "default";
         const seen = new Set();
+        const available = [];  // loaded first, then cached: what runs without a download
         for (const row of state.status.instances.filter((r) => r.model_type === type && r.loaded)) {
           seen.add(row.model_id);
+          available.push(row.model_id);
           list.append(el("option", { value: row.model_id, text: "loaded" }));
         }
-        let cached = 0;
+        let cached = 0, listed = true;
         try {
           const cache = await api("/models/cache");
           for (const repo of cache.repositories.filter((r) => r.model_types.includes(type))) {
             cached += 1;
+            available.push(repo.model_id);
             if (!seen.has(repo.model_id)) list.append(el("option", { value: repo.model_id, text: `cached, ${repo.size_mb} MB` }));
           }
-        } catch (error) { /* the cache listing is optional */ }
+        } catch (error) { listed = false; /* the cache listing is optional */ }
         if ($("model-type").value !== type) return;  // another type was picked meanwhile
-        $("model-note").textContent = `${cached} cached model(s) of this type; leave empty for the default.`;
+        const bare = (id) => id.split("@")[0].toLowerCase();
+        const input = $("model-id");
+        if (input.dataset.preselected !== undefined && input.value === input.dataset.preselected) input.value = "";
+        delete input.dataset.preselected;
+        if (listed && defaultID && available.length > 0 && !available.some((id) => bare(id) === bare(defaultID))
+            && input.value === "") {
+          // The default would be downloaded first: offer what is here instead.
+          input.value = available[0];
+          input.dataset.preselected = available[0];
+          $("model-note").textContent = `The default, ${defaultID}, is not cached; ${available[0]} is `
+            + `(${cached} cached model(s) of this type). Clear the field to use the default.`;
+        } else {
+          $("model-note").textContent = `${cached} cached model(s) of this type; leave empty for the default.`;
+        }
         buildFields(found ? found.schema : null, type);
       }
 

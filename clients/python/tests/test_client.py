@@ -3,11 +3,7 @@ its decoders against encodings made by the real Python stack (Tests/Fixtures/sam
 the original server's RLE and pycocotools' COCO RLE)."""
 import asyncio
 import json
-import os
-import socket
-import sys
 import time
-from pathlib import Path
 
 import httpx
 import numpy as np
@@ -17,28 +13,13 @@ from PIL import Image
 from vision_models_client import AsyncClient, Client, JobFailed, VisionAPIError, decode
 from vision_models_client.client import retry_after_seconds
 
-ROOT = Path(__file__).resolve().parents[3]
-sys.path.insert(0, str(ROOT / "bench"))
-from fixture_server import FixtureServer  # noqa: E402
+from conftest import ROOT, fixture_server
 
 FIXTURES = ROOT / "Tests" / "Fixtures"
 MANIFEST = json.loads((FIXTURES / "sam3" / "manifest.json").read_text())
 CASE = MANIFEST["cases"][0]
 IMAGE = FIXTURES / "preprocessing" / CASE["image"]
 CAT = next(r for r in CASE["results"] if r["prompt"] == "a red cat")
-BINARY = os.environ.get("VMA_BINARY")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def server():
-    with FixtureServer(port=free_port(), binary=BINARY) as s:
-        yield s
 
 
 @pytest.fixture()
@@ -194,7 +175,7 @@ def test_async_client(server):
 
 
 def test_api_keys():
-    with FixtureServer(port=free_port(), binary=BINARY, env={"API_KEYS": "client-test-key"}) as keyed:
+    with fixture_server(API_KEYS="client-test-key") as keyed:
         with Client(keyed.url) as anonymous:
             with pytest.raises(VisionAPIError) as refused:
                 anonymous.models_status()

@@ -24,7 +24,7 @@ public enum GroundingDINOFamily: Family {
                 .json("/inference/zero-shot-object-detection",
                       summary: "GroundingDINO in the Hugging Face zero-shot-object-detection task form",
                       request: ZeroShotDetectionRequest.self, requestSchema: "ZeroShotDetectionRequest",
-                      responseSchema: "ZeroShotDetectionResponse", run: service.zeroShot),
+                      responseSchema: "ZeroShotDetectionResponse", task: "zero-shot-object-detection", run: service.zeroShot),
             ],
             jobs: .validating(GroundingDINORequest.self) { request in
                 try service.validate(prompts: request.prompts, boxThreshold: request.boxThreshold,

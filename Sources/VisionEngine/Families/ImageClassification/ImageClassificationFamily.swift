@@ -19,7 +19,7 @@ public enum ImageClassificationFamily: Family {
             routes: [.json("/inference/image-classification",
                            summary: "Image classification, as pipeline(\"image-classification\")",
                            request: ImageClassificationRequest.self, requestSchema: "ImageClassificationRequest",
-                           responseSchema: "ImageClassificationResponse", run: service.run)],
+                           responseSchema: "ImageClassificationResponse", task: "image-classification", run: service.run)],
             jobs: .validating(ImageClassificationRequest.self) { request in
                 try request.validate()
                 return request.images.images

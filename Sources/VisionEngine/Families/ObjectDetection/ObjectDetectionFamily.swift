@@ -18,7 +18,7 @@ public enum ObjectDetectionFamily: Family {
             type: .objectDetection,
             routes: [.json("/inference/object-detection", summary: "Object detection, as pipeline(\"object-detection\")",
                            request: ObjectDetectionRequest.self, requestSchema: "ObjectDetectionRequest",
-                           responseSchema: "ObjectDetectionResponse", run: service.run)],
+                           responseSchema: "ObjectDetectionResponse", task: "object-detection", run: service.run)],
             jobs: .validating(ObjectDetectionRequest.self) { request in
                 try request.validate()
                 return request.images.images
