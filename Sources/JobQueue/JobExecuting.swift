@@ -6,7 +6,7 @@ public protocol JobExecuting: Sendable {
     /// Whether running again may succeed (overload, not ready, a runtime fault) rather than the
     /// request itself being wrong.
     func isTransient(_ error: any Error) -> Bool
-    /// The error as a job's `error` text (no internals).
+    /// The error as a job's `error` text (no internals; the log has the error in full).
     func describe(_ error: any Error) -> String
 }
 

@@ -185,7 +185,7 @@ public struct JobWorkerPool: Service {
                 if try await store.fail(lease, error: text, retry: retry, now: Self.now()) {
                     await metrics.record(retry ? nil : .failed, retried: retry, seconds: seconds)
                     logger.info(retry ? "job failed; will retry" : "job failed",
-                                metadata: metadata.merging(["error": "\(text)"]) { a, _ in a })
+                                metadata: metadata.merging(["error": "\(error)"]) { a, _ in a })
                     if !retry, let url = lease.callbackURL, let callbacks, let job = try? await store.job(lease.jobID) {
                         await callbacks.send(job, to: url)
                     }

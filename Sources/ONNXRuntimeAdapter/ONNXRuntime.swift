@@ -98,6 +98,30 @@ public final class ONNXRuntime: InferenceRuntime, @unchecked Sendable {
         throw VisionError.runtimeFailure("ONNX Runtime: \(message)")
     }
 
+    /// `check` for making a session from a graph file: a graph this runtime cannot run (an
+    /// operator it does not implement, an invalid or unreadable graph) is the model's fault, a 422
+    /// naming the file and the operator; ONNX Runtime's own text goes to the log only (through
+    /// the 500 path) when the failure is anything else.
+    static func checkGraph(_ api: UnsafePointer<OrtApi>, _ status: OpaquePointer?, path: String) throws {
+        guard let status else { return }
+        let code = api.pointee.GetErrorCode(status)
+        let message = api.pointee.GetErrorMessage(status).map { String(cString: $0) } ?? "unknown error"
+        api.pointee.ReleaseStatus(status)
+        let file = path.split(separator: "/").suffix(2).joined(separator: "/")
+        switch code {
+        case ORT_NOT_IMPLEMENTED:
+            let op = GraphFailure.unimplementedOperator(in: message)
+            throw VisionError.unsupportedModel("the graph \(file) uses an operator this ONNX Runtime does not implement on "
+                                               + "this device" + (op.map { ": \($0)" } ?? "")
+                                               + "; another variant (or the full-precision graph) may run")
+        case ORT_INVALID_GRAPH, ORT_INVALID_PROTOBUF, ORT_NO_MODEL, ORT_NO_SUCHFILE:
+            throw VisionError.unsupportedModel("the graph \(file) is not a valid ONNX model this ONNX Runtime can load "
+                                               + "(the server log has the runtime's reason)")
+        default:
+            throw VisionError.runtimeFailure("ONNX Runtime: \(message)")
+        }
+    }
+
     public func makeSession(modelPath: String, options: SessionOptions) throws -> any InferenceSession {
         try makeSession(modelPath: modelPath, options: options, weights: [:])
     }
@@ -152,7 +176,7 @@ public final class ONNXRuntime: InferenceRuntime, @unchecked Sendable {
             try Self.check(api, api.pointee.AddExternalInitializers(sessionOptions, &namePointers, &values, bound.values.count))
         }
         var session: OpaquePointer?
-        try Self.check(api, api.pointee.CreateSession(rt.env, modelPath, sessionOptions, &session))
+        try Self.checkGraph(api, api.pointee.CreateSession(rt.env, modelPath, sessionOptions, &session), path: modelPath)
         // The runtime has made its packed and folded copies; the pages it still reads come back
         // from the file on demand.
         bound.dropMappedPages()

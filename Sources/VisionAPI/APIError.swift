@@ -6,8 +6,11 @@ import VisionCore
 /// An error response: `{"detail": "..."}` with its status and headers.
 struct APIError: HTTPResponseError {
     let status: HTTPResponse.Status
+    /// What the client reads: never a library's own text.
     let detail: String
     var headers: HTTPFields = [:]
+    /// What the log records for a server fault (the full message); `detail` when nil.
+    var logDetail: String? = nil
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
         var w = JSONWriter(capacity: detail.utf8.count + 16)
@@ -26,7 +29,7 @@ struct APIError: HTTPResponseError {
             var headers: HTTPFields = [:]
             if let retry = e.retryAfterSeconds { headers[.retryAfter] = String(retry) }
             if e.category == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
-            return APIError(status: status(for: e.category), detail: e.message, headers: headers)
+            return APIError(status: status(for: e.category), detail: e.publicMessage, headers: headers, logDetail: e.message)
         case let e as JobStoreUnavailable:
             let error = e.isStorageFull
                 ? VisionError.diskFull(e.description, retryAfter: e.retryAfterSeconds)

@@ -13,7 +13,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                     // Starting, stopping or an unavailable job store: logged once where it begins.
                     context.logger.debug("request refused", metadata: ["path": "\(request.uri.path)", "error": "\(mapped.detail)"])
                 } else if mapped.status.code >= 500 {
-                    context.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(mapped.detail)"])
+                    context.logger.error("request failed", metadata: ["path": "\(request.uri.path)",
+                                                                      "error": "\(mapped.logDetail ?? mapped.detail)"])
                 }
                 return try mapped.response(from: request, context: context)
             }

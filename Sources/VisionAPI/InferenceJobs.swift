@@ -104,6 +104,6 @@ public struct InferenceJobs: JobExecuting {
     }
 
     public func describe(_ error: any Error) -> String {
-        (error as? VisionError)?.message ?? "internal error"
+        (error as? VisionError)?.publicMessage ?? "internal error"
     }
 }

@@ -297,7 +297,8 @@ struct StartupService: Service {
             do {
                 _ = try await models.model(type, modelID: id)
             } catch {
-                failures.append("\(type.rawValue) \(id ?? "(default)"): \(error)")
+                // /health/ready shows it: the public message (the log line below has it in full).
+                failures.append("\(type.rawValue) \(id ?? "(default)"): \((error as? VisionError)?.publicMessage ?? "\(error)")")
                 logger.error("preload failed", metadata: ["model_type": "\(type.rawValue)", "error": "\(error)"])
             }
         }

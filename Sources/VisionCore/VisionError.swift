@@ -25,7 +25,8 @@ public struct VisionError: Error, CustomStringConvertible, Sendable, Equatable {
     }
 
     private let code: Code
-    /// A message safe to show to the client.
+    /// What went wrong, in full: for a server fault (500) it may carry a library's own text
+    /// (ONNX Runtime's), so it goes to the log; clients get `publicMessage`.
     public let message: String
     /// Seconds a client should wait before retrying, for overload errors.
     public let retryAfterSeconds: Int?
@@ -37,6 +38,16 @@ public struct VisionError: Error, CustomStringConvertible, Sendable, Equatable {
     }
 
     public var description: String { message }
+
+    /// The message a client sees: `message`, except for server faults, whose message may quote
+    /// a library (ONNX Runtime's errors) and which the log records in full.
+    public var publicMessage: String {
+        switch code {
+        case .runtimeFailure: "the model failed to run on this input (a server fault; the server log has the details)"
+        case .internalError: "internal server error (the server log has the details)"
+        default: message
+        }
+    }
 
     /// The same error with `prefix` before its message (e.g. which image of a request failed).
     public func prefixed(_ prefix: String) -> VisionError {

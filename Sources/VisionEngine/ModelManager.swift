@@ -310,7 +310,7 @@ public actor ModelManager {
                        state: entry.life.stateName, loaded: entry.life.model != nil, loading: entry.life.isBusy,
                        memoryMB: entry.life.model != nil ? Double(entry.memoryBytes) / 1_048_576 : 0,
                        loadSeconds: entry.loadSeconds, idleSeconds: entry.lastUsed.map { (now - $0).seconds },
-                       error: entry.life.error?.message,
+                       error: entry.life.error?.publicMessage,
                        downloads: entry.life.isBusy ? downloads.inFlight(repoID: key.reference.repoID) : [],
                        details: entry.life.model?.statusDetails ?? [])
             }

@@ -27,6 +27,29 @@ import VisionCore
         #expect(minor >= ONNXRuntime.compiledAPIVersion, "library \(rt.version) is older than API \(ONNXRuntime.compiledAPIVersion)")
     }
 
+    /// A graph file the runtime cannot load is the model's fault (422), named by its file; the
+    /// runtime's own message is not in it.
+    @Test func aGraphTheRuntimeCannotLoadIsAModelFault() throws {
+        let rt = try Self.runtime.get()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("bad-graph-\(UUID().uuidString)/onnx")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder.deletingLastPathComponent()) }
+        let file = folder.appendingPathComponent("model.onnx")
+        try Data("not a protobuf at all".utf8).write(to: file)
+        let error = try #require(#expect(throws: VisionError.self) {
+            try rt.makeSession(modelPath: file.path, options: SessionOptions(intraOpThreads: 1))
+        })
+        #expect(error.category == .unprocessable && error.message.hasPrefix("the graph onnx/model.onnx is not a valid ONNX model"),
+                "\(error.message)")
+        #expect(error.publicMessage == error.message)
+    }
+
+    @Test func readsTheOperatorOfAnUnimplementedNode() {
+        let message = "Could not find an implementation for MatMulNBits(1) node with name '/model/layers.0/MatMul_Q4'"
+        #expect(GraphFailure.unimplementedOperator(in: message) == "MatMulNBits (opset 1)")
+        #expect(GraphFailure.unimplementedOperator(in: "Load model failed") == nil)
+    }
+
     @Test func refusesALibraryThatIsNotONNXRuntime() throws {
         let zlib = ["/lib/x86_64-linux-gnu/libz.so.1", "/usr/lib/x86_64-linux-gnu/libz.so.1", "/lib/aarch64-linux-gnu/libz.so.1"]
             .first { FileManager.default.fileExists(atPath: $0) }
@@ -114,15 +137,6 @@ import VisionCore
         }
         #expect(error?.message.hasPrefix("ONNX Runtime:") == true)
         #expect(error?.message.contains("f32") == true)
-    }
-
-    @Test func corruptModelFileIsAnOrtError() throws {
-        let bad = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID()).onnx")
-        try Data("not a model".utf8).write(to: bad)
-        let error = #expect(throws: VisionError.self) {
-            try Self.runtime.get().makeSession(modelPath: bad.path, options: SessionOptions())
-        }
-        #expect(error?.message.hasPrefix("ONNX Runtime:") == true)
     }
 
     @Test func cudaOnCPULibraryIsAClearError() throws {

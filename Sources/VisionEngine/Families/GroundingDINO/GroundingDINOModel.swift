@@ -62,7 +62,8 @@ public final class GroundingDINOModel: LoadedModel {
         }
         let config = ModelFiles.jsonObject("config.json", in: snapshot)
         let marker = ModelFiles.jsonObject("vision_models_api.json", in: snapshot)
-        let (joint, probe) = probePhrases(session: session, tokenizer: tokenizer, queries: (config["num_queries"] as? Int) ?? 900)
+        let (joint, probe) = try probePhrases(session: session, tokenizer: tokenizer, queries: (config["num_queries"] as? Int) ?? 900,
+                                              model: snapshot.reference.repoID)
         if let claimed = marker["multi_phrase"] as? Bool, claimed != joint {
             context.logger?.warning("GroundingDINO graph probe disagrees with its marker", metadata: [
                 "model_id": "\(snapshot.reference)", "marker_multi_phrase": "\(claimed)", "probe": "\(probe)"])
@@ -88,10 +89,12 @@ public final class GroundingDINOModel: LoadedModel {
     /// (`probeSide`: 64 px for the tiny test models, 256 px for a real model's 900 queries) with
     /// the text "a. a." — in a graph that masks phrases as transformers does, both copies of "a"
     /// are the first token of their phrase and get identical logit columns; in a graph frozen at
-    /// one phrase they differ. A graph the probe cannot run is taken as one phrase per pass
-    /// (always right, if slower).
+    /// one phrase they differ. A tokenizer that does not split the probe's text leaves the graph
+    /// at one phrase per pass (always right, if slower); a graph that cannot run the probe (frozen
+    /// at one image size or text length, as a one-size trace writes it) cannot serve requests
+    /// either, and is refused: a 422 naming the fixed sizes it declares.
     static func probePhrases(session: any InferenceSession, tokenizer: WordPieceTokenizer,
-                             queries: Int) -> (joint: Bool, probe: String) {
+                             queries: Int, model: String = "probe/probe") throws -> (joint: Bool, probe: String) {
         let ids = tokenizer.encode("a. a.")
         guard ids.count >= 5, let first = ids.indices.dropFirst().first,
               let second = ids.indices.dropFirst(first + 1).first(where: { ids[$0] == ids[first] }) else {
@@ -117,7 +120,14 @@ public final class GroundingDINOModel: LoadedModel {
             let joint = difference <= 1e-2 * max(1, scale)
             return (joint, "repeated phrase: logit columns differ by \(String(format: "%.2g", difference)) (values up to \(String(format: "%.3g", scale)))")
         } catch {
-            return (false, "not run: \(error)")
+            let fixed = session.inputs.filter { input in input.shape.dropFirst().contains { $0 > 0 } && input.name != "pixel_values" }
+                .map { "\($0.name) \($0.shape)" }
+                + session.inputs.filter { $0.name == "pixel_values" && $0.shape.count == 4 && $0.shape[2] > 0 }.map { "pixel_values \($0.shape)" }
+            throw VisionError.unsupportedModel(
+                "'\(model)': its GroundingDINO graph does not run on a \(side)×\(side) image with the text 'a. a.', as the "
+                + "server checks at load, so it cannot serve requests of other sizes"
+                + (fixed.isEmpty ? "" : " (its inputs are fixed at \(fixed.joined(separator: ", ")))")
+                + "; export it with dynamic image size and text length (tools/export/export.py grounding_dino)")
         }
     }
 
