@@ -13,21 +13,22 @@ public struct APIDependencies: Sendable {
     public let availableDevices: [ComputeDevice]
     /// Startup state for `/health/ready`.
     public let readiness: Readiness
-    /// Where responses are encoded to JSON (a megabyte-sized feature or mask response is CPU
-    /// work that must not hold a cooperative-pool thread).
-    public let responseEncoder: BlockingExecutor
+    /// The request path's blocking work, off the cooperative pool: images decoded, responses
+    /// encoded to JSON (a megabyte-sized feature or mask response is CPU work), small file reads
+    /// (the cache listing, /proc). The same threads the engine decodes images on.
+    public let requestWork: BlockingExecutor
     /// What `/metrics` renders and the factory the request metrics record into.
     public var metrics: MetricsExporter = .none
     /// What the model cache holds, for `/models/cache`; nil answers an empty list.
     public var cacheInventory: (any ModelCacheInventory)?
 
     public init(models: ModelManager, families: FamilyRegistry, runtimeVersion: String, availableDevices: [ComputeDevice],
-                responseEncoder: BlockingExecutor, readiness: Readiness = Readiness()) {
+                requestWork: BlockingExecutor, readiness: Readiness = Readiness()) {
         self.models = models
         self.families = families
         self.runtimeVersion = runtimeVersion
         self.availableDevices = availableDevices
-        self.responseEncoder = responseEncoder
+        self.requestWork = requestWork
         self.readiness = readiness
     }
 }

@@ -11,12 +11,12 @@ public struct InferenceJobs: JobExecuting {
     let families: FamilyRegistry
     let images: ImagePipeline
     /// Where results are encoded to JSON (off the cooperative pool).
-    let encoder: BlockingExecutor
+    let work: BlockingExecutor
 
-    public init(families: FamilyRegistry, images: ImagePipeline, encoder: BlockingExecutor) {
+    public init(families: FamilyRegistry, images: ImagePipeline, work: BlockingExecutor) {
         self.families = families
         self.images = images
-        self.encoder = encoder
+        self.work = work
     }
 
     /// Decoding failures as the 422 the routes give, saying where.
@@ -33,12 +33,12 @@ public struct InferenceJobs: JobExecuting {
         guard let family = families.family(modelType) else {
             throw VisionError.unknownModelType("model type '\(modelType.rawValue.prefix(40))' is not served here")
         }
-        // JSON work runs on the encoder's threads, off the cooperative pool. Only a body that names
+        // JSON work runs on the request-work threads, off the cooperative pool. Only a body that names
         // image URLs is rewritten (its URLs fetched now and stored as bytes); any other is stored
         // as it came.
-        let hasURLs = try await encoder.run { try Self.referencesURLs(body) }
+        let hasURLs = try await work.run { try Self.referencesURLs(body) }
         let stored = hasURLs ? try await inliningURLs(body) : body
-        let inputs = try await Self.decoding { try await encoder.run { try family.jobs.validate(stored) } }
+        let inputs = try await Self.decoding { try await work.run { try family.jobs.validate(stored) } }
         // Every image must decode now.
         _ = try await images.load(inputs.map(\.source))
         return stored
@@ -92,7 +92,7 @@ public struct InferenceJobs: JobExecuting {
         let type = try families.modelType(modelType)
         let route = families.family(type)!.routes[0]
         let response = try await Self.decoding { try await route.handle(request) }
-        return try await encoder.run { response.json() }
+        return try await work.run { response.json() }
     }
 
     public func isTransient(_ error: any Error) -> Bool {

@@ -20,72 +20,13 @@ import VisionCore
 import VisionEngine
 
 /// The one place where concrete types are chosen and wired together.
-/// Delivers finished jobs (completed or failed) to their callback URL, off the workers: `send`
-/// only enqueues; this service posts through the image URL policy (no redirects), retrying with
-/// backoff (1 s, 4 s, 16 s) until a 2xx. With `CALLBACK_SECRET` each post carries
-/// `X-Signature: sha256=<hex HMAC-SHA256 of the body>`; the secret is never logged.
-final class CallbackDelivery: JobCallbackSending, Service, Sendable {
-    private let fetcher: URLImageFetcher
-    private let secret: SymmetricKey?
-    private let logger: Logger
-    private let stream: AsyncStream<(JobRecord, String)>
-    private let continuation: AsyncStream<(JobRecord, String)>.Continuation
-    static let delays: [Duration] = [.seconds(1), .seconds(4), .seconds(16)]
-
-    init(fetcher: URLImageFetcher, secret: String?, logger: Logger) {
-        self.fetcher = fetcher
-        self.secret = secret.map { SymmetricKey(data: Data($0.utf8)) }
-        self.logger = logger
-        (stream, continuation) = AsyncStream.makeStream(of: (JobRecord, String).self, bufferingPolicy: .bufferingOldest(4096))
-    }
-
-    func send(_ job: JobRecord, to url: String) async {
-        if case .dropped = continuation.yield((job, url)) {
-            logger.warning("job callback dropped: 4096 are waiting", metadata: ["job_id": "\(job.id)"])
-        }
-    }
-
-    /// `sha256=<hex>` of the body under the secret.
-    static func signature(_ body: [UInt8], key: SymmetricKey) -> String {
-        "sha256=" + HMAC<SHA256>.authenticationCode(for: body, using: key).map { String(format: "%02x", $0) }.joined()
-    }
-
-    func run() async throws {
-        await withDiscardingTaskGroup { group in
-            for await (job, url) in stream.cancelOnGracefulShutdown() {
-                group.addTask { await self.deliver(job, to: url) }
-            }
-        }
-    }
-
-    private func deliver(_ job: JobRecord, to url: String) async {
-        let body = JobJSON.job(job)
-        let headers = secret.map { [("X-Signature", Self.signature(body, key: $0))] } ?? []
-        for attempt in 0...Self.delays.count {
-            do {
-                let status = try await fetcher.postJSON(url, body: body, headers: headers)
-                if (200..<300).contains(status) {
-                    logger.info("job callback sent", metadata: ["job_id": "\(job.id)", "status": "\(status)"])
-                    return
-                }
-                logger.warning("job callback refused", metadata: ["job_id": "\(job.id)", "status": "\(status)", "attempt": "\(attempt + 1)"])
-            } catch {
-                logger.warning("job callback failed", metadata: ["job_id": "\(job.id)", "error": "\(error)", "attempt": "\(attempt + 1)"])
-            }
-            guard attempt < Self.delays.count else { break }
-            do { try await Task.sleep(for: Self.delays[attempt]) } catch { return }
-        }
-        logger.error("job callback given up", metadata: ["job_id": "\(job.id)", "attempts": "\(Self.delays.count + 1)"])
-    }
-}
-
 public enum AppBuilder {
     public static let version = "0.1.0"
 
     /// The served model families, one line each (a family is its folder under
     /// Sources/VisionEngine/Families and this line). Order: routes, `/models/status` and the
     /// OpenAPI document list them so.
-    static var families: [any Family.Type] {
+    public static var families: [any Family.Type] {
         [
             SAM3Family.self,
             GroundingDINOFamily.self,
@@ -174,9 +115,9 @@ public enum AppBuilder {
             logger.warning("no API keys are set (API_KEYS, API_KEYS_FILE): every route is open to anyone who reaches \(settings.host):\(settings.port)")
         }
         let engine = try makeEngine(settings: settings, logger: logger)
-        let (runtime, models, fetcher, hub, metrics, images, registry, decode) =
+        let (runtime, models, fetcher, hub, metrics, images, registry, requestWork) =
             (engine.runtime, engine.models, engine.fetcher, engine.hub, engine.metrics, engine.images, engine.registry,
-             engine.decode)
+             engine.requestWork)
         let preloads = try settings.preloadModels.map { item -> (ModelType, String?) in
             guard models.servedTypes.contains(ModelType(rawValue: item.type)) else {
                 throw SettingsError("PRELOAD_MODELS names unknown model type '\(item.type)' (served: "
@@ -204,10 +145,10 @@ public enum AppBuilder {
         let storeHealth = JobStoreHealth()
         let jobStore = GuardedJobStore(databaseStore, timeout: storeTimeout, health: storeHealth,
                                        metrics: metrics.factory, logger: logger)
-        let inferenceJobs = InferenceJobs(families: registry, images: images, encoder: decode)
+        let inferenceJobs = InferenceJobs(families: registry, images: images, work: requestWork)
         let jobMetrics = JobMetrics(factory: metrics.factory)
         var dependencies = APIDependencies(models: models, families: registry, runtimeVersion: runtime.version,
-                                           availableDevices: runtime.availableDevices, responseEncoder: decode,
+                                           availableDevices: runtime.availableDevices, requestWork: requestWork,
                                            readiness: readiness)
         dependencies.metrics = metrics
         dependencies.cacheInventory = HubCacheInventory(cacheFolder: settings.hubCache, exportStore: settings.exportStore)
@@ -264,116 +205,13 @@ public enum AppBuilder {
     }
 }
 
-/// The last word on shutdown: once a graceful shutdown has begun, the process exits at most
-/// `grace` + 5 s later, whatever still waits (the service group cancels everything after `grace`;
-/// this covers work that does not answer cancellation, such as a database driver waiting on a
-/// dead connection).
-struct ShutdownDeadline: Service {
-    let grace: Duration
-    let logger: Logger
-
-    func run() async throws {
-        try? await gracefulShutdown()
-        let limit = grace + .seconds(5)
-        let logger = self.logger
-        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(limit.components.seconds) * 1000)) {
-            logger.critical("shutdown did not finish within SHUTDOWN_GRACE_SECONDS + 5 s; exiting now")
-            exit(1)
-        }
-    }
-}
-
-/// Loads `PRELOAD_MODELS`, then marks the server ready; marks it stopping at shutdown.
-struct StartupService: Service {
-    let models: ModelManager
-    let preloads: [(ModelType, String?)]
-    let readiness: Readiness
-    let logger: Logger
-
-    func run() async throws {
-        var failures: [String] = []
-        for (type, id) in preloads {
-            readiness.set(.starting("preloading \(type.rawValue) \(id ?? "(default)")"))
-            do {
-                _ = try await models.model(type, modelID: id)
-            } catch {
-                // /health/ready shows it: the public message (the log line below has it in full).
-                failures.append("\(type.rawValue) \(id ?? "(default)"): \((error as? VisionError)?.publicMessage ?? "\(error)")")
-                logger.error("preload failed", metadata: ["model_type": "\(type.rawValue)", "error": "\(error)"])
-            }
-        }
-        readiness.set(failures.isEmpty ? .ready : .failed("preload failed: " + failures.joined(separator: "; ")))
-        try? await gracefulShutdown()
-        readiness.set(.stopping)
-    }
-}
-
-/// Re-reads `API_KEYS_FILE` on SIGHUP. A file that cannot be read, or that would leave no key
-/// where keys were required, keeps the previous keys (reloading never opens the server).
-struct APIKeyReloader: Service {
-    let settings: Settings
-    let keyring: APIKeyring
-    let logger: Logger
-
-    func run() async throws {
-        guard settings.apiKeysFile != nil else {
-            try? await gracefulShutdown()
-            return
-        }
-        for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
-            do {
-                let keys = try settings.loadAPIKeys()
-                guard !keys.isEmpty || !keyring.isEnabled else {
-                    logger.error("API keys not reloaded: API_KEYS_FILE now holds no key; the previous keys stay")
-                    continue
-                }
-                keyring.replace(with: keys)
-                logger.info("API keys reloaded", metadata: ["keys": "\(keyring.count)"])
-            } catch {
-                logger.error("API keys not reloaded; the previous keys stay", metadata: ["error": "\(error)"])
-            }
-        }
-    }
-}
-
-/// Unloads models idle for longer than `MODEL_TTL`.
-struct IdleModelReaper: Service {
-    let models: ModelManager
-    let ttl: Duration
-    let logger: Logger
-
-    func run() async throws {
-        let interval = min(ttl / 2, .seconds(30))
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
-            let unloaded = await models.unloadIdle(longerThan: ttl)
-            if !unloaded.isEmpty { logger.info("idle models unloaded", metadata: ["models": "\(unloaded)"]) }
-        }
-    }
-}
-
-/// Owns the engine's resources for the life of the server; on shutdown (after the HTTP server has
-/// finished its in-flight requests) unloads every model and stops the worker threads.
-struct EngineService: Service {
-    let models: ModelManager
-    let executors: [BlockingExecutor]
-    let hub: HubClient
-    let logger: Logger
-
-    func run() async throws {
-        try? await gracefulShutdown()
-        let unloaded = await models.unloadAll()
-        logger.info("engine stopped", metadata: ["unloaded": "\(unloaded.map(\.rawValue))"])
-        executors.forEach { $0.shutdown() }
-        try? await hub.shutdown()
-    }
-}
-
 /// The engine without HTTP or jobs: what `serve` runs behind its routes and `predict` runs once.
 struct Engine {
     let runtime: ONNXRuntime
     let inference: BlockingExecutor
-    let decode: BlockingExecutor
+    /// The request path's blocking work: image decoding, JSON encoding, small file reads
+    /// (`DECODE_THREADS` threads).
+    let requestWork: BlockingExecutor
     let loading: BlockingExecutor
     let fetcher: URLImageFetcher
     let hub: HubClient
@@ -383,7 +221,7 @@ struct Engine {
     let images: ImagePipeline
     let registry: FamilyRegistry
 
-    var executors: [BlockingExecutor] { [inference, decode, loading] }
+    var executors: [BlockingExecutor] { [inference, requestWork, loading] }
 
     /// Unloads every model, stops the threads and closes the hub client.
     func shutdown() async {
@@ -421,7 +259,7 @@ extension AppBuilder {
         }
         let inference = BlockingExecutor(name: "inference", threads: settings.inferenceWorkers,
                                          queueLimit: settings.inferenceQueueLimit)
-        let decode = BlockingExecutor(name: "decode", threads: settings.decodeThreads,
+        let requestWork = BlockingExecutor(name: "request-work", threads: settings.decodeThreads,
                                       queueLimit: settings.inferenceQueueLimit * 4)
         let loading = BlockingExecutor(name: "model-load", threads: 1, queueLimit: 16)
         let fetcher = URLImageFetcher(
@@ -446,7 +284,7 @@ extension AppBuilder {
                 ($0.key.rawValue, Logger.MetadataValue.string($0.value.description)) }))
         }
         let images = ImagePipeline(
-            decoder: ImageDecoder(), fetcher: fetcher, executor: decode,
+            decoder: ImageDecoder(), fetcher: fetcher, executor: requestWork,
             limits: ImageLimits(maxPixels: settings.maxImagePixels, maxBytes: settings.maxImageBytes),
             maxImagesPerRequest: settings.maxImagesPerRequest)
         let context = EngineContext(models: models, images: images, inference: inference)
@@ -455,7 +293,7 @@ extension AppBuilder {
                                           metrics: EngineMetrics(factory: metrics.factory))
         // Settings were checked before: what is left to fail here is a programming error.
         let registry = FamilyRegistry(try families.map { try $0.serve(familyContext) })
-        return Engine(runtime: runtime, inference: inference, decode: decode, loading: loading, fetcher: fetcher, hub: hub,
+        return Engine(runtime: runtime, inference: inference, requestWork: requestWork, loading: loading, fetcher: fetcher, hub: hub,
                       downloads: downloads, metrics: metrics, models: models, images: images, registry: registry)
     }
 

@@ -26,7 +26,7 @@ struct PredictCommand: AsyncParsableCommand {
             stderr. Settings as for serve (environment, then .env).
             """)
 
-    @Argument(help: "Model type: sam3, grounding_dino, depth_anything, dinov3, image_classification, object_detection.")
+    @Argument(help: ArgumentHelp("Model type: " + AppBuilder.families.map { $0.erasedLoader.type.rawValue }.joined(separator: ", ") + "."))
     var modelType: String
 
     @Argument(help: "Image files (or http(s) URLs, fetched under the server's URL rules).")
@@ -102,9 +102,9 @@ struct PredictCommand: AsyncParsableCommand {
         progress.line("done in \(PredictProgress.seconds(clock.now - started))")
 
         // Encoding a large answer is CPU work: on the decode threads, as the server does.
-        let json = try await engine.decode.run { [response] in response.json() }
+        let json = try await engine.requestWork.run { [response] in response.json() }
         if let output = target.output, let path = target.path {
-            let files = try await engine.decode.run { [response] in try output.files(response) }
+            let files = try await engine.requestWork.run { [response] in try output.files(response) }
             for (i, file) in files.enumerated() {
                 let name = files.count == 1 ? path : PredictTarget.numbered(path, i)
                 try write(file, to: name)

@@ -132,7 +132,6 @@ public struct ImageProcessorConfig: Sendable, Equatable {
         } else if let s = object["size"] as? Int {
             resize = .exact(height: s, width: s)
         }
-        if let t = type, t.hasPrefix("DINOv3") { rescaleBeforeResize = true }
         guard imageMean.count == 3, imageStd.count == 3 else {
             throw VisionError.invalidInput("image_mean and image_std must have 3 values")
         }

@@ -17,9 +17,8 @@ public enum TaskImages: Sendable, Equatable {
 
     private enum Keys: String, CodingKey { case inputs, images, parameters }
 
-    /// The images of a request, and the container its parameters are read from.
-    public static func decode<K: CodingKey>(from decoder: any Decoder, parameters: K.Type) throws
-        -> (TaskImages, KeyedDecodingContainer<K>) {
+    /// The images of a request, and the container its parameters (`RequestField`s) are read from.
+    public static func decode(from decoder: any Decoder) throws -> (TaskImages, KeyedDecodingContainer<FieldKey>) {
         let c = try decoder.container(keyedBy: Keys.self)
         // Both are read, so a wrong `images` beside `inputs` is refused rather than ignored.
         let single = try c.decodeOptional(ImageInput.self, forKey: .inputs)
@@ -32,13 +31,13 @@ public enum TaskImages: Sendable, Equatable {
         } else {
             throw VisionError.invalidRequest("give the image as 'inputs', or the images as 'images'")
         }
-        let fields = c.contains(.parameters) ? try c.nestedContainer(keyedBy: K.self, forKey: .parameters)
-                                             : try decoder.container(keyedBy: K.self)
+        let fields = c.contains(.parameters) ? try c.nestedContainer(keyedBy: FieldKey.self, forKey: .parameters)
+                                             : try decoder.container(keyedBy: FieldKey.self)
         return (images, fields)
     }
 
-    /// The request schema of a route whose parameters are `parameters`: either form, one of
-    /// `inputs` and `images` required.
+    /// The request schema of a route whose parameters are `parameters` (its fields' `property`):
+    /// either form, one of `inputs` and `images` required.
     public static func schema(_ parameters: [(String, Schema)], description: String) -> Schema {
         Schema.object(properties: schemaProperties(parameters), description: description).requiringAny(of: ["inputs", "images"])
     }

@@ -6,6 +6,7 @@ import TestSupport
 import Testing
 import VisionCore
 @testable import VisionAPI
+import VisionApp
 @testable import VisionEngine
 
 struct UnusedRuntime: InferenceRuntime {
@@ -34,22 +35,20 @@ struct NoImages: ImageDecoding, ImageFetching, PNGEncoding, Deflating {
     @Test func documentMatchesTheRouter() throws {
         let executor = BlockingExecutor(name: "t", threads: 1, queueLimit: 1)
         defer { executor.shutdown() }
-        let models = ModelManager(families: [DINOv3Family.erasedLoader, DepthAnythingFamily.erasedLoader], runtime: UnusedRuntime(), repository: EmptyRepository(),
+        let models = ModelManager(families: AppBuilder.families.map { $0.erasedLoader }, runtime: UnusedRuntime(), repository: EmptyRepository(),
                                   loadExecutor: executor, logger: Logger(label: "t"))
         let context = EngineContext(models: models, images: ImagePipeline(decoder: NoImages(), fetcher: NoImages(),
                                                                           executor: executor, limits: ImageLimits(),
                                                                           maxImagesPerRequest: 1), inference: executor)
         let familyContext = FamilyContext(engine: context, pngEncoder: NoImages(), deflater: NoImages(),
                                           settings: FamilySettings([:]))
-        let families = FamilyRegistry([
-            try SAM3Family.serve(familyContext), GroundingDINOFamily.serve(familyContext),
-            try DepthAnythingFamily.serve(familyContext), DINOv3Family.serve(familyContext),
-        ])
+        // Every registered family: a new one is checked without editing this test.
+        let families = FamilyRegistry(try AppBuilder.families.map { try $0.serve(familyContext) })
         let jobs = JobsDependencies(store: InMemoryJobStore(),
-                                    jobs: InferenceJobs(families: families, images: context.images, encoder: executor),
+                                    jobs: InferenceJobs(families: families, images: context.images, work: executor),
                                     metrics: JobMetrics(), maxPending: 1, checkCallback: { _ in })
         var dependencies = APIDependencies(models: models, families: families, runtimeVersion: "t", availableDevices: [.cpu],
-                                           responseEncoder: executor)
+                                           requestWork: executor)
         dependencies.jobs = jobs
         let router = makeRouter(configuration: APIConfiguration(version: "t"), dependencies: dependencies)
         // Router paths write parameters as ":name", OpenAPI as "{name}".

@@ -35,6 +35,8 @@ import TestSupport
                 "tests/depth-anything-v2-tiny": "depth_anything", "tests/depth-anything-3-tiny": "depth_anything",
                 "tests/dinov3-vit-tiny": "dinov3", "tests/dinov3-convnext-tiny": "dinov3",
                 "tests/vit-classifier-tiny": "image_classification", "tests/detr-tiny": "object_detection",
+                "tests/grounding-dino-tiny-frozen": "grounding_dino", "tests/depth-anything-3-metric-tiny": "depth_anything",
+                "tests/depth-anything-3-nested-tiny": "depth_anything",
             ]
             #expect(byID.count == expected.count)
             for (id, type) in expected {

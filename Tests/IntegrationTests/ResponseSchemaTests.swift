@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import VisionCore
 @testable import VisionAPI
+import VisionApp
 @testable import VisionEngine
 
 /// Every family's responses, written by their shapes, against the schemas the OpenAPI document
@@ -46,10 +47,7 @@ import VisionCore
     }
 
     @Test func everyResponseMatchesItsPublishedSchema() throws {
-        let families = FamilyRegistry([
-            SAM3Family.schemasOnly, GroundingDINOFamily.schemasOnly, DepthAnythingFamily.schemasOnly, DINOv3Family.schemasOnly,
-            ImageClassificationFamily.schemasOnly, ObjectDetectionFamily.schemasOnly,
-        ])
+        let families = FamilyRegistry(AppBuilder.families.map { $0.schemasOnly })
         let document = try #require(try JSONSerialization.jsonObject(
             with: Data(OpenAPIDocument(version: "t", families: families, jobs: false).json)) as? [String: Any])
         let components = (document["components"] as! [String: Any])["schemas"] as! [String: Any]
@@ -92,6 +90,10 @@ import VisionCore
             #expect(Self.mismatch(value, schema, components) == nil, "\(name): \(Self.mismatch(value, schema, components) ?? "")")
         }
         #expect(cases.count == 14)
+        // Every registered family's response schemas have a case here: a new family fails this
+        // line until its responses are checked too.
+        let published = Set(families.families.flatMap { $0.routes.map(\.responseSchema) })
+        #expect(published == Set(cases.map(\.0)), "unchecked: \(published.subtracting(cases.map(\.0)).sorted())")
         // The check itself can fail: an undeclared field and a wrong type are caught.
         let detections = try #require(components["Detections"] as? [String: Any])
         #expect(Self.mismatch(["scores": [1], "colour": "red"], detections, components) != nil)
@@ -130,8 +132,7 @@ extension Family {
     }
 
     @Test func everyPublishedRequestFieldIsRead() async throws {
-        let families = [SAM3Family.schemasOnly, GroundingDINOFamily.schemasOnly, DepthAnythingFamily.schemasOnly,
-                        DINOv3Family.schemasOnly, ImageClassificationFamily.schemasOnly, ObjectDetectionFamily.schemasOnly]
+        let families = AppBuilder.families.map { $0.schemasOnly }
         var checked = 0
         for family in families {
             let schemas = Dictionary(family.schemas.map { ($0.key, $0.value) }) { a, _ in a }

@@ -133,13 +133,12 @@ final class OutputBuffer: Sendable {
     var text: String { data.withLock { String(decoding: $0, as: UTF8.self) } }
 }
 
-/// A root folder whose hub cache holds the tiny fixture models as tests/dinov3-vit-tiny,
-/// tests/dinov3-convnext-tiny and tests/depth-anything-v2-tiny.
+/// A root folder whose hub cache holds every tiny fixture model (Tests/Fixtures/models/<name>) as
+/// tests/<name>: a new family's fixture model is in it without editing this.
 func rootWithModels() throws -> String {
     let root = try HubCacheBuilder.temporaryFolder("root")
     let hub = root + "/content/hf_cache/hub"
-    for name in ["dinov3-vit-tiny", "dinov3-convnext-tiny", "depth-anything-v2-tiny", "depth-anything-3-tiny",
-                 "grounding-dino-tiny", "sam3-tiny", "vit-classifier-tiny", "detr-tiny"] {
+    for name in try FileManager.default.contentsOfDirectory(atPath: FixtureFiles.root.appendingPathComponent("models").path).sorted() {
         try HubCacheBuilder.place(folder: FixtureFiles.root.appendingPathComponent("models/" + name),
                                   repoID: "tests/" + name, in: hub)
     }

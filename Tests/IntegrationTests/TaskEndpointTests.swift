@@ -86,7 +86,7 @@ import VisionCore
         let context = FamilyContext(engine: EngineContext(models: models, images: images, inference: executor),
                                     pngEncoder: NoImages(), deflater: NoImages(), settings: FamilySettings([:]))
         let jobs = InferenceJobs(families: FamilyRegistry([ImageClassificationFamily.serve(context)]), images: images,
-                                 encoder: executor)
+                                 work: executor)
         for body in [["inputs": "https://example.org/a.png"], ["images": ["https://example.org/a.png"]]] as [[String: Any]] {
             let stored = try await jobs.prepare(modelType: .imageClassification,
                                                 body: [UInt8](try JSONSerialization.data(withJSONObject: body)))

@@ -258,12 +258,16 @@ import VisionCore
             (SAM3Request(images: [image], prompts: [String(repeating: "a ", count: 40)], modelID: Self.repo), "tokens"),
             (SAM3Request(images: [image], prompts: [], modelID: Self.repo), "at least one"),
             (SAM3Request(images: [image], prompts: ["cat"], resolveOverlaps: .weights([1, 2]), modelID: Self.repo), "weights"),
-            (SAM3Request(images: [image], prompts: ["cat"], threshold: 1.5, modelID: Self.repo), "threshold"),
         ]
         for (request, needle) in cases {
             let error = await #expect(throws: VisionError.self) { try await service.run(request) }
             #expect(error?.category == .badRequest && error?.message.contains(needle) == true, "\(needle): \(error?.message ?? "")")
         }
+        // A field outside its declared bounds: a 400 when the request is read.
+        let threshold = #expect(throws: VisionError.self) {
+            try JSONDecoder().decode(SAM3Request.self, from: Data(#"{"images": ["aGk="], "prompts": ["cat"], "threshold": 1.5}"#.utf8))
+        }
+        #expect(threshold?.message == "threshold must be between 0 and 1" && threshold?.category == .badRequest)
         let perImage = try JSONDecoder().decode(SAM3Request.self, from: Data(
             #"{"images": ["aGk=", "aGk="], "prompts": [["cat"]], "model_id": "tests/sam3-tiny"}"#.utf8))
         let error = await #expect(throws: VisionError.self) { try await service.run(perImage) }

@@ -14,7 +14,7 @@ struct InferenceAPIRoutes {
 
     func register(on router: Router<BasicRequestContext>) {
         let limit = configuration.maxBodyBytes, timeout = configuration.bodyTimeout
-        let encoder = dependencies.responseEncoder, models = dependencies.models, families = dependencies.families
+        let work = dependencies.requestWork, models = dependencies.models, families = dependencies.families
         // Served where some family has a task form (as the OpenAPI document lists them).
         guard families.families.contains(where: { $0.routes.contains { $0.task != nil } }) else { return }
         for prefix in Self.prefixes {
@@ -22,11 +22,11 @@ struct InferenceAPIRoutes {
                 let id = try context.parameters.require("org") + "/" + context.parameters.require("name")
                 let reference = try ModelReference(parsing: id)
                 let body = try await JSONIO.body(of: request, limit: limit, timeout: timeout)
-                let route = try Self.taskRoute(for: reference, served: try await models.types(servingModel: reference, files: encoder),
+                let route = try Self.taskRoute(for: reference, served: try await models.types(servingModel: reference, files: work),
                                                families: families)
                 let json = try InferenceAPIBody.json(body, contentType: request.headers[.contentType], modelID: id)
                 let response = try await route.handle(json)
-                return JSONIO.response(try await encoder.run { response.json() })
+                return JSONIO.response(try await work.run { response.json() })
             }
         }
     }

@@ -9,7 +9,7 @@ struct InferenceRoutes {
 
     func register(on router: Router<BasicRequestContext>) {
         let limit = configuration.maxBodyBytes, timeout = configuration.bodyTimeout
-        let encoder = dependencies.responseEncoder
+        let work = dependencies.requestWork
         for family in dependencies.families.families {
             for route in family.routes {
                 router.post(RouterPath(route.path)) { request, _ in
@@ -19,8 +19,8 @@ struct InferenceRoutes {
                         body = try InferenceAPIBody.json(body, contentType: request.headers[.contentType])
                     }
                     let response = try await route.handle(body)
-                    // Encoded on the encoder's threads, off the cooperative pool.
-                    return JSONIO.response(try await encoder.run { response.json() })
+                    // Encoded on the request-work threads, off the cooperative pool.
+                    return JSONIO.response(try await work.run { response.json() })
                 }
             }
         }

@@ -23,7 +23,7 @@ struct MetricsRoute {
                 let counts = try await jobs.store.counts()
                 for (status, gauge) in gauges { gauge.record(counts[status] ?? 0) }
             }
-            let text = try await deps.responseEncoder.run { exporter.render() }
+            let text = try await deps.requestWork.run { exporter.render() }
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(bytes: text)))
         }

@@ -81,10 +81,10 @@ struct ModelRoutes {
             return try JSONIO.response(["models": byType, "instances": rows.map(Self.row),
                                         "total_memory_mb": (total * 100).rounded() / 100])
         }
-        let inventory = dependencies.cacheInventory, encoder = dependencies.responseEncoder
+        let inventory = dependencies.cacheInventory, work = dependencies.requestWork
         router.get("/models/cache") { _, _ in
-            // A walk of the cache folder: file I/O, on the encoder's threads.
-            let repositories = try await encoder.run { try inventory?.repositories() ?? [] }
+            // A walk of the cache folder: file I/O, on the request-work threads.
+            let repositories = try await work.run { try inventory?.repositories() ?? [] }
             let loaded = Set(await models.status().filter(\.loaded).map { String($0.modelID.prefix { $0 != "@" && $0 != " " }) })
             let rows = repositories.map { repo -> [String: Any] in
                 var types: [String] = []

@@ -26,8 +26,8 @@ struct SystemRoutes {
                 "onnxruntime_version": deps.runtimeVersion,
                 "version": version,
             ]
-            // /proc reads are file I/O: on the encoder's threads, off the cooperative pool.
-            let (available, resident) = try await deps.responseEncoder.run { (SystemMemory.availableGB(), SystemMemory.residentMB()) }
+            // /proc reads are file I/O: on the request-work threads, off the cooperative pool.
+            let (available, resident) = try await deps.requestWork.run { (SystemMemory.availableGB(), SystemMemory.residentMB()) }
             body["available_memory_gb"] = available ?? NSNull()
             body["resident_memory_mb"] = resident ?? NSNull()
             for family in deps.families.families {

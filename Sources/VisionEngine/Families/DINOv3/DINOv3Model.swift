@@ -24,8 +24,16 @@ public final class DINOv3Model: LoadedModel {
 
     public var statusDetails: [(String, JSONValue)] { [ModelFiles.graphDetail(shippedGraph)] }
 
+    /// DINOv3's own processors (`DINOv3ViTImageProcessorFast`) rescale to [0, 1] before they
+    /// resize, where other processors resize the 8-bit image.
+    static func processorRules(_ config: ImageProcessorConfig) -> ImageProcessorConfig {
+        var config = config
+        if config.processorClass?.hasPrefix("DINOv3") == true { config.rescaleBeforeResize = true }
+        return config
+    }
+
     static func load(snapshot: ModelSnapshot, context: ModelLoadContext) throws -> DINOv3Model {
-        let config = try ModelFiles.imageProcessorConfig(in: snapshot)
+        let config = processorRules(try ModelFiles.imageProcessorConfig(in: snapshot))
         let graph = try ModelFiles.session(snapshot, family: .dinov3, context: context,
                                            exportCommand: "python3 tools/export/graph_only.py dinov3 <config.json> graphs/<name>")
         let session = graph.session

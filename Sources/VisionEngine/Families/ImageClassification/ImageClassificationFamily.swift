@@ -20,16 +20,10 @@ public enum ImageClassificationFamily: Family {
                            summary: "Image classification, as pipeline(\"image-classification\")",
                            request: ImageClassificationRequest.self, requestSchema: "ImageClassificationRequest",
                            responseSchema: "ImageClassificationResponse", task: "image-classification", run: service.run)],
-            jobs: .validating(ImageClassificationRequest.self) { request in
-                try request.validate()
-                return request.images.images
-            },
+            jobs: .validating(ImageClassificationRequest.self) { $0.images.images },
             schemas: [
-                "ImageClassificationRequest": TaskImages.schema([
-                    ("top_k", .integer(default: 5, minimum: 1, maximum: Int(Int32.max), description: "Capped at the number of labels")),
-                    ("function_to_apply", .string(enum: ClassificationFunction.allCases.map(\.rawValue),
-                                                  description: "Default: the model config's (softmax for several labels)")),
-                ], description: "`inputs` (one image) or `images`"),
+                "ImageClassificationRequest": TaskImages.schema(ImageClassificationRequest.parameters,
+                                                                description: "`inputs` (one image) or `images`"),
                 "Classification": Classification.shape.schema,
                 "ImageClassificationResponse": ImageClassificationResponse.schema,
             ])

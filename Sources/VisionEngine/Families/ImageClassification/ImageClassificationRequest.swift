@@ -15,21 +15,19 @@ public struct ImageClassificationRequest: Decodable, Sendable {
     public let function: ClassificationFunction?
     public let selection: ModelSelection
 
-    enum Parameters: String, CodingKey {
-        case topK = "top_k"
-        case function = "function_to_apply"
-    }
+    static let topKField = RequestField.integer("top_k", default: 5, minimum: 1, maximum: Int(Int32.max),
+                                                description: "Capped at the number of labels")
+    static let functionField = RequestField<ClassificationFunction>.optional(
+        "function_to_apply", description: "Default: the model config's (softmax for several labels)")
+    /// The parameters, as the schema lists them.
+    static let parameters = [topKField.property, functionField.property]
 
     public init(from decoder: any Decoder) throws {
-        let (images, fields) = try TaskImages.decode(from: decoder, parameters: Parameters.self)
+        let (images, fields) = try TaskImages.decode(from: decoder)
         self.images = images
-        topK = try fields.decodeOptional(Int.self, forKey: .topK) ?? 5
-        function = try fields.decodeOptional(ClassificationFunction.self, forKey: .function)
+        topK = try Self.topKField.read(from: fields)
+        function = try Self.functionField.read(from: fields)
         selection = try ModelSelection(from: decoder)
-    }
-
-    func validate() throws {
-        guard topK >= 1 else { throw VisionError.invalidInput("top_k must be at least 1") }
     }
 }
 

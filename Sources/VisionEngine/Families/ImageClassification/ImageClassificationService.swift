@@ -10,7 +10,6 @@ public struct ImageClassificationService: Sendable {
 
     public func run(_ request: ImageClassificationRequest) async throws -> ImageClassificationResponse {
         let start = ContinuousClock.now
-        try request.validate()
         let images = try await context.images.load(request.images.images.map(\.source))
         let model = try await context.models.model(ImageClassificationFamily.loader, request.selection)
         let function = request.function ?? model.defaultFunction

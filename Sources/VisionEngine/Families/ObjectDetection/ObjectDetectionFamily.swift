@@ -19,14 +19,10 @@ public enum ObjectDetectionFamily: Family {
             routes: [.json("/inference/object-detection", summary: "Object detection, as pipeline(\"object-detection\")",
                            request: ObjectDetectionRequest.self, requestSchema: "ObjectDetectionRequest",
                            responseSchema: "ObjectDetectionResponse", task: "object-detection", run: service.run)],
-            jobs: .validating(ObjectDetectionRequest.self) { request in
-                try request.validate()
-                return request.images.images
-            },
+            jobs: .validating(ObjectDetectionRequest.self) { $0.images.images },
             schemas: [
-                "ObjectDetectionRequest": TaskImages.schema([
-                    ("threshold", .number(default: 0.5, minimum: 0, maximum: 1)),
-                ], description: "`inputs` (one image) or `images`"),
+                "ObjectDetectionRequest": TaskImages.schema(ObjectDetectionRequest.parameters,
+                                                            description: "`inputs` (one image) or `images`"),
                 "Detections": Detections.shape.schema,
                 "PipelineDetection": PipelineDetection.shape.schema,
                 "ObjectDetectionResponse": ObjectDetectionResponse.schema,

@@ -8,17 +8,15 @@ public struct ObjectDetectionRequest: Decodable, Sendable {
     public let threshold: Float
     public let selection: ModelSelection
 
-    enum Parameters: String, CodingKey { case threshold }
+    static let thresholdField = RequestField.number("threshold", default: 0.5, minimum: 0, maximum: 1)
+    /// The parameters, as the schema lists them.
+    static let parameters = [thresholdField.property]
 
     public init(from decoder: any Decoder) throws {
-        let (images, fields) = try TaskImages.decode(from: decoder, parameters: Parameters.self)
+        let (images, fields) = try TaskImages.decode(from: decoder)
         self.images = images
-        threshold = try fields.decodeOptional(Float.self, forKey: .threshold) ?? 0.5
+        threshold = try Self.thresholdField.read(from: fields)
         selection = try ModelSelection(from: decoder)
-    }
-
-    func validate() throws {
-        guard (0...1).contains(threshold) else { throw VisionError.invalidInput("threshold must be between 0 and 1") }
     }
 }
 

@@ -12,7 +12,6 @@ public struct ObjectDetectionService: Sendable {
 
     public func run(_ request: ObjectDetectionRequest) async throws -> ObjectDetectionResponse {
         let start = ContinuousClock.now
-        try request.validate()
         let images = try await context.images.load(request.images.images.map(\.source))
         let model = try await context.models.model(ObjectDetectionFamily.loader, request.selection)
         var results: [Detections] = []

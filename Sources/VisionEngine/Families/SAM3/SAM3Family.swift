@@ -55,11 +55,11 @@ public enum SAM3Family: Family {
             ("images", ImageInput.listSchema),
             ("prompts", .oneOf([.array(.string()), .array(.array(.string())), .string(description: "one prompt")],
                                description: "One list shared by every image, or one list per image")),
-            ("threshold", .number(default: 0.5, minimum: 0, maximum: 1)),
-            ("mask_threshold", .number(default: 0.5, minimum: 0, maximum: 1)),
+            SAM3Request.thresholdField.property,
+            SAM3Request.maskThresholdField.property,
             ("resolve_overlaps", .oneOf([.boolean(), .array(.number())], description:
                 "false, true, or one weight per prompt: each pixel goes to the instance with the highest score × weight")),
-            ("output_format", .string(enum: ["rle", "polygons", "dense", "coco_rle", "png"], default: "rle")),
+            SAM3Request.outputFormatField.property,
             ("boxes", .oneOf([.array(.array(.number())), .array(.array(.array(.number())))], description:
                 "Visual exemplars in image pixels [[x1, y1, x2, y2], ...]: one set for every image, or one set per "
                 + "image (null for none), as Sam3Processor's input_boxes. With prompts, each prompt is combined with "

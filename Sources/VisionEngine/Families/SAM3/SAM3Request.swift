@@ -81,12 +81,18 @@ public struct SAM3Request: Decodable, Sendable {
     public let selection: ModelSelection
 
     enum CodingKeys: String, CodingKey {
-        case images, prompts, threshold, boxes
+        case images, prompts, boxes
         case boxLabels = "box_labels"
-        case maskThreshold = "mask_threshold"
         case resolveOverlaps = "resolve_overlaps"
-        case outputFormat = "output_format"
     }
+
+    // The fields declared once (decoding, bounds, schema); the shaped ones (prompts, boxes,
+    // resolve_overlaps) are decoded below and documented in SAM3Family's schema.
+    static let thresholdField = RequestField.number("threshold", default: 0.5, minimum: 0, maximum: 1,
+                                                    description: "Instances scoring above this are kept")
+    static let maskThresholdField = RequestField.number("mask_threshold", default: 0.5, minimum: 0, maximum: 1,
+                                                        description: "Mask probability above which a pixel is in")
+    static let outputFormatField = RequestField.choice("output_format", default: MaskFormat.rle)
 
     public init(images: [ImageInput], prompts: [String], threshold: Float = 0.5, maskThreshold: Float = 0.5,
                 resolveOverlaps: OverlapResolution = .off, outputFormat: MaskFormat = .rle, modelID: String? = nil,
@@ -152,10 +158,11 @@ public struct SAM3Request: Decodable, Sendable {
             sharedPrompts = false
             promptsGiven = true
         }
-        threshold = try c.decodeOptional(Float.self, forKey: .threshold) ?? 0.5
-        maskThreshold = try c.decodeOptional(Float.self, forKey: .maskThreshold) ?? 0.5
+        let fields = try decoder.container(keyedBy: FieldKey.self)
+        threshold = try Self.thresholdField.read(from: fields)
+        maskThreshold = try Self.maskThresholdField.read(from: fields)
         resolveOverlaps = try c.decodeOptional(OverlapResolution.self, forKey: .resolveOverlaps) ?? .off
-        outputFormat = try c.decodeOptional(MaskFormat.self, forKey: .outputFormat) ?? .rle
+        outputFormat = try Self.outputFormatField.read(from: fields)
         selection = try ModelSelection(from: decoder)
     }
 

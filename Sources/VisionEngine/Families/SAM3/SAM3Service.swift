@@ -60,9 +60,6 @@ public struct SAM3Service: Sendable {
                 throw VisionError.invalidInput("a prompt has \(p.count) characters; at most \(limits.maxPromptCharacters)")
             }
         }
-        for (name, v) in [("threshold", request.threshold), ("mask_threshold", request.maskThreshold)] where !(0...1).contains(v) {
-            throw VisionError.invalidInput("\(name) must be between 0 and 1")
-        }
         if case .weights(let w?) = request.resolveOverlaps {
             let counts = Set(request.prompts.map(\.count))
             guard counts.count == 1, w.count == counts.first else {

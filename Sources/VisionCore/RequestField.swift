@@ -1,0 +1,97 @@
+/// One request field, declared once: its wire name, its schema (type, default, bounds or choices,
+/// description) and how it is read from a request object. An absent field is its default; a value
+/// of the wrong type fails decoding as every route's does (422 naming the field); a value outside
+/// its bounds is a 400 whose text comes from the bounds. The request decodes it with `read(from:)`
+/// and the OpenAPI document lists `property`: the two cannot disagree.
+public struct RequestField<Value: Sendable>: Sendable {
+    public let name: String
+    public let schema: Schema
+    private let reader: @Sendable (KeyedDecodingContainer<FieldKey>, FieldKey) throws -> Value
+
+    public init(name: String, schema: Schema,
+                read: @escaping @Sendable (KeyedDecodingContainer<FieldKey>, FieldKey) throws -> Value) {
+        self.name = name
+        self.schema = schema
+        self.reader = read
+    }
+
+    /// The field's value in a request object (or its `parameters` object).
+    public func read(from container: KeyedDecodingContainer<FieldKey>) throws -> Value {
+        try reader(container, FieldKey(name))
+    }
+
+    /// The field as a schema property.
+    public var property: (String, Schema) { (name, schema) }
+}
+
+/// A request object's keys by name, for `RequestField`s.
+public struct FieldKey: CodingKey, Sendable {
+    public let stringValue: String
+    public var intValue: Int? { nil }
+    public init(_ name: String) { stringValue = name }
+    public init?(stringValue: String) { self.stringValue = stringValue }
+    public init?(intValue: Int) { nil }
+}
+
+extension RequestField where Value == Int {
+    /// An integer with a default, checked against `minimum` and `maximum`.
+    public static func integer(_ name: String, default value: Int, minimum: Int? = nil, maximum: Int? = nil,
+                               description: String? = nil) -> RequestField<Int> {
+        RequestField(name: name, schema: .integer(default: value, minimum: minimum, maximum: maximum, description: description)) { c, key in
+            let given = try c.decodeOptional(Int.self, forKey: key) ?? value
+            try Bounds.check(name, Double(given), minimum.map(Double.init), maximum.map(Double.init))
+            return given
+        }
+    }
+}
+
+extension RequestField where Value == Float {
+    /// A number with a default, checked against `minimum` and `maximum` (a NaN is outside any).
+    public static func number(_ name: String, default value: Float, minimum: Float? = nil, maximum: Float? = nil,
+                              description: String? = nil) -> RequestField<Float> {
+        RequestField(name: name, schema: .number(default: Double(value), minimum: minimum.map(Double.init),
+                                                 maximum: maximum.map(Double.init), description: description)) { c, key in
+            let given = try c.decodeOptional(Float.self, forKey: key) ?? value
+            try Bounds.check(name, Double(given), minimum.map(Double.init), maximum.map(Double.init))
+            return given
+        }
+    }
+}
+
+extension RequestField where Value: WireEnum {
+    /// One of a wire enum's values, with a default.
+    public static func choice(_ name: String, default value: Value, description: String? = nil) -> RequestField<Value> {
+        RequestField(name: name, schema: .string(enum: Value.wireValues, default: value.rawValue, description: description)) { c, key in
+            try c.decodeOptional(Value.self, forKey: key) ?? value
+        }
+    }
+
+    /// One of a wire enum's values, or nil when absent (the model's own choice):
+    /// `RequestField<Colour>.optional("colour")`.
+    public static func optional(_ name: String, description: String? = nil) -> RequestField<Value?> {
+        RequestField<Value?>(name: name, schema: .string(enum: Value.wireValues, description: description)) { c, key in
+            try c.decodeOptional(Value.self, forKey: key)
+        }
+    }
+}
+
+/// The 400 of a value outside its field's bounds, worded from the bounds.
+enum Bounds {
+    static func check(_ name: String, _ value: Double, _ minimum: Double?, _ maximum: Double?) throws {
+        let inside = (minimum.map { value >= $0 } ?? true) && (maximum.map { value <= $0 } ?? true) && !value.isNaN
+        guard !inside else { return }
+        // An upper bound that only keeps a value in 32 bits is no limit worth naming.
+        let maximum = maximum.flatMap { $0 >= Double(Int32.max) ? nil : $0 }
+        switch (minimum, maximum) {
+        case let (low?, high?): throw VisionError.invalidInput("\(name) must be between \(text(low)) and \(text(high))")
+        case let (low?, nil): throw VisionError.invalidInput("\(name) must be at least \(text(low))")
+        case let (nil, high?): throw VisionError.invalidInput("\(name) must be at most \(text(high))")
+        case (nil, nil): throw VisionError.invalidInput("\(name) must be a number")
+        }
+    }
+
+    /// 1 for 1.0, 0.25 for 0.25.
+    static func text(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
+    }
+}
