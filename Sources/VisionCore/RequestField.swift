@@ -58,6 +58,15 @@ extension RequestField where Value == Float {
     }
 }
 
+extension RequestField where Value == Bool {
+    /// A boolean with a default.
+    public static func boolean(_ name: String, default value: Bool, description: String? = nil) -> RequestField<Bool> {
+        RequestField(name: name, schema: .boolean(default: value, description: description)) { c, key in
+            try c.decodeOptional(Bool.self, forKey: key) ?? value
+        }
+    }
+}
+
 extension RequestField where Value: WireEnum {
     /// One of a wire enum's values, with a default.
     public static func choice(_ name: String, default value: Value, description: String? = nil) -> RequestField<Value> {

@@ -23,7 +23,7 @@ public enum DINOv3Family: Family {
             schemas: [
                 "DINOv3Request": .object(properties: [
                     ("images", ImageInput.listSchema),
-                    ("tensor_format", .string(enum: ["list", "base64"], default: "list")),
+                    DINOv3Request.tensorFormatField.property,
                 ] + ModelSelection.schemaProperties(), required: ["images"]),
                 "Tensor": .oneOf([
                     .array(.any()),

@@ -6,10 +6,10 @@ public struct DINOv3Request: Decodable, Sendable {
     public let selection: ModelSelection
     public let tensorFormat: TensorFormat
 
-    enum CodingKeys: String, CodingKey {
-        case images
-        case tensorFormat = "tensor_format"
-    }
+    enum CodingKeys: String, CodingKey { case images }
+
+    static let tensorFormatField = RequestField.choice("tensor_format", default: TensorFormat.list, description:
+        "list: nested JSON lists (the original's); base64: little-endian float32, about 6x smaller")
 
     public init(images: [ImageInput], modelID: String? = nil, tensorFormat: TensorFormat = .list) {
         self.images = images
@@ -21,7 +21,7 @@ public struct DINOv3Request: Decodable, Sendable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         images = try c.decode([ImageInput].self, forKey: .images)
         selection = try ModelSelection(from: decoder)
-        tensorFormat = try c.decodeOptional(TensorFormat.self, forKey: .tensorFormat) ?? .list
+        tensorFormat = try Self.tensorFormatField.read(from: try decoder.container(keyedBy: FieldKey.self))
     }
 }
 

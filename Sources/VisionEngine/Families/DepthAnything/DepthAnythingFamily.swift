@@ -60,12 +60,9 @@ public enum DepthAnythingFamily: Family {
     static let schemas: KeyValuePairs<String, Schema> = [
         "DepthAnythingRequest": .object(properties: [
             ("images", ImageInput.listSchema),
-            ("depth_format", .string(enum: ["png8", "png16", "float32"], default: "png8")),
-            ("export_format", .string(enum: DepthExportFormat.allCases.map(\.rawValue), description:
-                "Depth Anything 3: ply, glb (point clouds) or npz; gs_ply (3D Gaussian splats, standard 3DGS PLY) on "
-                + "the presets with a Gaussian head (da3-giant, da3nested-giant-large); gs_video (no renderer) and any "
-                + "format on Depth Anything V2 are a 400 naming what is offered")),
-            ("include_confidence", .boolean(default: true, description: "Depth Anything 3: return the confidence map too")),
+            DepthAnythingRequest.depthFormatField.property,
+            DepthAnythingRequest.exportFormatField.property,
+            DepthAnythingRequest.includeConfidenceField.property,
             ("focal_length", .number(description:
                 "Depth Anything 3 metric preset (da3metric-large): the camera's focal length in the original image's "
                 + "pixels; depth then comes in metres (focal at the processed size / 300 × the model's output)")),
@@ -76,10 +73,7 @@ public enum DepthAnythingFamily: Family {
             ("intrinsics", .array(.array(.array(.number())), description:
                 "With extrinsics: one 3×3 [[fx, 0, cx], [0, fy, cy], [0, 0, 1]] per image, in the original image's "
                 + "pixels (returned scaled to the processed size)")),
-            ("scene", .boolean(default: true, description:
-                "Depth Anything 3: the images are views of one scene (one pass, extrinsics in one world frame, one "
-                + "point cloud of every view), as the original; false runs each image alone. At most "
-                + "DA3_MAX_SCENE_VIEWS views (default 8)")),
+            DepthAnythingRequest.sceneField.property,
         ] + ModelSelection.schemaProperties(modelID: "Hub id of a Depth Anything V2 or 3 export, optionally @revision"),
         required: ["images"]),
         "EncodedMap": DepthAnythingResponse.encodedMap.schema,

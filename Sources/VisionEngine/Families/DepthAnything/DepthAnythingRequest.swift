@@ -65,12 +65,21 @@ public struct DepthAnythingRequest: Decodable, Sendable {
     public let intrinsics: [[[Double]]]?
 
     enum CodingKeys: String, CodingKey {
-        case images, scene, extrinsics, intrinsics
+        case images, extrinsics, intrinsics
         case focalLength = "focal_length"
-        case depthFormat = "depth_format"
-        case exportFormat = "export_format"
-        case includeConfidence = "include_confidence"
     }
+
+    static let depthFormatField = RequestField.choice("depth_format", default: DepthFormat.png8)
+    static let exportFormatField = RequestField<DepthExportFormat>.optional("export_format", description:
+        "Depth Anything 3: ply, glb (point clouds) or npz; gs_ply (3D Gaussian splats, standard 3DGS PLY) on "
+        + "the presets with a Gaussian head (da3-giant, da3nested-giant-large); gs_video (no renderer) and any "
+        + "format on Depth Anything V2 are a 400 naming what is offered")
+    static let includeConfidenceField = RequestField.boolean("include_confidence", default: true,
+                                                             description: "Depth Anything 3: return the confidence map too")
+    static let sceneField = RequestField.boolean("scene", default: true, description:
+        "Depth Anything 3: the images are views of one scene (one pass, extrinsics in one world frame, one "
+        + "point cloud of every view), as the original; false runs each image alone. At most "
+        + "DA3_MAX_SCENE_VIEWS views (default 8)")
 
     public init(images: [ImageInput], modelID: String? = nil, depthFormat: DepthFormat = .png8,
                 exportFormat: DepthExportFormat? = nil, includeConfidence: Bool = true, scene: Bool = true,
@@ -90,10 +99,11 @@ public struct DepthAnythingRequest: Decodable, Sendable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         images = try c.decode([ImageInput].self, forKey: .images)
         selection = try ModelSelection(from: decoder)
-        depthFormat = try c.decodeOptional(DepthFormat.self, forKey: .depthFormat) ?? .png8
-        includeConfidence = try c.decodeOptional(Bool.self, forKey: .includeConfidence) ?? true
-        exportFormat = try c.decodeOptional(DepthExportFormat.self, forKey: .exportFormat)
-        scene = try c.decodeOptional(Bool.self, forKey: .scene) ?? true
+        let fields = try decoder.container(keyedBy: FieldKey.self)
+        depthFormat = try Self.depthFormatField.read(from: fields)
+        includeConfidence = try Self.includeConfidenceField.read(from: fields)
+        exportFormat = try Self.exportFormatField.read(from: fields)
+        scene = try Self.sceneField.read(from: fields)
         focalLength = try c.decodeOptional(Double.self, forKey: .focalLength)
         extrinsics = try c.decodeOptional([[[Double]]].self, forKey: .extrinsics)
         intrinsics = try c.decodeOptional([[[Double]]].self, forKey: .intrinsics)

@@ -27,8 +27,7 @@ public enum GroundingDINOFamily: Family {
                       responseSchema: "ZeroShotDetectionResponse", task: "zero-shot-object-detection", run: service.zeroShot),
             ],
             jobs: .validating(GroundingDINORequest.self) { request in
-                try service.validate(prompts: request.prompts, boxThreshold: request.boxThreshold,
-                                     textThreshold: request.textThreshold)
+                try service.validate(prompts: request.prompts)
                 return request.images
             },
             schemas: schemas)
@@ -37,11 +36,7 @@ public enum GroundingDINOFamily: Family {
     /// The task form: the image as `inputs` (or `image`); the pipeline's arguments in `parameters`
     /// when it is given, at the top level otherwise.
     private static let zeroShotRequest: Schema = {
-        let arguments: [(String, Schema)] = [
-            ("candidate_labels", .oneOf([.array(.string()), .string(description: "split on commas, as the pipeline does")])),
-            ("threshold", .number(default: 0.1, minimum: 0, maximum: 1)),
-            ("top_k", .integer(minimum: 0, maximum: Int(Int32.max), description: "0: all")),
-        ]
+        let arguments = ZeroShotDetectionRequest.arguments
         return Schema.object(properties: [
             ("inputs", .ref("ImageInput")), ("image", .ref("ImageInput")),
             ("parameters", .object(properties: arguments, required: ["candidate_labels"])),
@@ -55,8 +50,8 @@ public enum GroundingDINOFamily: Family {
             ("images", ImageInput.listSchema),
             ("prompts", .oneOf([.array(.string(), minItems: 1), .string(description: "one phrase")],
                                description: "Phrases; each lower-cased, a trailing '.' dropped, '.' appended, joined")),
-            ("box_threshold", .number(default: 0.4, minimum: 0, maximum: 1)),
-            ("text_threshold", .number(default: 0.3, minimum: 0, maximum: 1)),
+            GroundingDINORequest.boxThresholdField.property,
+            GroundingDINORequest.textThresholdField.property,
         ] + ModelSelection.schemaProperties(), required: ["images", "prompts"]),
         "Detections": Detections.shape.schema,
         "GroundingDINOResponse": GroundingDINOResponse.shape.schema,

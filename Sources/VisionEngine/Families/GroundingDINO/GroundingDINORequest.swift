@@ -9,11 +9,12 @@ public struct GroundingDINORequest: Decodable, Sendable {
     public let textThreshold: Float
     public let selection: ModelSelection
 
-    enum CodingKeys: String, CodingKey {
-        case images, prompts
-        case boxThreshold = "box_threshold"
-        case textThreshold = "text_threshold"
-    }
+    enum CodingKeys: String, CodingKey { case images, prompts }
+
+    static let boxThresholdField = RequestField.number("box_threshold", default: 0.4, minimum: 0, maximum: 1,
+                                                       description: "A box is kept when its best phrase logit's sigmoid is above this")
+    static let textThresholdField = RequestField.number("text_threshold", default: 0.3, minimum: 0, maximum: 1,
+                                                        description: "Tokens above this name the box's label")
 
     public init(images: [ImageInput], prompts: [String], boxThreshold: Float = 0.4, textThreshold: Float = 0.3,
                 modelID: String? = nil) {
@@ -32,8 +33,9 @@ public struct GroundingDINORequest: Decodable, Sendable {
         } else {
             prompts = try c.decode([String].self, forKey: .prompts)
         }
-        boxThreshold = try c.decodeOptional(Float.self, forKey: .boxThreshold) ?? 0.4
-        textThreshold = try c.decodeOptional(Float.self, forKey: .textThreshold) ?? 0.3
+        let fields = try decoder.container(keyedBy: FieldKey.self)
+        boxThreshold = try Self.boxThresholdField.read(from: fields)
+        textThreshold = try Self.textThresholdField.read(from: fields)
         selection = try ModelSelection(from: decoder)
     }
 }
@@ -80,8 +82,14 @@ public struct ZeroShotDetectionRequest: Decodable, Sendable {
     enum CodingKeys: String, CodingKey {
         case inputs, image, parameters
         case candidateLabels = "candidate_labels"
-        case threshold
-        case topK = "top_k"
+    }
+
+    static let thresholdField = RequestField.number("threshold", default: 0.1, minimum: 0, maximum: 1)
+    static let topKField = RequestField.integer("top_k", default: 0, minimum: 0, maximum: Int(Int32.max), description: "0: all")
+    /// The pipeline's arguments, as the schema lists them.
+    static var arguments: [(String, Schema)] {
+        [("candidate_labels", .oneOf([.array(.string()), .string(description: "split on commas, as the pipeline does")])),
+         thresholdField.property, topKField.property]
     }
 
     public init(image: ImageInput, candidateLabels: [String], threshold: Float = 0.1, topK: Int? = nil,
@@ -111,8 +119,10 @@ public struct ZeroShotDetectionRequest: Decodable, Sendable {
         } else {
             candidateLabels = try fields.decode([String].self, forKey: .candidateLabels)
         }
-        threshold = try fields.decodeOptional(Float.self, forKey: .threshold) ?? 0.1
-        topK = try fields.decodeOptional(Int.self, forKey: .topK)
+        let declared = try (parameters != nil ? c.nestedContainer(keyedBy: FieldKey.self, forKey: .parameters)
+                                              : decoder.container(keyedBy: FieldKey.self))
+        threshold = try Self.thresholdField.read(from: declared)
+        topK = try Self.topKField.read(from: declared)
         selection = try ModelSelection(from: decoder)
     }
 }

@@ -22,7 +22,8 @@ public struct GroundingDINOService: Sendable {
         return phrase.trimmingCharacters(in: .whitespacesAndNewlines) + "."
     }
 
-    func validate(prompts: [String], boxThreshold: Float, textThreshold: Float) throws {
+    /// The rules over a request's phrases (each field's own bounds are its declaration's).
+    func validate(prompts: [String]) throws {
         guard !prompts.isEmpty else { throw VisionError.invalidInput("prompts must name at least one phrase") }
         guard prompts.count <= limits.maxPrompts else {
             throw VisionError.invalidInput("\(prompts.count) prompts; at most \(limits.maxPrompts) per request")
@@ -34,10 +35,6 @@ public struct GroundingDINOService: Sendable {
             guard p.count <= limits.maxPromptCharacters else {
                 throw VisionError.invalidInput("a prompt has \(p.count) characters; at most \(limits.maxPromptCharacters)")
             }
-        }
-        for (name, value) in [("box_threshold", boxThreshold), ("text_threshold", textThreshold)]
-        where !(0...1).contains(value) {
-            throw VisionError.invalidInput("\(name) must be between 0 and 1")
         }
     }
 
@@ -51,7 +48,7 @@ public struct GroundingDINOService: Sendable {
 
     public func run(_ request: GroundingDINORequest) async throws -> GroundingDINOResponse {
         let start = ContinuousClock.now
-        try validate(prompts: request.prompts, boxThreshold: request.boxThreshold, textThreshold: request.textThreshold)
+        try validate(prompts: request.prompts)
         let images = try await context.images.load(request.images.map(\.source))
         let model = try await load(request.selection)
         // One text for every phrase, or one per phrase for single-phrase graphs.
@@ -82,8 +79,7 @@ public struct GroundingDINOService: Sendable {
     /// tokens, no "." added), score = sigmoid of the best text logit, kept above `threshold`,
     /// boxes truncated to integers, everything sorted by score (stable), then `top_k`.
     public func zeroShot(_ request: ZeroShotDetectionRequest) async throws -> ZeroShotDetectionResponse {
-        try validate(prompts: request.candidateLabels, boxThreshold: request.threshold, textThreshold: 0)
-        if let k = request.topK, k < 0 { throw VisionError.invalidInput("top_k must not be negative") }
+        try validate(prompts: request.candidateLabels)
         let images = try await context.images.load([request.image.source])
         let model = try await load(request.selection)
         let image = images[0]
