@@ -58,7 +58,7 @@ struct OpenAPIDocument {
     }
 
     /// An image's bytes as a request body.
-    private static let imageBytes: JSONValue = ["schema": ["type": "string", "contentMediaType": "image/*"]]
+    private static let imageBytes: JSONValue = ["schema": ["type": "string", "contentMediaType": "image/*", "minLength": 1]]
 
     private func render(_ op: Operation, path: String) -> JSONValue {
         var success: [(String, JSONValue)] = [("description", .string(op.responseDescription)),
@@ -222,7 +222,7 @@ struct OpenAPIDocument {
             family.routes.map { route in
                 (route.path, [("post", Operation(summary: route.summary, tag: "inference", request: .ref(route.requestSchema),
                                                  response: .ref(route.responseSchema), errors: errors,
-                                                 imageBody: route.task != nil))])
+                                                 imageBody: route.imageBody))])
             }
         }
         // The Inference API's form: the model in the path, the task its family's task route.
@@ -235,8 +235,10 @@ struct OpenAPIDocument {
                     + "takes, or the image's bytes. For huggingface_hub's InferenceClient(model=\"http://HOST\(prefix)/ORG/NAME\")",
                 tag: "inference", request: .oneOf(tasks.map { .ref($0.requestSchema) }),
                 response: .oneOf(tasks.map { .ref($0.responseSchema) }), errors: errors,
-                parameters: [Self.parameter("org", in: "path", schema: .string(), required: true),
-                             Self.parameter("name", in: "path", schema: .string(description: "The repository name, optionally @revision"),
+                parameters: [Self.parameter("org", in: "path", schema: .string(maxLength: 96, pattern: ModelReference.ownerPattern),
+                                            required: true),
+                             Self.parameter("name", in: "path", schema: .string(maxLength: 96, pattern: ModelReference.namePattern,
+                                                                                description: "The repository name, optionally @revision"),
                                             required: true)],
                 imageBody: true))]))
         }

@@ -12,6 +12,10 @@ public struct ModelReference: Sendable, Hashable, CustomStringConvertible {
     /// that matches can leave the cache folder (no `..`, no leading `/` or `.`).
     public static let idPattern = "^[A-Za-z0-9_]+(?:[.-][A-Za-z0-9_]+)*(?:/[A-Za-z0-9_]+(?:[.-][A-Za-z0-9_]+)*)?"
         + "(?:@[A-Za-z0-9_-]+(?:[.][A-Za-z0-9_-]+)*(?:/[A-Za-z0-9_-]+(?:[.][A-Za-z0-9_-]+)*)*)?$"
+    /// The two path segments of an id in a URL (`/models/{org}/{name}`): the owner, and the name
+    /// with its optional `@revision` (a revision with `/` cannot be given this way).
+    public static let ownerPattern = "^[A-Za-z0-9_]+(?:[.-][A-Za-z0-9_]+)*$"
+    public static let namePattern = "^[A-Za-z0-9_]+(?:[.-][A-Za-z0-9_]+)*(?:@[A-Za-z0-9_-]+(?:[.][A-Za-z0-9_-]+)*)?$"
     /// The longest `model_id`, revision included.
     public static let idMaxLength = 200
     /// `variant` as declared and enforced: what goes between `model_` and `.onnx`.

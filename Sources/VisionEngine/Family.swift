@@ -77,6 +77,9 @@ public struct FamilyRoute: Sendable {
     /// `POST /models/{org}/{name}` forwards to for a model of this family. Nil for the family's
     /// own request forms.
     public var task: String? = nil
+    /// Whether the body may be the image's bytes alone (`{"inputs": <those bytes>}`): task routes
+    /// whose parameters all have defaults.
+    public var imageBody = false
     /// Decodes the body (a `DecodingError` for a body of the wrong shape), runs, returns the
     /// response to encode.
     public let handle: @Sendable ([UInt8]) async throws -> any JSONResponse
@@ -84,10 +87,10 @@ public struct FamilyRoute: Sendable {
     /// A route that decodes `Request` from JSON and runs `run`.
     public static func json<Request: Decodable & Sendable, Response: JSONResponse>(
         _ path: String, summary: String, request: Request.Type, requestSchema: String, responseSchema: String,
-        task: String? = nil, run: @escaping @Sendable (Request) async throws -> Response
+        task: String? = nil, imageBody: Bool? = nil, run: @escaping @Sendable (Request) async throws -> Response
     ) -> FamilyRoute {
         FamilyRoute(path: path, summary: summary, requestSchema: requestSchema, responseSchema: responseSchema,
-                    task: task) { body in
+                    task: task, imageBody: imageBody ?? (task != nil)) { body in
             try await run(JSONDecoder().decode(Request.self, from: Data(body)))
         }
     }

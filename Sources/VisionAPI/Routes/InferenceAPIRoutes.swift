@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import VisionCore
 import VisionEngine
@@ -19,12 +20,23 @@ struct InferenceAPIRoutes {
         guard families.families.contains(where: { $0.routes.contains { $0.task != nil } }) else { return }
         for prefix in Self.prefixes {
             router.post(RouterPath(prefix + "/:org/:name")) { request, context in
-                let id = try context.parameters.require("org") + "/" + context.parameters.require("name")
+                // Clients percent-encode the `@` of a revision (`name%40v2`).
+                let parts = try ["org", "name"].map { key in
+                    let raw = try context.parameters.require(key)
+                    return raw.removingPercentEncoding ?? raw
+                }
+                let id = parts.joined(separator: "/")
                 let reference = try ModelReference(parsing: id)
                 let body = try await JSONIO.body(of: request, limit: limit, timeout: timeout)
                 let route = try Self.taskRoute(for: reference, served: try await models.types(servingModel: reference, files: work),
                                                families: families)
-                let json = try InferenceAPIBody.json(body, contentType: request.headers[.contentType], modelID: id)
+                let type = request.headers[.contentType]
+                if !route.imageBody, InferenceAPIBody.isImage(body, contentType: type) {
+                    throw VisionError.invalidRequest("model '\(reference.repoID)' answers \(route.task ?? route.path), which needs "
+                                                     + "parameters: send JSON {\"inputs\": <image>, \"parameters\": {...}} "
+                                                     + "(as \(route.path) takes it)")
+                }
+                let json = try InferenceAPIBody.json(body, contentType: type, modelID: id)
                 let response = try await route.handle(json)
                 return JSONIO.response(try await work.run { response.json() })
             }

@@ -14,7 +14,7 @@ struct InferenceRoutes {
             for route in family.routes {
                 router.post(RouterPath(route.path)) { request, _ in
                     var body = try await JSONIO.body(of: request, limit: limit, timeout: timeout)
-                    if route.task != nil {
+                    if route.imageBody {
                         // The Inference API's task form: also the image's bytes alone.
                         body = try InferenceAPIBody.json(body, contentType: request.headers[.contentType])
                     }

@@ -24,7 +24,8 @@ public enum GroundingDINOFamily: Family {
                 .json("/inference/zero-shot-object-detection",
                       summary: "GroundingDINO in the Hugging Face zero-shot-object-detection task form",
                       request: ZeroShotDetectionRequest.self, requestSchema: "ZeroShotDetectionRequest",
-                      responseSchema: "ZeroShotDetectionResponse", task: "zero-shot-object-detection", run: service.zeroShot),
+                      responseSchema: "ZeroShotDetectionResponse", task: "zero-shot-object-detection",
+                      imageBody: false, run: service.zeroShot),  // candidate_labels has no default
             ],
             jobs: .validating(GroundingDINORequest.self) { request in
                 try service.validate(prompts: request.prompts)
