@@ -103,26 +103,40 @@ struct OpenAPIDocument {
         }
     }
 
+    /// Fields declared by several families once (the first declaration).
+    private static func uniqueFields(_ fields: [(String, Schema)]) -> [(String, Schema)] {
+        var seen = Set<String>()
+        return fields.filter { seen.insert($0.0).inserted }
+    }
+
     private var systemSchemas: [(String, Schema)] {
         [("Error", .object(["detail": .string()], required: ["detail"])),
          ("ImageInput", ImageInput.schema),
          ("Device", .string(enum: devices, description: "The devices this server's ONNX Runtime offers")),
          ("Root", .object(["name": .string(), "version": .string(), "docs": .string(), "ui": .string(), "openapi": .string()],
                           required: ["name", "version", "docs", "ui", "openapi"])),
-         ("Health", .object([
-             "status": .string(), "loaded_models": .array(.string()), "available_memory_gb": .number(nullable: true),
-             "gpu_available": .boolean(), "resident_memory_mb": .number(nullable: true, description: "This process's resident memory"),
-             "devices": .array(.string()), "onnxruntime_version": .string(), "version": .string(),
-         ], required: ["status", "loaded_models", "gpu_available", "devices", "onnxruntime_version", "version"],
-            description: "Families may add fields (e.g. sam3_embedding_cache)")),
-         ("ModelInstance", .object([
-             "model_type": .string(enum: modelTypes), "model_id": .string(), "device": .string(enum: ["cpu", "cuda"]),
-             "loaded": .boolean(), "loading": .boolean(),
-             "state": .string(enum: ["absent", "downloading", "loading", "ready", "failed"]),
-             "memory_mb": .number(description: "Measured resident memory the load added"),
-             "load_time": .number(), "idle_seconds": .number(), "error": .string(),
-             "downloads": .array(.object(["file": .string(), "bytes_done": .integer(), "bytes_total": .integer(nullable: true)])),
-         ], required: ["model_type", "model_id", "device", "loaded", "loading", "state", "memory_mb"])),
+         ("Health", .object(properties: [
+             ("status", .string()), ("loaded_models", .array(.string())), ("available_memory_gb", .number(nullable: true)),
+             ("gpu_available", .boolean()),
+             ("resident_memory_mb", .number(nullable: true, description: "This process's resident memory")),
+             ("devices", .array(.string())), ("onnxruntime_version", .string()), ("version", .string()),
+         ] + families.families.flatMap(\.healthSchema),
+            required: ["status", "loaded_models", "gpu_available", "devices", "onnxruntime_version", "version"],
+            description: "With the fields each family adds")),
+         ("ModelInstance", .object(properties: [
+             ("model_type", .string(enum: modelTypes)), ("model_id", .string()), ("device", .string(enum: ["cpu", "cuda"])),
+             ("loaded", .boolean()), ("loading", .boolean()),
+             ("state", .string(enum: ["absent", "downloading", "loading", "ready", "failed"])),
+             ("memory_mb", .number(description: "Measured resident memory the load added")),
+             ("load_time", .number()), ("idle_seconds", .number()), ("error", .string()),
+             ("downloads", .array(.object(["file": .string(), "bytes_done": .integer(), "bytes_total": .integer(nullable: true)]))),
+             ("graph", .string(description: "What serves it: 'repository' (its own ONNX graph) or 'shipped:<name>' (a graph "
+                               + "shipped with the server, the checkpoint's weights bound)")),
+         ] + Self.uniqueFields(families.families.flatMap(\.statusSchema)),
+            required: ["model_type", "model_id", "device", "loaded", "loading", "state", "memory_mb"])),
+         ("Readiness", .object(["status": .string(enum: ["ready", "degraded"]), "job_store": .string(description:
+             "With jobs: 'available', or 'unavailable: <why>' (degraded: inference works, jobs are refused)")],
+                                required: ["status"])),
          ("ModelStatus", .object([
              "models": .object([:], description: "Per model type, as the original", additional: .ref("ModelInstance")),
              "instances": .array(.ref("ModelInstance")), "total_memory_mb": .number(),
@@ -185,7 +199,7 @@ struct OpenAPIDocument {
             ("/health/live", [("get", Operation(summary: "Liveness: the process answers", tag: "system",
                                                 response: .ref("Status")))]),
             ("/health/ready", [("get", Operation(summary: "Readiness: preloads done and the engine works", tag: "system",
-                                                 response: .ref("Status"), errors: [503]))]),
+                                                 response: .ref("Readiness"), errors: [503]))]),
             ("/openapi.json", [("get", Operation(summary: "This document", tag: "system",
                                                  responseDescription: "OpenAPI 3.1 document", errors: []))]),
             ("/docs", [("get", Operation(summary: "Interactive API docs (Swagger UI, served by this server)", tag: "system",

@@ -155,17 +155,25 @@ public struct ServedFamily: Sendable {
     public let schemas: KeyValuePairs<String, Schema>
     /// Fields the family adds to `/health` (e.g. a cache's statistics).
     public let health: (@Sendable () async -> [(String, JSONValue)])?
+    /// The schema of each field `health` adds (the document's `Health`).
+    public let healthSchema: [(String, Schema)]
+    /// The schema of each field the family's models add to their `/models/status` row
+    /// (`LoadedModel.statusDetails`; the document's `ModelInstance`).
+    public let statusSchema: [(String, Schema)]
     /// Files `predict --out` can write from the first route's answer, by extension.
     public let fileOutputs: [FamilyFileOutput]
 
     public init(type: ModelType, routes: [FamilyRoute], jobs: FamilyJobs, schemas: KeyValuePairs<String, Schema>,
-                health: (@Sendable () async -> [(String, JSONValue)])? = nil, fileOutputs: [FamilyFileOutput] = []) {
+                health: (@Sendable () async -> [(String, JSONValue)])? = nil, healthSchema: [(String, Schema)] = [],
+                statusSchema: [(String, Schema)] = [], fileOutputs: [FamilyFileOutput] = []) {
         precondition(!routes.isEmpty, "a family serves at least one route")
         self.type = type
         self.routes = routes
         self.jobs = jobs
         self.schemas = schemas
         self.health = health
+        self.healthSchema = healthSchema
+        self.statusSchema = statusSchema
         self.fileOutputs = fileOutputs
     }
 }

@@ -31,7 +31,12 @@ public enum GroundingDINOFamily: Family {
                 try service.validate(prompts: request.prompts)
                 return request.images
             },
-            schemas: schemas)
+            schemas: schemas,
+            statusSchema: [
+                ("phrases", .string(enum: ["joint", "one per pass"], description:
+                    "How the graph runs several phrases, as its load-time probe found")),
+                ("graph_probe", .string(description: "What the load-time probe measured")),
+            ])
     }
 
     /// The task form: the image as `inputs` (or `image`); the pipeline's arguments in `parameters`

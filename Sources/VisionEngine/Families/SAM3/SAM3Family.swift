@@ -40,6 +40,11 @@ public enum SAM3Family: Family {
                     "entries": .int(s.entries), "bytes": .int(s.bytes), "capacity_bytes": .int(s.capacityBytes),
                 ])]
             },
+            healthSchema: [("sam3_embedding_cache", .object([
+                "hits": .integer(), "misses": .integer(), "evictions": .integer(), "entries": .integer(), "bytes": .integer(),
+                "capacity_bytes": .integer(),
+            ], required: ["hits", "misses", "evictions", "entries", "bytes", "capacity_bytes"],
+               description: "The image-embedding cache (SAM3_EMBEDDING_CACHE_MB)"))],
             fileOutputs: [.of(SAM3Response.self, fileExtension: "png",
                               summary: "per image, an 8-bit instance label map (0 background, k the k-th instance)") { response in
                 let encoder = context.pngEncoder
