@@ -250,3 +250,25 @@ def test_failed_job_result_raises():
         with pytest.raises(JobFailed) as failed:
             c.result("j")
     assert failed.value.job.error == "inference failed"
+
+
+def test_the_client_follows_the_servers_document(server):
+    """Every model type the server documents has a method and a route here, and each route's
+    request fields are that method's named arguments (model selection's variant and device go
+    through **fields on every method): a field the server adds or renames fails this test."""
+    import inspect
+
+    from vision_models_client.client import DEFAULTS, ROUTES
+
+    document = httpx.get(server.url + "/openapi.json", timeout=30).json()
+    schemas = document["components"]["schemas"]
+    served = sorted(p.rsplit("/", 1)[1] for p in document["paths"] if p.startswith("/jobs/submit/"))
+    assert served == sorted(ROUTES) and len(served) == 6
+    common = {"images", "inputs", "parameters", "variant", "device"}
+    for model_type, path in ROUTES.items():
+        body = document["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]
+        documented = set(schemas[body["$ref"].rsplit("/", 1)[1]]["properties"]) - common
+        parameters = inspect.signature(getattr(Client, model_type)).parameters.values()
+        named = {p.name for p in parameters if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)} - {"self", "images"}
+        assert named == documented, (model_type, sorted(named ^ documented))
+        assert set(DEFAULTS.get(model_type, {})) <= documented

@@ -180,16 +180,19 @@ class _API:
 
     def depth_anything(self, images: Any, *, depth_format: Optional[str] = None, export_format: Optional[str] = None,
                        include_confidence: Optional[bool] = None, extrinsics: Any = None, intrinsics: Any = None,
+                       scene: Optional[bool] = None, focal_length: Optional[float] = None,
                        model_id: Optional[str] = None, **fields: Any) -> DepthResult:
         """Depth per image as (H, W) float32 (exact with the default float32 transfer); Depth
         Anything 3 adds confidence, camera and, with `export_format` ply/glb/npz, the file's bytes.
         Known cameras (Depth Anything 3): `extrinsics` (N, 4, 4) or (N, 3, 4) world-to-camera and
-        `intrinsics` (N, 3, 3) in the images' pixels, arrays or nested lists, one per image."""
+        `intrinsics` (N, 3, 3) in the images' pixels, arrays or nested lists, one per image.
+        `scene=False` runs each image alone; `focal_length` (pixels) gives the metric preset metres."""
         def matrices(m: Any) -> Any:
             return None if m is None else np.asarray(m, dtype=np.float64).tolist()
         return self._inference("depth_anything", images, dict(
             depth_format=depth_format, export_format=export_format, include_confidence=include_confidence,
-            extrinsics=matrices(extrinsics), intrinsics=matrices(intrinsics), model_id=model_id, **fields),
+            extrinsics=matrices(extrinsics), intrinsics=matrices(intrinsics), scene=scene, focal_length=focal_length,
+            model_id=model_id, **fields),
             lambda j, _: DepthResult.from_json(j))
 
     def dinov3(self, images: Any, *, tensor_format: Optional[str] = None, model_id: Optional[str] = None,
