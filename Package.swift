@@ -93,6 +93,10 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
+        ], resources: [
+            // The pages' files, embedded in the binary (PackageResources.<name>): served from memory.
+            .embedInCode("Web/Files/ui.html"), .embedInCode("Web/Files/ui.js"), .embedInCode("Web/Files/site.css"),
+            .embedInCode("Web/Files/key.js"), .embedInCode("Web/Files/docs.js"), .embedInCode("Web/Files/docs-lite.js"),
         ], swiftSettings: strict),
 
         // The app builder (the one place concrete types meet) and the command line.

@@ -19,11 +19,8 @@ struct WebRoutes {
     func register(on router: Router<BasicRequestContext>) {
         let swagger = configuration.swaggerUI
         var assets: [String: StaticAsset] = [
-            "site.css": StaticAsset(UIPage.styleSheet, contentType: "text/css; charset=utf-8"),
-            "key.js": StaticAsset(DocsPage.keyScript, contentType: "text/javascript; charset=utf-8"),
-            "docs.js": StaticAsset(DocsPage.swaggerScript, contentType: "text/javascript; charset=utf-8"),
-            "docs-lite.js": StaticAsset(DocsPage.liteScript, contentType: "text/javascript; charset=utf-8"),
-            "ui.js": StaticAsset(UIPage.script, contentType: "text/javascript; charset=utf-8"),
+            "site.css": PageFiles.styleSheet, "key.js": PageFiles.keyScript, "docs.js": PageFiles.swaggerScript,
+            "docs-lite.js": PageFiles.liteScript, "ui.js": PageFiles.uiScript,
         ]
         if let swagger {
             assets["swagger-ui.css"] = swagger.styleSheet
@@ -31,7 +28,7 @@ struct WebRoutes {
         }
         let files = assets
         let docs = StaticAsset(DocsPage.html(swagger: swagger != nil), contentType: "text/html; charset=utf-8")
-        let ui = StaticAsset(UIPage.html, contentType: "text/html; charset=utf-8")
+        let ui = PageFiles.uiHTML
         router.get("/docs") { request, _ in Self.response(docs, for: request) }
         router.get("/ui") { request, _ in Self.response(ui, for: request) }
         router.get("/static/{name}") { request, context in
