@@ -1,4 +1,6 @@
 import Foundation
+import Hummingbird
+import HummingbirdTesting
 import Testing
 
 /// What a production HTTP server does at its edges: a declared body over the limit is refused
@@ -33,19 +35,30 @@ import Testing
             let stalled = try Self.curl(["-X", "POST", "-H", "Content-Type: application/json", "-H", "Content-Length: 5000",
                                          "-H", "Expect:", "--data-binary", "{\"images\"", base + "/inference/dinov3"])
             #expect(stalled.status == 408 && stalled.output.contains("BODY_TIMEOUT_SECONDS"), "\(stalled)")
-            // Wrong methods on known paths.
-            let get = try await server.get("/inference/dinov3")
-            #expect(get.status == 405 && get.header("allow") == "POST", "\(get.status) \(get.text)")
-            let put = try await server.request("PUT", "/jobs/some-id")
-            #expect(put.status == 405 && put.header("allow") == "DELETE, GET", "\(put.status) \(put.text) \(put.headers)")
-            #expect(try await server.request("DELETE", "/models/status").status == 405)
-            #expect(try await server.get("/no/such/route").status == 404)
-            // Query parameters like bodies.
-            let limit = try await server.get("/jobs?limit=abc")
-            #expect(limit.status == 400 && (limit.json["detail"] as? String ?? "").contains("limit must be an integer"))
-            #expect(try await server.get("/jobs?offset=1.5").status == 400)
-            #expect(try await server.get("/jobs?limit=10").status == 200)
-            #expect(try await server.get("/health").status == 200)
+        }
+    }
+
+    /// In process: a wrong method is a 405 with `Allow`, an unknown path a 404, query parameters
+    /// are validated like bodies, a body that is not JSON is a 400.
+    @Test func methodsPathsQueriesAndBodies() async throws {
+        try await InProcessAPI.test { client in
+            let get = try await client.execute(uri: "/inference/dinov3", method: .get)
+            #expect(get.status == .methodNotAllowed && get.headers[.allow] == "POST")
+            let put = try await client.execute(uri: "/jobs/some-id", method: .put)
+            #expect(put.status == .methodNotAllowed && put.headers[.allow] == "DELETE, GET")
+            #expect(try await client.execute(uri: "/models/status", method: .delete).status == .methodNotAllowed)
+            #expect(try await client.execute(uri: "/no/such/route", method: .get).status == .notFound)
+            let limit = try await client.execute(uri: "/jobs?limit=abc", method: .get)
+            #expect(limit.status == .badRequest && limit.detail.contains("limit must be an integer"))
+            #expect(try await client.execute(uri: "/jobs?offset=1.5", method: .get).status == .badRequest)
+            #expect(try await client.execute(uri: "/jobs?limit=10", method: .get).status == .ok)
+            let notJSON = try await client.execute(uri: "/inference/sam3", method: .post, body: ByteBuffer(string: "{images"))
+            #expect(notJSON.status == .badRequest && notJSON.detail == "request body is not valid JSON")
+            let wrongShape = try await client.execute(uri: "/inference/sam3", method: .post, body: ByteBuffer(string: #"{"images": 3}"#))
+            #expect(wrongShape.status == .unprocessableContent && wrongShape.detail.contains("images"))
+            let bounds = try await client.execute(uri: "/inference/sam3", method: .post,
+                                                  body: ByteBuffer(string: #"{"images": ["aGk="], "prompts": ["cat"], "threshold": 2}"#))
+            #expect(bounds.status == .badRequest && bounds.detail == "threshold must be between 0 and 1")
         }
     }
 }

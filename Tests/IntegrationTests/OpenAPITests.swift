@@ -35,22 +35,10 @@ struct NoImages: ImageDecoding, ImageFetching, PNGEncoding, Deflating {
     @Test func documentMatchesTheRouter() throws {
         let executor = BlockingExecutor(name: "t", threads: 1, queueLimit: 1)
         defer { executor.shutdown() }
-        let models = ModelManager(families: AppBuilder.families.map { $0.erasedLoader }, runtime: UnusedRuntime(), repository: EmptyRepository(),
-                                  loadExecutor: executor, logger: Logger(label: "t"))
-        let context = EngineContext(models: models, images: ImagePipeline(decoder: NoImages(), fetcher: NoImages(),
-                                                                          executor: executor, limits: ImageLimits(),
-                                                                          maxImagesPerRequest: 1), inference: executor)
-        let familyContext = FamilyContext(engine: context, pngEncoder: NoImages(), deflater: NoImages(),
-                                          settings: FamilySettings([:]))
         // Every registered family: a new one is checked without editing this test.
-        let families = FamilyRegistry(try AppBuilder.families.map { try $0.serve(familyContext) })
-        let jobs = JobsDependencies(store: InMemoryJobStore(),
-                                    jobs: InferenceJobs(families: families, images: context.images, work: executor),
-                                    metrics: JobMetrics(), maxPending: 1, checkCallback: { _ in })
-        var dependencies = APIDependencies(models: models, families: families, runtimeVersion: "t", availableDevices: [.cpu],
-                                           requestWork: executor)
-        dependencies.jobs = jobs
-        let router = makeRouter(configuration: APIConfiguration(version: "t"), dependencies: dependencies)
+        let api = try InProcessAPI(executor: executor)
+        let families = api.families
+        let router = makeRouter(configuration: APIConfiguration(version: "t"), dependencies: api.dependencies)
         // Router paths write parameters as ":name", OpenAPI as "{name}".
         // The one submit route is documented once per model type, each with that type's body.
         let routes = Set(router.routes.flatMap { route -> [String] in

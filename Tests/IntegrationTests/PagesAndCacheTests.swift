@@ -1,25 +1,32 @@
 import Foundation
 import Testing
 import TestSupport
+import Hummingbird
+import HummingbirdTesting
+import HTTPTypes
+@testable import VisionAPI
 
 /// `/ui`, `/docs` and their files come from the server itself; `/models/cache` lists what the
 /// cache holds; `/metrics` renders what swift-metrics recorded.
 @Suite struct PagesAndCacheTests {
+    /// In process: the pages' files (embedded in the binary) are open without a key, name no other
+    /// host, carry the content security policy and their entity tags.
     @Test func pagesLoadNothingFromAnotherHost() async throws {
-        try await ServerProcess.with(environment: ["API_KEYS": "pages-key"]) { server in
+        try await InProcessAPI.test(APIConfiguration(version: "t", keyring: APIKeyring(keys: ["pages-key"]))) { client in
             for path in ["/ui", "/docs", "/static/ui.js", "/static/key.js", "/static/site.css", "/static/docs-lite.js"] {
-                let reply = try await server.get(path)
-                #expect(reply.status == 200, "\(path) is open without a key: its data calls carry the key")
-                #expect(!reply.text.contains("https://") && !reply.text.contains("http://"), "\(path) names another host")
-                #expect(reply.header("Content-Security-Policy")?.contains("default-src 'self'") == true)
-                let again = try await server.request("GET", path, headers: ["If-None-Match": reply.header("ETag") ?? ""])
-                #expect(again.status == 304)
+                let reply = try await client.execute(uri: path, method: .get)
+                let text = String(buffer: reply.body)
+                #expect(reply.status == .ok, "\(path) is open without a key: its data calls carry the key")
+                #expect(text.count > 100 && !text.contains("https://") && !text.contains("http://"), "\(path) names another host")
+                #expect(reply.headers[HTTPField.Name("Content-Security-Policy")!]?.contains("default-src 'self'") == true)
+                let again = try await client.execute(uri: path, method: .get, headers: [.ifNoneMatch: reply.headers[.eTag] ?? ""])
+                #expect(again.status == .notModified)
             }
-            let ui = try await server.get("/ui").text
+            let ui = String(buffer: try await client.execute(uri: "/ui", method: .get).body)
             #expect(ui.contains("/static/ui.js") && ui.contains("id=\"model-type\""))
-            let missing = try await server.request("GET", "/static/nope.js", headers: ["X-API-Key": "pages-key"])
-            #expect(missing.status == 404 && missing.text.contains("detail"))
-            #expect(try await server.get("/models/cache").status == 401)
+            let missing = try await client.execute(uri: "/static/nope.js", method: .get, headers: [HTTPField.Name("X-API-Key")!: "pages-key"])
+            #expect(missing.status == .notFound && !missing.detail.isEmpty)
+            #expect(try await client.execute(uri: "/models/cache", method: .get).status == .unauthorized)
         }
     }
 
