@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ImageCodecs
 import Logging
 import Synchronization
 import VisionAPI
@@ -17,14 +18,17 @@ struct PredictCommand: AsyncParsableCommand {
             The request is the model type's route body (see /docs): IMAGE files become `images`, \
             --prompt values `prompts`, --model-id `model_id`, and --set adds any other field. The \
             answer's JSON goes to stdout, or to --out NAME.json. Files drawn from the answer, by \
-            --out's extension: sam3 NAME.png (an 8-bit instance label map per image: 0 background, \
-            k the k-th instance of the JSON); depth_anything NAME.png (16-bit depth; the JSON's \
-            metadata scale and offset restore the values), and on Depth Anything 3 NAME.ply, \
-            NAME.glb, NAME.npz (one of the whole scene; one per image with --set scene=false). \
-            With several files they are NAME_0.<ext>, NAME_1.<ext>, ... and the JSON still goes to \
-            stdout. Progress (downloads, loading, running) goes to \
-            stderr. Settings as for serve (environment, then .env).
+            --out's extension: \(fileOutputsHelp). With several files they are NAME_0.<ext>, \
+            NAME_1.<ext>, ... and the JSON still goes to stdout. Progress (downloads, loading, \
+            running) goes to stderr. Settings as for serve (environment, then .env).
             """)
+
+    /// Every family's files, from the registry: `sam3 NAME.png (per image, ...)`.
+    static var fileOutputsHelp: String {
+        AppBuilder.families.flatMap { family in
+            family.fileOutputs.map { "\(family.erasedLoader.type.rawValue) NAME.\($0.fileExtension) (\($0.summary))" }
+        }.joined(separator: "; ")
+    }
 
     @Argument(help: ArgumentHelp("Model type: " + AppBuilder.families.map { $0.erasedLoader.type.rawValue }.joined(separator: ", ") + "."))
     var modelType: String
@@ -82,7 +86,8 @@ struct PredictCommand: AsyncParsableCommand {
         let type = try engine.registry.modelType(modelType)
         let family = engine.registry.family(type)!
         let route = family.routes[0]
-        let target = try PredictTarget(out: out, family: family)
+        let outputs = AppBuilder.families.first { $0.erasedLoader.type == type }?.fileOutputs ?? []
+        let target = try PredictTarget(out: out, type: type, outputs: outputs)
         var body = try requestBody(family: family, requestSchema: route.requestSchema)
         for (key, value) in target.output?.requestFields ?? [] where body[key] == nil {
             body[key] = try JSONSerialization.jsonObject(with: Data(value.bytes), options: [.fragmentsAllowed])
@@ -104,7 +109,7 @@ struct PredictCommand: AsyncParsableCommand {
         // Encoding a large answer is CPU work: on the decode threads, as the server does.
         let json = try await engine.requestWork.run { [response] in response.json() }
         if let output = target.output, let path = target.path {
-            let files = try await engine.requestWork.run { [response] in try output.files(response) }
+            let files = try await engine.requestWork.run { [response] in try output.files(response, PNGEncoder()) }
             for (i, file) in files.enumerated() {
                 let name = files.count == 1 ? path : PredictTarget.numbered(path, i)
                 try write(file, to: name)
@@ -172,14 +177,14 @@ struct PredictTarget {
     let path: String?
     let output: FamilyFileOutput?
 
-    init(out: String?, family: ServedFamily) throws {
+    init(out: String?, type: ModelType, outputs: [FamilyFileOutput]) throws {
         path = out
         guard let out else { output = nil; return }
         let ext = URL(fileURLWithPath: out).pathExtension.lowercased()
         if ext == "json" { output = nil; return }
-        guard let output = family.fileOutputs.first(where: { $0.fileExtension == ext }) else {
-            let offered = ["json"] + family.fileOutputs.map(\.fileExtension)
-            throw PredictFailure("\(family.type.rawValue) writes " + offered.map { ".\($0)" }.joined(separator: ", ")
+        guard let output = outputs.first(where: { $0.fileExtension == ext }) else {
+            let offered = ["json"] + outputs.map(\.fileExtension)
+            throw PredictFailure("\(type.rawValue) writes " + offered.map { ".\($0)" }.joined(separator: ", ")
                                  + "; --out '\(out)' is none of them")
         }
         self.output = output

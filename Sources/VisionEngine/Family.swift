@@ -15,11 +15,17 @@ public protocol Family {
     /// Routes, jobs, schemas and the family's part of `/health`, over the shared
     /// engine.
     static func serve(_ context: FamilyContext) throws -> ServedFamily
+    /// Files `predict --out NAME.<ext>` writes from the first route's answer, by extension (and
+    /// `predict --help` lists).
+    static var fileOutputs: [FamilyFileOutput] { get }
 }
 
 extension Family {
     /// Families without settings of their own.
     public static func checkSettings(_ settings: FamilySettings) throws {}
+
+    /// Families whose answers are JSON only.
+    public static var fileOutputs: [FamilyFileOutput] { [] }
 
     /// The loader, erased for the model manager.
     public static var erasedLoader: AnyModelLoader { loader.erased }
@@ -120,11 +126,12 @@ public struct FamilyFileOutput: Sendable {
     public let summary: String
     /// Fields set in the request body (unless the caller set them) so the answer carries the file.
     public let requestFields: [(String, JSONValue)]
-    /// The files from the route's response: one per image, in image order.
-    public let files: @Sendable (any JSONResponse) throws -> [[UInt8]]
+    /// The files from the route's response: one per image, in image order (with the PNG encoder
+    /// for those drawn as images).
+    public let files: @Sendable (any JSONResponse, any PNGEncoding) throws -> [[UInt8]]
 
     public init(fileExtension: String, summary: String, requestFields: [(String, JSONValue)] = [],
-                files: @escaping @Sendable (any JSONResponse) throws -> [[UInt8]]) {
+                files: @escaping @Sendable (any JSONResponse, any PNGEncoding) throws -> [[UInt8]]) {
         self.fileExtension = fileExtension
         self.summary = summary
         self.requestFields = requestFields
@@ -134,13 +141,13 @@ public struct FamilyFileOutput: Sendable {
     /// An output over the family's own response type (the first route's).
     public static func of<Response: JSONResponse>(
         _ type: Response.Type, fileExtension: String, summary: String, requestFields: [(String, JSONValue)] = [],
-        files: @escaping @Sendable (Response) throws -> [[UInt8]]
+        files: @escaping @Sendable (Response, any PNGEncoding) throws -> [[UInt8]]
     ) -> FamilyFileOutput {
-        FamilyFileOutput(fileExtension: fileExtension, summary: summary, requestFields: requestFields) { response in
+        FamilyFileOutput(fileExtension: fileExtension, summary: summary, requestFields: requestFields) { response, png in
             guard let typed = response as? Response else {
                 throw VisionError.internalError("file output .\(fileExtension) got a \(Swift.type(of: response))")
             }
-            return try files(typed)
+            return try files(typed, png)
         }
     }
 }
@@ -160,12 +167,10 @@ public struct ServedFamily: Sendable {
     /// The schema of each field the family's models add to their `/models/status` row
     /// (`LoadedModel.statusDetails`; the document's `ModelInstance`).
     public let statusSchema: [(String, Schema)]
-    /// Files `predict --out` can write from the first route's answer, by extension.
-    public let fileOutputs: [FamilyFileOutput]
 
     public init(type: ModelType, routes: [FamilyRoute], jobs: FamilyJobs, schemas: KeyValuePairs<String, Schema>,
                 health: (@Sendable () async -> [(String, JSONValue)])? = nil, healthSchema: [(String, Schema)] = [],
-                statusSchema: [(String, Schema)] = [], fileOutputs: [FamilyFileOutput] = []) {
+                statusSchema: [(String, Schema)] = []) {
         precondition(!routes.isEmpty, "a family serves at least one route")
         self.type = type
         self.routes = routes
@@ -174,6 +179,5 @@ public struct ServedFamily: Sendable {
         self.health = health
         self.healthSchema = healthSchema
         self.statusSchema = statusSchema
-        self.fileOutputs = fileOutputs
     }
 }

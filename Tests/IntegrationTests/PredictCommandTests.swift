@@ -2,6 +2,7 @@ import Foundation
 import ImageCodecs
 import TestSupport
 import Testing
+import VisionApp
 import VisionCore
 
 /// `vision-models-api predict`: one prediction from the cache, run as a user would from the shell.
@@ -37,6 +38,23 @@ import VisionCore
         stdout.append(out.fileHandleForReading.readDataToEndOfFile())
         stderr.append(err.fileHandleForReading.readDataToEndOfFile())
         return Run(status: process.terminationStatus, stdout: Data(stdout.text.utf8), stderr: stderr.text)
+    }
+
+    /// The help lists every registered model type and every file a family declares, from the
+    /// registry (it once went stale: no gs_ply).
+    @Test func helpComesFromTheRegistry() async throws {
+        let run = try await Self.predict(["--help"], root: try HubCacheBuilder.temporaryFolder("help"))
+        let help = (String(decoding: run.stdout, as: UTF8.self) + run.stderr).replacingOccurrences(of: "\n", with: " ")
+            .split(separator: " ").joined(separator: " ")
+        var listed = 0
+        for family in AppBuilder.families {
+            #expect(help.contains(family.erasedLoader.type.rawValue), "\(family.erasedLoader.type.rawValue)")
+            for output in family.fileOutputs {
+                #expect(help.contains("NAME.\(output.fileExtension)"), "\(output.fileExtension)")
+                listed += 1
+            }
+        }
+        #expect(AppBuilder.families.count == 6 && listed == 6 && help.contains("NAME.gs_ply"))
     }
 
     @Test func sam3WritesAnInstanceLabelMapAndTheJSON() async throws {

@@ -31,15 +31,14 @@ public enum DepthAnythingFamily: Family {
                            request: DepthAnythingRequest.self, requestSchema: "DepthAnythingRequest",
                            responseSchema: "DepthAnythingResponse", run: service.run)],
             jobs: .validating(DepthAnythingRequest.self) { $0.images },
-            schemas: schemas,
-            fileOutputs: fileOutputs)
+            schemas: schemas)
     }
 
     /// `predict --out depth.png` (16-bit; the JSON's metadata scale and offset restore the values)
     /// and, on Depth Anything 3, the export formats by their extension.
-    static let fileOutputs: [FamilyFileOutput] = [
-        .of(DepthAnythingResponse.self, fileExtension: "png", summary: "per image, the depth map as a 16-bit PNG",
-            requestFields: [("depth_format", "png16")]) { response in
+    public static let fileOutputs: [FamilyFileOutput] = [
+        .of(DepthAnythingResponse.self, fileExtension: "png", summary: "per image, the depth map as a 16-bit PNG; the JSON's metadata scale and offset restore the values",
+            requestFields: [("depth_format", "png16")]) { response, _ in
             try response.results.map { result in
                 guard result.format != .float32 else {
                     throw VisionError.invalidInput("depth_format float32 is not a PNG; use png8 or png16 for a .png file")
@@ -50,7 +49,7 @@ public enum DepthAnythingFamily: Family {
     ] + DepthExportFormat.offered.map { format in
         .of(DepthAnythingResponse.self, fileExtension: format.rawValue,
             summary: "Depth Anything 3: the \(format.rawValue) export of the scene (of each image with scene=false)",
-            requestFields: [("export_format", .string(format.rawValue))]) { response in
+            requestFields: [("export_format", .string(format.rawValue))]) { response, _ in
             let files = response.results.compactMap { $0.export?.data }
             guard !files.isEmpty else { throw VisionError.invalidInput("the answer has no \(format.rawValue) export") }
             return files

@@ -44,16 +44,19 @@ public enum SAM3Family: Family {
                 "hits": .integer(), "misses": .integer(), "evictions": .integer(), "entries": .integer(), "bytes": .integer(),
                 "capacity_bytes": .integer(),
             ], required: ["hits", "misses", "evictions", "entries", "bytes", "capacity_bytes"],
-               description: "The image-embedding cache (SAM3_EMBEDDING_CACHE_MB)"))],
-            fileOutputs: [.of(SAM3Response.self, fileExtension: "png",
-                              summary: "per image, an 8-bit instance label map (0 background, k the k-th instance)") { response in
-                let encoder = context.pngEncoder
-                return try response.results.indices.map { i in
-                    let map = try response.labelMap(image: i)
-                    return try encoder.grey8(map.pixels, width: map.width, height: map.height)
-                }
-            }])
+               description: "The image-embedding cache (SAM3_EMBEDDING_CACHE_MB)"))])
     }
+
+    /// `predict --out masks.png`: per image an 8-bit label map of the instances.
+    public static let fileOutputs: [FamilyFileOutput] = [
+        .of(SAM3Response.self, fileExtension: "png",
+            summary: "per image, an 8-bit instance label map (0 background, k the k-th instance)") { response, png in
+            try response.results.indices.map { i in
+                let map = try response.labelMap(image: i)
+                return try png.grey8(map.pixels, width: map.width, height: map.height)
+            }
+        },
+    ]
 
     static let schemas: KeyValuePairs<String, Schema> = [
         "SAM3Request": .object(properties: [
