@@ -103,44 +103,19 @@ struct OpenAPIDocument {
         }
     }
 
-    /// Fields declared by several families once (the first declaration).
-    private static func uniqueFields(_ fields: [(String, Schema)]) -> [(String, Schema)] {
-        var seen = Set<String>()
-        return fields.filter { seen.insert($0.0).inserted }
-    }
-
     private var systemSchemas: [(String, Schema)] {
         [("Error", .object(["detail": .string()], required: ["detail"])),
          ("ImageInput", ImageInput.schema),
          ("Device", .string(enum: devices, description: "The devices this server's ONNX Runtime offers")),
          ("Root", .object(["name": .string(), "version": .string(), "docs": .string(), "ui": .string(), "openapi": .string()],
                           required: ["name", "version", "docs", "ui", "openapi"])),
-         ("Health", .object(properties: [
-             ("status", .string()), ("loaded_models", .array(.string())), ("available_memory_gb", .number(nullable: true)),
-             ("gpu_available", .boolean()),
-             ("resident_memory_mb", .number(nullable: true, description: "This process's resident memory")),
-             ("devices", .array(.string())), ("onnxruntime_version", .string()), ("version", .string()),
-         ] + families.families.flatMap(\.healthSchema),
-            required: ["status", "loaded_models", "gpu_available", "devices", "onnxruntime_version", "version"],
-            description: "With the fields each family adds")),
-         ("ModelInstance", .object(properties: [
-             ("model_type", .string(enum: modelTypes)), ("model_id", .string()), ("device", .string(enum: ["cpu", "cuda"])),
-             ("loaded", .boolean()), ("loading", .boolean()),
-             ("state", .string(enum: ["absent", "downloading", "loading", "ready", "failed"])),
-             ("memory_mb", .number(description: "Measured resident memory the load added")),
-             ("load_time", .number()), ("idle_seconds", .number()), ("error", .string()),
-             ("downloads", .array(.object(["file": .string(), "bytes_done": .integer(), "bytes_total": .integer(nullable: true)]))),
-             ("graph", .string(description: "What serves it: 'repository' (its own ONNX graph) or 'shipped:<name>' (a graph "
-                               + "shipped with the server, the checkpoint's weights bound)")),
-         ] + Self.uniqueFields(families.families.flatMap(\.statusSchema)),
-            required: ["model_type", "model_id", "device", "loaded", "loading", "state", "memory_mb"])),
+         ("Health", HealthAnswer.shape(families).schema),
+         ("ModelInstance", ModelInstanceAnswer.shape(families, modelTypes: modelTypes).schema),
          ("Readiness", .object(["status": .string(enum: ["ready", "degraded"]), "job_store": .string(description:
              "With jobs: 'available', or 'unavailable: <why>' (degraded: inference works, jobs are refused)")],
                                 required: ["status"])),
-         ("ModelStatus", .object([
-             "models": .object([:], description: "Per model type, as the original", additional: .ref("ModelInstance")),
-             "instances": .array(.ref("ModelInstance")), "total_memory_mb": .number(),
-         ], required: ["models", "instances", "total_memory_mb"])),
+         ("ModelStatus", ModelStatusAnswer.shape(instance: ModelInstanceAnswer.shape(families, modelTypes: modelTypes),
+                                                  ref: "ModelInstance").schema),
          ("Status", .object(["status": .string()], required: ["status"])),
          ("ModelCache", .object([
              "repositories": .array(.ref("CachedRepository")), "total_size_bytes": .integer(),

@@ -38,48 +38,30 @@ struct ModelRoutes {
         }
     }
 
-    static func row(_ row: ModelManager.Status) -> [String: Any] {
-        var entry: [String: Any] = [
-            "model_type": row.modelType.rawValue, "model_id": row.modelID, "device": row.device.rawValue,
-            "loaded": row.loaded, "loading": row.loading, "state": row.state,
-            "memory_mb": (row.memoryMB * 100).rounded() / 100,
-        ]
-        if let v = row.loadSeconds { entry["load_time"] = (v * 1000).rounded() / 1000 }
-        if let v = row.idleSeconds { entry["idle_seconds"] = (v * 10).rounded() / 10 }
-        if let v = row.error { entry["error"] = v }
-        for (key, value) in row.details { entry[key] = value.foundationObject }
-        if !row.downloads.isEmpty {
-            entry["downloads"] = row.downloads.map { d -> [String: Any] in
-                ["file": d.path, "bytes_done": d.bytesDone, "bytes_total": d.bytesTotal ?? NSNull()]
-            }
-        }
-        return entry
-    }
-
     func register(on router: Router<BasicRequestContext>) {
         let models = dependencies.models
         let families = dependencies.families
         let limit = configuration.maxBodyBytes, timeout = configuration.bodyTimeout
+        let statusShape = ModelStatusAnswer.shape(
+            instance: ModelInstanceAnswer.shape(families, modelTypes: families.types.map(\.rawValue)), ref: "ModelInstance")
         router.get("/models/status") { _, _ in
             let rows = await models.status()
             // Per type, as the original: its ready model (most recently used), else the one being
             // prepared or failed, else the default model, not loaded.
-            var byType: [String: Any] = [:]
+            var byType: [(String, ModelInstanceAnswer)] = []
             for type in models.servedTypes {
                 let mine = rows.filter { $0.modelType == type }
                 if let pick = mine.filter(\.loaded).min(by: { ($0.idleSeconds ?? 0) < ($1.idleSeconds ?? 0) }) ?? mine.first {
-                    byType[type.rawValue] = Self.row(pick)
+                    byType.append((type.rawValue, ModelInstanceAnswer(pick)))
                 } else {
-                    byType[type.rawValue] = [
-                        "model_type": type.rawValue, "model_id": models.defaultModelID(for: type) ?? "",
-                        "device": models.device.rawValue, "loaded": false, "loading": false, "state": "absent",
-                        "memory_mb": 0,
-                    ] as [String: Any]
+                    byType.append((type.rawValue, ModelInstanceAnswer(modelType: type.rawValue, modelID: models.defaultModelID(for: type) ?? "",
+                                                                      device: models.device.rawValue)))
                 }
             }
             let total = rows.reduce(0) { $0 + $1.memoryMB }
-            return try JSONIO.response(["models": byType, "instances": rows.map(Self.row),
-                                        "total_memory_mb": (total * 100).rounded() / 100])
+            let answer = ModelStatusAnswer(byType: byType, instances: rows.map(ModelInstanceAnswer.init),
+                                           totalMemoryMB: (total * 100).rounded() / 100)
+            return JSONIO.response(statusShape.json(answer))
         }
         let inventory = dependencies.cacheInventory, work = dependencies.requestWork
         router.get("/models/cache") { _, _ in

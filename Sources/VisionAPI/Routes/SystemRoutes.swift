@@ -16,24 +16,19 @@ struct SystemRoutes {
                                  "openapi": "/openapi.json"])
         }
         let deps = dependencies
+        let healthShape = HealthAnswer.shape(deps.families)
         router.get("/health") { _, _ in
-            let loaded = await deps.models.loadedTypes().map(\.rawValue)
-            var body: [String: Any] = [
-                "status": "healthy",
-                "loaded_models": loaded,
-                "gpu_available": deps.availableDevices.contains(.cuda),
-                "devices": deps.availableDevices.map(\.rawValue),
-                "onnxruntime_version": deps.runtimeVersion,
-                "version": version,
-            ]
             // /proc reads are file I/O: on the request-work threads, off the cooperative pool.
             let (available, resident) = try await deps.requestWork.run { (SystemMemory.availableGB(), SystemMemory.residentMB()) }
-            body["available_memory_gb"] = available ?? NSNull()
-            body["resident_memory_mb"] = resident ?? NSNull()
+            var familyFields: [String: JSONValue] = [:]
             for family in deps.families.families {
-                for (key, value) in await family.health?() ?? [] { body[key] = value.foundationObject }
+                for (key, value) in await family.health?() ?? [] { familyFields[key] = value }
             }
-            return try JSONIO.response(body)
+            let answer = HealthAnswer(loadedModels: await deps.models.loadedTypes().map(\.rawValue), availableGB: available,
+                                      gpuAvailable: deps.availableDevices.contains(.cuda), residentMB: resident,
+                                      devices: deps.availableDevices.map(\.rawValue), runtimeVersion: deps.runtimeVersion,
+                                      version: version, familyFields: familyFields)
+            return JSONIO.response(healthShape.json(answer))
         }
         router.get("/health/live") { _, _ in try JSONIO.response(["status": "alive"]) }
         router.get("/health/ready") { _, _ in

@@ -1,0 +1,138 @@
+import VisionCore
+import VisionEngine
+
+/// `/health`'s answer, declared once: the route writes it with `shape` and the document's
+/// `Health` is `shape.schema`, the families' own fields (their `healthSchema`) included.
+struct HealthAnswer: Sendable {
+    var loadedModels: [String]
+    var availableGB: Double?
+    var gpuAvailable: Bool
+    var residentMB: Double?
+    var devices: [String]
+    var runtimeVersion: String
+    var version: String
+    /// The families' fields, by name.
+    var familyFields: [String: JSONValue]
+
+    static func shape(_ families: FamilyRegistry) -> JSONShape<HealthAnswer> {
+        JSONShape([
+            .string("status") { _ in "healthy" },
+            .strings("loaded_models") { $0.loadedModels },
+            .custom("available_memory_gb", .number(nullable: true)) { r, w in writeOptional(r.availableGB, &w) },
+            .custom("gpu_available", .boolean()) { r, w in w.bool(r.gpuAvailable) },
+            .custom("resident_memory_mb", .number(nullable: true, description: "This process's resident memory")) { r, w in
+                writeOptional(r.residentMB, &w)
+            },
+            .strings("devices") { $0.devices },
+            .string("onnxruntime_version") { $0.runtimeVersion },
+            .string("version") { $0.version },
+        ] + declaredFields(families.families.flatMap(\.healthSchema)) { $0.familyFields },
+        description: "With the fields each family adds")
+    }
+}
+
+/// One row of `/models/status`, declared once (the document's `ModelInstance`): a model the
+/// manager knows, or a type's default model not loaded.
+struct ModelInstanceAnswer: Sendable {
+    var modelType: String
+    var modelID: String
+    var device: String
+    var loaded = false
+    var loading = false
+    var state = "absent"
+    var memoryMB = 0.0
+    var loadSeconds: Double?
+    var idleSeconds: Double?
+    var error: String?
+    var downloads: [DownloadProgress] = []
+    /// The model's own fields (`LoadedModel.statusDetails`: its graph, the family's).
+    var details: [String: JSONValue] = [:]
+
+    init(modelType: String, modelID: String, device: String) {
+        self.modelType = modelType
+        self.modelID = modelID
+        self.device = device
+    }
+
+    init(_ row: ModelManager.Status) {
+        self.init(modelType: row.modelType.rawValue, modelID: row.modelID, device: row.device.rawValue)
+        loaded = row.loaded
+        loading = row.loading
+        state = row.state
+        memoryMB = (row.memoryMB * 100).rounded() / 100
+        loadSeconds = row.loadSeconds.map { ($0 * 1000).rounded() / 1000 }
+        idleSeconds = row.idleSeconds.map { ($0 * 10).rounded() / 10 }
+        error = row.error
+        downloads = row.downloads
+        details = Dictionary(row.details) { _, last in last }
+    }
+
+    static let download = JSONShape<DownloadProgress>([
+        .string("file") { $0.path },
+        .integer("bytes_done") { $0.bytesDone },
+        .custom("bytes_total", .integer(nullable: true)) { d, w in d.bytesTotal.map { w.number($0) } ?? w.null() },
+    ])
+
+    static func shape(_ families: FamilyRegistry, modelTypes: [String]) -> JSONShape<ModelInstanceAnswer> {
+        let graph: (String, Schema) = ("graph", .string(description: "What serves it: 'repository' (its own ONNX graph) or "
+                                                        + "'shipped:<name>' (a graph shipped with the server, the checkpoint's weights bound)"))
+        return JSONShape([
+            .string("model_type", enum: modelTypes) { $0.modelType },
+            .string("model_id") { $0.modelID },
+            .string("device", enum: ["cpu", "cuda"]) { $0.device },
+            .custom("loaded", .boolean()) { r, w in w.bool(r.loaded) },
+            .custom("loading", .boolean()) { r, w in w.bool(r.loading) },
+            .string("state", enum: ["absent", "downloading", "loading", "ready", "failed"]) { $0.state },
+            .number("memory_mb", description: "Measured resident memory the load added") { $0.memoryMB },
+            .custom("load_time", .number(), present: { $0.loadSeconds != nil }) { r, w in w.number(r.loadSeconds ?? 0) },
+            .custom("idle_seconds", .number(), present: { $0.idleSeconds != nil }) { r, w in w.number(r.idleSeconds ?? 0) },
+            .custom("error", .string(), present: { $0.error != nil }) { r, w in w.string(r.error ?? "") },
+            .custom("downloads", .array(download.schema), present: { !$0.downloads.isEmpty }) { r, w in
+                download.writeList(r.downloads, to: &w)
+            },
+        ] + declaredFields(uniqueFields([graph] + families.families.flatMap(\.statusSchema))) { $0.details })
+    }
+
+    /// Fields declared by several families once (the first declaration).
+    private static func uniqueFields(_ fields: [(String, Schema)]) -> [(String, Schema)] {
+        var seen = Set<String>()
+        return fields.filter { seen.insert($0.0).inserted }
+    }
+}
+
+/// `/models/status`: per model type its model (as the original), every instance, the total.
+struct ModelStatusAnswer: Sendable {
+    var byType: [(String, ModelInstanceAnswer)]
+    var instances: [ModelInstanceAnswer]
+    var totalMemoryMB: Double
+
+    /// Rows written with `instance`, documented as references to `ref` (its schema).
+    static func shape(instance: JSONShape<ModelInstanceAnswer>, ref: String) -> JSONShape<ModelStatusAnswer> {
+        JSONShape([
+            .custom("models", .object([:], description: "Per model type, as the original", additional: .ref(ref))) { r, w in
+                w.raw("{")
+                for (i, (type, row)) in r.byType.enumerated() {
+                    if i > 0 { w.raw(",") }
+                    w.key(type)
+                    instance.write(row, to: &w)
+                }
+                w.raw("}")
+            },
+            .custom("instances", .array(.ref(ref))) { r, w in instance.writeList(r.instances, to: &w) },
+            .number("total_memory_mb") { $0.totalMemoryMB },
+        ])
+    }
+}
+
+/// JSON `null` for nil.
+private func writeOptional(_ value: Double?, _ w: inout JSONWriter) {
+    if let value { w.number(value) } else { w.null() }
+}
+
+/// Fields declared elsewhere (a family's), each written from a dictionary of values when present.
+private func declaredFields<Root>(_ declared: [(String, Schema)],
+                                _ values: @escaping @Sendable (Root) -> [String: JSONValue]) -> [JSONShape<Root>.Field] {
+    declared.map { name, schema in
+        .custom(name, schema, present: { values($0)[name] != nil }) { r, w in w.raw(json: values(r)[name]?.bytes ?? Array("null".utf8)) }
+    }
+}
