@@ -117,21 +117,9 @@ struct OpenAPIDocument {
          ("ModelStatus", ModelStatusAnswer.shape(instance: ModelInstanceAnswer.shape(families, modelTypes: modelTypes),
                                                   ref: "ModelInstance").schema),
          ("Status", .object(["status": .string()], required: ["status"])),
-         ("ModelCache", .object([
-             "repositories": .array(.ref("CachedRepository")), "total_size_bytes": .integer(),
-         ], required: ["repositories", "total_size_bytes"])),
-         ("CachedRepository", .object([
-             "model_id": .string(), "size_bytes": .integer(), "size_mb": .number(),
-             "model_types": .array(.string(enum: modelTypes), description: "Model types that can serve it (any revision)"),
-             "default_for": .array(.string(enum: modelTypes), description: "Model types whose default model it is"),
-             "loaded": .boolean(), "revisions": .array(.ref("CachedRevision")),
-         ], required: ["model_id", "size_bytes", "size_mb", "model_types", "default_for", "loaded", "revisions"])),
-         ("CachedRevision", .object([
-             "commit": .string(), "refs": .array(.string()), "model_types": .array(.string(enum: modelTypes)),
-             "variants": .array(.string(), description: "ONNX variants to pass as `variant` (fp16, quantized, ...)"),
-             "has_onnx": .boolean(), "exported": .boolean(description: "Graphs come from the export store (content/onnx)"),
-             "files": .integer(description: "Number of files in the snapshot"),
-         ], required: ["commit", "refs", "model_types", "variants", "has_onnx", "exported", "files"])),
+         ("ModelCache", ModelCacheAnswer.shape(modelTypes: modelTypes).schema),
+         ("CachedRepository", ModelCacheAnswer.repository(modelTypes: modelTypes).schema),
+         ("CachedRevision", ModelCacheAnswer.revision(modelTypes: modelTypes).schema),
          ("LoadRequest", .object([
              "model_type": .string(enum: modelTypeNames), "model_id": ModelReference.idSchema(), "device": .ref("Device"),
              "variant": ModelReference.variantSchema,

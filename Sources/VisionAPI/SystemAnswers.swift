@@ -136,3 +136,72 @@ private func declaredFields<Root>(_ declared: [(String, Schema)],
         .custom(name, schema, present: { values($0)[name] != nil }) { r, w in w.raw(json: values(r)[name]?.bytes ?? Array("null".utf8)) }
     }
 }
+
+/// `/models/cache`, declared once (the document's `ModelCache`, `CachedRepository` and
+/// `CachedRevision`): what the cache holds and which model types serve it.
+struct ModelCacheAnswer: Sendable {
+    struct Revision: Sendable {
+        var commit: String
+        var refs: [String]
+        var modelTypes: [String]
+        var variants: [String]
+        var hasONNX: Bool
+        var exported: Bool
+        var files: Int
+    }
+
+    struct Repository: Sendable {
+        var modelID: String
+        var sizeBytes: Int
+        var modelTypes: [String]
+        var defaultFor: [String]
+        var loaded: Bool
+        var revisions: [Revision]
+    }
+
+    var repositories: [Repository]
+
+    static func revision(modelTypes: [String]) -> JSONShape<Revision> {
+        JSONShape([
+            .string("commit") { $0.commit },
+            .strings("refs") { $0.refs },
+            .custom("model_types", .array(.string(enum: modelTypes))) { r, w in strings(r.modelTypes, &w) },
+            .strings("variants", description: "ONNX variants to pass as `variant` (fp16, quantized, ...)") { $0.variants },
+            .custom("has_onnx", .boolean()) { r, w in w.bool(r.hasONNX) },
+            .custom("exported", .boolean(description: "Graphs come from the export store (content/onnx)")) { r, w in w.bool(r.exported) },
+            .integer("files", description: "Number of files in the snapshot") { $0.files },
+        ])
+    }
+
+    static func repository(modelTypes: [String]) -> JSONShape<Repository> {
+        JSONShape([
+            .string("model_id") { $0.modelID },
+            .integer("size_bytes") { $0.sizeBytes },
+            .number("size_mb") { (Double($0.sizeBytes) / 10_485.76).rounded() / 100 },
+            .custom("model_types", .array(.string(enum: modelTypes), description: "Model types that can serve it (any revision)")) { r, w in
+                strings(r.modelTypes, &w)
+            },
+            .custom("default_for", .array(.string(enum: modelTypes), description: "Model types whose default model it is")) { r, w in
+                strings(r.defaultFor, &w)
+            },
+            .custom("loaded", .boolean()) { r, w in w.bool(r.loaded) },
+            .objects("revisions", revision(modelTypes: modelTypes), ref: "CachedRevision") { $0.revisions },
+        ])
+    }
+
+    static func shape(modelTypes: [String]) -> JSONShape<ModelCacheAnswer> {
+        JSONShape([
+            .objects("repositories", repository(modelTypes: modelTypes), ref: "CachedRepository") { $0.repositories },
+            .integer("total_size_bytes") { $0.repositories.reduce(0) { $0 + $1.sizeBytes } },
+        ])
+    }
+}
+
+private func strings(_ values: [String], _ w: inout JSONWriter) {
+    w.raw("[")
+    for (i, s) in values.enumerated() {
+        if i > 0 { w.raw(",") }
+        w.string(s)
+    }
+    w.raw("]")
+}

@@ -64,26 +64,24 @@ struct ModelRoutes {
             return JSONIO.response(statusShape.json(answer))
         }
         let inventory = dependencies.cacheInventory, work = dependencies.requestWork
+        let cacheShape = ModelCacheAnswer.shape(modelTypes: families.types.map(\.rawValue))
         router.get("/models/cache") { _, _ in
             // A walk of the cache folder: file I/O, on the request-work threads.
             let repositories = try await work.run { try inventory?.repositories() ?? [] }
             let loaded = Set(await models.status().filter(\.loaded).map { String($0.modelID.prefix { $0 != "@" && $0 != " " }) })
-            let rows = repositories.map { repo -> [String: Any] in
+            let rows = repositories.map { repo -> ModelCacheAnswer.Repository in
                 var types: [String] = []
-                let revisions = repo.revisions.map { revision -> [String: Any] in
+                let revisions = repo.revisions.map { revision -> ModelCacheAnswer.Revision in
                     let served = models.types(serving: revision).map(\.rawValue)
                     for type in served where !types.contains(type) { types.append(type) }
-                    return ["commit": revision.commit, "refs": revision.refs, "model_types": served,
-                            "variants": revision.variants, "has_onnx": revision.hasGraphs, "exported": revision.exported,
-                            "files": revision.files.count]
+                    return .init(commit: revision.commit, refs: revision.refs, modelTypes: served, variants: revision.variants,
+                                 hasONNX: revision.hasGraphs, exported: revision.exported, files: revision.files.count)
                 }
-                return ["model_id": repo.repoID, "size_bytes": repo.sizeBytes,
-                        "size_mb": (Double(repo.sizeBytes) / 10_485.76).rounded() / 100, "model_types": types,
-                        "default_for": models.servedTypes.filter { models.isDefault(repo.repoID, for: $0) }.map(\.rawValue),
-                        "loaded": loaded.contains(repo.repoID), "revisions": revisions]
+                return .init(modelID: repo.repoID, sizeBytes: repo.sizeBytes, modelTypes: types,
+                             defaultFor: models.servedTypes.filter { models.isDefault(repo.repoID, for: $0) }.map(\.rawValue),
+                             loaded: loaded.contains(repo.repoID), revisions: revisions)
             }
-            return try JSONIO.response(["repositories": rows,
-                                        "total_size_bytes": repositories.reduce(0) { $0 + $1.sizeBytes }])
+            return JSONIO.response(cacheShape.json(ModelCacheAnswer(repositories: rows)))
         }
         router.post("/models/load") { request, _ in
             let body = try await JSONIO.decode(LoadRequest.self, from: request, limit: limit, timeout: timeout)
