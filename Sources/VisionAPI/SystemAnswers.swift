@@ -165,7 +165,7 @@ struct ModelCacheAnswer: Sendable {
         JSONShape([
             .string("commit") { $0.commit },
             .strings("refs") { $0.refs },
-            .custom("model_types", .array(.string(enum: modelTypes))) { r, w in strings(r.modelTypes, &w) },
+            .strings("model_types", enum: modelTypes) { $0.modelTypes },
             .strings("variants", description: "ONNX variants to pass as `variant` (fp16, quantized, ...)") { $0.variants },
             .custom("has_onnx", .boolean()) { r, w in w.bool(r.hasONNX) },
             .custom("exported", .boolean(description: "Graphs come from the export store (content/onnx)")) { r, w in w.bool(r.exported) },
@@ -178,12 +178,8 @@ struct ModelCacheAnswer: Sendable {
             .string("model_id") { $0.modelID },
             .integer("size_bytes") { $0.sizeBytes },
             .number("size_mb") { (Double($0.sizeBytes) / 10_485.76).rounded() / 100 },
-            .custom("model_types", .array(.string(enum: modelTypes), description: "Model types that can serve it (any revision)")) { r, w in
-                strings(r.modelTypes, &w)
-            },
-            .custom("default_for", .array(.string(enum: modelTypes), description: "Model types whose default model it is")) { r, w in
-                strings(r.defaultFor, &w)
-            },
+            .strings("model_types", enum: modelTypes, description: "Model types that can serve it (any revision)") { $0.modelTypes },
+            .strings("default_for", enum: modelTypes, description: "Model types whose default model it is") { $0.defaultFor },
             .custom("loaded", .boolean()) { r, w in w.bool(r.loaded) },
             .objects("revisions", revision(modelTypes: modelTypes), ref: "CachedRevision") { $0.revisions },
         ])
@@ -195,13 +191,4 @@ struct ModelCacheAnswer: Sendable {
             .integer("total_size_bytes") { $0.repositories.reduce(0) { $0 + $1.sizeBytes } },
         ])
     }
-}
-
-private func strings(_ values: [String], _ w: inout JSONWriter) {
-    w.raw("[")
-    for (i, s) in values.enumerated() {
-        if i > 0 { w.raw(",") }
-        w.string(s)
-    }
-    w.raw("]")
 }

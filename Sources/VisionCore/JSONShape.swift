@@ -48,9 +48,9 @@ public struct JSONShape<Root>: Sendable {
             custom(name, .array(.number(), description: description)) { r, w in w.floats(value(r)) }
         }
 
-        public static func strings(_ name: String, description: String? = nil,
+        public static func strings(_ name: String, enum values: [String]? = nil, description: String? = nil,
                                    _ value: @escaping @Sendable (Root) -> [String]) -> Field {
-            custom(name, .array(.string(), description: description)) { r, w in
+            custom(name, .array(.string(enum: values), description: description)) { r, w in
                 w.raw("[")
                 for (i, s) in value(r).enumerated() {
                     if i > 0 { w.raw(",") }
