@@ -107,8 +107,7 @@ struct OpenAPIDocument {
         [("Error", .object(["detail": .string()], required: ["detail"])),
          ("ImageInput", ImageInput.schema),
          ("Device", .string(enum: devices, description: "The devices this server's ONNX Runtime offers")),
-         ("Root", .object(["name": .string(), "version": .string(), "docs": .string(), "ui": .string(), "openapi": .string()],
-                          required: ["name", "version", "docs", "ui", "openapi"])),
+         ("Root", RootAnswer.shape.schema),
          ("Health", HealthAnswer.shape(families).schema),
          ("ModelInstance", ModelInstanceAnswer.shape(families, modelTypes: modelTypes).schema),
          ("Readiness", .object(["status": .string(enum: ["ready", "degraded"]), "job_store": .string(description:
@@ -124,19 +123,12 @@ struct OpenAPIDocument {
              "model_type": .string(enum: modelTypeNames), "model_id": ModelReference.idSchema(), "device": .ref("Device"),
              "variant": ModelReference.variantSchema,
          ], required: ["model_type"])),
-         ("LoadResponse", .object([
-             "status": .string(), "model_type": .string(enum: modelTypes), "model_id": .string(), "device": .string(),
-             "memory_mb": .number(), "load_time": .number(),
-         ], required: ["status", "model_type", "model_id", "device", "memory_mb", "load_time"])),
+         ("LoadResponse", LoadAnswer.shape(modelTypes: modelTypes).schema),
          ("UnloadRequest", .object(["model_type": .string(enum: modelTypeNames), "model_id": ModelReference.idSchema()],
                                    description: "model_type (all models of that type) or model_id (that model; it wins "
                                               + "when both are given)").requiringAny(of: ["model_type", "model_id"])),
-         ("UnloadResponse", .object([
-             "status": .string(enum: ["unloaded", "not_loaded"]), "model_type": .string(), "model_id": .string(),
-             "unloaded": .array(.string()),
-         ], required: ["status", "unloaded"])),
-         ("UnloadAllResponse", .object(["status": .string(), "model_types": .array(.string(enum: modelTypes))],
-                                       required: ["status", "model_types"]))]
+         ("UnloadResponse", UnloadAnswer.shape.schema),
+         ("UnloadAllResponse", UnloadAllAnswer.shape(modelTypes: modelTypes).schema)]
     }
 
     private var jobSchemas: [(String, Schema)] {

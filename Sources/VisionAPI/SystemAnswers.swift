@@ -192,3 +192,63 @@ struct ModelCacheAnswer: Sendable {
         ])
     }
 }
+
+/// `GET /`, declared once (the document's `Root`).
+struct RootAnswer: Sendable {
+    var version: String
+
+    static let shape = JSONShape<RootAnswer>([
+        .string("name") { _ in "Vision Models API" },
+        .string("version") { $0.version },
+        .string("docs") { _ in "/docs" },
+        .string("ui") { _ in "/ui" },
+        .string("openapi") { _ in "/openapi.json" },
+    ])
+}
+
+/// `POST /models/load`'s answer, declared once (the document's `LoadResponse`).
+struct LoadAnswer: Sendable {
+    var modelType: String
+    var modelID: String
+    var device: String
+    var memoryBytes: Int
+    var seconds: Double
+
+    static func shape(modelTypes: [String]) -> JSONShape<LoadAnswer> {
+        JSONShape([
+            .string("status", enum: ["loaded"]) { _ in "loaded" },
+            .string("model_type", enum: modelTypes) { $0.modelType },
+            .string("model_id") { $0.modelID },
+            .string("device") { $0.device },
+            .number("memory_mb") { (Double($0.memoryBytes) / 10_485.76).rounded() / 100 },
+            .number("load_time") { $0.seconds },
+        ])
+    }
+}
+
+/// `POST /models/unload`'s answer, declared once (the document's `UnloadResponse`): what was
+/// named (a type or a model) and what was unloaded.
+struct UnloadAnswer: Sendable {
+    var modelType: String?
+    var modelID: String?
+    var unloaded: [String]
+
+    static let shape = JSONShape<UnloadAnswer>([
+        .string("status", enum: ["unloaded", "not_loaded"]) { $0.unloaded.isEmpty ? "not_loaded" : "unloaded" },
+        .custom("model_type", .string(), present: { $0.modelType != nil }) { r, w in w.string(r.modelType ?? "") },
+        .custom("model_id", .string(), present: { $0.modelID != nil }) { r, w in w.string(r.modelID ?? "") },
+        .strings("unloaded") { $0.unloaded },
+    ])
+}
+
+/// `POST /models/unload-all`'s answer, declared once (the document's `UnloadAllResponse`).
+struct UnloadAllAnswer: Sendable {
+    var modelTypes: [String]
+
+    static func shape(modelTypes: [String]) -> JSONShape<UnloadAllAnswer> {
+        JSONShape([
+            .string("status", enum: ["unloaded"]) { _ in "unloaded" },
+            .strings("model_types", enum: modelTypes) { $0.modelTypes },
+        ])
+    }
+}

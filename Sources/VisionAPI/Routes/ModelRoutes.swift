@@ -65,6 +65,8 @@ struct ModelRoutes {
         }
         let inventory = dependencies.cacheInventory, work = dependencies.requestWork
         let cacheShape = ModelCacheAnswer.shape(modelTypes: families.types.map(\.rawValue))
+        let loadShape = LoadAnswer.shape(modelTypes: families.types.map(\.rawValue))
+        let unloadAllShape = UnloadAllAnswer.shape(modelTypes: families.types.map(\.rawValue))
         router.get("/models/cache") { _, _ in
             // A walk of the cache folder: file I/O, on the request-work threads.
             let repositories = try await work.run { try inventory?.repositories() ?? [] }
@@ -90,34 +92,27 @@ struct ModelRoutes {
             let model = try await models.model(type, modelID: body.modelID, variant: body.variant,
                                                device: body.device)
             let elapsed = ContinuousClock.now - start
-            return try JSONIO.response([
-                "status": "loaded", "model_type": type.rawValue, "model_id": model.reference.description,
-                "device": model.device.rawValue, "memory_mb": (Double(model.memoryBytes) / 10_485.76).rounded() / 100,
-                "load_time": elapsed.seconds,
-            ])
+            return JSONIO.response(loadShape.json(LoadAnswer(modelType: type.rawValue, modelID: model.reference.description,
+                                                             device: model.device.rawValue, memoryBytes: model.memoryBytes,
+                                                             seconds: elapsed.seconds)))
         }
         router.post("/models/unload") { request, _ in
             let body = try await JSONIO.decode(UnloadRequest.self, from: request, limit: limit, timeout: timeout)
-            var unloaded: [String] = []
-            var response: [String: Any] = [:]
             // A model_type given with model_id must still be a served one.
             let type = try body.modelType.map { try families.modelType($0) }
+            let answer: UnloadAnswer
             if let id = body.modelID {
-                unloaded = try await models.unload(modelID: id)
-                response["model_id"] = id
+                answer = UnloadAnswer(modelType: nil, modelID: id, unloaded: try await models.unload(modelID: id))
             } else if let type {
-                unloaded = try await models.unload(type)
-                response["model_type"] = type.rawValue
+                answer = UnloadAnswer(modelType: type.rawValue, modelID: nil, unloaded: try await models.unload(type))
             } else {
                 throw VisionError.invalidRequest("body: model_type or model_id required")
             }
-            response["status"] = unloaded.isEmpty ? "not_loaded" : "unloaded"
-            response["unloaded"] = unloaded
-            return try JSONIO.response(response)
+            return JSONIO.response(UnloadAnswer.shape.json(answer))
         }
         router.post("/models/unload-all") { _, _ in
             let types = await models.unloadAll()
-            return try JSONIO.response(["status": "unloaded", "model_types": types.map(\.rawValue)])
+            return JSONIO.response(unloadAllShape.json(UnloadAllAnswer(modelTypes: types.map(\.rawValue))))
         }
     }
 }

@@ -12,8 +12,7 @@ struct SystemRoutes {
     func register(on router: Router<BasicRequestContext>) {
         let version = configuration.version
         router.get("/") { _, _ in
-            try JSONIO.response(["name": "Vision Models API", "version": version, "docs": "/docs", "ui": "/ui",
-                                 "openapi": "/openapi.json"])
+            JSONIO.response(RootAnswer.shape.json(RootAnswer(version: version)))
         }
         let deps = dependencies
         let healthShape = HealthAnswer.shape(deps.families)
