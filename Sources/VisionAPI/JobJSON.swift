@@ -2,23 +2,40 @@ import Foundation
 import JobQueue
 import VisionCore
 
-/// The API's job object: `{job_id, status, model_type, created_at, completed_at, processing_time,
-/// attempts, result, error}`; times as ISO 8601; `result` is the inference response JSON.
+/// The API's job object, declared once (`shape`: what is written and the document's `Job`):
+/// `{job_id, status, model_type, created_at, started_at, completed_at, processing_time, attempts,
+/// cancel_requested?, result?, error}`; times as ISO 8601; `result` is the inference response JSON
+/// (a single job only, not in lists).
 public enum JobJSON {
     public static func job(_ job: JobRecord, includeResult: Bool = true) -> [UInt8] {
-        var out = Array("{\"job_id\":".utf8) + quoted(job.id)
-        out += Array(",\"status\":".utf8) + quoted(job.status.rawValue)
-        out += Array(",\"model_type\":".utf8) + quoted(job.modelType)
-        out += Array(",\"created_at\":".utf8) + time(job.createdAt)
-        out += Array(",\"started_at\":".utf8) + time(job.startedAt)
-        out += Array(",\"completed_at\":".utf8) + time(job.completedAt)
-        out += Array(",\"processing_time\":".utf8) + Array((job.processingTime.map { "\($0)" } ?? "null").utf8)
-        out += Array(",\"attempts\":\(job.attempts)".utf8)
-        if job.cancelRequested && job.status == .running { out += Array(",\"cancel_requested\":true".utf8) }
-        if includeResult { out += Array(",\"result\":".utf8) + (job.result ?? Array("null".utf8)) }
-        out += Array(",\"error\":".utf8) + (job.error.map(quoted) ?? Array("null".utf8))
-        out += Array("}".utf8)
-        return out
+        (includeResult ? withResult : withoutResult).json(job, capacity: 256 + (includeResult ? job.result?.count ?? 0 : 0))
+    }
+
+    static let withResult = shape(includeResult: true)
+    static let withoutResult = shape(includeResult: false)
+
+    /// The job object; `modelTypes` names the served types in the schema.
+    static func shape(modelTypes: [String]? = nil, includeResult: Bool = true) -> JSONShape<JobRecord> {
+        JSONShape([
+            .string("job_id") { $0.id },
+            .string("status", enum: JobStatus.allCases.map(\.rawValue)) { $0.status.rawValue },
+            .string("model_type", enum: modelTypes) { $0.modelType },
+            .custom("created_at", .string(format: "date-time")) { r, w in w.raw(json: time(r.createdAt)) },
+            .custom("started_at", .nullableString()) { r, w in w.raw(json: time(r.startedAt)) },
+            .custom("completed_at", .nullableString()) { r, w in w.raw(json: time(r.completedAt)) },
+            .custom("processing_time", .number(nullable: true)) { r, w in
+                if let t = r.processingTime { w.number(t) } else { w.null() }
+            },
+            .integer("attempts") { $0.attempts },
+            .custom("cancel_requested", .boolean(description: "A running job asked to stop (DELETE): it stops at its "
+                                                     + "next safe point and its result is discarded"),
+                    present: { $0.cancelRequested && $0.status == .running }) { _, w in w.bool(true) },
+            .custom("result", .any(description: "The inference response (GET /jobs/{job_id} only)"),
+                    present: { _ in includeResult }) { r, w in w.raw(json: r.result ?? Array("null".utf8)) },
+            .custom("error", .nullableString()) { r, w in
+                if let e = r.error { w.string(e) } else { w.null() }
+            },
+        ])
     }
 
     static func quoted(_ text: String) -> [UInt8] {

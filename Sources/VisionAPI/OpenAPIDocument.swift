@@ -132,13 +132,7 @@ struct OpenAPIDocument {
     }
 
     private var jobSchemas: [(String, Schema)] {
-        [("Job", .object([
-            "job_id": .string(), "status": .string(enum: Self.jobStatuses),
-            "model_type": .string(enum: modelTypes), "created_at": .string(format: "date-time"),
-            "started_at": .nullableString(), "completed_at": .nullableString(),
-            "processing_time": .number(nullable: true), "attempts": .integer(),
-            "result": .any(description: "The inference response (GET /jobs/{job_id} only)"), "error": .nullableString(),
-        ], required: ["job_id", "status", "model_type", "created_at"])),
+        [("Job", JobJSON.shape(modelTypes: modelTypes).schema),
          ("JobDeleted", .object(["job_id": .string(), "deleted": .boolean()], required: ["job_id", "deleted"],
                                 description: "A finished job, now deleted")),
          ("JobList", .object(["jobs": .array(.ref("Job")), "total": .integer(), "limit": .integer(), "offset": .integer()],
