@@ -114,17 +114,15 @@ public enum AppBuilder {
         } else if !["127.0.0.1", "localhost", "::1"].contains(settings.host) {
             logger.warning("no API keys are set (API_KEYS, API_KEYS_FILE): every route is open to anyone who reaches \(settings.host):\(settings.port)")
         }
+        // Checked before the engine is made (its hub client must be shut down once made).
+        let preloads = try settings.preloadModels.map { item -> (ModelType, String?) in
+            let entry = item.type + (item.modelID.map { ":" + $0 } ?? "")
+            return (try servedType(item.type, setting: "PRELOAD_MODELS", entry: entry), item.modelID)
+        }
         let engine = try makeEngine(settings: settings, logger: logger)
         let (runtime, models, fetcher, hub, metrics, images, registry, requestWork) =
             (engine.runtime, engine.models, engine.fetcher, engine.hub, engine.metrics, engine.images, engine.registry,
              engine.requestWork)
-        let preloads = try settings.preloadModels.map { item -> (ModelType, String?) in
-            guard models.servedTypes.contains(ModelType(rawValue: item.type)) else {
-                throw SettingsError("PRELOAD_MODELS names unknown model type '\(item.type)' (served: "
-                                    + models.servedTypes.map(\.rawValue).joined(separator: ", ") + ")")
-            }
-            return (ModelType(rawValue: item.type), item.modelID)
-        }
         let readiness = Readiness()
         // The job queue: SQLite in the cache folder, or PostgreSQL shared by replicas; every call
         // under a deadline, database faults as retryable errors (GuardedJobStore).
@@ -248,7 +246,7 @@ extension AppBuilder {
     static func makeEngine(settings: Settings, logger: Logger,
                            downloadProgress: (@Sendable (DownloadProgress) -> Void)? = nil) throws -> Engine {
         // Checked before anything that must be shut down is made.
-        let defaults = try defaultModels(settings: settings, served: families.map { $0.erasedLoader.type })
+        let defaults = try defaultModels(settings: settings)
         let graphs = try loadGraphs(settings: settings, logger: logger)
         let runtime = try ONNXRuntime()
         logger.info("ONNX Runtime found (opened on the first model load)", metadata: ["version": "\(runtime.version)", "library": "\(runtime.libraryPath)",
@@ -297,16 +295,24 @@ extension AppBuilder {
                       downloads: downloads, metrics: metrics, models: models, images: images, registry: registry)
     }
 
+    /// The served model type a setting's entry names; else the error that stops the server,
+    /// naming the setting, the entry and the served types.
+    static func servedType(_ name: String, setting: String, entry: String) throws -> ModelType {
+        let served = families.map { $0.erasedLoader.type }
+        guard served.contains(ModelType(rawValue: name)) else {
+            throw SettingsError("\(setting) entry '\(entry)' names unknown model type '\(name)' (served: "
+                                + served.map(\.rawValue).joined(separator: ", ") + ")")
+        }
+        return ModelType(rawValue: name)
+    }
+
     /// `DEFAULT_MODELS` checked against the served types and the hub id syntax.
-    static func defaultModels(settings: Settings, served: [ModelType]) throws -> [ModelType: ModelReference] {
+    static func defaultModels(settings: Settings) throws -> [ModelType: ModelReference] {
         var defaults: [ModelType: ModelReference] = [:]
         for (type, id) in settings.defaultModels {
-            guard served.contains(ModelType(rawValue: type)) else {
-                throw SettingsError("DEFAULT_MODELS entry '\(type):\(id.prefix(200))' names unknown model type '\(type)' (served: "
-                                    + served.map(\.rawValue).joined(separator: ", ") + ")")
-            }
+            let served = try servedType(type, setting: "DEFAULT_MODELS", entry: "\(type):\(id.prefix(200))")
             do {
-                defaults[ModelType(rawValue: type)] = try ModelReference(parsing: id)
+                defaults[served] = try ModelReference(parsing: id)
             } catch {
                 throw SettingsError("DEFAULT_MODELS entry '\(type):\(id.prefix(200))': '\(id.prefix(200))' is not a hub id "
                                     + "('org/name' or 'org/name@revision')")

@@ -58,7 +58,8 @@ import Testing
 
     /// A server setting and a family's own setting: the process stops at startup and says which.
     @Test(arguments: [("MAX_IMAGE_PIXELS", "lots"), ("SAM3_EMBEDDING_CACHE_MB", "-1"), ("DEFAULT_MODELS", "dinov3"),
-                      ("DEFAULT_MODELS", "segformer:org/name"), ("DEFAULT_MODELS", "dinov3:not a hub id")])
+                      ("DEFAULT_MODELS", "segformer:org/name"), ("DEFAULT_MODELS", "dinov3:not a hub id"),
+                      ("PRELOAD_MODELS", "segformer")])
     func invalidSettingFailsFastWithItsName(name: String, value: String) async throws {
         let root = try HubCacheBuilder.temporaryFolder("bad")
         let error = await #expect(throws: ServerError.self) {
