@@ -23,9 +23,7 @@ public enum JobJSON {
             .custom("created_at", .string(format: "date-time")) { r, w in w.raw(json: time(r.createdAt)) },
             .custom("started_at", .nullableString()) { r, w in w.raw(json: time(r.startedAt)) },
             .custom("completed_at", .nullableString()) { r, w in w.raw(json: time(r.completedAt)) },
-            .custom("processing_time", .number(nullable: true)) { r, w in
-                if let t = r.processingTime { w.number(t) } else { w.null() }
-            },
+            .optionalNumber("processing_time") { $0.processingTime },
             .integer("attempts") { $0.attempts },
             .custom("cancel_requested", .boolean(description: "A running job asked to stop (DELETE): it stops at its "
                                                      + "next safe point and its result is discarded"),

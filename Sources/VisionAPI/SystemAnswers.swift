@@ -18,11 +18,9 @@ struct HealthAnswer: Sendable {
         JSONShape([
             .string("status") { _ in "healthy" },
             .strings("loaded_models") { $0.loadedModels },
-            .custom("available_memory_gb", .number(nullable: true)) { r, w in writeOptional(r.availableGB, &w) },
-            .custom("gpu_available", .boolean()) { r, w in w.bool(r.gpuAvailable) },
-            .custom("resident_memory_mb", .number(nullable: true, description: "This process's resident memory")) { r, w in
-                writeOptional(r.residentMB, &w)
-            },
+            .optionalNumber("available_memory_gb") { $0.availableGB },
+            .boolean("gpu_available") { $0.gpuAvailable },
+            .optionalNumber("resident_memory_mb", description: "This process's resident memory") { $0.residentMB },
             .strings("devices") { $0.devices },
             .string("onnxruntime_version") { $0.runtimeVersion },
             .string("version") { $0.version },
@@ -80,8 +78,8 @@ struct ModelInstanceAnswer: Sendable {
             .string("model_type", enum: modelTypes) { $0.modelType },
             .string("model_id") { $0.modelID },
             .string("device", enum: ["cpu", "cuda"]) { $0.device },
-            .custom("loaded", .boolean()) { r, w in w.bool(r.loaded) },
-            .custom("loading", .boolean()) { r, w in w.bool(r.loading) },
+            .boolean("loaded") { $0.loaded },
+            .boolean("loading") { $0.loading },
             .string("state", enum: ["absent", "downloading", "loading", "ready", "failed"]) { $0.state },
             .number("memory_mb", description: "Measured resident memory the load added") { $0.memoryMB },
             .custom("load_time", .number(), present: { $0.loadSeconds != nil }) { r, w in w.number(r.loadSeconds ?? 0) },
@@ -124,11 +122,6 @@ struct ModelStatusAnswer: Sendable {
     }
 }
 
-/// JSON `null` for nil.
-private func writeOptional(_ value: Double?, _ w: inout JSONWriter) {
-    if let value { w.number(value) } else { w.null() }
-}
-
 /// Fields declared elsewhere (a family's), each written from a dictionary of values when present.
 private func declaredFields<Root>(_ declared: [(String, Schema)],
                                 _ values: @escaping @Sendable (Root) -> [String: JSONValue]) -> [JSONShape<Root>.Field] {
@@ -167,8 +160,8 @@ struct ModelCacheAnswer: Sendable {
             .strings("refs") { $0.refs },
             .strings("model_types", enum: modelTypes) { $0.modelTypes },
             .strings("variants", description: "ONNX variants to pass as `variant` (fp16, quantized, ...)") { $0.variants },
-            .custom("has_onnx", .boolean()) { r, w in w.bool(r.hasONNX) },
-            .custom("exported", .boolean(description: "Graphs come from the export store (content/onnx)")) { r, w in w.bool(r.exported) },
+            .boolean("has_onnx") { $0.hasONNX },
+            .boolean("exported", description: "Graphs come from the export store (content/onnx)") { $0.exported },
             .integer("files", description: "Number of files in the snapshot") { $0.files },
         ])
     }
@@ -180,7 +173,7 @@ struct ModelCacheAnswer: Sendable {
             .number("size_mb") { (Double($0.sizeBytes) / 10_485.76).rounded() / 100 },
             .strings("model_types", enum: modelTypes, description: "Model types that can serve it (any revision)") { $0.modelTypes },
             .strings("default_for", enum: modelTypes, description: "Model types whose default model it is") { $0.defaultFor },
-            .custom("loaded", .boolean()) { r, w in w.bool(r.loaded) },
+            .boolean("loaded") { $0.loaded },
             .objects("revisions", revision(modelTypes: modelTypes), ref: "CachedRevision") { $0.revisions },
         ])
     }

@@ -22,6 +22,19 @@ public struct JSONShape<Root>: Sendable {
             custom(name, .string(enum: values, description: description)) { r, w in w.string(value(r)) }
         }
 
+        public static func boolean(_ name: String, description: String? = nil,
+                                   _ value: @escaping @Sendable (Root) -> Bool) -> Field {
+            custom(name, .boolean(description: description)) { r, w in w.bool(value(r)) }
+        }
+
+        /// A number, or JSON `null` where there is none.
+        public static func optionalNumber(_ name: String, description: String? = nil,
+                                          _ value: @escaping @Sendable (Root) -> Double?) -> Field {
+            custom(name, .number(nullable: true, description: description)) { r, w in
+                if let v = value(r) { w.number(v) } else { w.null() }
+            }
+        }
+
         public static func number(_ name: String, description: String? = nil,
                                   _ value: @escaping @Sendable (Root) -> Double) -> Field {
             custom(name, .number(description: description)) { r, w in w.number(value(r)) }
