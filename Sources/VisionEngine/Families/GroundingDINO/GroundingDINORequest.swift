@@ -79,10 +79,7 @@ public struct ZeroShotDetectionRequest: Decodable, Sendable {
     public let topK: Int?
     public let selection: ModelSelection
 
-    enum CodingKeys: String, CodingKey {
-        case inputs, image, parameters
-        case candidateLabels = "candidate_labels"
-    }
+    enum CodingKeys: String, CodingKey { case inputs, image, parameters }
 
     static let thresholdField = RequestField.number("threshold", default: 0.1, minimum: 0, maximum: 1)
     static let topKField = RequestField.integer("top_k", default: 0, minimum: 0, maximum: Int(Int32.max), description: "0: all")
@@ -103,9 +100,11 @@ public struct ZeroShotDetectionRequest: Decodable, Sendable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        // `parameters`, when given, must be an object (not silently ignored).
-        let parameters = c.contains(.parameters) ? try c.nestedContainer(keyedBy: CodingKeys.self, forKey: .parameters) : nil
-        let fields = parameters ?? c
+        // The pipeline's arguments: in `parameters` when given (an object, not silently ignored),
+        // else at the top level.
+        let fields = try c.contains(.parameters) ? c.nestedContainer(keyedBy: FieldKey.self, forKey: .parameters)
+                                                 : decoder.container(keyedBy: FieldKey.self)
+        let labels = FieldKey("candidate_labels")
         // Both are read, so a wrong `image` beside `inputs` is refused rather than ignored.
         let inputs = try c.decodeOptional(ImageInput.self, forKey: .inputs)
         let pipelineImage = try c.decodeOptional(ImageInput.self, forKey: .image)
@@ -113,16 +112,14 @@ public struct ZeroShotDetectionRequest: Decodable, Sendable {
             throw VisionError.invalidRequest("give the image as 'inputs' (or 'image')")
         }
         self.image = image
-        if let text = try? fields.decode(String.self, forKey: .candidateLabels) {
+        if let text = try? fields.decode(String.self, forKey: labels) {
             // The pipeline splits a string on commas.
             candidateLabels = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
         } else {
-            candidateLabels = try fields.decode([String].self, forKey: .candidateLabels)
+            candidateLabels = try fields.decode([String].self, forKey: labels)
         }
-        let declared = try (parameters != nil ? c.nestedContainer(keyedBy: FieldKey.self, forKey: .parameters)
-                                              : decoder.container(keyedBy: FieldKey.self))
-        threshold = try Self.thresholdField.read(from: declared)
-        topK = try Self.topKField.read(from: declared)
+        threshold = try Self.thresholdField.read(from: fields)
+        topK = try Self.topKField.read(from: fields)
         selection = try ModelSelection(from: decoder)
     }
 }
