@@ -17,13 +17,9 @@ enum ModelFiles {
     /// What a snapshot declares for choosing its family: its `config.json` architectures and the
     /// exporter marker's family (its file list is left empty).
     static func describe(_ snapshot: ModelSnapshot) -> CachedRevision {
-        func json(_ name: String) -> [String: Any]? {
-            guard let data = FileManager.default.contents(atPath: snapshot.path(name)), data.count < 4 << 20 else { return nil }
-            return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
-        }
-        return CachedRevision(commit: snapshot.commit, refs: [], files: [],
-                              architectures: json("config.json").map(ConfigArchitectures.declared(in:)) ?? [],
-                              exportedFamily: json("vision_models_api.json")?["family"] as? String, exported: false)
+        CachedRevision(commit: snapshot.commit, refs: [], files: [],
+                       architectures: ConfigArchitectures.declared(in: jsonObject("config.json", in: snapshot)),
+                       exportedFamily: jsonObject("vision_models_api.json", in: snapshot)["family"] as? String, exported: false)
     }
 
     /// An ONNX graph and its size including external-data files (`<name>.onnx_data*`).
