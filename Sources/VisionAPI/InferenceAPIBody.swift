@@ -24,7 +24,7 @@ enum InferenceAPIBody {
         var object: [String: Any]
         if isImage(body, contentType: contentType) {
             object = ["inputs": Data(body).base64EncodedString()]
-        } else if let modelID {
+        } else if modelID != nil {
             guard let parsed = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] else {
                 throw VisionError.invalidInput("the body is neither a JSON object ({\"inputs\": ..., \"parameters\": {...}}) "
                                                  + "nor an image (Content-Type image/* or application/octet-stream)")

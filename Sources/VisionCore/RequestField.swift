@@ -3,15 +3,19 @@
 /// of the wrong type fails decoding as every route's does (422 naming the field); a value outside
 /// its bounds is a 400 whose text comes from the bounds. The request decodes it with `read(from:)`
 /// and the OpenAPI document lists `property`: the two cannot disagree.
-public struct RequestField<Value: Sendable>: Sendable {
+public struct RequestField<Value: Sendable>: DeclaredRequestField {
     public let name: String
     public let schema: Schema
+    /// Whether a request must give it (the shape's `required` list).
+    public let required: Bool
     private let reader: @Sendable (KeyedDecodingContainer<FieldKey>, FieldKey) throws -> Value
 
-    public init(name: String, schema: Schema,
+    /// A field read by `read` (given the request object and the field's key).
+    public init(name: String, schema: Schema, required: Bool = false,
                 read: @escaping @Sendable (KeyedDecodingContainer<FieldKey>, FieldKey) throws -> Value) {
         self.name = name
         self.schema = schema
+        self.required = required
         self.reader = read
     }
 
@@ -31,6 +35,19 @@ public struct FieldKey: CodingKey, Sendable {
     public init(_ name: String) { stringValue = name }
     public init?(stringValue: String) { self.stringValue = stringValue }
     public init?(intValue: Int) { nil }
+}
+
+extension RequestField where Value: Decodable {
+    /// A field every request must give, of `Value`'s JSON form (absent: a 422 naming it).
+    public static func required(_ name: String, _ schema: Schema) -> RequestField<Value> {
+        RequestField(name: name, schema: schema, required: true) { c, key in try c.decode(Value.self, forKey: key) }
+    }
+
+    /// A field that may be absent (nil), of `Wrapped`'s JSON form: `RequestField<Double?>.ifPresent("focal_length", ...)`.
+    public static func ifPresent<Wrapped: Decodable & Sendable>(_ name: String, _ schema: Schema) -> RequestField<Wrapped?>
+    where Value == Wrapped? {
+        RequestField<Wrapped?>(name: name, schema: schema) { c, key in try c.decodeOptional(Wrapped.self, forKey: key) }
+    }
 }
 
 extension RequestField where Value == Int {

@@ -48,4 +48,7 @@ extension ImageInput {
 
     /// `images`: one or more `ImageInput`s.
     public static let listSchema = Schema.array(.ref("ImageInput"), minItems: 1)
+
+    /// The `images` field of the routes that take a list (required).
+    public static let listField = RequestField<[ImageInput]>.required("images", listSchema)
 }

@@ -13,16 +13,21 @@ public struct ModelSelection: Sendable, Equatable {
         self.device = device
     }
 
-    enum Keys: String, CodingKey {
-        case modelID = "model_id", variant, device
+    static let modelIDField = RequestField<String?>.ifPresent("model_id", ModelReference.idSchema(description: "Hub id, optionally @revision"))
+    static let variantField = RequestField<String?>.ifPresent("variant", ModelReference.variantSchema)
+    static let deviceField = RequestField<ComputeDevice>.optional("device")
+
+    /// The three selection fields, for a request's shape (`modelID`: how the route describes its model id).
+    public static func fields(modelID description: String? = nil) -> [any DeclaredRequestField] {
+        let modelID = description.map { RequestField<String?>.ifPresent("model_id", ModelReference.idSchema(description: $0)) }
+        return [modelID ?? modelIDField, variantField, deviceField]
     }
 
     /// Reads the three fields from a request object.
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: Keys.self)
-        modelID = try c.decodeOptional(String.self, forKey: .modelID)
-        variant = try c.decodeOptional(String.self, forKey: .variant)
-        device = try c.decodeOptional(ComputeDevice.self, forKey: .device)
+    public init(from fields: RequestFields) throws {
+        modelID = try fields.read(Self.modelIDField)
+        variant = try fields.read(Self.variantField)
+        device = try fields.read(Self.deviceField)
     }
 }
 
@@ -36,14 +41,5 @@ extension ModelManager {
             throw VisionError.internalError("the \(loader.type) slot holds a \(type(of: loaded))")
         }
         return model
-    }
-}
-
-extension ModelSelection {
-    /// The schema of the three selection fields, for a request object's properties.
-    public static func schemaProperties(modelID description: String = "Hub id, optionally @revision") -> [(String, Schema)] {
-        [("model_id", ModelReference.idSchema(description: description)),
-         ("variant", ModelReference.variantSchema),
-         ("device", .string(enum: ["cpu", "cuda"]))]
     }
 }

@@ -15,14 +15,25 @@ public enum TaskImages: Sendable, Equatable {
         }
     }
 
-    private enum Keys: String, CodingKey { case inputs, images, parameters }
+    static let inputsField = RequestField<ImageInput?>.ifPresent("inputs", .ref("ImageInput"))
+    static let imagesField = RequestField<[ImageInput]?>.ifPresent("images", ImageInput.listSchema)
 
-    /// The images of a request, and the container its parameters (`RequestField`s) are read from.
-    public static func decode(from decoder: any Decoder) throws -> (TaskImages, KeyedDecodingContainer<FieldKey>) {
-        let c = try decoder.container(keyedBy: Keys.self)
+    /// The request shape of a route whose parameters are `parameters`: the image as `inputs` or
+    /// the images as `images` (one required), the parameters in `parameters` or at the top level.
+    public static func shape(_ parameters: [any DeclaredRequestField], description: String) -> RequestShape {
+        RequestShape([inputsField, imagesField, parametersObject(parameters)] + parameters + ModelSelection.fields(),
+                     requiringAny: [["inputs", "images"]], description: description, required: [])
+    }
+
+    static func parametersObject(_ parameters: [any DeclaredRequestField]) -> NestedRequestObject {
+        RequestShape(parameters).nested("parameters", description: "Also accepted at the top level")
+    }
+
+    /// The images of a request, and the fields its parameters are read from.
+    public static func decode(from fields: RequestFields, parameters: [any DeclaredRequestField]) throws -> (TaskImages, RequestFields) {
         // Both are read, so a wrong `images` beside `inputs` is refused rather than ignored.
-        let single = try c.decodeOptional(ImageInput.self, forKey: .inputs)
-        let batch = try c.decodeOptional([ImageInput].self, forKey: .images)
+        let single = try fields.read(inputsField)
+        let batch = try fields.read(imagesField)
         let images: TaskImages
         if let single {
             images = .single(single)
@@ -31,22 +42,6 @@ public enum TaskImages: Sendable, Equatable {
         } else {
             throw VisionError.invalidRequest("give the image as 'inputs', or the images as 'images'")
         }
-        let fields = c.contains(.parameters) ? try c.nestedContainer(keyedBy: FieldKey.self, forKey: .parameters)
-                                             : try decoder.container(keyedBy: FieldKey.self)
-        return (images, fields)
-    }
-
-    /// The request schema of a route whose parameters are `parameters` (its fields' `property`):
-    /// either form, one of `inputs` and `images` required.
-    public static func schema(_ parameters: [(String, Schema)], description: String) -> Schema {
-        Schema.object(properties: schemaProperties(parameters), description: description).requiringAny(of: ["inputs", "images"])
-    }
-
-    /// The schema properties of both forms, for a route whose parameters are `parameters`.
-    static func schemaProperties(_ parameters: [(String, Schema)]) -> [(String, Schema)] {
-        [("inputs", .ref("ImageInput")),
-         ("images", ImageInput.listSchema),
-         ("parameters", .object(properties: parameters, description: "Also accepted at the top level"))]
-            + parameters + ModelSelection.schemaProperties()
+        return (images, try fields.nestedOrSelf(parametersObject(parameters)))
     }
 }

@@ -60,3 +60,59 @@ import Testing
         #expect(Self.maybe.schema == Schema.string(enum: ["red", "green"]))
     }
 }
+
+/// A request declared once as a `RequestShape`: the schema lists exactly its fields, decoding
+/// reads only them, and a nested object's fields are read inside it or at the top level.
+@Suite struct RequestShapeTests {
+    static let name = RequestField<String>.required("name", .string())
+    static let note = RequestField<String?>.ifPresent("note", .string(description: "free text"))
+    static let limit = RequestField.integer("limit", default: 3, minimum: 1, maximum: 9)
+    static let options = RequestShape([limit]).nested("options")
+    static let shape = RequestShape([name, note, options, limit], requiringAny: [["name", "note"]])
+    /// Declared nowhere: reading it is refused.
+    static let stray = RequestField<Bool>.boolean("stray", default: false)
+
+    struct Probe: Decodable {
+        let name: String, note: String?, limit: Int
+        init(from decoder: any Decoder) throws {
+            let fields = try RequestShapeTests.shape.fields(of: decoder)
+            name = try fields.read(RequestShapeTests.name)
+            note = try fields.read(RequestShapeTests.note)
+            limit = try fields.nestedOrSelf(RequestShapeTests.options).read(RequestShapeTests.limit)
+        }
+    }
+
+    struct StrayProbe: Decodable {
+        init(from decoder: any Decoder) throws {
+            _ = try RequestShapeTests.shape.fields(of: decoder).read(RequestShapeTests.stray)
+        }
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, _ json: String) throws -> T { try JSONDecoder().decode(type, from: Data(json.utf8)) }
+
+    @Test func theSchemaIsTheDeclaredFields() throws {
+        let schema = Self.shape.schema.json
+        guard case .object(let properties)? = schema["properties"] else { Issue.record("no properties"); return }
+        #expect(properties.map(\.0) == ["name", "note", "options", "limit"])
+        #expect(schema["required"] == ["name"])
+        #expect(properties.first { $0.0 == "options" }?.1["properties"] == .object([("limit", Self.limit.schema.json)]))
+        #expect(schema["allOf"] == [["anyOf": [["required": ["name"]], ["required": ["note"]]]]])
+    }
+
+    @Test func fieldsAreReadAtTheTopOrInTheirNestedObject() throws {
+        let top = try decode(Probe.self, #"{"name": "a", "limit": 4}"#)
+        #expect(top.name == "a" && top.note == nil && top.limit == 4)
+        let nested = try decode(Probe.self, #"{"name": "a", "note": "n", "limit": 4, "options": {"limit": 7}}"#)
+        #expect(nested.note == "n" && nested.limit == 7)
+        // The nested object wins, defaults included.
+        #expect(try decode(Probe.self, #"{"name": "a", "limit": 4, "options": {}}"#).limit == 3)
+        #expect(throws: DecodingError.self) { try decode(Probe.self, #"{"limit": 4}"#) }
+        #expect(throws: DecodingError.self) { try decode(Probe.self, #"{"name": "a", "options": 5}"#) }
+    }
+
+    @Test func readingAnUndeclaredFieldIsAServerFaultNotASilentExtra() {
+        let error = #expect(throws: VisionError.self) { try decode(StrayProbe.self, #"{"stray": true}"#) }
+        #expect(error?.category == .internalFailure, "\(String(describing: error))")
+        #expect(error?.message.contains("stray") == true)
+    }
+}

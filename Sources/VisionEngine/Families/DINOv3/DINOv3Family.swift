@@ -21,21 +21,12 @@ public enum DINOv3Family: Family {
                            responseSchema: "DINOv3Response", run: service.run)],
             jobs: .validating(DINOv3Request.self) { $0.images },
             schemas: [
-                "DINOv3Request": .object(properties: [
-                    ("images", ImageInput.listSchema),
-                    DINOv3Request.tensorFormatField.property,
-                ] + ModelSelection.schemaProperties(), required: ["images"]),
+                "DINOv3Request": DINOv3Request.shape.schema,
                 "Tensor": .oneOf([
                     .array(.any()),
                     .object(["dtype": .string(), "shape": .array(.integer()), "encoding": .string(), "data": .string()]),
                 ], description: "Nested lists (tensor_format=list) or base64 little-endian float32 (tensor_format=base64)"),
-                "DINOv3Response": .object([
-                    "features": .object([
-                        "last_hidden_state": .ref("Tensor"), "pooler_output": .ref("Tensor"),
-                        "last_hidden_state_shape": .array(.integer()), "pooler_output_shape": .array(.integer()),
-                    ]),
-                    "model_id": .string(), "processing_time": .number(), "tensor_format": .string(enum: ["list", "base64"]),
-                ]),
+                "DINOv3Response": DINOv3Response.shape.schema,
             ])
     }
 }

@@ -6,10 +6,10 @@ public struct DINOv3Request: Decodable, Sendable {
     public let selection: ModelSelection
     public let tensorFormat: TensorFormat
 
-    enum CodingKeys: String, CodingKey { case images }
-
     static let tensorFormatField = RequestField.choice("tensor_format", default: TensorFormat.list, description:
         "list: nested JSON lists (the original's); base64: little-endian float32, about 6x smaller")
+    /// The request, declared once (the document's `DINOv3Request`).
+    static let shape = RequestShape([ImageInput.listField, tensorFormatField] + ModelSelection.fields())
 
     public init(images: [ImageInput], modelID: String? = nil, tensorFormat: TensorFormat = .list) {
         self.images = images
@@ -18,10 +18,10 @@ public struct DINOv3Request: Decodable, Sendable {
     }
 
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        images = try c.decode([ImageInput].self, forKey: .images)
-        selection = try ModelSelection(from: decoder)
-        tensorFormat = try Self.tensorFormatField.read(from: try decoder.container(keyedBy: FieldKey.self))
+        let fields = try Self.shape.fields(of: decoder)
+        images = try fields.read(ImageInput.listField)
+        tensorFormat = try fields.read(Self.tensorFormatField)
+        selection = try ModelSelection(from: fields)
     }
 }
 

@@ -57,24 +57,7 @@ public enum DepthAnythingFamily: Family {
     }
 
     static let schemas: KeyValuePairs<String, Schema> = [
-        "DepthAnythingRequest": .object(properties: [
-            ("images", ImageInput.listSchema),
-            DepthAnythingRequest.depthFormatField.property,
-            DepthAnythingRequest.exportFormatField.property,
-            DepthAnythingRequest.includeConfidenceField.property,
-            ("focal_length", .number(description:
-                "Depth Anything 3 metric preset (da3metric-large): the camera's focal length in the original image's "
-                + "pixels; depth then comes in metres (focal at the processed size / 300 × the model's output)")),
-            ("extrinsics", .array(.array(.array(.number())), description:
-                "Depth Anything 3 any-view presets: known world-to-camera extrinsics, one 3×4 or 4×4 [R|t] per image "
-                + "(OpenCV axes), with intrinsics, fed to the model's camera encoder as the package's inference("
-                + "extrinsics=, intrinsics=); depth then comes in these cameras' scale and they are returned")),
-            ("intrinsics", .array(.array(.array(.number())), description:
-                "With extrinsics: one 3×3 [[fx, 0, cx], [0, fy, cy], [0, 0, 1]] per image, in the original image's "
-                + "pixels (returned scaled to the processed size)")),
-            DepthAnythingRequest.sceneField.property,
-        ] + ModelSelection.schemaProperties(modelID: "Hub id of a Depth Anything V2 or 3 export, optionally @revision"),
-        required: ["images"]),
+        "DepthAnythingRequest": DepthAnythingRequest.shape.schema,
         "EncodedMap": DepthAnythingResponse.encodedMap.schema,
         "DepthExport": DepthAnythingResponse.export.schema,
         "DepthResult": DepthAnythingResponse.item.schema,

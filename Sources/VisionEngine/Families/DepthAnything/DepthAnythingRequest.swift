@@ -64,11 +64,6 @@ public struct DepthAnythingRequest: Decodable, Sendable {
     /// Known intrinsics per image ([[fx, 0, cx], [0, fy, cy], [0, 0, 1]], the original image's pixels).
     public let intrinsics: [[[Double]]]?
 
-    enum CodingKeys: String, CodingKey {
-        case images, extrinsics, intrinsics
-        case focalLength = "focal_length"
-    }
-
     static let depthFormatField = RequestField.choice("depth_format", default: DepthFormat.png8)
     static let exportFormatField = RequestField<DepthExportFormat>.optional("export_format", description:
         "Depth Anything 3: ply, glb (point clouds) or npz; gs_ply (3D Gaussian splats, standard 3DGS PLY) on "
@@ -80,6 +75,20 @@ public struct DepthAnythingRequest: Decodable, Sendable {
         "Depth Anything 3: the images are views of one scene (one pass, extrinsics in one world frame, one "
         + "point cloud of every view), as the original; false runs each image alone. At most "
         + "DA3_MAX_SCENE_VIEWS views (default 8)")
+    static let focalLengthField = RequestField<Double?>.ifPresent("focal_length", .number(description:
+        "Depth Anything 3 metric preset (da3metric-large): the camera's focal length in the original image's "
+        + "pixels; depth then comes in metres (focal at the processed size / 300 × the model's output)"))
+    static let extrinsicsField = RequestField<[[[Double]]]?>.ifPresent("extrinsics", .array(.array(.array(.number())), description:
+        "Depth Anything 3 any-view presets: known world-to-camera extrinsics, one 3×4 or 4×4 [R|t] per image "
+        + "(OpenCV axes), with intrinsics, fed to the model's camera encoder as the package's inference("
+        + "extrinsics=, intrinsics=); depth then comes in these cameras' scale and they are returned"))
+    static let intrinsicsField = RequestField<[[[Double]]]?>.ifPresent("intrinsics", .array(.array(.array(.number())), description:
+        "With extrinsics: one 3×3 [[fx, 0, cx], [0, fy, cy], [0, 0, 1]] per image, in the original image's "
+        + "pixels (returned scaled to the processed size)"))
+    /// The request, declared once (the document's `DepthAnythingRequest`).
+    static let shape = RequestShape([ImageInput.listField, depthFormatField, exportFormatField, includeConfidenceField,
+                                     focalLengthField, extrinsicsField, intrinsicsField, sceneField]
+                                    + ModelSelection.fields(modelID: "Hub id of a Depth Anything V2 or 3 export, optionally @revision"))
 
     public init(images: [ImageInput], modelID: String? = nil, depthFormat: DepthFormat = .png8,
                 exportFormat: DepthExportFormat? = nil, includeConfidence: Bool = true, scene: Bool = true,
@@ -96,17 +105,16 @@ public struct DepthAnythingRequest: Decodable, Sendable {
     }
 
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        images = try c.decode([ImageInput].self, forKey: .images)
-        selection = try ModelSelection(from: decoder)
-        let fields = try decoder.container(keyedBy: FieldKey.self)
-        depthFormat = try Self.depthFormatField.read(from: fields)
-        includeConfidence = try Self.includeConfidenceField.read(from: fields)
-        exportFormat = try Self.exportFormatField.read(from: fields)
-        scene = try Self.sceneField.read(from: fields)
-        focalLength = try c.decodeOptional(Double.self, forKey: .focalLength)
-        extrinsics = try c.decodeOptional([[[Double]]].self, forKey: .extrinsics)
-        intrinsics = try c.decodeOptional([[[Double]]].self, forKey: .intrinsics)
+        let fields = try Self.shape.fields(of: decoder)
+        images = try fields.read(ImageInput.listField)
+        selection = try ModelSelection(from: fields)
+        depthFormat = try fields.read(Self.depthFormatField)
+        includeConfidence = try fields.read(Self.includeConfidenceField)
+        exportFormat = try fields.read(Self.exportFormatField)
+        scene = try fields.read(Self.sceneField)
+        focalLength = try fields.read(Self.focalLengthField)
+        extrinsics = try fields.read(Self.extrinsicsField)
+        intrinsics = try fields.read(Self.intrinsicsField)
     }
 }
 

@@ -39,29 +39,11 @@ public enum GroundingDINOFamily: Family {
             ])
     }
 
-    /// The task form: the image as `inputs` (or `image`); the pipeline's arguments in `parameters`
-    /// when it is given, at the top level otherwise.
-    private static let zeroShotRequest: Schema = {
-        let arguments = ZeroShotDetectionRequest.arguments
-        return Schema.object(properties: [
-            ("inputs", .ref("ImageInput")), ("image", .ref("ImageInput")),
-            ("parameters", .object(properties: arguments, required: ["candidate_labels"])),
-        ] + arguments + ModelSelection.schemaProperties(),
-        description: "Hugging Face task form; the pipeline's arguments also accepted at the top level")
-            .requiringAny(of: ["inputs", "image"]).requiringAny(of: ["parameters", "candidate_labels"])
-    }()
-
     static let schemas: KeyValuePairs<String, Schema> = [
-        "GroundingDINORequest": .object(properties: [
-            ("images", ImageInput.listSchema),
-            ("prompts", .oneOf([.array(.string(), minItems: 1), .string(description: "one phrase")],
-                               description: "Phrases; each lower-cased, a trailing '.' dropped, '.' appended, joined")),
-            GroundingDINORequest.boxThresholdField.property,
-            GroundingDINORequest.textThresholdField.property,
-        ] + ModelSelection.schemaProperties(), required: ["images", "prompts"]),
+        "GroundingDINORequest": GroundingDINORequest.shape.schema,
         "Detections": Detections.shape.schema,
         "GroundingDINOResponse": GroundingDINOResponse.shape.schema,
-        "ZeroShotDetectionRequest": zeroShotRequest,
+        "ZeroShotDetectionRequest": ZeroShotDetectionRequest.shape.schema,
         "PipelineDetection": PipelineDetection.shape.schema,
         "ZeroShotDetectionResponse": .array(.ref("PipelineDetection")),
     ]

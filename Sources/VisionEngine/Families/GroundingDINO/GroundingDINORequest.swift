@@ -9,12 +9,19 @@ public struct GroundingDINORequest: Decodable, Sendable {
     public let textThreshold: Float
     public let selection: ModelSelection
 
-    enum CodingKeys: String, CodingKey { case images, prompts }
-
     static let boxThresholdField = RequestField.number("box_threshold", default: 0.4, minimum: 0, maximum: 1,
                                                        description: "A box is kept when its best phrase logit's sigmoid is above this")
     static let textThresholdField = RequestField.number("text_threshold", default: 0.3, minimum: 0, maximum: 1,
                                                         description: "Tokens above this name the box's label")
+    static let promptsField = RequestField<[String]>(name: "prompts", schema: .oneOf(
+        [.array(.string(), minItems: 1), .string(description: "one phrase")],
+        description: "Phrases; each lower-cased, a trailing '.' dropped, '.' appended, joined"), required: true) { c, key in
+        if let one = try? c.decode(String.self, forKey: key) { return [one] }
+        return try c.decode([String].self, forKey: key)
+    }
+    /// The request, declared once (the document's `GroundingDINORequest`).
+    static let shape = RequestShape([ImageInput.listField, promptsField, boxThresholdField, textThresholdField]
+                                    + ModelSelection.fields())
 
     public init(images: [ImageInput], prompts: [String], boxThreshold: Float = 0.4, textThreshold: Float = 0.3,
                 modelID: String? = nil) {
@@ -26,17 +33,12 @@ public struct GroundingDINORequest: Decodable, Sendable {
     }
 
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        images = try c.decode([ImageInput].self, forKey: .images)
-        if let one = try? c.decode(String.self, forKey: .prompts) {
-            prompts = [one]
-        } else {
-            prompts = try c.decode([String].self, forKey: .prompts)
-        }
-        let fields = try decoder.container(keyedBy: FieldKey.self)
-        boxThreshold = try Self.boxThresholdField.read(from: fields)
-        textThreshold = try Self.textThresholdField.read(from: fields)
-        selection = try ModelSelection(from: decoder)
+        let fields = try Self.shape.fields(of: decoder)
+        images = try fields.read(ImageInput.listField)
+        prompts = try fields.read(Self.promptsField)
+        boxThreshold = try fields.read(Self.boxThresholdField)
+        textThreshold = try fields.read(Self.textThresholdField)
+        selection = try ModelSelection(from: fields)
     }
 }
 
@@ -79,15 +81,26 @@ public struct ZeroShotDetectionRequest: Decodable, Sendable {
     public let topK: Int?
     public let selection: ModelSelection
 
-    enum CodingKeys: String, CodingKey { case inputs, image, parameters }
-
     static let thresholdField = RequestField.number("threshold", default: 0.1, minimum: 0, maximum: 1)
     static let topKField = RequestField.integer("top_k", default: 0, minimum: 0, maximum: Int(Int32.max), description: "0: all")
-    /// The pipeline's arguments, as the schema lists them.
-    static var arguments: [(String, Schema)] {
-        [("candidate_labels", .oneOf([.array(.string()), .string(description: "split on commas, as the pipeline does")])),
-         thresholdField.property, topKField.property]
+    static let labelsField = RequestField<[String]>(name: "candidate_labels", schema: .oneOf(
+        [.array(.string()), .string(description: "split on commas, as the pipeline does")]), required: true) { c, key in
+        // The pipeline splits a string on commas.
+        if let text = try? c.decode(String.self, forKey: key) {
+            return text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        }
+        return try c.decode([String].self, forKey: key)
     }
+    static let inputsField = RequestField<ImageInput?>.ifPresent("inputs", .ref("ImageInput"))
+    static let imageField = RequestField<ImageInput?>.ifPresent("image", .ref("ImageInput"))
+    /// The pipeline's arguments: in `parameters`, or at the top level.
+    static let arguments: [any DeclaredRequestField] = [labelsField, thresholdField, topKField]
+    static let parameters = RequestShape(arguments).nested("parameters")
+    /// The request, declared once (the document's `ZeroShotDetectionRequest`).
+    static let shape = RequestShape([inputsField, imageField, parameters] + arguments + ModelSelection.fields(),
+                                    requiringAny: [["inputs", "image"], ["parameters", "candidate_labels"]],
+                                    description: "Hugging Face task form; the pipeline's arguments also accepted at the top level",
+                                    required: [])
 
     public init(image: ImageInput, candidateLabels: [String], threshold: Float = 0.1, topK: Int? = nil,
                 modelID: String? = nil) {
@@ -99,28 +112,21 @@ public struct ZeroShotDetectionRequest: Decodable, Sendable {
     }
 
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let request = try Self.shape.fields(of: decoder)
         // The pipeline's arguments: in `parameters` when given (an object, not silently ignored),
         // else at the top level.
-        let fields = try c.contains(.parameters) ? c.nestedContainer(keyedBy: FieldKey.self, forKey: .parameters)
-                                                 : decoder.container(keyedBy: FieldKey.self)
-        let labels = FieldKey("candidate_labels")
+        let fields = try request.nestedOrSelf(Self.parameters)
         // Both are read, so a wrong `image` beside `inputs` is refused rather than ignored.
-        let inputs = try c.decodeOptional(ImageInput.self, forKey: .inputs)
-        let pipelineImage = try c.decodeOptional(ImageInput.self, forKey: .image)
+        let inputs = try request.read(Self.inputsField)
+        let pipelineImage = try request.read(Self.imageField)
         guard let image = inputs ?? pipelineImage else {
             throw VisionError.invalidRequest("give the image as 'inputs' (or 'image')")
         }
         self.image = image
-        if let text = try? fields.decode(String.self, forKey: labels) {
-            // The pipeline splits a string on commas.
-            candidateLabels = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-        } else {
-            candidateLabels = try fields.decode([String].self, forKey: labels)
-        }
-        threshold = try Self.thresholdField.read(from: fields)
-        topK = try Self.topKField.read(from: fields)
-        selection = try ModelSelection(from: decoder)
+        candidateLabels = try fields.read(Self.labelsField)
+        threshold = try fields.read(Self.thresholdField)
+        topK = try fields.read(Self.topKField)
+        selection = try ModelSelection(from: request)
     }
 }
 

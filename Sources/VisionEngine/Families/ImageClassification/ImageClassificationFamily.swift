@@ -22,8 +22,7 @@ public enum ImageClassificationFamily: Family {
                            responseSchema: "ImageClassificationResponse", task: "image-classification", run: service.run)],
             jobs: .validating(ImageClassificationRequest.self) { $0.images.images },
             schemas: [
-                "ImageClassificationRequest": TaskImages.schema(ImageClassificationRequest.parameters,
-                                                                description: "`inputs` (one image) or `images`"),
+                "ImageClassificationRequest": ImageClassificationRequest.shape.schema,
                 "Classification": Classification.shape.schema,
                 "ImageClassificationResponse": ImageClassificationResponse.schema,
             ])

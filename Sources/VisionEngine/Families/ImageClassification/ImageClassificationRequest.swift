@@ -19,15 +19,17 @@ public struct ImageClassificationRequest: Decodable, Sendable {
                                                 description: "Capped at the number of labels")
     static let functionField = RequestField<ClassificationFunction>.optional(
         "function_to_apply", description: "Default: the model config's (softmax for several labels)")
-    /// The parameters, as the schema lists them.
-    static let parameters = [topKField.property, functionField.property]
+    static let parameters: [any DeclaredRequestField] = [topKField, functionField]
+    /// The request, declared once (the document's `ImageClassificationRequest`).
+    static let shape = TaskImages.shape(parameters, description: "`inputs` (one image) or `images`")
 
     public init(from decoder: any Decoder) throws {
-        let (images, fields) = try TaskImages.decode(from: decoder)
+        let request = try Self.shape.fields(of: decoder)
+        let (images, fields) = try TaskImages.decode(from: request, parameters: Self.parameters)
         self.images = images
-        topK = try Self.topKField.read(from: fields)
-        function = try Self.functionField.read(from: fields)
-        selection = try ModelSelection(from: decoder)
+        topK = try fields.read(Self.topKField)
+        function = try fields.read(Self.functionField)
+        selection = try ModelSelection(from: request)
     }
 }
 

@@ -21,8 +21,7 @@ public enum ObjectDetectionFamily: Family {
                            responseSchema: "ObjectDetectionResponse", task: "object-detection", run: service.run)],
             jobs: .validating(ObjectDetectionRequest.self) { $0.images.images },
             schemas: [
-                "ObjectDetectionRequest": TaskImages.schema(ObjectDetectionRequest.parameters,
-                                                            description: "`inputs` (one image) or `images`"),
+                "ObjectDetectionRequest": ObjectDetectionRequest.shape.schema,
                 "Detections": Detections.shape.schema,
                 "PipelineDetection": PipelineDetection.shape.schema,
                 "ObjectDetectionResponse": ObjectDetectionResponse.schema,

@@ -9,14 +9,16 @@ public struct ObjectDetectionRequest: Decodable, Sendable {
     public let selection: ModelSelection
 
     static let thresholdField = RequestField.number("threshold", default: 0.5, minimum: 0, maximum: 1)
-    /// The parameters, as the schema lists them.
-    static let parameters = [thresholdField.property]
+    static let parameters: [any DeclaredRequestField] = [thresholdField]
+    /// The request, declared once (the document's `ObjectDetectionRequest`).
+    static let shape = TaskImages.shape(parameters, description: "`inputs` (one image) or `images`")
 
     public init(from decoder: any Decoder) throws {
-        let (images, fields) = try TaskImages.decode(from: decoder)
+        let request = try Self.shape.fields(of: decoder)
+        let (images, fields) = try TaskImages.decode(from: request, parameters: Self.parameters)
         self.images = images
-        threshold = try Self.thresholdField.read(from: fields)
-        selection = try ModelSelection(from: decoder)
+        threshold = try fields.read(Self.thresholdField)
+        selection = try ModelSelection(from: request)
     }
 }
 

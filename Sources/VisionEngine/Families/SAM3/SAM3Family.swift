@@ -59,22 +59,7 @@ public enum SAM3Family: Family {
     ]
 
     static let schemas: KeyValuePairs<String, Schema> = [
-        "SAM3Request": .object(properties: [
-            ("images", ImageInput.listSchema),
-            ("prompts", .oneOf([.array(.string()), .array(.array(.string())), .string(description: "one prompt")],
-                               description: "One list shared by every image, or one list per image")),
-            SAM3Request.thresholdField.property,
-            SAM3Request.maskThresholdField.property,
-            ("resolve_overlaps", .oneOf([.boolean(), .array(.number())], description:
-                "false, true, or one weight per prompt: each pixel goes to the instance with the highest score × weight")),
-            SAM3Request.outputFormatField.property,
-            ("boxes", .oneOf([.array(.array(.number())), .array(.array(.array(.number())))], description:
-                "Visual exemplars in image pixels [[x1, y1, x2, y2], ...]: one set for every image, or one set per "
-                + "image (null for none), as Sam3Processor's input_boxes. With prompts, each prompt is combined with "
-                + "the image's boxes; without, the image's one entry is the prompt \"visual\" (the processor's default)")),
-            ("box_labels", .oneOf([.array(.integer()), .array(.array(.integer()))], description:
-                "1 (positive, the default) or 0 (negative) per box, shaped as boxes")),
-        ] + ModelSelection.schemaProperties(), required: ["images"]).requiringAny(of: ["prompts", "boxes"]),
+        "SAM3Request": SAM3Request.shape.schema,
         "SAM3PromptResult": SAM3Response.itemShape.schema,
         "SAM3Response": SAM3Response.shape.schema,
     ]

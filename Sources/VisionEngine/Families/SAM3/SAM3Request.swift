@@ -80,19 +80,49 @@ public struct SAM3Request: Decodable, Sendable {
     public let outputFormat: MaskFormat
     public let selection: ModelSelection
 
-    enum CodingKeys: String, CodingKey {
-        case images, prompts, boxes
-        case boxLabels = "box_labels"
-        case resolveOverlaps = "resolve_overlaps"
+    /// A list shared by every image, or one per image.
+    enum PerImage<Shared: Sendable, Each: Sendable>: Sendable {
+        case shared(Shared)
+        case perImage([Each])
     }
 
-    // The fields declared once (decoding, bounds, schema); the shaped ones (prompts, boxes,
-    // resolve_overlaps) are decoded below and documented in SAM3Family's schema.
+    // The request's fields, declared once: decoding, bounds and the document's SAM3Request.
+    static let promptsField = RequestField<PerImage<[String], [String]>?>(name: "prompts", schema: .oneOf(
+        [.array(.string()), .array(.array(.string())), .string(description: "one prompt")],
+        description: "One list shared by every image, or one list per image")) { c, key in
+        guard c.contains(key) else { return nil }
+        if let shared = try? c.decode([String].self, forKey: key) { return .shared(shared) }
+        if let one = try? c.decode(String.self, forKey: key) { return .shared([one]) }
+        return .perImage(try c.decode([[String]].self, forKey: key))
+    }
     static let thresholdField = RequestField.number("threshold", default: 0.5, minimum: 0, maximum: 1,
                                                     description: "Instances scoring above this are kept")
     static let maskThresholdField = RequestField.number("mask_threshold", default: 0.5, minimum: 0, maximum: 1,
                                                         description: "Mask probability above which a pixel is in")
+    static let resolveOverlapsField = RequestField<OverlapResolution>(name: "resolve_overlaps", schema: .oneOf(
+        [.boolean(), .array(.number())], description:
+        "false, true, or one weight per prompt: each pixel goes to the instance with the highest score × weight")) { c, key in
+        try c.decodeOptional(OverlapResolution.self, forKey: key) ?? .off
+    }
     static let outputFormatField = RequestField.choice("output_format", default: MaskFormat.rle)
+    static let boxesField = RequestField<PerImage<[[Float]], [[Float]]?>?>(name: "boxes", schema: .oneOf(
+        [.array(.array(.number())), .array(.array(.array(.number())))], description:
+        "Visual exemplars in image pixels [[x1, y1, x2, y2], ...]: one set for every image, or one set per "
+        + "image (null for none), as Sam3Processor's input_boxes. With prompts, each prompt is combined with "
+        + "the image's boxes; without, the image's one entry is the prompt \"visual\" (the processor's default)")) { c, key in
+        guard try c.contains(key) && !c.decodeNil(forKey: key) else { return nil }
+        if let shared = try? c.decode([[Float]].self, forKey: key) { return .shared(shared) }
+        return .perImage(try c.decode([[[Float]]?].self, forKey: key))
+    }
+    static let boxLabelsField = RequestField<PerImage<[Int], [Int]?>?>(name: "box_labels", schema: .oneOf(
+        [.array(.integer()), .array(.array(.integer()))], description:
+        "1 (positive, the default) or 0 (negative) per box, shaped as boxes")) { c, key in
+        if let shared = try? c.decodeOptional([Int].self, forKey: key) { return .shared(shared) }
+        return try c.decodeOptional([[Int]?].self, forKey: key).map { .perImage($0) }
+    }
+    static let shape = RequestShape([ImageInput.listField, promptsField, thresholdField, maskThresholdField,
+                                     resolveOverlapsField, outputFormatField, boxesField, boxLabelsField]
+                                    + ModelSelection.fields(), requiringAny: [["prompts", "boxes"]])
 
     public init(images: [ImageInput], prompts: [String], threshold: Float = 0.5, maskThreshold: Float = 0.5,
                 resolveOverlaps: OverlapResolution = .off, outputFormat: MaskFormat = .rle, modelID: String? = nil,
@@ -112,58 +142,57 @@ public struct SAM3Request: Decodable, Sendable {
     }
 
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        images = try c.decode([ImageInput].self, forKey: .images)
+        let fields = try Self.shape.fields(of: decoder)
+        images = try fields.read(ImageInput.listField)
         // Boxes: one set for every image ([[x1, y1, x2, y2], ...]) or one per image (null for none);
         // box_labels shaped alike.
-        let sharedLabels = try? c.decodeOptional([Int].self, forKey: .boxLabels)
-        let perImageLabels = sharedLabels == nil ? try c.decodeOptional([[Int]?].self, forKey: .boxLabels) : nil
-        if try !c.contains(.boxes) || c.decodeNil(forKey: .boxes) {
-            if sharedLabels != nil || perImageLabels != nil {
-                throw DecodingError.dataCorruptedError(forKey: .boxLabels, in: c, debugDescription:
-                    "expected boxes for the labels to label")
-            }
+        let labels = try fields.read(Self.boxLabelsField)
+        switch try fields.read(Self.boxesField) {
+        case nil:
+            if labels != nil { throw fields.refuse(Self.boxLabelsField, "expected boxes for the labels to label") }
             exemplars = [nil]
             sharedExemplars = true
-        } else if let shared = try? c.decode([[Float]].self, forKey: .boxes) {
-            exemplars = [BoxExemplars(boxes: shared, labels: sharedLabels)]
+        case .shared(let boxes)?:
+            // Per-image labels on one shared set of boxes are not theirs: the boxes' default applies.
+            var shared: [Int]?
+            if case .shared(let given)? = labels { shared = given }
+            exemplars = [BoxExemplars(boxes: boxes, labels: shared)]
             sharedExemplars = true
-        } else {
-            let sets = try c.decode([[[Float]]?].self, forKey: .boxes)
-            let labels = perImageLabels
-            if let labels, labels.count != sets.count {
-                throw DecodingError.dataCorruptedError(forKey: .boxLabels, in: c, debugDescription:
-                    "expected one list of labels per image's boxes (\(sets.count)), got \(labels.count)")
+        case .perImage(let sets)?:
+            var perImage: [[Int]?]?
+            if case .perImage(let given)? = labels {
+                guard given.count == sets.count else {
+                    throw fields.refuse(Self.boxLabelsField, "expected one list of labels per image's boxes "
+                                        + "(\(sets.count)), got \(given.count)")
+                }
+                perImage = given
             }
             exemplars = sets.enumerated().map { i, boxes in
-                boxes.flatMap { $0.isEmpty ? nil : BoxExemplars(boxes: $0, labels: labels?[i] ?? nil) }
+                boxes.flatMap { $0.isEmpty ? nil : BoxExemplars(boxes: $0, labels: perImage?[i] ?? nil) }
             }
             sharedExemplars = false
         }
         let anyBoxes = exemplars.contains { $0 != nil }
-        if !c.contains(.prompts) && anyBoxes {
+        switch try fields.read(Self.promptsField) {
+        case nil:
+            guard anyBoxes else { throw fields.missing(Self.promptsField) }
             prompts = [[Self.visualPrompt]]
             sharedPrompts = true
             promptsGiven = false
-        } else if let shared = try? c.decode([String].self, forKey: .prompts) {
+        case .shared(let shared)?:
             prompts = [shared]
             sharedPrompts = true
             promptsGiven = true
-        } else if let one = try? c.decode(String.self, forKey: .prompts) {
-            prompts = [[one]]
-            sharedPrompts = true
-            promptsGiven = true
-        } else {
-            prompts = try c.decode([[String]].self, forKey: .prompts)
+        case .perImage(let lists)?:
+            prompts = lists
             sharedPrompts = false
             promptsGiven = true
         }
-        let fields = try decoder.container(keyedBy: FieldKey.self)
-        threshold = try Self.thresholdField.read(from: fields)
-        maskThreshold = try Self.maskThresholdField.read(from: fields)
-        resolveOverlaps = try c.decodeOptional(OverlapResolution.self, forKey: .resolveOverlaps) ?? .off
-        outputFormat = try Self.outputFormatField.read(from: fields)
-        selection = try ModelSelection(from: decoder)
+        threshold = try fields.read(Self.thresholdField)
+        maskThreshold = try fields.read(Self.maskThresholdField)
+        resolveOverlaps = try fields.read(Self.resolveOverlapsField)
+        outputFormat = try fields.read(Self.outputFormatField)
+        selection = try ModelSelection(from: fields)
     }
 
     /// The prompts of image `i`.
