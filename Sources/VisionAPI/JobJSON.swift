@@ -36,16 +36,43 @@ public enum JobJSON {
         ])
     }
 
+    /// `DELETE /jobs/{job_id}`'s answer for a finished job, now deleted.
+    static let deleted = JSONShape<String>([
+        .string("job_id") { $0 },
+        .boolean("deleted") { _ in true },
+    ], description: "A finished job, now deleted")
+
+    /// One page of `GET /jobs`, its jobs without results.
+    struct Page: Sendable {
+        var jobs: [JobRecord]
+        var total: Int
+        var limit: Int
+        var offset: Int
+    }
+
+    static func list(modelTypes: [String]? = nil) -> JSONShape<Page> {
+        JSONShape([
+            .objects("jobs", modelTypes == nil ? withoutResult : shape(modelTypes: modelTypes, includeResult: false),
+                     ref: "Job") { $0.jobs },
+            .integer("total") { $0.total },
+            .integer("limit") { $0.limit },
+            .integer("offset") { $0.offset },
+        ])
+    }
+
+    static let listWithoutResults = list()
+
     static func quoted(_ text: String) -> [UInt8] {
         var w = JSONWriter(capacity: text.utf8.count + 2)
         w.string(text)
         return w.bytes
     }
 
+    /// ISO 8601 in UTC with milliseconds: `2026-12-06T16:29:17.123Z` (one value type, no formatter per time).
+    private static let timeFormat = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+
     static func time(_ seconds: Double?) -> [UInt8] {
         guard let seconds else { return Array("null".utf8) }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return quoted(formatter.string(from: Date(timeIntervalSince1970: seconds)))
+        return quoted(Date(timeIntervalSince1970: seconds).formatted(timeFormat))
     }
 }

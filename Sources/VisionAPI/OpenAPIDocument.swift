@@ -110,33 +110,24 @@ struct OpenAPIDocument {
          ("Root", RootAnswer.shape.schema),
          ("Health", HealthAnswer.shape(families).schema),
          ("ModelInstance", ModelInstanceAnswer.shape(families, modelTypes: modelTypes).schema),
-         ("Readiness", .object(["status": .string(enum: ["ready", "degraded"]), "job_store": .string(description:
-             "With jobs: 'available', or 'unavailable: <why>' (degraded: inference works, jobs are refused)")],
-                                required: ["status"])),
+         ("Readiness", ReadinessAnswer.shape.schema),
          ("ModelStatus", ModelStatusAnswer.shape(instance: ModelInstanceAnswer.shape(families, modelTypes: modelTypes),
                                                   ref: "ModelInstance").schema),
-         ("Status", .object(["status": .string()], required: ["status"])),
+         ("Live", LiveAnswer.shape.schema),
          ("ModelCache", ModelCacheAnswer.shape(modelTypes: modelTypes).schema),
          ("CachedRepository", ModelCacheAnswer.repository(modelTypes: modelTypes).schema),
          ("CachedRevision", ModelCacheAnswer.revision(modelTypes: modelTypes).schema),
-         ("LoadRequest", .object([
-             "model_type": .string(enum: modelTypeNames), "model_id": ModelReference.idSchema(), "device": .ref("Device"),
-             "variant": ModelReference.variantSchema,
-         ], required: ["model_type"])),
+         ("LoadRequest", LoadRequest.shape(modelTypeNames: modelTypeNames).schema),
          ("LoadResponse", LoadAnswer.shape(modelTypes: modelTypes).schema),
-         ("UnloadRequest", .object(["model_type": .string(enum: modelTypeNames), "model_id": ModelReference.idSchema()],
-                                   description: "model_type (all models of that type) or model_id (that model; it wins "
-                                              + "when both are given)").requiringAny(of: ["model_type", "model_id"])),
+         ("UnloadRequest", UnloadRequest.shape(modelTypeNames: modelTypeNames).schema),
          ("UnloadResponse", UnloadAnswer.shape.schema),
          ("UnloadAllResponse", UnloadAllAnswer.shape(modelTypes: modelTypes).schema)]
     }
 
     private var jobSchemas: [(String, Schema)] {
         [("Job", JobJSON.shape(modelTypes: modelTypes).schema),
-         ("JobDeleted", .object(["job_id": .string(), "deleted": .boolean()], required: ["job_id", "deleted"],
-                                description: "A finished job, now deleted")),
-         ("JobList", .object(["jobs": .array(.ref("Job")), "total": .integer(), "limit": .integer(), "offset": .integer()],
-                             required: ["jobs", "total", "limit", "offset"]))]
+         ("JobDeleted", JobJSON.deleted.schema),
+         ("JobList", JobJSON.list(modelTypes: modelTypes).schema)]
     }
 
     private var systemPaths: [(String, [(String, Operation)])] {
@@ -146,7 +137,7 @@ struct OpenAPIDocument {
             ("/health", [("get", Operation(summary: "Health, loaded models, memory and GPU", tag: "system",
                                            response: .ref("Health")))]),
             ("/health/live", [("get", Operation(summary: "Liveness: the process answers", tag: "system",
-                                                response: .ref("Status")))]),
+                                                response: .ref("Live")))]),
             ("/health/ready", [("get", Operation(summary: "Readiness: preloads done and the engine works", tag: "system",
                                                  response: .ref("Readiness"), errors: [503]))]),
             ("/openapi.json", [("get", Operation(summary: "This document", tag: "system",

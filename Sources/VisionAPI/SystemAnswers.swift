@@ -245,3 +245,22 @@ struct UnloadAllAnswer: Sendable {
         ])
     }
 }
+
+/// `/health/live`'s answer: the process answers.
+struct LiveAnswer: Sendable {
+    static let shape = JSONShape<LiveAnswer>([.string("status", enum: ["alive"]) { _ in "alive" }])
+}
+
+/// `/health/ready`'s answer (a replica that is not ready answers 503 with an `Error`).
+struct ReadinessAnswer: Sendable {
+    /// `degraded`: inference works, the job store does not (and readiness does not require it).
+    var degraded = false
+    /// With jobs: `available`, or `unavailable: <why>`.
+    var jobStore: String?
+
+    static let shape = JSONShape<ReadinessAnswer>([
+        .string("status", enum: ["ready", "degraded"]) { $0.degraded ? "degraded" : "ready" },
+        .custom("job_store", .string(description: "With jobs: 'available', or 'unavailable: <why>' (degraded: inference "
+                                     + "works, jobs are refused)"), present: { $0.jobStore != nil }) { r, w in w.string(r.jobStore!) },
+    ])
+}

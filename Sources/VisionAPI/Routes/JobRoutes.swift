@@ -67,7 +67,7 @@ struct JobRoutes {
             let id = try context.parameters.require("job_id")
             let (found, job) = try await deps.store.cancel(id, now: Date().timeIntervalSince1970)
             guard found else { throw VisionError.jobNotFound(id) }
-            guard let job else { return try JSONIO.response(["job_id": id, "deleted": true]) }
+            guard let job else { return JSONIO.response(JobJSON.deleted.json(id)) }
             return JSONIO.response(JobJSON.job(job, includeResult: false))
         }
         router.get("/jobs") { request, _ in
@@ -85,13 +85,8 @@ struct JobRoutes {
             let offset = try JobListQuery.integer(query.get("offset"), name: "offset", default: 0,
                                                   range: 0...JobListQuery.maxOffset)
             let page = try await deps.store.list(status: status, modelType: type, limit: limit, offset: offset)
-            var out = Array("{\"jobs\":[".utf8)
-            for (i, job) in page.jobs.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                out += JobJSON.job(job, includeResult: false)
-            }
-            out += Array("],\"total\":\(page.total),\"limit\":\(limit),\"offset\":\(offset)}".utf8)
-            return JSONIO.response(out)
+            let answer = JobJSON.Page(jobs: page.jobs, total: page.total, limit: limit, offset: offset)
+            return JSONIO.response(JobJSON.listWithoutResults.json(answer, capacity: 256 + page.jobs.count * 256))
         }
     }
 }

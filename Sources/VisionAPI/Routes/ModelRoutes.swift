@@ -8,36 +8,6 @@ struct ModelRoutes {
     let dependencies: APIDependencies
     let configuration: APIConfiguration
 
-    struct LoadRequest: Decodable {
-        let modelType: String
-        let modelID: String?
-        let device: ComputeDevice?
-        let variant: String?
-        enum CodingKeys: String, CodingKey {
-            case modelType = "model_type", modelID = "model_id", device, variant
-        }
-
-        init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            modelType = try c.decode(String.self, forKey: .modelType)
-            modelID = try c.decodeOptional(String.self, forKey: .modelID)
-            device = try c.decodeOptional(ComputeDevice.self, forKey: .device)
-            variant = try c.decodeOptional(String.self, forKey: .variant)
-        }
-    }
-
-    struct UnloadRequest: Decodable {
-        let modelType: String?
-        let modelID: String?
-        enum CodingKeys: String, CodingKey { case modelType = "model_type", modelID = "model_id" }
-
-        init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            modelType = try c.decodeOptional(String.self, forKey: .modelType)
-            modelID = try c.decodeOptional(String.self, forKey: .modelID)
-        }
-    }
-
     func register(on router: Router<BasicRequestContext>) {
         let models = dependencies.models
         let families = dependencies.families

@@ -29,11 +29,11 @@ struct SystemRoutes {
                                       version: version, familyFields: familyFields)
             return JSONIO.response(healthShape.json(answer))
         }
-        router.get("/health/live") { _, _ in try JSONIO.response(["status": "alive"]) }
+        router.get("/health/live") { _, _ in JSONIO.response(LiveAnswer.shape.json(LiveAnswer())) }
         router.get("/health/ready") { _, _ in
             switch deps.readiness.state {
             case .ready:
-                guard let jobs = deps.jobs else { return try JSONIO.response(["status": "ready"]) }
+                guard let jobs = deps.jobs else { return JSONIO.response(ReadinessAnswer.shape.json(ReadinessAnswer())) }
                 if !jobs.health.state.available {
                     // Ask the store once (a second at most): readiness recovers without traffic.
                     let store = jobs.store
@@ -42,10 +42,12 @@ struct SystemRoutes {
                     }
                 }
                 let health = jobs.health.state
-                if health.available { return try JSONIO.response(["status": "ready", "job_store": "available"]) }
+                if health.available {
+                    return JSONIO.response(ReadinessAnswer.shape.json(ReadinessAnswer(jobStore: "available")))
+                }
                 let fault = health.lastFault ?? "the job store is unavailable"
                 if jobs.readyRequiresStore { throw VisionError.notReady("not ready: \(fault)") }
-                return try JSONIO.response(["status": "degraded", "job_store": "unavailable: \(fault)"])
+                return JSONIO.response(ReadinessAnswer.shape.json(ReadinessAnswer(degraded: true, jobStore: "unavailable: \(fault)")))
             case .starting(let why): throw VisionError.notReady("not ready yet: \(why)")
             case .failed(let why): throw VisionError.notReady("not ready: \(why)")
             case .stopping: throw VisionError.notReady("the server is shutting down")
