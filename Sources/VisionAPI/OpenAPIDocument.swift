@@ -55,6 +55,10 @@ struct OpenAPIDocument {
         /// The body may also be an image's bytes (`image/*`, `application/octet-stream`): the
         /// Inference API's task form without parameters.
         var imageBody = false
+        /// A body the operation answers with success.
+        var example: JSONValue?
+        /// Specification extensions (`x-...`), e.g. how `/ui` draws the answer.
+        var extensions: [(String, JSONValue)] = []
     }
 
     /// An image's bytes as a request body.
@@ -80,11 +84,14 @@ struct OpenAPIDocument {
         if let id = op.id { fields.append(("operationId", .string(id))) }
         if !op.parameters.isEmpty { fields.append(("parameters", .array(op.parameters))) }
         if let request = op.request {
-            var content: [(String, JSONValue)] = [("application/json", ["schema": request.json])]
+            var json: [(String, JSONValue)] = [("schema", request.json)]
+            if let example = op.example { json.append(("example", example)) }
+            var content: [(String, JSONValue)] = [("application/json", .object(json))]
             if op.imageBody { content += [("image/*", Self.imageBytes), ("application/octet-stream", Self.imageBytes)] }
             fields.append(("requestBody", ["required": true, "content": .object(content)]))
         }
         fields.append(("responses", .object(responses)))
+        fields += op.extensions
         if secured { fields.append(("security", [["bearer": []], ["apiKey": []]])) }
         return .object(fields)
     }
@@ -173,10 +180,11 @@ struct OpenAPIDocument {
     private var inferencePaths: [(String, [(String, Operation)])] {
         let errors = Self.bodyErrors + [403, 404, 415, 429, 500, 503, 507]
         var paths: [(String, [(String, Operation)])] = families.families.flatMap { family in
-            family.routes.map { route in
+            family.routes.enumerated().map { index, route in
                 (route.path, [("post", Operation(summary: route.summary, tag: "inference", request: .ref(route.requestSchema),
                                                  response: .ref(route.responseSchema), errors: errors,
-                                                 imageBody: route.imageBody))])
+                                                 imageBody: route.imageBody, example: route.example,
+                                                 extensions: index == 0 ? Self.page(family) : []))])
             }
         }
         // The Inference API's form: the model in the path, the task its family's task route.
@@ -199,6 +207,15 @@ struct OpenAPIDocument {
         return paths
     }
 
+    /// `x-page`: the family's model type, and how `/ui` draws its answers (`PageView`).
+    private static func page(_ family: ServedFamily) -> [(String, JSONValue)] {
+        var page: [(String, JSONValue)] = [("model_type", .string(family.type.rawValue))]
+        if let view = family.page {
+            page += [("renderer", .string(view.renderer.rawValue)), ("fields", .object(view.fields))]
+        }
+        return [("x-page", .object(page))]
+    }
+
     private var jobPaths: [(String, [(String, Operation)])] {
         let idParameter = Self.parameter("job_id", in: "path", schema: .string(), required: true)
         let poll: (String, JSONValue) = ("GetJob", ["operationId": "getJob", "parameters": ["job_id": "$response.body#/job_id"]])
@@ -216,7 +233,7 @@ struct OpenAPIDocument {
                 tag: "jobs", request: body, status: "202", response: .ref("Job"), alsoStatus: ["200"],
                 errors: Self.bodyErrors + [403, 415, 429, 500, 503, 507],
                 parameters: [Self.parameter("Idempotency-Key", in: "header", schema: .string(maxLength: 200), required: false)],
-                links: [poll, cancel]))])
+                links: [poll, cancel], example: family.routes[0].example))])
         }
         paths += [
             ("/jobs/{job_id}", [

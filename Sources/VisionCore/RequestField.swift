@@ -66,13 +66,21 @@ extension RequestField where Value == Float {
     /// A number with a default, checked against `minimum` and `maximum` (a NaN is outside any).
     public static func number(_ name: String, default value: Float, minimum: Float? = nil, maximum: Float? = nil,
                               description: String? = nil) -> RequestField<Float> {
-        RequestField(name: name, schema: .number(default: Double(value), minimum: minimum.map(Double.init),
-                                                 maximum: maximum.map(Double.init), description: description)) { c, key in
-            let given = try c.decodeOptional(Float.self, forKey: key) ?? value
-            try Bounds.check(name, Double(given), minimum.map(Double.init), maximum.map(Double.init))
-            return given
+        // Float bounds as the decimals they were written as (0.4, not 0.4000000059604645): in the
+        // document, the page's form and the checks alike.
+        let low = minimum.map(Self.decimal), high = maximum.map(Self.decimal)
+        return RequestField(name: name, schema: .number(default: Self.decimal(value), minimum: low, maximum: high,
+                                                        description: description)) { c, key in
+            // Read wide and checked before narrowing: a value beyond float32 is outside the bounds
+            // (a 400 naming them), not unreadable JSON.
+            let given = try c.decodeOptional(Double.self, forKey: key) ?? Self.decimal(value)
+            try Bounds.check(name, given, low, high)
+            return Float(given)
         }
     }
+
+    /// The double nearest the float's shortest decimal form.
+    static func decimal(_ value: Float) -> Double { Double(value.description) ?? Double(value) }
 }
 
 extension RequestField where Value == Bool {

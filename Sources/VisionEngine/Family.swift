@@ -86,6 +86,9 @@ public struct FamilyRoute: Sendable {
     /// Whether the body may be the image's bytes alone (`{"inputs": <those bytes>}`): task routes
     /// whose parameters all have defaults.
     public var imageBody = false
+    /// A body this route answers 200 (with any model of the family): the document's example, and
+    /// what the tests send every registered route.
+    public var example: JSONValue
     /// Decodes the body (a `DecodingError` for a body of the wrong shape), runs, returns the
     /// response to encode.
     public let handle: @Sendable ([UInt8]) async throws -> any JSONResponse
@@ -93,10 +96,11 @@ public struct FamilyRoute: Sendable {
     /// A route that decodes `Request` from JSON and runs `run`.
     public static func json<Request: Decodable & Sendable, Response: JSONResponse>(
         _ path: String, summary: String, request: Request.Type, requestSchema: String, responseSchema: String,
-        task: String? = nil, imageBody: Bool? = nil, run: @escaping @Sendable (Request) async throws -> Response
+        task: String? = nil, imageBody: Bool? = nil, example: JSONValue,
+        run: @escaping @Sendable (Request) async throws -> Response
     ) -> FamilyRoute {
         FamilyRoute(path: path, summary: summary, requestSchema: requestSchema, responseSchema: responseSchema,
-                    task: task, imageBody: imageBody ?? (task != nil)) { body in
+                    task: task, imageBody: imageBody ?? (task != nil), example: example) { body in
             try await run(JSONDecoder().decode(Request.self, from: Data(body)))
         }
     }
@@ -152,6 +156,33 @@ public struct FamilyFileOutput: Sendable {
     }
 }
 
+/// How `/ui` draws a family's answers: one of the page's renderers, and the request fields the
+/// page sets so the answer comes in the encoding that renderer reads. Declared by the family; the
+/// page reads it from the document (`x-page` on the family's first route).
+public struct PageView: Sendable {
+    /// The page's renderers (`ui.js` has one function per case; the page check keeps them in step).
+    public enum Renderer: String, Sendable, CaseIterable {
+        /// Instance masks over the image (`results[image][prompt].result.masks_png`).
+        case masks
+        /// Boxes with labels and scores (`results[image]` as `Detections`).
+        case detections
+        /// A depth map (`results[image]` as a depth result with float32 data).
+        case depth
+        /// A feature map's principal components (`features`, base64 tensors).
+        case features
+        /// Labels with scores (`results[image]` as `Classification`s).
+        case labels
+    }
+
+    public let renderer: Renderer
+    public let fields: [(String, JSONValue)]
+
+    public init(_ renderer: Renderer, fields: [(String, JSONValue)] = []) {
+        self.renderer = renderer
+        self.fields = fields
+    }
+}
+
 /// A family as the server serves it.
 public struct ServedFamily: Sendable {
     public let type: ModelType
@@ -167,10 +198,13 @@ public struct ServedFamily: Sendable {
     /// The schema of each field the family's models add to their `/models/status` row
     /// (`LoadedModel.statusDetails`; the document's `ModelInstance`).
     public let statusSchema: [(String, Schema)]
+    /// How `/ui` draws its first route's answers (nil: as JSON).
+    public let page: PageView?
 
     public init(type: ModelType, routes: [FamilyRoute], jobs: FamilyJobs, schemas: KeyValuePairs<String, Schema>,
                 health: (@Sendable () async -> [(String, JSONValue)])? = nil, healthSchema: [(String, Schema)] = [],
-                statusSchema: [(String, Schema)] = []) {
+                statusSchema: [(String, Schema)] = [], page: PageView? = nil) {
+        self.page = page
         precondition(!routes.isEmpty, "a family serves at least one route")
         self.type = type
         self.routes = routes

@@ -40,6 +40,9 @@ extension ImageInput {
     static let example = "iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAAbUlEQVR42hXOUREAUQhCUaMYhShEMcqNQhSi7Fs/OQzjzLCDBg83"
         + "MGToMLPsosXLLSxZug/ECgmLE4iI6oFZI2NzBhNTPzj20OHjDo4cvQf/7Bt41Rf+F+h7YsIGBYfLHyc0D8oWFZfrX05p+QDeqGABtJu0bQAAAABJRU5ErkJggg=="
 
+    /// A small PNG as a request's image, for routes' example bodies.
+    public static let exampleValue = JSONValue.string(example)
+
     /// The `ImageInput` component schema every family's request names.
     public static let schema = Schema.oneOf([
         .string(minLength: 1, examples: [example]),

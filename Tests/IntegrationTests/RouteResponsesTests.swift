@@ -1,6 +1,8 @@
 import Foundation
 import TestSupport
 import Testing
+import VisionApp
+@testable import VisionEngine
 
 /// Every route's real answers, from a running server, against what its own `/openapi.json`
 /// documents for that route, method and status: the system, model and job routes (whose
@@ -65,6 +67,39 @@ import Testing
             _ = try await check("DELETE", "/jobs/\(id)", as: "/jobs/{job_id}", expect: 200)
             _ = try await check("GET", "/jobs/\(UUID().uuidString)", as: "/jobs/{job_id}", expect: 404)
             #expect(checked.count == 18, "\(checked)")
+        }
+    }
+
+    /// Every registered family's every route, sent its declared example with each cached fixture
+    /// model that can serve it (as /models/cache says), answers 200 with what the document
+    /// declares: a new family is checked without editing this test.
+    @Test func everyFamilyRouteAnswersItsExampleAsDocumented() async throws {
+        let routes = AppBuilder.families.map { $0.schemasOnly }.flatMap { family in family.routes.map { (family.type.rawValue, $0) } }
+        try await ServerProcess.with(root: try rootWithModels()) { server in
+            let document = try await server.get("/openapi.json").json
+            let components = (document["components"] as? [String: Any])?["schemas"] as? [String: Any] ?? [:]
+            let cached = try await server.get("/models/cache").json["repositories"] as? [[String: Any]] ?? []
+            var checked: Set<String> = [], answers = 0
+            for (type, route) in routes {
+                let models = cached.filter { ($0["model_types"] as? [String] ?? []).contains(type) }.compactMap { $0["model_id"] as? String }
+                #expect(!models.isEmpty, "no fixture model serves \(type)")
+                let schema = Self.documented(document, "POST", route.path, 200)
+                #expect(schema != nil, "\(route.path) documents no 200")
+                for model in models {
+                    var body = try #require(try JSONSerialization.jsonObject(with: Data(route.example.bytes)) as? [String: Any])
+                    body["model_id"] = model
+                    let reply = try await server.post(route.path, json: body)
+                    #expect(reply.status == 200, "\(route.path) with \(model): \(reply.status) \(reply.text.prefix(300))")
+                    guard reply.status == 200, let schema else { continue }
+                    let value = try JSONSerialization.jsonObject(with: reply.body, options: [.fragmentsAllowed])
+                    let problem = ResponseSchemaTests.mismatch(value, schema, components)
+                    #expect(problem == nil, "\(route.path) with \(model): \(problem ?? "")")
+                    checked.insert(route.path)
+                    answers += 1
+                }
+            }
+            #expect(checked == Set(routes.map(\.1.path)), "unchecked: \(Set(routes.map(\.1.path)).subtracting(checked))")
+            #expect(routes.count >= 7 && answers >= routes.count, "\(answers) answers over \(routes.count) routes")
         }
     }
 }

@@ -56,6 +56,9 @@ import Testing
         #expect(Self.topK.property.0 == "top_k")
         #expect(Self.topK.schema == Schema.integer(default: 5, minimum: 1, maximum: 100, description: "At most this many"))
         #expect(Self.threshold.schema == Schema.number(default: 0.5, minimum: 0, maximum: 1))
+        // A float default is documented as written (0.4), not widened (0.4000000059604645): the
+        // page's number inputs refuse the widened value as off their 0.01 step.
+        #expect(RequestField.number("t", default: 0.4, maximum: 0.3).schema == Schema.number(default: 0.4, maximum: 0.3))
         #expect(Self.colour.schema == Schema.string(enum: ["red", "green"], default: "red"))
         #expect(Self.maybe.schema == Schema.string(enum: ["red", "green"]))
     }

@@ -104,8 +104,13 @@ def run_on_page(driver, model_type, prompts=None, fields=None, as_job=False):
         job.click()
     driver.execute_script("document.getElementById('results').replaceChildren(); document.getElementById('error').hidden = true;")
     driver.find_element(By.ID, "run").click()
-    wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#results .result canvas")
-         or d.find_element(By.ID, "error").is_displayed())
+    try:
+        wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#results .result canvas")
+             or d.find_element(By.ID, "error").is_displayed())
+    except Exception:
+        return None, (f"no result drawn for {model_type}: status '{driver.find_element(By.ID, 'status').text}', "
+                      f"results {driver.find_element(By.ID, 'results').get_attribute('innerHTML')[:300]}, "
+                      f"{[e['message'] for e in driver.get_log('browser') if e['level'] == 'SEVERE'][-3:]}")
     time.sleep(0.5)  # the last layers of a multi-image render
     error = driver.find_element(By.ID, "error")
     if error.is_displayed():
@@ -205,6 +210,21 @@ def main():
             result, error = run_on_page(driver, "image_classification")
             check("image_classification: one bar per class", error is None and
                   int(result.get_attribute("data-classes")) == len(expected["results"][0]), error or "")
+
+            # Every registered family, as the document lists them (x-page): each is drawn by the
+            # renderer its family declares, not shown as raw JSON. A new family is checked here too.
+            document = json.loads(urllib.request.urlopen(url + "/openapi.json").read())
+            pages = [(op["post"]["x-page"], op["post"]) for op in document["paths"].values()
+                     if "post" in op and "x-page" in op["post"]]
+            for page, op in pages:
+                schema = op["requestBody"]["content"]["application/json"]["schema"]
+                properties = document["components"]["schemas"][schema["$ref"].split("/")[-1]].get("properties", {})
+                prompts = ["a cat"] if "prompts" in properties else None
+                result, error = run_on_page(driver, page["model_type"], prompts)
+                drawn = error is None and not result.find_elements(By.TAG_NAME, "pre")
+                check(f"{page['model_type']}: drawn by its declared renderer ({page.get('renderer')})",
+                      drawn and page.get("renderer"), error or ("" if drawn else "shown as JSON"))
+            check("every registered family has a page view", len(pages) >= 6, f"{len(pages)} families")
 
             # A job, with its progress, drawn like a direct run.
             _, expected = post(url, "/inference/object-detection", {"images": [image], "threshold": 0})

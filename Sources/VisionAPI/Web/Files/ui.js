@@ -9,9 +9,9 @@
     for (const c of children) e.append(c);
     return e;
   };
-  // Fields the page sets itself: the encodings it knows how to draw.
-  const FIXED = { sam3: { output_format: "png" }, depth_anything: { depth_format: "float32" }, dinov3: { tensor_format: "base64" } };
-  const OWN = new Set(["images", "prompts", "model_id", "variant", "output_format", "depth_format", "tensor_format", "callback_url"]);
+  // Fields the page fills from its own controls; each family's `x-page.fields` (the encodings its
+  // renderer reads) are set too.
+  const OWN = new Set(["images", "inputs", "parameters", "prompts", "model_id", "variant", "callback_url"]);
   const PALETTE = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45",
                    "#fabed4", "#469990", "#dcbeff", "#9a6324", "#800000", "#aaffc3", "#808000", "#000075"];
   const state = { doc: null, images: [], lastResult: null, objectURLs: [] };
@@ -45,10 +45,16 @@
     return schema || {};
   }
 
+  // A model type's route, as the document declares it: the operation whose `x-page` names the type
+  // (its family's first route), with how the page draws its answers.
   function requestSchema(type) {
-    const op = state.doc.paths[`/inference/${type.replace(/_/g, "-")}`] || state.doc.paths[`/inference/${type}`];
-    if (!op || !op.post) return null;
-    return { path: Object.keys(state.doc.paths).find((p) => state.doc.paths[p] === op), schema: resolve(op.post.requestBody.content["application/json"].schema) };
+    for (const [path, op] of Object.entries(state.doc.paths)) {
+      const page = op.post && op.post["x-page"];
+      if (!page || page.model_type !== type) continue;
+      return { path, schema: resolve(op.post.requestBody.content["application/json"].schema),
+               renderer: page.renderer, fixed: page.fields || {} };
+    }
+    return null;
   }
 
   async function loadTypes() {
@@ -104,16 +110,17 @@
     } else {
       $("model-note").textContent = `${cached} cached model(s) of this type; leave empty for the default.`;
     }
-    buildFields(found ? found.schema : null, type);
+    buildFields(found, type);
   }
 
-  function buildFields(schema, type) {
+  function buildFields(found, type) {
+    const schema = found ? found.schema : null;
     const box = $("fields");
     box.replaceChildren(el("legend", { text: "Options" }));
     const props = (schema && schema.properties) || {};
     $("prompts-row").hidden = !("prompts" in props);
     for (const [name, raw] of Object.entries(props)) {
-      if (OWN.has(name)) continue;
+      if (OWN.has(name) || (found && name in found.fixed)) continue;
       const prop = resolve(raw);
       let input = null;
       if (prop.enum) {
@@ -156,7 +163,8 @@
 
   // ---- the request ----
   function requestBody(type) {
-    const body = { images: state.images.map((i) => i.dataURL), ...(FIXED[type] || {}) };
+    const found = requestSchema(type);
+    const body = { images: state.images.map((i) => i.dataURL), ...(found ? found.fixed : {}) };
     const model = $("model-id").value.trim();
     if (model) body.model_id = model;
     if (!$("prompts-row").hidden) {
@@ -189,7 +197,7 @@
         result = await api(found.path, { method: "POST", body });
       }
       setStatus(`done in ${((performance.now() - started) / 1000).toFixed(2)} s`);
-      render(type, result);
+      render(found ? found.renderer : null, result);
     } catch (error) {
       setStatus("");
       showError(error);
@@ -351,7 +359,16 @@
     return el("a", { href: url, download: name, class: "download" }, label);
   }
 
-  async function render(type, result) {
+  // The page's renderers by name (PageView.Renderer): each draws image i's part of an answer.
+  const RENDERERS = {
+    masks: (box, img, result, i) => renderSAM3(box, img, result.results[i] || []),
+    detections: (box, img, result, i) => renderDetections(box, img, result.results[i]),
+    depth: (box, img, result, i) => renderDepth(box, img, result.results[i], i),
+    features: (box, img, result, i) => renderFeatures(box, img, result.features, i),
+    labels: (box, img, result, i) => renderClasses(box, img, result.results[i]),
+  };
+
+  async function render(renderer, result) {
     for (const url of state.objectURLs) URL.revokeObjectURL(url);
     state.objectURLs = [];
     const out = $("results");
@@ -368,11 +385,7 @@
       const box = el("div", { class: "result", "data-image": String(i) });
       box.append(el("h3", { text: state.images[i].name }));
       out.append(box);
-      if (type === "sam3") await renderSAM3(box, img, result.results[i] || []);
-      else if (type === "grounding_dino" || type === "object_detection") renderDetections(box, img, result.results[i]);
-      else if (type === "depth_anything") renderDepth(box, img, result.results[i], i);
-      else if (type === "dinov3") renderFeatures(box, img, result.features, i);
-      else if (type === "image_classification") renderClasses(box, img, result.results[i]);
+      if (RENDERERS[renderer]) await RENDERERS[renderer](box, img, result, i);
       else box.append(el("pre", { text: JSON.stringify(result, null, 2).slice(0, 4000) }));
     }
   }

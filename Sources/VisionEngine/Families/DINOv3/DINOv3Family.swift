@@ -18,7 +18,8 @@ public enum DINOv3Family: Family {
             type: .dinov3,
             routes: [.json("/inference/dinov3", summary: "DINOv3 features (all images as one batch)",
                            request: DINOv3Request.self, requestSchema: "DINOv3Request",
-                           responseSchema: "DINOv3Response", run: service.run)],
+                           responseSchema: "DINOv3Response",
+                           example: ["images": [ImageInput.exampleValue], "tensor_format": "base64"], run: service.run)],
             jobs: .validating(DINOv3Request.self) { $0.images },
             schemas: [
                 "DINOv3Request": DINOv3Request.shape.schema,
@@ -27,7 +28,8 @@ public enum DINOv3Family: Family {
                     .object(["dtype": .string(), "shape": .array(.integer()), "encoding": .string(), "data": .string()]),
                 ], description: "Nested lists (tensor_format=list) or base64 little-endian float32 (tensor_format=base64)"),
                 "DINOv3Response": DINOv3Response.shape.schema,
-            ])
+            ],
+            page: PageView(.features, fields: [(DINOv3Request.tensorFormatField.name, .string(TensorFormat.base64.rawValue))]))
     }
 }
 

@@ -29,9 +29,11 @@ public enum DepthAnythingFamily: Family {
             type: .depthAnything,
             routes: [.json("/inference/depth-anything", summary: "Depth maps (Depth Anything V2 and 3), one per image",
                            request: DepthAnythingRequest.self, requestSchema: "DepthAnythingRequest",
-                           responseSchema: "DepthAnythingResponse", run: service.run)],
+                           responseSchema: "DepthAnythingResponse",
+                           example: ["images": [ImageInput.exampleValue], "depth_format": "png16"], run: service.run)],
             jobs: .validating(DepthAnythingRequest.self) { $0.images },
-            schemas: schemas)
+            schemas: schemas,
+            page: PageView(.depth, fields: [(DepthAnythingRequest.depthFormatField.name, .string(DepthFormat.float32.rawValue))]))
     }
 
     /// `predict --out depth.png` (16-bit; the JSON's metadata scale and offset restore the values)

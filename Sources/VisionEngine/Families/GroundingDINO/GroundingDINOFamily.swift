@@ -20,12 +20,15 @@ public enum GroundingDINOFamily: Family {
             routes: [
                 .json("/inference/grounding-dino", summary: "Open-vocabulary detection (all images as one batch)",
                       request: GroundingDINORequest.self, requestSchema: "GroundingDINORequest",
-                      responseSchema: "GroundingDINOResponse", run: service.run),
+                      responseSchema: "GroundingDINOResponse",
+                      example: ["images": [ImageInput.exampleValue], "prompts": ["a cat", "a remote control"]],
+                      run: service.run),
                 .json("/inference/zero-shot-object-detection",
                       summary: "GroundingDINO in the Hugging Face zero-shot-object-detection task form",
                       request: ZeroShotDetectionRequest.self, requestSchema: "ZeroShotDetectionRequest",
                       responseSchema: "ZeroShotDetectionResponse", task: "zero-shot-object-detection",
-                      imageBody: false, run: service.zeroShot),  // candidate_labels has no default
+                      imageBody: false, example: ["inputs": ImageInput.exampleValue, "parameters": ["candidate_labels": ["cat", "dog"]]],
+                      run: service.zeroShot),  // candidate_labels has no default
             ],
             jobs: .validating(GroundingDINORequest.self) { request in
                 try service.validate(prompts: request.prompts)
@@ -36,7 +39,8 @@ public enum GroundingDINOFamily: Family {
                 ("phrases", .string(enum: ["joint", "one per pass"], description:
                     "How the graph runs several phrases, as its load-time probe found")),
                 ("graph_probe", .string(description: "What the load-time probe measured")),
-            ])
+            ],
+            page: PageView(.detections))
     }
 
     static let schemas: KeyValuePairs<String, Schema> = [

@@ -19,13 +19,15 @@ public enum ImageClassificationFamily: Family {
             routes: [.json("/inference/image-classification",
                            summary: "Image classification, as pipeline(\"image-classification\")",
                            request: ImageClassificationRequest.self, requestSchema: "ImageClassificationRequest",
-                           responseSchema: "ImageClassificationResponse", task: "image-classification", run: service.run)],
+                           responseSchema: "ImageClassificationResponse", task: "image-classification", 
+                           example: ["inputs": ImageInput.exampleValue, "parameters": ["top_k": 3]], run: service.run)],
             jobs: .validating(ImageClassificationRequest.self) { $0.images.images },
             schemas: [
                 "ImageClassificationRequest": ImageClassificationRequest.shape.schema,
                 "Classification": Classification.shape.schema,
                 "ImageClassificationResponse": ImageClassificationResponse.schema,
-            ])
+            ],
+            page: PageView(.labels))
     }
 }
 

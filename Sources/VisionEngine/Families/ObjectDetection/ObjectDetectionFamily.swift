@@ -18,14 +18,16 @@ public enum ObjectDetectionFamily: Family {
             type: .objectDetection,
             routes: [.json("/inference/object-detection", summary: "Object detection, as pipeline(\"object-detection\")",
                            request: ObjectDetectionRequest.self, requestSchema: "ObjectDetectionRequest",
-                           responseSchema: "ObjectDetectionResponse", task: "object-detection", run: service.run)],
+                           responseSchema: "ObjectDetectionResponse", task: "object-detection", 
+                           example: ["inputs": ImageInput.exampleValue, "parameters": ["threshold": 0.5]], run: service.run)],
             jobs: .validating(ObjectDetectionRequest.self) { $0.images.images },
             schemas: [
                 "ObjectDetectionRequest": ObjectDetectionRequest.shape.schema,
                 "Detections": Detections.shape.schema,
                 "PipelineDetection": PipelineDetection.shape.schema,
                 "ObjectDetectionResponse": ObjectDetectionResponse.schema,
-            ])
+            ],
+            page: PageView(.detections))
     }
 }
 

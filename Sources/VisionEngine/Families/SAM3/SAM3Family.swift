@@ -27,7 +27,7 @@ public enum SAM3Family: Family {
             type: .sam3,
             routes: [.json("/inference/sam3", summary: "Text-prompted instance segmentation (SAM3)",
                            request: SAM3Request.self, requestSchema: "SAM3Request", responseSchema: "SAM3Response",
-                           run: service.run)],
+                           example: ["images": [ImageInput.exampleValue], "prompts": ["a cat"], "output_format": "polygons"], run: service.run)],
             jobs: .validating(SAM3Request.self) { request in
                 try service.validate(request, imageCount: request.images.count)
                 return request.images
@@ -44,7 +44,8 @@ public enum SAM3Family: Family {
                 "hits": .integer(), "misses": .integer(), "evictions": .integer(), "entries": .integer(), "bytes": .integer(),
                 "capacity_bytes": .integer(),
             ], required: ["hits", "misses", "evictions", "entries", "bytes", "capacity_bytes"],
-               description: "The image-embedding cache (SAM3_EMBEDDING_CACHE_MB)"))])
+               description: "The image-embedding cache (SAM3_EMBEDDING_CACHE_MB)"))],
+            page: PageView(.masks, fields: [(SAM3Request.outputFormatField.name, .string(MaskFormat.png.rawValue))]))
     }
 
     /// `predict --out masks.png`: per image an 8-bit label map of the instances.

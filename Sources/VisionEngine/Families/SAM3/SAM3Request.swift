@@ -34,7 +34,9 @@ public enum OverlapResolution: Decodable, Sendable, Equatable {
         if let flag = try? c.decode(Bool.self) {
             self = flag ? .weights(nil) : .off
         } else {
-            self = .weights(try c.decode([Float].self))
+            // Read wide: a value beyond float32 becomes infinite and is refused by name (400), not
+            // as unreadable JSON.
+            self = .weights(try c.decode([Double].self).map { Float($0) })
         }
     }
 }
@@ -111,8 +113,10 @@ public struct SAM3Request: Decodable, Sendable {
         + "image (null for none), as Sam3Processor's input_boxes. With prompts, each prompt is combined with "
         + "the image's boxes; without, the image's one entry is the prompt \"visual\" (the processor's default)")) { c, key in
         guard try c.contains(key) && !c.decodeNil(forKey: key) else { return nil }
-        if let shared = try? c.decode([[Float]].self, forKey: key) { return .shared(shared) }
-        return .perImage(try c.decode([[[Float]]?].self, forKey: key))
+        // Read wide: a coordinate beyond float32 becomes infinite and is refused by name (400).
+        func narrow(_ boxes: [[Double]]) -> [[Float]] { boxes.map { $0.map { Float($0) } } }
+        if let shared = try? c.decode([[Double]].self, forKey: key) { return .shared(narrow(shared)) }
+        return .perImage(try c.decode([[[Double]]?].self, forKey: key).map { $0.map(narrow) })
     }
     static let boxLabelsField = RequestField<PerImage<[Int], [Int]?>?>(name: "box_labels", schema: .oneOf(
         [.array(.integer()), .array(.array(.integer()))], description:

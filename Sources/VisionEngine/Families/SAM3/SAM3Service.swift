@@ -65,6 +65,9 @@ public struct SAM3Service: Sendable {
             guard counts.count == 1, w.count == counts.first else {
                 throw VisionError.invalidInput("resolve_overlaps has \(w.count) weights; give one per prompt")
             }
+            guard w.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
+                throw VisionError.invalidInput("resolve_overlaps weights are finite numbers of at least 0")
+            }
         }
     }
 
