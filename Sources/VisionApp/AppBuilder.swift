@@ -40,67 +40,6 @@ public enum AppBuilder {
     /// The exporter families, for messages that do not know the model type.
     static var exporterHint: ExportHint { .oneOf(families.flatMap { $0.erasedLoader.exporter.names }) }
 
-    /// Where a resource folder is looked for, in order: the setting, next to the executable (as the
-    /// image has them), the checkout this binary was built from.
-    static func resourceFolders(explicit: String?, besideBinary: String, inCheckout: String) -> [String] {
-        let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
-        // This file lives at <project>/Sources/VisionApp/.
-        let project = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        return (explicit.map { [$0] } ?? []) + [executable.deletingLastPathComponent().path + "/" + besideBinary,
-                                               project.path + "/" + inCheckout]
-    }
-
-    /// Swagger UI's assets for `/docs`, from `SWAGGER_UI_DIR`, else next to the executable
-    /// (`swagger-ui/`, as the image has them), else the checkout's `.deps/swagger-ui` (written by
-    /// `scripts/setup.sh`). Without them `/docs` is the project's own reference page.
-    static func loadSwaggerUI(settings: Settings, logger: Logger) -> SwaggerUIAssets? {
-        for folder in resourceFolders(explicit: settings.swaggerUIDir, besideBinary: "swagger-ui", inCheckout: ".deps/swagger-ui") {
-            if let assets = SwaggerUIAssets(folder: folder) {
-                logger.debug("Swagger UI for /docs", metadata: ["folder": "\(folder)"])
-                return assets
-            }
-        }
-        if settings.swaggerUIDir != nil {
-            logger.warning("SWAGGER_UI_DIR has no swagger-ui-bundle.js and swagger-ui.css; /docs is the plain reference page")
-        }
-        return nil
-    }
-
-    /// The graphs shipped without weights: `GRAPHS_DIR`, else `graphs/` next to the executable (as
-    /// the image has them), else the checkout's `graphs/`.
-    static func loadGraphs(settings: Settings, logger: Logger) throws -> GraphCatalog {
-        for folder in resourceFolders(explicit: settings.graphsDir, besideBinary: "graphs", inCheckout: "graphs")
-        where FileManager.default.fileExists(atPath: folder) {
-            let catalog = try GraphCatalog(folder: folder)
-            logger.info("shipped graphs", metadata: ["count": "\(catalog.graphs.count)",
-                                                     "graphs": "\(catalog.graphs.map(\.name).joined(separator: ","))"])
-            return catalog
-        }
-        return GraphCatalog(graphs: [])
-    }
-
-    /// One Prometheus registry for everything recorded through swift-metrics, with histogram
-    /// buckets that fit each timing (a model load takes seconds to minutes, a request milliseconds).
-    static func makeMetrics() -> MetricsExporter {
-        let registry = PrometheusCollectorRegistry()
-        var factory = PrometheusMetricsFactory(registry: registry)
-        let fast: [Duration] = [.milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
-                                .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
-                                .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30)]
-        factory.defaultDurationHistogramBuckets = fast
-        factory.durationHistogramBuckets["vma_model_load_seconds"] = [
-            .milliseconds(100), .milliseconds(500), .seconds(1), .seconds(2), .seconds(5), .seconds(10), .seconds(30),
-            .seconds(60), .seconds(120), .seconds(300), .seconds(600)]
-        factory.durationHistogramBuckets["vma_job_run_seconds"] = fast + [.seconds(60), .seconds(120), .seconds(300)]
-        return MetricsExporter(factory: factory, render: {
-            var buffer: [UInt8] = []
-            buffer.reserveCapacity(16_384)
-            registry.emit(into: &buffer)
-            return buffer
-        })
-    }
-
     /// Configures the HF environment, loads ONNX Runtime and builds the services to run, in
     /// start order (shutdown runs in reverse: the HTTP server stops first, then the engine).
     public static func build(settings: Settings, logger: Logger,
@@ -230,16 +169,6 @@ struct Engine {
 }
 
 extension AppBuilder {
-    /// Each family's own settings, checked before anything is built (a bad one names the setting).
-    static func checkFamilySettings(_ settings: Settings) throws {
-        let familySettings = FamilySettings(settings.values)
-        do {
-            for family in families { try family.checkSettings(familySettings) }
-        } catch let error as VisionError {
-            throw SettingsError(error.message)
-        }
-    }
-
     /// Loads ONNX Runtime and builds the model manager, the image pipeline and every family over
     /// them. `downloadProgress` replaces the log lines of download progress (the `predict` command
     /// draws its own on stderr).
@@ -295,32 +224,6 @@ extension AppBuilder {
                       downloads: downloads, metrics: metrics, models: models, images: images, registry: registry)
     }
 
-    /// The served model type a setting's entry names; else the error that stops the server,
-    /// naming the setting, the entry and the served types.
-    static func servedType(_ name: String, setting: String, entry: String) throws -> ModelType {
-        let served = families.map { $0.erasedLoader.type }
-        guard served.contains(ModelType(rawValue: name)) else {
-            throw SettingsError("\(setting) entry '\(entry)' names unknown model type '\(name)' (served: "
-                                + served.map(\.rawValue).joined(separator: ", ") + ")")
-        }
-        return ModelType(rawValue: name)
-    }
-
-    /// `DEFAULT_MODELS` checked against the served types and the hub id syntax.
-    static func defaultModels(settings: Settings) throws -> [ModelType: ModelReference] {
-        var defaults: [ModelType: ModelReference] = [:]
-        for (type, id) in settings.defaultModels {
-            let served = try servedType(type, setting: "DEFAULT_MODELS", entry: "\(type):\(id.prefix(200))")
-            do {
-                defaults[served] = try ModelReference(parsing: id)
-            } catch {
-                throw SettingsError("DEFAULT_MODELS entry '\(type):\(id.prefix(200))': '\(id.prefix(200))' is not a hub id "
-                                    + "('org/name' or 'org/name@revision')")
-            }
-        }
-        return defaults
-    }
-
     /// The hub client, configured from the environment the HF setup exported (HF_ENDPOINT, the
     /// token chain, HF_HUB_OFFLINE). Logs the endpoint and mode, never the token.
     static func makeHubClient(settings: Settings, logger: Logger) -> HubClient {
@@ -338,20 +241,6 @@ extension AppBuilder {
         HubModelRepository(client: hub, exportStore: settings.exportStore, progress: progress, checkpointFilter: { repoID, config in
             try graphs.check(config: config, repoID: repoID, exportCommand: "python3 tools/export/graph_only.py <family> <config.json> graphs/<name>")
         })
-    }
-
-    /// Records download progress and logs each finished file.
-    static func progressLogger(_ board: DownloadBoard, _ logger: Logger) -> @Sendable (DownloadProgress) -> Void {
-        { progress in
-            board.record(progress)
-            if let total = progress.bytesTotal, progress.bytesDone >= total {
-                logger.info("downloaded", metadata: ["repo": "\(progress.repoID)", "file": "\(progress.path)",
-                                                     "bytes": "\(total)"])
-            } else {
-                logger.debug("downloading", metadata: ["repo": "\(progress.repoID)", "file": "\(progress.path)",
-                                                       "bytes": "\(progress.bytesDone)/\(progress.bytesTotal.map(String.init) ?? "?")"])
-            }
-        }
     }
 }
 
