@@ -85,17 +85,9 @@ public struct RequestFields {
                              declared: Set(object.shape.fields.map(\.name)))
     }
 
-    /// Whether the request gives `field` (a present `null` counts as given).
-    public func contains(_ field: any DeclaredRequestField) -> Bool { container.contains(FieldKey(field.name)) }
-
     /// The 422 of a required-in-context field the request left out.
     public func missing(_ field: any DeclaredRequestField) -> DecodingError {
         DecodingError.keyNotFound(FieldKey(field.name), .init(codingPath: container.codingPath,
                                                              debugDescription: "No value associated with key \(field.name)"))
-    }
-
-    /// A 422 about `field`, worded as a decoding failure at its path (a rule across fields).
-    public func refuse(_ field: any DeclaredRequestField, _ why: String) -> DecodingError {
-        DecodingError.dataCorrupted(.init(codingPath: container.codingPath + [FieldKey(field.name)], debugDescription: why))
     }
 }

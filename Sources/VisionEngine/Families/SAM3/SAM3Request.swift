@@ -153,7 +153,8 @@ public struct SAM3Request: Decodable, Sendable {
         let labels = try fields.read(Self.boxLabelsField)
         switch try fields.read(Self.boxesField) {
         case nil:
-            if labels != nil { throw fields.refuse(Self.boxLabelsField, "expected boxes for the labels to label") }
+            // Rules across fields are 400s (the document cannot say them), as validate's are.
+            if labels != nil { throw VisionError.invalidInput("box_labels are given without boxes for them to label") }
             exemplars = [nil]
             sharedExemplars = true
         case .shared(let boxes)?:
@@ -166,8 +167,8 @@ public struct SAM3Request: Decodable, Sendable {
             var perImage: [[Int]?]?
             if case .perImage(let given)? = labels {
                 guard given.count == sets.count else {
-                    throw fields.refuse(Self.boxLabelsField, "expected one list of labels per image's boxes "
-                                        + "(\(sets.count)), got \(given.count)")
+                    throw VisionError.invalidInput("box_labels has \(given.count) lists for \(sets.count) images' boxes; "
+                                                   + "give one list of labels per image's boxes")
                 }
                 perImage = given
             }
