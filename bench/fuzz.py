@@ -41,7 +41,10 @@ def main():
     log = os.path.join(out, f"server-{mode}.log")
     with FixtureServer(args.port, binary=args.binary, env=env, log=log) as server:
         command = [args.schemathesis, "--config-file", os.path.join(HERE, "schemathesis.toml"), "run",
-                   server.url + "/openapi.json", "--checks", "all", "--max-examples", str(args.cases),
+                   server.url + "/openapi.json", "--checks", "all",
+                   # Every check but use-after-free: DELETE of a pending job cancels it and keeps its
+                   # record by design (see bench/schemathesis.toml).
+                   "--exclude-checks", "use_after_free", "--max-examples", str(args.cases),
                    "--max-time", str(args.seconds), "--continue-on-failure", "--workers", "2",
                    "--generation-database", "none", "--no-color",
                    "--report", "junit", "--report-junit-path", os.path.join(out, f"junit-{mode}.xml")]
