@@ -58,11 +58,8 @@ public enum AppBuilder {
             let entry = item.type + (item.modelID.map { ":" + $0 } ?? "")
             return (try servedType(item.type, setting: "PRELOAD_MODELS", entry: entry), item.modelID)
         }
-        let engine = try makeEngine(settings: settings, logger: logger)
-        let (runtime, models, fetcher, hub, metrics, images, registry, requestWork) =
-            (engine.runtime, engine.models, engine.fetcher, engine.hub, engine.metrics, engine.images, engine.registry,
-             engine.requestWork)
-        let readiness = Readiness()
+        // Made before the engine: a failure here stops the server before there is a hub client to
+        // shut down (an AsyncHTTPClient dropped unshut crashes the process instead of exiting).
         // The job queue: SQLite in the cache folder, or PostgreSQL shared by replicas; every call
         // under a deadline, database faults as retryable errors (GuardedJobStore).
         let storeTimeout = Duration.seconds(settings.jobStoreTimeoutSeconds)
@@ -74,11 +71,21 @@ public enum AppBuilder {
             databaseStore = PostgresJobStore(client: client, logger: logger, timeout: storeTimeout)
             logger.info("job store: PostgreSQL", metadata: ["host": "\(URLComponents(string: url)?.host ?? "?")"])
         } else {
-            let sqlite = try SQLiteJobStore(path: settings.jobsSQLitePath, timeout: storeTimeout)
-            try sqlite.migrateNow()
-            databaseStore = sqlite
+            do {
+                let sqlite = try SQLiteJobStore(path: settings.jobsSQLitePath, timeout: storeTimeout)
+                try sqlite.migrateNow()
+                databaseStore = sqlite
+            } catch {
+                throw SettingsError("JOBS_DATABASE_PATH '\(settings.jobsSQLitePath)': the job database cannot be opened "
+                                    + "or created there (\(error))")
+            }
             logger.info("job store: SQLite", metadata: ["path": "\(settings.jobsSQLitePath)"])
         }
+        let engine = try makeEngine(settings: settings, logger: logger)
+        let (runtime, models, fetcher, hub, metrics, images, registry, requestWork) =
+            (engine.runtime, engine.models, engine.fetcher, engine.hub, engine.metrics, engine.images, engine.registry,
+             engine.requestWork)
+        let readiness = Readiness()
         let storeHealth = JobStoreHealth()
         let jobStore = GuardedJobStore(databaseStore, timeout: storeTimeout, health: storeHealth,
                                        metrics: metrics.factory, logger: logger)
