@@ -49,25 +49,4 @@ enum JSONIO {
         Response(status: status, headers: [.contentType: "application/json"],
                  body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
-
-    static func response(_ object: [String: Any], status: HTTPResponse.Status = .ok) throws -> Response {
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-        return Response(status: status, headers: [.contentType: "application/json"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
-    }
-}
-
-extension JSONValue {
-    /// The value as Foundation objects, for a `JSONSerialization` response.
-    var foundationObject: Any {
-        switch self {
-        case .null: NSNull()
-        case .bool(let v): v
-        case .int(let v): v
-        case .number(let v): v
-        case .string(let v): v
-        case .array(let items): items.map(\.foundationObject)
-        case .object(let fields): Dictionary(fields.map { ($0.0, $0.1.foundationObject) }) { _, last in last }
-        }
-    }
 }

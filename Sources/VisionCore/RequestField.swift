@@ -2,7 +2,7 @@
 /// description) and how it is read from a request object. An absent field is its default; a value
 /// of the wrong type fails decoding as every route's does (422 naming the field); a value outside
 /// its bounds is a 400 whose text comes from the bounds. The request decodes it with `read(from:)`
-/// and the OpenAPI document lists `property`: the two cannot disagree.
+/// and its `RequestShape` lists `name` and `schema` in the document: the two cannot disagree.
 public struct RequestField<Value: Sendable>: DeclaredRequestField {
     public let name: String
     public let schema: Schema
@@ -23,9 +23,6 @@ public struct RequestField<Value: Sendable>: DeclaredRequestField {
     public func read(from container: KeyedDecodingContainer<FieldKey>) throws -> Value {
         try reader(container, FieldKey(name))
     }
-
-    /// The field as a schema property.
-    public var property: (String, Schema) { (name, schema) }
 }
 
 /// A request object's keys by name, for `RequestField`s.

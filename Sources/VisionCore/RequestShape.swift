@@ -13,7 +13,8 @@ public struct RequestShape: Sendable {
     /// Each list: at least one of these fields must be present (`anyOf` of `required`).
     public let requiringAny: [[String]]
     public let description: String?
-    private let names: Set<String>
+    /// The declared fields' names: the only ones decoding reads.
+    let names: Set<String>
 
     /// `fields` in document order; `required` overrides the fields' own flags (e.g. fields of a
     /// nested object also accepted at the top level, where they are optional).
@@ -41,9 +42,11 @@ public struct RequestShape: Sendable {
         RequestFields(container: try decoder.container(keyedBy: FieldKey.self), declared: names)
     }
 
-    /// An object-valued field whose own fields are this shape's (the task form's `parameters`).
+    /// An object-valued field whose own fields are this shape's (the task form's `parameters`),
+    /// described by `description`.
     public func nested(_ name: String, description: String? = nil) -> NestedRequestObject {
-        NestedRequestObject(name: name, shape: self, description: description)
+        NestedRequestObject(name: name, shape: RequestShape(fields, requiringAny: requiringAny, description: description,
+                                                            required: requiredNames))
     }
 }
 
@@ -51,12 +54,8 @@ public struct RequestShape: Sendable {
 public struct NestedRequestObject: DeclaredRequestField {
     public let name: String
     public let shape: RequestShape
-    let description: String?
     public var required: Bool { false }
-    public var schema: Schema {
-        Schema.object(properties: shape.fields.map { ($0.name, $0.schema) }, required: shape.fields.filter(\.required).map(\.name),
-                      description: description)
-    }
+    public var schema: Schema { shape.schema }
 }
 
 /// A request object's declared fields, as `RequestShape.fields(of:)` opens them.
@@ -82,7 +81,7 @@ public struct RequestFields {
         let key = FieldKey(object.name)
         guard container.contains(key) else { return self }
         return RequestFields(container: try container.nestedContainer(keyedBy: FieldKey.self, forKey: key),
-                             declared: Set(object.shape.fields.map(\.name)))
+                             declared: object.shape.names)
     }
 
     /// The 422 of a required-in-context field the request left out.

@@ -18,19 +18,20 @@ public enum TaskImages: Sendable, Equatable {
     static let inputsField = RequestField<ImageInput?>.ifPresent("inputs", .ref("ImageInput"))
     static let imagesField = RequestField<[ImageInput]?>.ifPresent("images", ImageInput.listSchema)
 
-    /// The request shape of a route whose parameters are `parameters`: the image as `inputs` or
-    /// the images as `images` (one required), the parameters in `parameters` or at the top level.
-    public static func shape(_ parameters: [any DeclaredRequestField], description: String) -> RequestShape {
-        RequestShape([inputsField, imagesField, parametersObject(parameters)] + parameters + ModelSelection.fields(),
-                     requiringAny: [["inputs", "images"]], description: description, required: [])
-    }
-
-    static func parametersObject(_ parameters: [any DeclaredRequestField]) -> NestedRequestObject {
+    /// The `parameters` object of a route whose parameters are `parameters` (made once per route).
+    public static func parametersObject(_ parameters: [any DeclaredRequestField]) -> NestedRequestObject {
         RequestShape(parameters).nested("parameters", description: "Also accepted at the top level")
     }
 
+    /// The request shape of a route whose parameters are `parameters`: the image as `inputs` or
+    /// the images as `images` (one required), the parameters in `parameters` or at the top level.
+    public static func shape(_ parameters: NestedRequestObject, description: String) -> RequestShape {
+        RequestShape([inputsField, imagesField, parameters] + parameters.shape.fields + ModelSelection.fields(),
+                     requiringAny: [["inputs", "images"]], description: description, required: [])
+    }
+
     /// The images of a request, and the fields its parameters are read from.
-    public static func decode(from fields: RequestFields, parameters: [any DeclaredRequestField]) throws -> (TaskImages, RequestFields) {
+    public static func decode(from fields: RequestFields, parameters: NestedRequestObject) throws -> (TaskImages, RequestFields) {
         // Both are read, so a wrong `images` beside `inputs` is refused rather than ignored.
         let single = try fields.read(inputsField)
         let batch = try fields.read(imagesField)
@@ -42,6 +43,6 @@ public enum TaskImages: Sendable, Equatable {
         } else {
             throw VisionError.invalidRequest("give the image as 'inputs', or the images as 'images'")
         }
-        return (images, try fields.nestedOrSelf(parametersObject(parameters)))
+        return (images, try fields.nestedOrSelf(parameters))
     }
 }

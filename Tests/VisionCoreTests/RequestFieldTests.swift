@@ -53,7 +53,7 @@ import Testing
     }
 
     @Test func theSchemaComesFromTheSameDeclaration() {
-        #expect(Self.topK.property.0 == "top_k")
+        #expect(Self.topK.name == "top_k")
         #expect(Self.topK.schema == Schema.integer(default: 5, minimum: 1, maximum: 100, description: "At most this many"))
         #expect(Self.threshold.schema == Schema.number(default: 0.5, minimum: 0, maximum: 1))
         // A float default is documented as written (0.4), not widened (0.4000000059604645): the

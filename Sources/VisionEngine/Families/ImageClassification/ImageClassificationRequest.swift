@@ -19,7 +19,7 @@ public struct ImageClassificationRequest: Decodable, Sendable {
                                                 description: "Capped at the number of labels")
     static let functionField = RequestField<ClassificationFunction>.optional(
         "function_to_apply", description: "Default: the model config's (softmax for several labels)")
-    static let parameters: [any DeclaredRequestField] = [topKField, functionField]
+    static let parameters = TaskImages.parametersObject([topKField, functionField])
     /// The request, declared once (the document's `ImageClassificationRequest`).
     static let shape = TaskImages.shape(parameters, description: "`inputs` (one image) or `images`")
 

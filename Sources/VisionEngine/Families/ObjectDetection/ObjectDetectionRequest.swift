@@ -9,7 +9,7 @@ public struct ObjectDetectionRequest: Decodable, Sendable {
     public let selection: ModelSelection
 
     static let thresholdField = RequestField.number("threshold", default: 0.5, minimum: 0, maximum: 1)
-    static let parameters: [any DeclaredRequestField] = [thresholdField]
+    static let parameters = TaskImages.parametersObject([thresholdField])
     /// The request, declared once (the document's `ObjectDetectionRequest`).
     static let shape = TaskImages.shape(parameters, description: "`inputs` (one image) or `images`")
 
