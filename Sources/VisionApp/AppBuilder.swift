@@ -29,6 +29,7 @@ public enum AppBuilder {
     public static var families: [any Family.Type] {
         [
             SAM3Family.self,
+            SAM2Family.self,
             GroundingDINOFamily.self,
             DepthAnythingFamily.self,
             DINOv3Family.self,

@@ -172,6 +172,9 @@ public struct PageView: Sendable {
         case features
         /// Labels with scores (`results[image]` as `Classification`s).
         case labels
+        /// Click-to-segment: clicks and a dragged box on the image become the request's
+        /// `objects`; each answer's best mask is drawn (`results[image].objects[k].masks_png`).
+        case clicks
     }
 
     public let renderer: Renderer

@@ -83,13 +83,20 @@ import VisionApp
             let result = SAM3PromptResult(promptIndex: 0, prompt: "a cat", segmentation: segmentation, encodedMasks: Array(encoded.utf8))
             cases.append(("SAM3Response", SAM3Response(results: [[result]], format: format, modelID: "m", processingTime: 0.1).json()))
         }
+        for (format, encoded) in masks {
+            let object = SAM2ObjectResult(objectIndex: 0, scores: [0.5, 0.7, 0.6], bestMask: 1, objectScoreLogit: -0.2,
+                                          masks: [], encodedMasks: Array(encoded.utf8))
+            let image = SAM2ImageResult(objects: [object], embeddingCached: true, encoderTime: 0, decoderTime: 0.01,
+                                        width: 1, height: 1)
+            cases.append(("SAM2Response", SAM2Response(results: [image], format: format, modelID: "m", processingTime: 0.1).json()))
+        }
         for (name, bytes) in cases {
             #expect(!String(decoding: bytes, as: UTF8.self).contains("\\/"))
             let value = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
             let schema = try #require(components[name] as? [String: Any], "no schema \(name)")
             #expect(Self.mismatch(value, schema, components) == nil, "\(name): \(Self.mismatch(value, schema, components) ?? "")")
         }
-        #expect(cases.count == 14)
+        #expect(cases.count == 19)
         // Every registered family's response schemas have a case here: a new family fails this
         // line until its responses are checked too.
         let published = Set(families.families.flatMap { $0.routes.map(\.responseSchema) })
@@ -125,6 +132,7 @@ extension Family {
     static func base(_ path: String) -> [String: Any] {
         switch path {
         case "/inference/sam3", "/inference/grounding-dino": ["images": [png], "prompts": ["a cat"]]
+        case "/inference/sam2": ["images": [png], "objects": [["points": [[1, 2]]]]]
         case "/inference/zero-shot-object-detection": ["inputs": png, "candidate_labels": ["a cat"]]
         case "/inference/image-classification", "/inference/object-detection": ["images": [png]]
         default: ["images": [png]]

@@ -13,7 +13,7 @@ import VisionCore
     static let repo = "tests/sam3-tiny"
     static let singleRepo = "tests/sam3-tiny-single-graph"
 
-    static func service(cache: SAM3EmbeddingCache = SAM3EmbeddingCache(capacityMB: 64)) throws -> SAM3Service {
+    static func service(cache: ImageEmbeddingCache = ImageEmbeddingCache(family: "sam3", capacityMB: 64)) throws -> SAM3Service {
         let hub = try HubCacheBuilder.temporaryFolder("hub")
         let folder = FixtureFiles.root.appendingPathComponent("models/sam3-tiny")
         try HubCacheBuilder.place(folder: folder, repoID: repo, in: hub)
@@ -218,7 +218,7 @@ import VisionCore
     }
 
     @Test func repeatedImageHitsTheEmbeddingCache() async throws {
-        let cache = SAM3EmbeddingCache(capacityMB: 64)
+        let cache = ImageEmbeddingCache(family: "sam3", capacityMB: 64)
         let service = try Self.service(cache: cache)
         let first = try await service.run(try Self.request("small_37x53.png", prompts: ["a red cat"], format: .rle, threshold: 0.27))
         let second = try await service.run(try Self.request("small_37x53.png", prompts: ["tree"], format: .rle, threshold: 0.27))

@@ -67,3 +67,20 @@ def accuracy(path, original):
             worst["max_relative_error"] = max(worst["max_relative_error"], rel)
             worst["min_cosine"] = min(worst["min_cosine"], cos)
     return report
+
+
+def check_outputs(name, path, feeds, expected, tolerance):
+    """ONNX Runtime against PyTorch within `tolerance` (relative to the output's largest value), recorded
+    for the graphs derived from this one. A graph drops inputs it never uses: it is fed what it lists."""
+    record(path, feeds, expected, lambda p, f, e: compare_outputs(name, run_graph(p, f), e, tolerance))
+
+
+def compare_outputs(name, got, expected, tolerance):
+    for i, (a, b) in enumerate(zip(got, expected)):
+        if a.shape != b.shape:
+            raise SystemExit(f"export check failed: {name} output {i} has shape {list(a.shape)}, PyTorch {list(b.shape)}")
+        diff = float(np.max(np.abs(a - b))) if a.size else 0.0
+        scale = max(1.0, float(np.max(np.abs(b)))) if b.size else 1.0
+        print(f"  {name}[{i}]: shape {list(a.shape)}, max |onnx - torch| = {diff:.2e}")
+        if not diff <= tolerance * scale:
+            raise SystemExit(f"export check failed: {name} output {i} differs by {diff}")

@@ -15,6 +15,8 @@ config.json naming a preset + model.safetensors; see da3_export.py), grounding_d
 GroundingDinoForObjectDetection; a graph right for any number of phrases, see grounding_dino_export.py),
 sam3 (transformers' Sam3Model: vision/text/decoder graphs and the single graph, see sam3_export.py;
 SAM3_SINGLE_GRAPH=0 skips the single graph, which halves the export's memory for the 840 M-parameter model),
+sam2 (transformers' Sam2Model and Sam3TrackerModel, click-to-segment: vision_encoder and
+prompt_encoder_mask_decoder in the onnx-community layout, see sam2_export.py),
 image_classification (any transformers *ForImageClassification: pixel_values -> logits) and
 object_detection (DETR-style detectors: pixel_values, pixel_mask -> logits, pred_boxes); see task_export.py.
 After export the graph is run with ONNX Runtime on a random input and compared with PyTorch; the
@@ -187,6 +189,13 @@ def export_sam3(src, dst, opset, tolerance):
     return sam3_export.export(src, dst, opset, tolerance, single_graph=os.environ.get("SAM3_SINGLE_GRAPH", "1") != "0")
 
 
+def export_sam2(src, dst, opset, tolerance):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import sam2_export
+
+    return sam2_export.export(src, dst, opset, tolerance)
+
+
 def export_image_classification(src, dst, opset, tolerance):
     import task_export
 
@@ -201,7 +210,7 @@ def export_object_detection(src, dst, opset, tolerance):
 
 EXPORTERS = {"dinov3": export_dinov3, "depth_anything": export_depth_anything,
              "depth_anything_3": export_depth_anything_3, "grounding_dino": export_grounding_dino,
-             "sam3": export_sam3, "image_classification": export_image_classification,
+             "sam3": export_sam3, "sam2": export_sam2, "image_classification": export_image_classification,
              "object_detection": export_object_detection}
 
 

@@ -140,23 +140,6 @@ class SingleGraph(torch.nn.Module):
         return _outputs(self.model(pixel_values=pixel_values, input_ids=input_ids, attention_mask=attention_mask))
 
 
-def _check(name, path, feeds, expected, tolerance):
-    """ONNX Runtime against PyTorch, recorded for the graphs derived from this one (checks.py). A
-    graph drops inputs it never uses (the decoder reads only some FPN levels): it is fed what it lists."""
-    checks.record(path, feeds, expected, lambda p, f, e: _compare(name, checks.run_graph(p, f), e, tolerance))
-
-
-def _compare(name, got, expected, tolerance):
-    for i, (a, b) in enumerate(zip(got, expected)):
-        if a.shape != b.shape:
-            raise SystemExit(f"export check failed: {name} output {i} has shape {list(a.shape)}, PyTorch {list(b.shape)}")
-        diff = float(np.max(np.abs(a - b))) if a.size else 0.0
-        scale = max(1.0, float(np.max(np.abs(b)))) if b.size else 1.0
-        print(f"  {name}[{i}]: shape {list(a.shape)}, max |onnx - torch| = {diff:.2e}")
-        if not diff <= tolerance * scale:
-            raise SystemExit(f"export check failed: {name} output {i} differs by {diff}")
-
-
 def export(src, dst, opset, tolerance, single_graph=True):
     from transformers import AutoProcessor, Sam3Model
 
@@ -212,10 +195,10 @@ def export(src, dst, opset, tolerance, single_graph=True):
         ids3, mask3 = text(prompts)
         pixels3 = torch.randn(1, 3, size, size, generator=g)
         feats1 = vision(pixels3)
-        _check("vision_encoder", os.path.join(onnx_dir, "vision_encoder.onnx"), {"pixel_values": pixels3.numpy()},
+        checks.check_outputs("vision_encoder", os.path.join(onnx_dir, "vision_encoder.onnx"), {"pixel_values": pixels3.numpy()},
                [t.numpy() for t in feats1], tolerance)
         t3 = text_enc(ids3, mask3)
-        _check("text_encoder", os.path.join(onnx_dir, "text_encoder.onnx"),
+        checks.check_outputs("text_encoder", os.path.join(onnx_dir, "text_encoder.onnx"),
                {"input_ids": ids3.numpy(), "attention_mask": mask3.numpy()}, [t3.numpy()], tolerance)
         feats3 = [f.expand(3, *f.shape[1:]).contiguous() for f in feats1]
         feeds = {n: f.numpy() for n, f in zip(level_names, feats3)}
@@ -227,7 +210,7 @@ def export(src, dst, opset, tolerance, single_graph=True):
                                          fpn_position_encoding=tuple(f.expand(3, *f.shape[1:])
                                                                      for f in full.fpn_position_encoding))
         expected = [t.numpy() for t in _outputs(model(vision_embeds=vision, input_ids=ids3, attention_mask=mask3))]
-        _check("decoder", os.path.join(onnx_dir, "decoder.onnx"), feeds, expected, tolerance)
+        checks.check_outputs("decoder", os.path.join(onnx_dir, "decoder.onnx"), feeds, expected, tolerance)
         # Box exemplars: three boxes (a negative among them) on the three prompts, then one box alone.
         for boxes, labels in [([[0.5, 0.5, 0.4, 0.3], [0.3, 0.6, 0.2, 0.2], [0.7, 0.3, 0.3, 0.5]], [1, 0, 1]),
                               ([[0.4, 0.4, 0.5, 0.5]], [1])]:
@@ -235,11 +218,11 @@ def export(src, dst, opset, tolerance, single_graph=True):
             lab = torch.tensor([labels] * 3, dtype=torch.int64)
             want = [t.numpy() for t in _outputs(model(vision_embeds=vision, input_ids=ids3, attention_mask=mask3,
                                                       input_boxes=b, input_boxes_labels=lab))]
-            _check(f"box_decoder ({len(boxes)} boxes)", os.path.join(onnx_dir, "box_decoder.onnx"),
+            checks.check_outputs(f"box_decoder ({len(boxes)} boxes)", os.path.join(onnx_dir, "box_decoder.onnx"),
                    dict(feeds, input_boxes=b.numpy(), input_boxes_labels=lab.numpy()), want, tolerance)
         if single_graph:
             single = [t.numpy() for t in SingleGraph(model)(pixels3, ids3[:1], mask3[:1])]
-            _check("model", os.path.join(onnx_dir, "model.onnx"),
+            checks.check_outputs("model", os.path.join(onnx_dir, "model.onnx"),
                    {"pixel_values": pixels3.numpy(), "input_ids": ids3[:1].numpy(), "attention_mask": mask3[:1].numpy()},
                    single, tolerance)
     with open(os.path.join(dst, "vision_models_api.json"), "w") as f:

@@ -20,7 +20,8 @@ public enum SAM3Family: Family {
     public static func checkSettings(_ settings: FamilySettings) throws { _ = try cacheMB(settings) }
 
     public static func serve(_ context: FamilyContext) throws -> ServedFamily {
-        let cache = SAM3EmbeddingCache(capacityMB: try cacheMB(context.settings), metrics: context.metrics)
+        let cache = ImageEmbeddingCache(family: "sam3", capacityMB: try cacheMB(context.settings), metrics: context.metrics)
+        let health = ImageEmbeddingCache.health("sam3_embedding_cache", cache, setting: "SAM3_EMBEDDING_CACHE_MB")
         let service = SAM3Service(context: context.engine, cache: cache, encoder: context.pngEncoder,
                                   deflater: context.deflater)
         return ServedFamily(
@@ -33,18 +34,7 @@ public enum SAM3Family: Family {
                 return request.images
             },
             schemas: schemas,
-            health: {
-                let s = await cache.snapshot()
-                return [("sam3_embedding_cache", [
-                    "hits": .int(s.hits), "misses": .int(s.misses), "evictions": .int(s.evictions),
-                    "entries": .int(s.entries), "bytes": .int(s.bytes), "capacity_bytes": .int(s.capacityBytes),
-                ])]
-            },
-            healthSchema: [("sam3_embedding_cache", .object([
-                "hits": .integer(), "misses": .integer(), "evictions": .integer(), "entries": .integer(), "bytes": .integer(),
-                "capacity_bytes": .integer(),
-            ], required: ["hits", "misses", "evictions", "entries", "bytes", "capacity_bytes"],
-               description: "The image-embedding cache (SAM3_EMBEDDING_CACHE_MB)"))],
+            health: health.value, healthSchema: health.schema,
             page: PageView(.masks, fields: [(SAM3Request.outputFormatField.name, .string(MaskFormat.png.rawValue))]))
     }
 

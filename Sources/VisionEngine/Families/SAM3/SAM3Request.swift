@@ -1,29 +1,5 @@
 import VisionCore
 
-/// How masks are returned.
-public enum MaskFormat: String, WireEnum {
-    /// The original's: `{"encoding":"rle","size":[H,W],"counts":base64(zlib(uint32 LE runs))}`.
-    case rle
-    /// External contours simplified with 1.5 px tolerance, each `[[x, y], ...]`.
-    case polygons
-    /// Nested 0/1 lists, H×W per instance.
-    case dense
-    /// pycocotools' compressed RLE: `{"size": [H, W], "counts": "..."}`.
-    case cocoRLE = "coco_rle"
-    /// A base64 8-bit greyscale PNG (0 / 255) per instance.
-    case png
-
-    var field: String {
-        switch self {
-        case .rle: "masks_rle"
-        case .polygons: "masks_polygon"
-        case .dense: "masks"
-        case .cocoRLE: "masks_coco_rle"
-        case .png: "masks_png"
-        }
-    }
-}
-
 /// `resolve_overlaps`: off, on (equal weights), or one weight per prompt.
 public enum OverlapResolution: Decodable, Sendable, Equatable {
     case off
@@ -275,20 +251,6 @@ public struct SAM3Response: Sendable {
         let format: MaskFormat
     }
 
-    /// What each mask encoding is, in its field of `result` (SAM3Service.encodeMasks writes them).
-    private static let maskSchemas: [(MaskFormat, Schema)] = [
-        (.rle, .array(.object(["encoding": .string(enum: ["rle"]), "size": .array(.integer(), description: "[height, width]"),
-                               "counts": .string(description: "the original server's compressed run lengths")]),
-                      description: "output_format rle")),
-        (.polygons, .array(.array(.array(.array(.integer()))),
-                           description: "output_format polygons: per instance, its outlines as [x, y] points")),
-        (.dense, .array(.array(.array(.integer())), description: "output_format dense: per instance, rows of 0/1")),
-        (.cocoRLE, .array(.object(["size": .array(.integer(), description: "[height, width]"),
-                                   "counts": .string(description: "pycocotools' compressed RLE string")]),
-                          description: "output_format coco_rle")),
-        (.png, .array(.string(), description: "output_format png: per instance, a base64 greyscale PNG (0 or 255)")),
-    ]
-
     /// One prompt's answer: `{prompt_index, prompt, result: {scores, boxes, <mask field>}}`.
     static let itemShape = JSONShape<Item>([
         .integer("prompt_index") { $0.result.promptIndex },
@@ -296,7 +258,7 @@ public struct SAM3Response: Sendable {
         .object("result", JSONShape<Item>([
             .numbers("scores") { $0.result.segmentation.scores },
             .rows("boxes", description: "[x1, y1, x2, y2] in original-image pixels") { $0.result.segmentation.boxes },
-        ] + maskSchemas.map { format, schema in
+        ] + MaskFormat.schemas.map { format, schema in
             .custom(format.field, schema, present: { $0.format == format }) { item, w in w.raw(json: item.result.encodedMasks) }
         })) { $0 },
     ])

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import VisionCore
 
@@ -8,11 +7,11 @@ import VisionCore
 public struct SAM3Service: Sendable {
     let context: EngineContext
     let limits: SAM3Limits
-    let cache: SAM3EmbeddingCache
+    let cache: ImageEmbeddingCache
     let encoder: any PNGEncoding
     let deflater: any Deflating
 
-    public init(context: EngineContext, cache: SAM3EmbeddingCache, encoder: any PNGEncoding, deflater: any Deflating,
+    public init(context: EngineContext, cache: ImageEmbeddingCache, encoder: any PNGEncoding, deflater: any Deflating,
                 limits: SAM3Limits = SAM3Limits()) {
         self.context = context
         self.cache = cache
@@ -101,7 +100,7 @@ public struct SAM3Service: Sendable {
             let prompts = request.prompts(forImage: index)
             // The image's SHA-256 (the embedding cache key) is CPU work too: off the cooperative pool.
             let (pixels, digest) = try await context.images.compute {
-                (model.processor.processBatch([image]).pixelValues, model.isSplit ? Self.digest(image) : "")
+                (model.processor.processBatch([image]).pixelValues, model.isSplit ? ImageEmbeddingCache.digest(image) : "")
             }
             var vision: [String: Tensor] = [:]
             if model.isSplit {
@@ -144,7 +143,7 @@ public struct SAM3Service: Sendable {
             }
             let format = request.outputFormat, encoder = self.encoder, deflater = self.deflater
             let encoded = try await context.images.compute { [segmentations] in
-                try segmentations.map { try Self.encodeMasks($0.masks, format: format, encoder: encoder, deflater: deflater) }
+                try segmentations.map { try MaskFormat.encode($0.masks, format: format, encoder: encoder, deflater: deflater) }
             }
             results.append(prompts.enumerated().map { i, prompt in
                 SAM3PromptResult(promptIndex: i, prompt: prompt, segmentation: segmentations[i], encodedMasks: encoded[i])
@@ -164,51 +163,5 @@ public struct SAM3Service: Sendable {
             out[name] = .float32(Array(values[(i * per)..<((i + 1) * per)]), shape: [1] + tensor.shape.dropFirst())
         }
         return out
-    }
-
-    /// Content key of a decoded image.
-    static func digest(_ image: RGBImage) -> String {
-        var hasher = SHA256()
-        withUnsafeBytes(of: (image.width, image.height)) { hasher.update(bufferPointer: $0) }
-        image.pixels.withUnsafeBytes { hasher.update(bufferPointer: $0) }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
-    }
-
-    /// The masks field's JSON value in the asked format.
-    static func encodeMasks(_ masks: [BinaryMask], format: MaskFormat, encoder: any PNGEncoding,
-                            deflater: any Deflating) throws -> [UInt8] {
-        var w = JSONWriter(capacity: 256)
-        w.raw("[")
-        for (i, mask) in masks.enumerated() {
-            if i > 0 { w.raw(",") }
-            switch format {
-            case .rle:
-                w.raw("{"); w.key("encoding"); w.string("rle"); w.raw(","); w.key("size"); w.ints([mask.height, mask.width])
-                w.raw(","); w.key("counts"); w.string(try MaskEncoding.originalRLECounts(mask, deflater: deflater)); w.raw("}")
-            case .cocoRLE:
-                w.raw("{"); w.key("size"); w.ints([mask.height, mask.width])
-                w.raw(","); w.key("counts"); w.string(MaskEncoding.cocoRLEString(mask)); w.raw("}")
-            case .polygons:
-                w.raw("[")
-                for (j, polygon) in MaskPolygons.polygons(mask).enumerated() {
-                    if j > 0 { w.raw(",") }
-                    w.raw("[")
-                    for (k, point) in polygon.enumerated() { if k > 0 { w.raw(",") }; w.ints(point) }
-                    w.raw("]")
-                }
-                w.raw("]")
-            case .dense:
-                w.raw("[")
-                for y in 0..<mask.height {
-                    if y > 0 { w.raw(",") }
-                    w.ints(mask.pixels[(y * mask.width)..<((y + 1) * mask.width)].map(Int.init))
-                }
-                w.raw("]")
-            case .png:
-                w.base64(try encoder.grey8(mask.pixels.map { $0 * 255 }, width: mask.width, height: mask.height))
-            }
-        }
-        w.raw("]")
-        return w.bytes
     }
 }

@@ -1,4 +1,5 @@
 import CoreMetrics
+import Crypto
 import Foundation
 import VisionCore
 
@@ -49,22 +50,25 @@ public struct EmbeddingCacheStats: Sendable, Equatable {
     public var capacityBytes = 0
 }
 
-/// SAM3 vision-encoder outputs by image content (a SHA-256 of the decoded pixels and the model),
-/// so the same image prompted again skips the vision pass. Bounded by memory. Its counters go to
-/// `/metrics` as `vma_sam3_embedding_cache_{hits,misses,evictions}_total` and `_bytes`.
-public actor SAM3EmbeddingCache {
+/// A promptable family's vision-encoder outputs by image content (a SHA-256 of the decoded pixels
+/// and the model), so the same image prompted again skips the vision pass. Bounded by memory. Its
+/// counters go to `/metrics` as `vma_<family>_embedding_cache_{hits,misses,evictions}_total` and
+/// `_bytes`.
+public actor ImageEmbeddingCache {
     private var lru: ByteBoundedLRU<[String: Tensor]>
     private var stats = EmbeddingCacheStats()
     private let hits, misses, evictions: Counter
     private let bytes: Gauge
 
-    public init(capacityMB: Int, metrics: EngineMetrics = .none) {
+    /// A cache of `capacityMB` whose metrics are named after `family` (`vma_<family>_embedding_cache_*`).
+    public init(family: String, capacityMB: Int, metrics: EngineMetrics = .none) {
         lru = ByteBoundedLRU(capacityBytes: max(0, capacityMB) * 1_048_576)
         stats.capacityBytes = lru.capacityBytes
-        hits = Counter(label: "vma_sam3_embedding_cache_hits_total", factory: metrics.factory)
-        misses = Counter(label: "vma_sam3_embedding_cache_misses_total", factory: metrics.factory)
-        evictions = Counter(label: "vma_sam3_embedding_cache_evictions_total", factory: metrics.factory)
-        bytes = Gauge(label: "vma_sam3_embedding_cache_bytes", factory: metrics.factory)
+        let prefix = "vma_\(family)_embedding_cache"
+        hits = Counter(label: prefix + "_hits_total", factory: metrics.factory)
+        misses = Counter(label: prefix + "_misses_total", factory: metrics.factory)
+        evictions = Counter(label: prefix + "_evictions_total", factory: metrics.factory)
+        bytes = Gauge(label: prefix + "_bytes", factory: metrics.factory)
     }
 
     func features(_ key: String) -> [String: Tensor]? {
@@ -89,4 +93,30 @@ public actor SAM3EmbeddingCache {
     }
 
     public func snapshot() -> EmbeddingCacheStats { stats }
+
+    /// The cache's part of `/health` (`<name>`: its counters), and that part's schema.
+    public static func health(_ name: String, _ cache: ImageEmbeddingCache, setting: String)
+        -> (value: @Sendable () async -> [(String, JSONValue)], schema: [(String, Schema)]) {
+        let value: @Sendable () async -> [(String, JSONValue)] = {
+            let s = await cache.snapshot()
+            return [(name, [
+                "hits": .int(s.hits), "misses": .int(s.misses), "evictions": .int(s.evictions),
+                "entries": .int(s.entries), "bytes": .int(s.bytes), "capacity_bytes": .int(s.capacityBytes),
+            ])]
+        }
+        let schema: [(String, Schema)] = [(name, .object([
+            "hits": .integer(), "misses": .integer(), "evictions": .integer(), "entries": .integer(), "bytes": .integer(),
+            "capacity_bytes": .integer(),
+        ], required: ["hits", "misses", "evictions", "entries", "bytes", "capacity_bytes"],
+           description: "The image-embedding cache (\(setting))"))]
+        return (value, schema)
+    }
+
+    /// Content key of a decoded image (SHA-256 of its size and pixels). CPU work: off the cooperative pool.
+    public static func digest(_ image: RGBImage) -> String {
+        var hasher = SHA256()
+        withUnsafeBytes(of: (image.width, image.height)) { hasher.update(bufferPointer: $0) }
+        image.pixels.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
 }
