@@ -6,16 +6,19 @@ import Testing
 import VisionCore
 @testable import VisionEngine
 
-/// Click-to-segment (a tiny random Sam2Model exported by tools/export/export.py sam2 into the
-/// onnx-community layout) against transformers' Sam2Processor → Sam2Model →
-/// post_process_masks (tools/fixtures/make_sam2_fixtures.py): points, negative points, several
-/// objects with padding, boxes alone, a point with a box.
+/// Click-to-segment (a tiny random Sam2Model and Sam3TrackerModel, exported by
+/// tools/export/export.py sam2 into the onnx-community layout) against transformers' processor →
+/// model → post_process_masks (tools/fixtures/make_sam2_fixtures.py): points, negative points,
+/// several objects with padding, boxes alone, a point with a box.
 @Suite struct SAM2ParityTests {
     static let repo = "tests/sam2.1-tiny"
+    static let models = ["sam2.1-tiny", "sam3-tracker-tiny"]
 
     static func service(cache: ImageEmbeddingCache = ImageEmbeddingCache(family: "sam2", capacityMB: 64)) throws -> SAM2Service {
         let hub = try HubCacheBuilder.temporaryFolder("hub")
-        try HubCacheBuilder.place(folder: FixtureFiles.root.appendingPathComponent("models/sam2.1-tiny"), repoID: repo, in: hub)
+        for name in models {
+            try HubCacheBuilder.place(folder: FixtureFiles.root.appendingPathComponent("models/" + name), repoID: "tests/" + name, in: hub)
+        }
         return SAM2Service(context: try EngineFixture.context(families: [SAM2Family.erasedLoader], hubCache: hub),
                            cache: cache, encoder: PNGEncoder(), deflater: Zlib())
     }
@@ -27,18 +30,24 @@ import VisionCore
         }
     }
 
-    static func request(_ c: [String: Any], format: MaskFormat = .cocoRLE, bestOnly: Bool = false) throws -> SAM2Request {
+    static func request(_ c: [String: Any], format: MaskFormat = .cocoRLE, bestOnly: Bool = false, repo: String = repo)
+        throws -> SAM2Request {
         SAM2Request(images: [ImageInput(source: .bytes(try FixtureFiles.bytes("preprocessing/" + (c["image"] as! String))))],
                     objects: objects(c), bestMaskOnly: bestOnly, outputFormat: format, modelID: repo)
     }
 
-    @Test func masksAndScoresEqualTransformers() async throws {
-        let service = try Self.service()
+    static func cases(_ model: String = "sam2.1-tiny") throws -> [[String: Any]] {
         let manifest: [String: Any] = try FixtureFiles.json("sam2/manifest.json")
+        return ((manifest["models"] as! [String: Any])[model] as! [String: Any])["cases"] as! [[String: Any]]
+    }
+
+    @Test(arguments: SAM2ParityTests.models)
+    func masksAndScoresEqualTransformers(model: String) async throws {
+        let service = try Self.service()
         var checkedMasks = 0
-        let cases = manifest["cases"] as! [[String: Any]]
+        let cases = try Self.cases(model)
         for (n, c) in cases.enumerated() {
-            let response = try await service.run(try Self.request(c))
+            let response = try await service.run(try Self.request(c, repo: "tests/" + model))
             let shape = c["shape"] as! [Int]
             let expected = c["results"] as! [[String: Any]]
             let got = response.results[0].objects
@@ -65,7 +74,7 @@ import VisionCore
     @Test func secondClickOnTheSameImageSkipsTheEncoder() async throws {
         let cache = ImageEmbeddingCache(family: "sam2", capacityMB: 64)
         let service = try Self.service(cache: cache)
-        let cases = (try FixtureFiles.json("sam2/manifest.json") as [String: Any])["cases"] as! [[String: Any]]
+        let cases = try Self.cases()
         let first = try await service.run(try Self.request(cases[0]))
         let second = try await service.run(try Self.request(cases[1]))
         #expect(!first.results[0].embeddingCached && first.results[0].encoderTime > 0)
@@ -76,7 +85,7 @@ import VisionCore
 
     @Test func bestMaskOnlyReturnsTheHighestScoringMask() async throws {
         let service = try Self.service()
-        let cases = (try FixtureFiles.json("sam2/manifest.json") as [String: Any])["cases"] as! [[String: Any]]
+        let cases = try Self.cases()
         let all = try await service.run(try Self.request(cases[2]))
         let best = try await service.run(try Self.request(cases[2], bestOnly: true))
         for (a, b) in zip(all.results[0].objects, best.results[0].objects) {
