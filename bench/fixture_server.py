@@ -31,6 +31,8 @@ INSTALLS = {
     "depth-anything-v2-tiny": ["depth-anything/Depth-Anything-V2-Small-hf"],
     "grounding-dino-tiny": ["IDEA-Research/grounding-dino-base", "IDEA-Research/grounding-dino-tiny"],
     "sam3-tiny": ["facebook/sam3"],
+    "sam2.1-tiny": ["onnx-community/sam2.1-hiera-tiny-ONNX"],
+    "sam3-tracker-tiny": ["onnx-community/sam3-tracker-ONNX"],
     "vit-classifier-tiny": ["Xenova/vit-base-patch16-224"],
     "detr-tiny": ["Xenova/detr-resnet-50"],
 }

@@ -19,7 +19,9 @@ import time
 import urllib.request
 
 from selenium import webdriver
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -224,7 +226,28 @@ def main():
                 drawn = error is None and not result.find_elements(By.TAG_NAME, "pre")
                 check(f"{page['model_type']}: drawn by its declared renderer ({page.get('renderer')})",
                       drawn and page.get("renderer"), error or ("" if drawn else "shown as JSON"))
-            check("every registered family has a page view", len(pages) >= 6, f"{len(pages)} families")
+            check("every registered family has a page view", len(pages) >= 7, f"{len(pages)} families")
+
+            # Click-to-segment: each click on the image is a request whose best mask is drawn; the
+            # second click reuses the image's embedding (only the decoder runs); a drag is a box.
+            result, error = run_on_page(driver, "sam2")
+            check("sam2: the images become clickable stages", error is None, error or "")
+            marks = result.find_element(By.CSS_SELECTOR, "canvas.marks")
+            ActionChains(driver).move_to_element_with_offset(marks, 5, 5).click().perform()
+            wait(driver, lambda d: result.get_attribute("data-segmented") == "1" or d.find_element(By.ID, "error").is_displayed(), 30)
+            check("sam2: a click draws its best mask", result.get_attribute("data-mask-layers") == "1",
+                  driver.find_element(By.ID, "error").text)
+            ActionChains(driver).key_down(Keys.SHIFT).move_to_element_with_offset(marks, -20, -15).click() \
+                .key_up(Keys.SHIFT).perform()
+            wait(driver, lambda d: result.get_attribute("data-segmented") == "2", 30)
+            check("sam2: the second click reuses the image embedding", result.get_attribute("data-cached") == "true",
+                  result.text)
+            ActionChains(driver).move_to_element_with_offset(marks, -30, -30).click_and_hold().move_by_offset(40, 40) \
+                .release().perform()
+            wait(driver, lambda d: result.get_attribute("data-segmented") == "3", 30)
+            check("sam2: a drag adds a box to the clicks", result.get_attribute("data-clicks") == "3",
+                  result.get_attribute("data-clicks"))
+            driver.save_screenshot(os.path.join(args.artefacts, "ui-sam2-clicks.png"))
 
             # A job, with its progress, drawn like a direct run.
             _, expected = post(url, "/inference/object-detection", {"images": [image], "threshold": 0})

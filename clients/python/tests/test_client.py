@@ -71,6 +71,31 @@ def test_sam3_box_exemplars(client):
     assert all(np.mean(got != w) < 0.005 for got, w in zip(entry.masks, want))
 
 
+def test_sam2_clicks_match_transformers_and_the_second_click_is_cached(client):
+    """A click sequence on one image over HTTP (the served default: the tiny Sam2Model fixture), against
+    Sam2Processor + Sam2Model + post_process_masks (Tests/Fixtures/sam2/manifest.json)."""
+    cases = json.loads((FIXTURES / "sam2" / "manifest.json").read_text())["models"]["sam2.1-tiny"]["cases"]
+    first, second = cases[0], cases[1]
+    assert first["image"] == second["image"]
+    image = FIXTURES / "preprocessing" / first["image"]
+    answers = [client.sam2(image, case["objects"], output_format=fmt)
+               for case, fmt in [(first, "coco_rle"), (second, "png")]]
+    assert [a.images[0].embedding_cached for a in answers] == [False, True]
+    assert answers[0].images[0].encoder_time > 0 and answers[1].images[0].encoder_time == 0
+    checked = 0
+    for answer, case in zip(answers, [first, second]):
+        height, width = case["shape"]
+        got, want = answer.images[0].objects[0], case["results"][0]
+        assert got.masks.shape == (3, height, width) and got.masks.dtype == bool
+        assert np.allclose(got.scores, want["iou_scores"], atol=1e-3)
+        assert got.best == int(np.argmax(want["iou_scores"]))
+        for mask, counts in zip(got.masks, want["masks_coco"]):
+            reference = decode.coco_rle_mask({"size": [height, width], "counts": counts})
+            assert np.logical_and(mask, reference).sum() / max(1, np.logical_or(mask, reference).sum()) >= 0.995
+            checked += 1
+    assert checked == 6
+
+
 def test_images_as_path_bytes_pil_and_numpy_give_one_answer(client):
     picture = Image.open(IMAGE).convert("RGB")
     inputs = [IMAGE, IMAGE.read_bytes(), picture, np.asarray(picture)]
@@ -263,7 +288,7 @@ def test_the_client_follows_the_servers_document(server):
     document = httpx.get(server.url + "/openapi.json", timeout=30).json()
     schemas = document["components"]["schemas"]
     served = sorted(p.rsplit("/", 1)[1] for p in document["paths"] if p.startswith("/jobs/submit/"))
-    assert served == sorted(ROUTES) and len(served) == 6
+    assert served == sorted(ROUTES) and len(served) == 7
     common = {"images", "inputs", "parameters", "variant", "device"}
     for model_type, path in ROUTES.items():
         body = document["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]

@@ -11,10 +11,10 @@
   };
   // Fields the page fills from its own controls; each family's `x-page.fields` (the encodings its
   // renderer reads) are set too.
-  const OWN = new Set(["images", "inputs", "parameters", "prompts", "model_id", "variant", "callback_url"]);
+  const OWN = new Set(["images", "inputs", "parameters", "prompts", "objects", "model_id", "variant", "callback_url"]);
   const PALETTE = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45",
                    "#fabed4", "#469990", "#dcbeff", "#9a6324", "#800000", "#aaffc3", "#808000", "#000075"];
-  const state = { doc: null, images: [], lastResult: null, objectURLs: [] };
+  const state = { doc: null, images: [], lastResult: null, objectURLs: [], clicks: [] };
 
   async function api(path, options = {}) {
     const headers = VMAKey.headers(options.body ? { "Content-Type": "application/json" } : {});
@@ -184,6 +184,12 @@
     const type = $("model-type").value;
     if (!state.images.length) { showError(new Error("choose at least one image")); return; }
     const found = requestSchema(type);
+    if (found && found.renderer === "clicks") {
+      // Click-to-segment: the images become clickable; each click or dragged box is a request.
+      setStatus("click an image: a positive point; shift-click: a negative one; drag: a box");
+      render("clicks", { results: [] });
+      return;
+    }
     const body = JSON.stringify(requestBody(type));
     $("run").disabled = true;
     const started = performance.now();
@@ -366,6 +372,7 @@
     depth: (box, img, result, i) => renderDepth(box, img, result.results[i], i),
     features: (box, img, result, i) => renderFeatures(box, img, result.features, i),
     labels: (box, img, result, i) => renderClasses(box, img, result.results[i]),
+    clicks: (box, img, result, i) => renderClicks(box, img, i),
   };
 
   async function render(renderer, result) {
@@ -417,6 +424,96 @@
     box.dataset.maskLayers = String(layers);
     box.dataset.boxes = String(prompts.reduce((n, p) => n + p.result.boxes.length, 0));
     box.append(toggles, holder);
+  }
+
+  // Click-to-segment on image i: clicks add points (shift: negative), a drag sets the box; after
+  // each, the image's one object is sent and its best mask drawn. The server keeps the image's
+  // embedding, so every click after the first runs only the decoder.
+  function renderClicks(box, img, i) {
+    const base = stage(img);
+    const marks = el("canvas", { class: "marks" });
+    marks.width = base.width; marks.height = base.height;
+    marks.style.cssText = "position:absolute;left:0;top:0;width:100%;height:100%;cursor:crosshair;";
+    const holder = el("div", { class: "stage" }, base, marks);
+    const info = el("p", { class: "note", text: "no clicks yet" });
+    const clear = el("button", { type: "button", text: "Clear clicks" });
+    const object = { points: [], labels: [], box: null };
+    state.clicks[i] = object;
+    box.dataset.clicks = "0";
+    const toImage = (e) => {
+      const r = marks.getBoundingClientRect();
+      return [Math.round((e.clientX - r.left) * marks.width / r.width), Math.round((e.clientY - r.top) * marks.height / r.height)];
+    };
+    const drawMarks = () => {
+      const ctx = marks.getContext("2d");
+      ctx.clearRect(0, 0, marks.width, marks.height);
+      // Marks a few screen pixels wide, however the image is scaled on the page.
+      const rect = marks.getBoundingClientRect();
+      const size = 5 * (rect.width ? marks.width / rect.width : 1);
+      if (object.box) {
+        ctx.strokeStyle = "#ffd400"; ctx.lineWidth = Math.max(2, size / 2);
+        ctx.strokeRect(object.box[0], object.box[1], object.box[2] - object.box[0], object.box[3] - object.box[1]);
+      }
+      object.points.forEach((p, k) => {
+        ctx.beginPath(); ctx.arc(p[0], p[1], size, 0, 2 * Math.PI);
+        ctx.fillStyle = object.labels[k] === 1 ? "#3cb44b" : "#e6194b"; ctx.fill();
+        ctx.strokeStyle = "#fff"; ctx.lineWidth = 2; ctx.stroke();
+      });
+    };
+    let layer = null, pending = 0;
+    const segment = async () => {
+      const ticket = ++pending;
+      const type = $("model-type").value;
+      const found = requestSchema(type);
+      const body = requestBody(type);
+      body.images = [state.images[i].dataURL];
+      const sent = object.points.length ? { points: object.points, labels: object.labels } : {};
+      if (object.box) sent.box = object.box;
+      body.objects = [sent];
+      showError(null);
+      try {
+        const result = await api(found.path, { method: "POST", body: JSON.stringify(body) });
+        if (ticket !== pending) return;  // a later click's answer will be drawn
+        const answer = result.results[0], first = answer.objects[0];
+        const next = await maskCanvas(first.masks_png[first.best_mask], PALETTE[2], base.width, base.height);
+        next.style.cssText = "position:absolute;left:0;top:0;width:100%;height:100%;pointer-events:none;";
+        if (layer) layer.replaceWith(next); else holder.insertBefore(next, marks);
+        layer = next;
+        box.dataset.maskLayers = "1";
+        box.dataset.cached = String(answer.embedding_cached);
+        box.dataset.segmented = String(Number(box.dataset.segmented || 0) + 1);
+        info.textContent = `IoU ${first.scores[first.best_mask].toFixed(3)} · `
+          + (answer.embedding_cached ? "image embedding cached" : `encoder ${(answer.encoder_time * 1000).toFixed(0)} ms`)
+          + ` · decoder ${(answer.decoder_time * 1000).toFixed(0)} ms · ${result.model_id}`;
+        state.lastResult = result;
+      } catch (error) { showError(error); }
+    };
+    let down = null;
+    marks.addEventListener("pointerdown", (e) => { down = toImage(e); });
+    marks.addEventListener("pointerup", (e) => {
+      if (!down) return;
+      const up = toImage(e), start = down;
+      down = null;
+      const dragged = Math.abs(up[0] - start[0]) > 4 && Math.abs(up[1] - start[1]) > 4;
+      if (dragged) {
+        object.box = [Math.min(start[0], up[0]), Math.min(start[1], up[1]), Math.max(start[0], up[0]), Math.max(start[1], up[1])];
+      } else {
+        object.points.push(up);
+        object.labels.push(e.shiftKey ? 0 : 1);
+      }
+      box.dataset.clicks = String(object.points.length + (object.box ? 1 : 0));
+      drawMarks();
+      segment();
+    });
+    clear.addEventListener("click", () => {
+      object.points = []; object.labels = []; object.box = null;
+      pending += 1;
+      if (layer) { layer.remove(); layer = null; }
+      box.dataset.clicks = "0"; box.dataset.maskLayers = "0";
+      info.textContent = "no clicks yet";
+      drawMarks();
+    });
+    box.append(el("div", { class: "layers" }, clear, info), holder);
   }
 
   function renderDetections(box, img, detections) {

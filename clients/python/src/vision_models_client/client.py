@@ -12,7 +12,8 @@ import httpx
 import numpy as np
 
 from . import images as image_inputs
-from .results import (PARSERS, ClassificationResult, DepthResult, DetectionResult, Features, Job, SAM3Result)
+from .results import (PARSERS, ClassificationResult, DepthResult, DetectionResult, Features, Job, SAM2Result,
+                      SAM3Result)
 
 __all__ = ["Client", "AsyncClient", "VisionAPIError", "JobFailed"]
 
@@ -24,6 +25,7 @@ DEFAULTS: Mapping[str, Mapping[str, Any]] = {
 
 ROUTES: Mapping[str, str] = {
     "sam3": "/inference/sam3",
+    "sam2": "/inference/sam2",
     "grounding_dino": "/inference/grounding-dino",
     "depth_anything": "/inference/depth-anything",
     "dinov3": "/inference/dinov3",
@@ -169,6 +171,18 @@ class _API:
             prompts=prompts, boxes=boxes, box_labels=box_labels, threshold=threshold, mask_threshold=mask_threshold,
             resolve_overlaps=resolve_overlaps, output_format=output_format, model_id=model_id, **fields),
             SAM3Result.from_json)
+
+    def sam2(self, images: Any, objects: Sequence[Any], *, best_mask_only: Optional[bool] = None,
+             mask_threshold: Optional[float] = None, output_format: Optional[str] = None,
+             model_id: Optional[str] = None, **fields: Any) -> SAM2Result:
+        """Click-to-segment: `objects` is one list for every image, or one list per image, of
+        {"points": [[x, y], ...], "labels": [1 or 0, ...], "box": [x1, y1, x2, y2]} (points, a box, or
+        both, in pixels). `result.images[i].objects[k].masks` is (3, H, W) bool with their predicted
+        IoU in `scores`; the server keeps each image's embedding, so the next click on the same image
+        runs only the decoder (`images[i].embedding_cached`)."""
+        return self._inference("sam2", images, dict(
+            objects=objects, best_mask_only=best_mask_only, mask_threshold=mask_threshold,
+            output_format=output_format, model_id=model_id, **fields), SAM2Result.from_json)
 
     def grounding_dino(self, images: Any, prompts: Union[str, Sequence[str]], *, box_threshold: Optional[float] = None,
                        text_threshold: Optional[float] = None, model_id: Optional[str] = None,

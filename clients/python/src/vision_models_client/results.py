@@ -45,6 +45,51 @@ class SAM3Result:
 
 
 @dataclass
+class ClickMasks:
+    """One object's answer on one image: masks (K, H, W) bool (K = 3, or 1 with best_mask_only),
+    scores (K,) predicted IoU, `best` the index of the highest, `object_score_logit` (> 0: present)."""
+    object_index: int
+    scores: np.ndarray
+    best: int
+    object_score_logit: float
+    masks: np.ndarray
+
+    @property
+    def best_mask(self) -> np.ndarray:
+        return self.masks[self.best]
+
+
+@dataclass
+class ClickImage:
+    """One image's objects, whether its embedding came from the server's cache, and the seconds
+    spent in the encoder (0 when cached) and in the decoder."""
+    objects: list[ClickMasks]
+    embedding_cached: bool
+    encoder_time: float
+    decoder_time: float
+
+
+@dataclass
+class SAM2Result:
+    """`images[i].objects[k]`: image i, object k."""
+    images: list[ClickImage]
+    model_id: str
+    processing_time: float
+    raw: Mapping[str, Any] = field(repr=False)
+
+    @classmethod
+    def from_json(cls, body: Mapping[str, Any], sizes: Optional[list[tuple[int, int]]] = None) -> "SAM2Result":
+        images = []
+        for i, image in enumerate(body["results"]):
+            hw = sizes[i] if sizes and i < len(sizes) else (None, None)
+            objects = [ClickMasks(object_index=o["object_index"], scores=np.asarray(o["scores"], dtype=np.float32),
+                                  best=o["best_mask"], object_score_logit=o["object_score_logit"],
+                                  masks=decode.masks(o, *hw)) for o in image["objects"]]
+            images.append(ClickImage(objects, image["embedding_cached"], image["encoder_time"], image["decoder_time"]))
+        return cls(images, body["model_id"], body["processing_time"], body)
+
+
+@dataclass
 class Detections:
     """One image's detections: scores (N,), labels, boxes (N, 4) x1 y1 x2 y2 in image pixels."""
     scores: np.ndarray
@@ -147,6 +192,7 @@ class ClassificationResult:
 #: How a job's result (the synchronous route's answer) is read, by model type.
 PARSERS = {
     "sam3": SAM3Result.from_json,
+    "sam2": SAM2Result.from_json,
     "grounding_dino": DetectionResult.from_json,
     "object_detection": DetectionResult.from_json,
     "depth_anything": DepthResult.from_json,
