@@ -35,6 +35,7 @@ public enum AppBuilder {
             DINOv3Family.self,
             ImageClassificationFamily.self,
             ObjectDetectionFamily.self,
+            EmbeddingsFamily.self,
         ]
     }
 

@@ -8,18 +8,22 @@ public struct GraphInitializer: Sendable, Equatable {
     /// ONNX `TensorProto.DataType` (1 = float, 10 = float16, 16 = bfloat16, 7 = int64, ...).
     public let dataType: Int
     public let isExternal: Bool
+    /// The value of a one-element float initializer stored in the graph (a model's logit scale).
+    public let scalar: Float?
 
-    public init(name: String, dims: [Int], dataType: Int, isExternal: Bool) {
+    public init(name: String, dims: [Int], dataType: Int, isExternal: Bool, scalar: Float? = nil) {
         self.name = name
         self.dims = dims
         self.dataType = dataType
         self.isExternal = isExternal
+        self.scalar = scalar
     }
 }
 
 /// Reads the initializers of an ONNX model file's main graph straight from its protobuf encoding
 /// (ModelProto.graph = 7, GraphProto.initializer = 5; TensorProto.dims = 1, data_type = 2,
-/// name = 8, data_location = 14), skipping every other field and never loading tensor data.
+/// name = 8, data_location = 14), skipping every other field and loading no tensor data but a
+/// one-element float's (raw_data = 9 or packed float_data = 4).
 public enum ONNXInitializers {
     public static func read(path: String) throws -> [GraphInitializer] {
         let file = try MappedFile(path: path)
@@ -44,6 +48,7 @@ public enum ONNXInitializers {
     private static func initializer(_ bytes: UnsafeRawBufferPointer) throws -> GraphInitializer {
         var reader = ProtoReader(bytes)
         var name = "", dims: [Int] = [], dataType = 0, external = false
+        var four: [UInt8]?
         while let (field, value) = try reader.next() {
             switch (field, value) {
             case (1, .varint(let d)): dims.append(Int(truncatingIfNeeded: d))
@@ -53,10 +58,15 @@ public enum ONNXInitializers {
             case (2, .varint(let t)): dataType = Int(truncatingIfNeeded: t)
             case (8, .bytes(let n)): name = String(decoding: n, as: UTF8.self)
             case (14, .varint(let location)): external = location == 1
+            case (4, .bytes(let data)), (9, .bytes(let data)): if data.count == 4 { four = Array(data) }
             default: break
             }
         }
-        return GraphInitializer(name: name, dims: dims, dataType: dataType, isExternal: external)
+        let scalar = four.flatMap { b -> Float? in
+            guard dataType == 1, dims.reduce(1, *) == 1 else { return nil }
+            return Float(bitPattern: UInt32(b[0]) | UInt32(b[1]) << 8 | UInt32(b[2]) << 16 | UInt32(b[3]) << 24)
+        }
+        return GraphInitializer(name: name, dims: dims, dataType: dataType, isExternal: external, scalar: scalar)
     }
 }
 

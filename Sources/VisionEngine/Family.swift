@@ -175,6 +175,10 @@ public struct PageView: Sendable {
         /// Click-to-segment: clicks and a dragged box on the image become the request's
         /// `objects`; each answer's best mask is drawn (`results[image].objects[k].masks_png`).
         case clicks
+        /// Image–text similarity: the request's texts (the page's prompt box) as labels, scored
+        /// per image as zero-shot classification does (`image_embeddings`, `text_embeddings`,
+        /// `logit_scale`, `logit_bias`), drawn as bars.
+        case embeddings
     }
 
     public let renderer: Renderer

@@ -54,7 +54,7 @@ import VisionCore
                 listed += 1
             }
         }
-        #expect(AppBuilder.families.count == 7 && listed == 7 && help.contains("NAME.gs_ply"))
+        #expect(AppBuilder.families.count == 8 && listed == 7 && help.contains("NAME.gs_ply"))
     }
 
     @Test func sam3WritesAnInstanceLabelMapAndTheJSON() async throws {

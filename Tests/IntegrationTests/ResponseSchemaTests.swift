@@ -90,13 +90,22 @@ import VisionApp
                                         width: 1, height: 1)
             cases.append(("SAM2Response", SAM2Response(results: [image], format: format, modelID: "m", processingTime: 0.1).json()))
         }
+        for encoding in [EmbeddingEncoding.float, .base64] {
+            cases.append(("EmbeddingsResponse", EmbeddingsResponse(
+                imageEmbeddings: [[0.6, 0.8]], textEmbeddings: [[1, 0], [0, 1]], encoding: encoding, logitScale: 100,
+                logitBias: encoding == .base64 ? -10 : nil, modelID: "m", processingTime: 0.1).json()))
+        }
+        for single in [true, false] {
+            cases.append(("ImageFeatureResponse", ImageFeatureResponse(features: [[0.5, 1.5]], modelID: "m",
+                                                                      processingTime: 0.1, single: single).json()))
+        }
         for (name, bytes) in cases {
             #expect(!String(decoding: bytes, as: UTF8.self).contains("\\/"))
             let value = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
             let schema = try #require(components[name] as? [String: Any], "no schema \(name)")
             #expect(Self.mismatch(value, schema, components) == nil, "\(name): \(Self.mismatch(value, schema, components) ?? "")")
         }
-        #expect(cases.count == 19)
+        #expect(cases.count == 23)
         // Every registered family's response schemas have a case here: a new family fails this
         // line until its responses are checked too.
         let published = Set(families.families.flatMap { $0.routes.map(\.responseSchema) })
@@ -133,7 +142,8 @@ extension Family {
         switch path {
         case "/inference/sam3", "/inference/grounding-dino": ["images": [png], "prompts": ["a cat"]]
         case "/inference/sam2": ["images": [png], "objects": [["points": [[1, 2]]]]]
-        case "/inference/zero-shot-object-detection": ["inputs": png, "candidate_labels": ["a cat"]]
+        case "/inference/zero-shot-object-detection", "/inference/zero-shot-image-classification":
+            ["inputs": png, "candidate_labels": ["a cat"]]
         case "/inference/image-classification", "/inference/object-detection": ["images": [png]]
         default: ["images": [png]]
         }

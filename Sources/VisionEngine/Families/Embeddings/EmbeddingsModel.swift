@@ -1,0 +1,166 @@
+import Foundation
+import VisionCore
+
+/// How a dual encoder turns image–text similarity into scores (its `config.json` model_type):
+/// CLIP's softmax over the labels, SigLIP's sigmoid of each.
+public enum ContrastiveKind: String, Sendable {
+    case clip, siglip
+
+    init(modelType: String?) { self = (modelType ?? "").hasPrefix("siglip") ? .siglip : .clip }
+}
+
+/// An image–text dual encoder in the community layout (transformers.js's split export):
+/// `onnx/vision_model.onnx` (pixel_values → image_embeds, or pooler_output for SigLIP) and
+/// `onnx/text_model.onnx` (input_ids → text_embeds / pooler_output). The trained logit scale
+/// (and SigLIP's bias) come from `onnx/model.onnx`'s initializers or `model.safetensors`.
+public final class EmbeddingsModel: LoadedModel {
+    public let reference: ModelReference
+    public let device: ComputeDevice
+    public let memoryBytes: Int
+    let processor: ImageProcessor
+    let vision: any InferenceSession
+    let text: (any InferenceSession)?
+    let tokenizer: CLIPTokenizer?
+    let kind: ContrastiveKind
+    /// exp(logit_scale) and the bias, when the repository has them.
+    let logitScale: Float?
+    let logitBias: Float?
+    let imageOutput: String
+    let textOutput: String
+    /// Tokens the text encoder reads at most (its position embeddings).
+    let maxTokens: Int
+
+    init(reference: ModelReference, processor: ImageProcessor, vision: any InferenceSession, text: (any InferenceSession)?,
+         tokenizer: CLIPTokenizer?, kind: ContrastiveKind, logitScale: Float?, logitBias: Float?, memoryBytes: Int,
+         maxTokens: Int) {
+        self.reference = reference
+        self.processor = processor
+        self.vision = vision
+        self.text = text
+        self.tokenizer = tokenizer
+        self.kind = kind
+        self.logitScale = logitScale
+        self.logitBias = logitBias
+        self.memoryBytes = memoryBytes
+        self.maxTokens = maxTokens
+        device = vision.device
+        let visionNames = vision.outputs.map(\.name)
+        imageOutput = visionNames.contains("image_embeds") ? "image_embeds" : "pooler_output"
+        textOutput = text.map { $0.outputs.map(\.name).contains("text_embeds") ? "text_embeds" : "pooler_output" } ?? ""
+    }
+
+    public var statusDetails: [(String, JSONValue)] {
+        [("logit_scale", logitScale.map { .number(Double($0)) } ?? .null),
+         ("logit_bias", logitBias.map { .number(Double($0)) } ?? .null)]
+    }
+
+    static func load(snapshot: ModelSnapshot, context: ModelLoadContext) throws -> EmbeddingsModel {
+        let processorConfig = try ModelFiles.imageProcessorConfig(in: snapshot)
+        let config = ModelFiles.jsonObject("config.json", in: snapshot)
+        let kind = ContrastiveKind(modelType: config["model_type"] as? String)
+        let visionFile = try ModelFiles.graph(snapshot.reference.onnxPath(graph: "vision_model"), in: snapshot)
+        let vision = try context.runtime.makeSession(modelPath: visionFile.path, options: context.sessionOptions)
+        guard vision.inputs.map(\.name) == ["pixel_values"],
+              vision.outputs.contains(where: { ["image_embeds", "pooler_output"].contains($0.name) }) else {
+            throw VisionError.modelNotFound("'\(snapshot.reference.repoID)' is not an image–text embedding export "
+                                            + "(vision_model outputs \(vision.outputs.map(\.name)))")
+        }
+        var bytes = visionFile.bytes
+        var text: (any InferenceSession)?
+        var tokenizer: CLIPTokenizer?
+        let textPath = snapshot.reference.onnxPath(graph: "text_model")
+        if FileManager.default.fileExists(atPath: snapshot.path(textPath)) {
+            guard kind == .clip else {
+                throw VisionError.unsupportedModel("'\(snapshot.reference.repoID)' is a SigLIP model: its SentencePiece "
+                                                   + "tokenizer is not served yet (image embeddings are: use a repository without text_model)")
+            }
+            guard let data = FileManager.default.contents(atPath: snapshot.path("tokenizer.json")) else {
+                throw VisionError.modelNotFound("model '\(snapshot.reference.repoID)' has text_model but no tokenizer.json")
+            }
+            tokenizer = try CLIPTokenizer(json: data)
+            let file = try ModelFiles.graph(textPath, in: snapshot)
+            text = try context.runtime.makeSession(modelPath: file.path, options: context.sessionOptions)
+            bytes += file.bytes
+        }
+        let (scale, bias) = logitParameters(snapshot)
+        let textConfig = config["text_config"] as? [String: Any]
+        return EmbeddingsModel(reference: snapshot.reference, processor: ImageProcessor(config: processorConfig),
+                               vision: vision, text: text, tokenizer: tokenizer, kind: kind,
+                               logitScale: scale.map { Float(exp(Double($0))) }, logitBias: bias, memoryBytes: bytes,
+                               maxTokens: (textConfig?["max_position_embeddings"] as? Int) ?? 77)
+    }
+
+    /// The trained logit_scale (before exp) and logit_bias: initializers of the combined graph
+    /// (`onnx/model.onnx`, as optimum exports it), else tensors of `model.safetensors`.
+    static func logitParameters(_ snapshot: ModelSnapshot) -> (scale: Float?, bias: Float?) {
+        let combined = snapshot.path("onnx/model.onnx")
+        if FileManager.default.fileExists(atPath: combined), let initializers = try? ONNXInitializers.read(path: combined) {
+            let scalars = Dictionary(initializers.compactMap { i in i.scalar.map { (i.name, $0) } }) { a, _ in a }
+            if let scale = scalars["logit_scale"] { return (scale, scalars["logit_bias"]) }
+        }
+        let weights = snapshot.path("model.safetensors")
+        if FileManager.default.fileExists(atPath: weights), let file = try? SafetensorsFile(path: weights) {
+            func scalar(_ name: String) -> Float? {
+                guard let entry = file.entries[name], entry.dtype == .f32, entry.shape.reduce(1, *) == 1 else { return nil }
+                return file.bytes(entry).loadUnaligned(as: Float.self)
+            }
+            return (scalar("logit_scale"), scalar("logit_bias"))
+        }
+        return (nil, nil)
+    }
+
+    /// L2-normalised rows of a [N, D] output, as transformers divides by the norm.
+    static func normalised(_ t: Tensor) -> [[Float]] {
+        let d = t.shape.last ?? 0, values = t.floats
+        guard d > 0 else { return [] }
+        return stride(from: 0, to: values.count, by: d).map { start in
+            let row = Array(values[start..<(start + d)])
+            let norm = sqrt(row.reduce(0) { $0 + $1 * $1 })
+            return norm > 0 ? row.map { $0 / norm } : row
+        }
+    }
+
+    /// Image embeddings [N, D] as the graph gives them. Blocking.
+    func imageEmbeddings(_ pixelValues: Tensor) throws -> Tensor {
+        guard let out = try vision.run(["pixel_values": pixelValues], outputNames: [imageOutput])[imageOutput] else {
+            throw VisionError.runtimeFailure("the vision model did not return \(imageOutput)")
+        }
+        return out
+    }
+
+    /// Each text's ids as the tokenizer makes them (start and end tokens); nil for a text longer
+    /// than the model reads.
+    func tokens(_ texts: [String]) throws -> [[Int]] {
+        guard let tokenizer else {
+            throw VisionError.invalidInput("'\(reference.repoID)' has no text model (onnx/text_model.onnx): it embeds images only")
+        }
+        return try texts.map { text in
+            let ids = tokenizer.encode(text)
+            guard ids.count <= maxTokens else {
+                throw VisionError.invalidInput("text '\(text.prefix(40))' is \(ids.count) tokens; the model reads at most \(maxTokens)")
+            }
+            return ids
+        }
+    }
+
+    /// Text embeddings [N, D] for token lists, padded to the longest with the end token (the
+    /// pipeline's `padding=True`; CLIP's causal text encoder pools at the first end token, so the
+    /// padding after it changes nothing). Blocking.
+    func textEmbeddings(_ ids: [[Int]]) throws -> Tensor {
+        guard let text, let tokenizer else { throw VisionError.internalError("no text model") }
+        let length = ids.map(\.count).max() ?? 0
+        var flat: [Int64] = [], mask: [Int64] = []
+        for row in ids {
+            flat += row.map(Int64.init) + [Int64](repeating: Int64(tokenizer.endID), count: length - row.count)
+            mask += [Int64](repeating: 1, count: row.count) + [Int64](repeating: 0, count: length - row.count)
+        }
+        var feeds: [String: Tensor] = ["input_ids": .int64(flat, shape: [ids.count, length])]
+        if text.inputs.contains(where: { $0.name == "attention_mask" }) {
+            feeds["attention_mask"] = .int64(mask, shape: [ids.count, length])
+        }
+        guard let out = try text.run(feeds, outputNames: [textOutput])[textOutput] else {
+            throw VisionError.runtimeFailure("the text model did not return \(textOutput)")
+        }
+        return out
+    }
+}

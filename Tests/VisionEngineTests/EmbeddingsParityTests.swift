@@ -1,0 +1,109 @@
+import Foundation
+import HubCache
+import TestSupport
+import Testing
+import VisionCore
+@testable import VisionEngine
+
+/// Image–text embeddings (a tiny random CLIP in the community layout: transformers.js's split
+/// export made with optimum, tools/fixtures/make_embedding_fixtures.py) against transformers:
+/// CLIPModel's normalised features, its tokenizer's ids, exp(logit_scale) and the
+/// zero-shot-image-classification pipeline.
+@Suite struct EmbeddingsParityTests {
+    static let repo = "tests/clip-tiny"
+
+    static func service() throws -> EmbeddingsService {
+        let hub = try HubCacheBuilder.temporaryFolder("hub")
+        try HubCacheBuilder.place(folder: FixtureFiles.root.appendingPathComponent("models/clip-tiny"), repoID: repo, in: hub)
+        return EmbeddingsService(context: try EngineFixture.context(families: [EmbeddingsFamily.erasedLoader], hubCache: hub))
+    }
+
+    static func manifest() throws -> [String: Any] { try FixtureFiles.json("embeddings/manifest.json") }
+
+    static func image(_ name: String) throws -> ImageInput {
+        ImageInput(source: .bytes(try FixtureFiles.bytes("preprocessing/" + name)))
+    }
+
+    static func cosine(_ a: [Float], _ b: [Double]) -> Double {
+        let dot = zip(a, b).reduce(0.0) { $0 + Double($1.0) * $1.1 }
+        let na = sqrt(a.reduce(0.0) { $0 + Double($1 * $1) }), nb = sqrt(b.reduce(0.0) { $0 + $1 * $1 })
+        return dot / (na * nb)
+    }
+
+    @Test func embeddingsEqualTransformers() async throws {
+        let service = try Self.service()
+        let manifest = try Self.manifest()
+        let images = manifest["images"] as! [[String: Any]], texts = manifest["texts"] as! [[String: Any]]
+        let response = try await service.embed(EmbeddingsRequest(
+            images: try images.map { try Self.image($0["image"] as! String) }, texts: texts.map { $0["text"] as! String },
+            modelID: Self.repo))
+        #expect(response.imageEmbeddings.count == 3 && response.textEmbeddings.count == 5)
+        for (got, want) in zip(response.imageEmbeddings + response.textEmbeddings, images + texts) {
+            let cosine = Self.cosine(got, want["embedding"] as! [Double])
+            #expect(cosine >= 0.9999, "\(want["image"] ?? want["text"]!): cosine \(cosine)")
+            #expect(abs(sqrt(got.reduce(0) { $0 + $1 * $1 }) - 1) < 1e-5)
+        }
+        #expect(abs(Double(try #require(response.logitScale)) - (manifest["logit_scale"] as! Double)) < 1e-3)
+        #expect(response.logitBias == nil)
+    }
+
+    @Test func tokensEqualTheTokenizers() async throws {
+        let service = try Self.service()
+        let model = try await service.context.models.model(EmbeddingsFamily.loader, ModelSelection(modelID: Self.repo))
+        let texts = try Self.manifest()["texts"] as! [[String: Any]]
+        for text in texts {
+            #expect(try model.tokens([text["text"] as! String])[0] == text["ids"] as! [Int], "\(text["text"]!)")
+        }
+        #expect(texts.count == 5)
+    }
+
+    @Test func zeroShotScoresEqualThePipeline() async throws {
+        let service = try Self.service()
+        let manifest = try Self.manifest()
+        let labels = manifest["labels"] as! [String]
+        var checked = 0
+        for entry in manifest["images"] as! [[String: Any]] {
+            for (key, candidates, template) in [("zero_shot", labels, "This is a photo of {}."),
+                                                ("zero_shot_template", Array(labels.prefix(3)), "a picture of {}")] {
+                let answer = try await service.zeroShot(ZeroShotClassificationRequest(
+                    image: try Self.image(entry["image"] as! String), candidateLabels: candidates,
+                    hypothesisTemplate: template, modelID: Self.repo))
+                let want = entry[key] as! [[String: Any]]
+                #expect(answer.results[0].map(\.label) == want.map { $0["label"] as! String }, "\(entry["image"]!) \(key)")
+                for (got, w) in zip(answer.results[0], want) {
+                    #expect(abs(Double(got.score) - (w["score"] as! Double)) <= 1e-3, "\(entry["image"]!) \(got.label)")
+                    checked += 1
+                }
+                #expect(String(decoding: answer.json(), as: UTF8.self).hasPrefix("[{\"label\""))
+            }
+        }
+        #expect(checked == 21)
+    }
+
+    @Test func imageFeaturesAreTheVisionGraphsEmbedding() async throws {
+        let service = try Self.service()
+        let entry = (try Self.manifest()["images"] as! [[String: Any]])[0]
+        let body = #"{"inputs":"\#(Data(try FixtureFiles.bytes("preprocessing/" + (entry["image"] as! String))).base64EncodedString())","model_id":"\#(Self.repo)"}"#
+        let request = try JSONDecoder().decode(ImageFeatureRequest.self, from: Data(body.utf8))
+        let answer = try await service.features(request)
+        #expect(answer.features.count == 1 && Self.cosine(answer.features[0], entry["embedding"] as! [Double]) >= 0.9999)
+        let json = try JSONSerialization.jsonObject(with: Data(answer.json())) as! [[Double]]
+        #expect(json.count == 1 && json[0].count == answer.features[0].count)
+    }
+
+    @Test(arguments: [
+        (#"{"texts":[]}"#, "give images, texts, or both"),
+        (#"{"inputs":"AAAA","parameters":{"candidate_labels":[]}}"#, "at least one label"),
+        (#"{"inputs":"AAAA","parameters":{"candidate_labels":["a"],"hypothesis_template":"no slot"}}"#, "must contain {}"),
+    ])
+    func refusedByRule(body: String, message: String) throws {
+        let error = #expect(throws: VisionError.self) {
+            if body.contains("texts") {
+                try JSONDecoder().decode(EmbeddingsRequest.self, from: Data(body.utf8)).validate(limits: EmbeddingsLimits())
+            } else {
+                try JSONDecoder().decode(ZeroShotClassificationRequest.self, from: Data(body.utf8)).validate(limits: EmbeddingsLimits())
+            }
+        }
+        #expect(error?.category == .badRequest && error?.message.contains(message) == true, "\(String(describing: error))")
+    }
+}
