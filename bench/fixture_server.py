@@ -35,6 +35,7 @@ INSTALLS = {
     "sam3-tracker-tiny": ["onnx-community/sam3-tracker-ONNX"],
     "vit-classifier-tiny": ["Xenova/vit-base-patch16-224"],
     "detr-tiny": ["Xenova/detr-resnet-50"],
+    "clip-tiny": ["Xenova/clip-vit-base-patch32"],
 }
 
 

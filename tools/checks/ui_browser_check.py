@@ -221,12 +221,23 @@ def main():
             for page, op in pages:
                 schema = op["requestBody"]["content"]["application/json"]["schema"]
                 properties = document["components"]["schemas"][schema["$ref"].split("/")[-1]].get("properties", {})
-                prompts = ["a cat"] if "prompts" in properties else None
+                prompts = ["a cat"] if "prompts" in properties or "texts" in properties else None
                 result, error = run_on_page(driver, page["model_type"], prompts)
                 drawn = error is None and not result.find_elements(By.TAG_NAME, "pre")
                 check(f"{page['model_type']}: drawn by its declared renderer ({page.get('renderer')})",
                       drawn and page.get("renderer"), error or ("" if drawn else "shown as JSON"))
             check("every registered family has a page view", len(pages) >= 7, f"{len(pages)} families")
+
+            # Embeddings: the texts scored against the image as zero-shot classification scores them.
+            labels = ["a cat", "a dog", "a red car"]
+            _, expected = post(url, "/inference/zero-shot-image-classification",
+                               {"inputs": image, "parameters": {"candidate_labels": labels, "hypothesis_template": "{}"}})
+            result, error = run_on_page(driver, "embeddings", labels)
+            shown = [row.find_elements(By.TAG_NAME, "span")[0].text for row in result.find_elements(By.CSS_SELECTOR, ".bars .row")] \
+                if result else []
+            check("embeddings: the texts as bars, in the zero-shot route's order",
+                  error is None and shown == [e["label"] for e in expected], f"{error or ''} {shown} vs {expected}")
+            driver.save_screenshot(os.path.join(args.artefacts, "ui-embeddings.png"))
 
             # Click-to-segment: each click on the image is a request whose best mask is drawn; the
             # second click reuses the image's embedding (only the decoder runs); a drag is a box.

@@ -96,6 +96,29 @@ def test_sam2_clicks_match_transformers_and_the_second_click_is_cached(client):
     assert checked == 6
 
 
+def test_embeddings_match_transformers(client):
+    """Images and texts over HTTP (the served default: the tiny CLIP fixture) against CLIPModel's
+    normalised features and exp(logit_scale) (Tests/Fixtures/embeddings/manifest.json)."""
+    manifest = json.loads((FIXTURES / "embeddings" / "manifest.json").read_text())
+    images = [FIXTURES / "preprocessing" / e["image"] for e in manifest["images"]]
+    texts = [t["text"] for t in manifest["texts"]]
+    got = client.embeddings(images, texts)  # base64 float32 by default
+    as_floats = client.embeddings(images[:1], texts[:1], encoding_format="float")
+    assert got.images.shape == (3, 16) and got.texts.shape == (5, 16) and got.images.dtype == np.float32
+    want = np.array([e["embedding"] for e in manifest["images"]] + [t["embedding"] for t in manifest["texts"]])
+    cosines = np.sum(np.concatenate([got.images, got.texts]) * want, axis=1) / np.linalg.norm(want, axis=1)
+    assert cosines.min() >= 0.9999 and len(cosines) == 8
+    assert np.allclose(as_floats.images[0], got.images[0], atol=1e-6)
+    assert abs(got.logit_scale - manifest["logit_scale"]) < 1e-3 and got.logit_bias is None
+    # similarity() is the zero-shot head: its softmax over labels is the pipeline's score.
+    labels = manifest["labels"]
+    scored = client.embeddings(images[0], [f"This is a photo of {label}." for label in labels])
+    logits = scored.similarity()[0]
+    probs = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
+    pipeline = {e["label"]: e["score"] for e in manifest["images"][0]["zero_shot"]}
+    assert np.allclose(probs, [pipeline[label] for label in labels], atol=1e-3)
+
+
 def test_images_as_path_bytes_pil_and_numpy_give_one_answer(client):
     picture = Image.open(IMAGE).convert("RGB")
     inputs = [IMAGE, IMAGE.read_bytes(), picture, np.asarray(picture)]
@@ -288,7 +311,7 @@ def test_the_client_follows_the_servers_document(server):
     document = httpx.get(server.url + "/openapi.json", timeout=30).json()
     schemas = document["components"]["schemas"]
     served = sorted(p.rsplit("/", 1)[1] for p in document["paths"] if p.startswith("/jobs/submit/"))
-    assert served == sorted(ROUTES) and len(served) == 7
+    assert served == sorted(ROUTES) and len(served) == 8
     common = {"images", "inputs", "parameters", "variant", "device"}
     for model_type, path in ROUTES.items():
         body = document["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]

@@ -16,6 +16,7 @@ from conftest import ROOT
 IMAGE = ROOT / "Tests" / "Fixtures" / "preprocessing" / "wide_90x151.png"
 CLASSIFIER = "Xenova/vit-base-patch16-224"
 DETECTOR = "Xenova/detr-resnet-50"
+CLIP = "Xenova/clip-vit-base-patch32"
 
 
 def task_route(server, path, model_id, parameters=None):
@@ -53,6 +54,18 @@ def test_object_detection_with_the_model_in_the_url(server):
         assert g.label == w["label"] and abs(g.score - w["score"]) < 1e-6
         assert (g.box.xmin, g.box.ymin, g.box.xmax, g.box.ymax) == (w["box"]["xmin"], w["box"]["ymin"],
                                                                     w["box"]["xmax"], w["box"]["ymax"])
+
+
+@pytest.mark.parametrize("where", ["model", "task"])
+def test_zero_shot_image_classification(server, where):
+    """CLIP's task: the model in the URL, or the task route (its default model)."""
+    url = f"{server.url}/models/{CLIP}" if where == "model" else f"{server.url}/inference/zero-shot-image-classification"
+    client = InferenceClient(model=url, timeout=60)
+    candidates = ["cat", "dog", "a red car"]
+    want = task_route(server, "/inference/zero-shot-image-classification", CLIP, {"candidate_labels": candidates})
+    got = client.zero_shot_image_classification(IMAGE, candidate_labels=candidates)
+    assert labels(got) == [(w["label"], round(w["score"], 5)) for w in want] and len(got) == 3
+    assert abs(sum(e.score for e in got) - 1) < 1e-5  # CLIP: a softmax over the labels
 
 
 def test_a_task_route_takes_the_image_bytes(server):

@@ -11,7 +11,7 @@
   };
   // Fields the page fills from its own controls; each family's `x-page.fields` (the encodings its
   // renderer reads) are set too.
-  const OWN = new Set(["images", "inputs", "parameters", "prompts", "objects", "model_id", "variant", "callback_url"]);
+  const OWN = new Set(["images", "inputs", "parameters", "prompts", "texts", "objects", "model_id", "variant", "callback_url"]);
   const PALETTE = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#bfef45",
                    "#fabed4", "#469990", "#dcbeff", "#9a6324", "#800000", "#aaffc3", "#808000", "#000075"];
   const state = { doc: null, images: [], lastResult: null, objectURLs: [], clicks: [] };
@@ -118,7 +118,10 @@
     const box = $("fields");
     box.replaceChildren(el("legend", { text: "Options" }));
     const props = (schema && schema.properties) || {};
-    $("prompts-row").hidden = !("prompts" in props);
+    // The prompt box fills the request's text list: `prompts`, or an embedding model's `texts`.
+    $("prompts-row").hidden = !("prompts" in props || "texts" in props);
+    $("prompts-row").dataset.field = "texts" in props ? "texts" : "prompts";
+    $("prompts-row").firstChild.textContent = "texts" in props ? "Texts to compare, one per line " : "Prompts, one per line ";
     for (const [name, raw] of Object.entries(props)) {
       if (OWN.has(name) || (found && name in found.fixed)) continue;
       const prop = resolve(raw);
@@ -168,7 +171,7 @@
     const model = $("model-id").value.trim();
     if (model) body.model_id = model;
     if (!$("prompts-row").hidden) {
-      body.prompts = $("prompts").value.split(/\n|,/).map((s) => s.trim()).filter(Boolean);
+      body[$("prompts-row").dataset.field] = $("prompts").value.split(/\n|,/).map((s) => s.trim()).filter(Boolean);
     }
     for (const input of $("fields").querySelectorAll("input, select")) {
       if (input.dataset.kind === "boolean") { body[input.name] = input.checked; continue; }
@@ -373,6 +376,7 @@
     features: (box, img, result, i) => renderFeatures(box, img, result.features, i),
     labels: (box, img, result, i) => renderClasses(box, img, result.results[i]),
     clicks: (box, img, result, i) => renderClicks(box, img, i),
+    embeddings: (box, img, result, i) => renderSimilarity(box, img, result, i),
   };
 
   async function render(renderer, result) {
@@ -516,6 +520,26 @@
     box.append(el("div", { class: "layers" }, clear, info), holder);
   }
 
+  // Image i against the request's texts, scored as zero-shot classification scores them: the
+  // model's logit scale × cosine (+ bias), softmax over the texts (CLIP) or sigmoid (SigLIP).
+  function renderSimilarity(box, img, result, i) {
+    const image = result.image_embeddings[i], texts = result.text_embeddings || [];
+    const labels = $("prompts").value.split(/\n|,/).map((s) => s.trim()).filter(Boolean);
+    const thumb = stage(img); thumb.style.maxWidth = "320px";
+    box.append(el("p", { class: "note", text: `${result.dimensions}-dimensional embedding, logit scale ${result.logit_scale === null ? "unknown" : result.logit_scale.toFixed(2)}` }));
+    if (!image || !texts.length || result.logit_scale === null) { box.dataset.classes = "0"; box.append(thumb); return; }
+    const logits = texts.map((t) => t.reduce((sum, v, k) => sum + v * image[k], 0) * result.logit_scale + (result.logit_bias || 0));
+    let scores;
+    if (result.logit_bias === null) {
+      const top = Math.max(...logits), e = logits.map((l) => Math.exp(l - top)), total = e.reduce((a, b) => a + b, 0);
+      scores = e.map((v) => v / total);
+    } else {
+      scores = logits.map((l) => 1 / (1 + Math.exp(-l)));
+    }
+    const order = scores.map((s, k) => k).sort((a, b) => scores[b] - scores[a]);
+    renderClasses(box, thumb, order.map((k) => ({ label: labels[k] || `text ${k}`, score: scores[k] })), true);
+  }
+
   function renderDetections(box, img, detections) {
     const canvas = stage(img);
     drawBoxes(canvas, detections.boxes, detections.labels, detections.scores);
@@ -549,8 +573,8 @@
     box.append(thumb);
   }
 
-  function renderClasses(box, img, classes) {
-    const thumb = stage(img); thumb.style.maxWidth = "320px";
+  function renderClasses(box, img, classes, staged = false) {
+    const thumb = staged ? img : stage(img); thumb.style.maxWidth = "320px";
     const bars = el("div", { class: "bars" });
     for (const c of classes) {
       bars.append(el("div", { class: "row" }, el("span", { text: c.label }),

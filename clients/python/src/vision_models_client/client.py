@@ -12,14 +12,15 @@ import httpx
 import numpy as np
 
 from . import images as image_inputs
-from .results import (PARSERS, ClassificationResult, DepthResult, DetectionResult, Features, Job, SAM2Result,
-                      SAM3Result)
+from .results import (PARSERS, ClassificationResult, DepthResult, DetectionResult, Embeddings, Features, Job,
+                      SAM2Result, SAM3Result)
 
 __all__ = ["Client", "AsyncClient", "VisionAPIError", "JobFailed"]
 
 #: The client's defaults where they differ from the server's: arrays come back exact and compact.
 DEFAULTS: Mapping[str, Mapping[str, Any]] = {
     "depth_anything": {"depth_format": "float32"},
+    "embeddings": {"encoding_format": "base64"},
     "dinov3": {"tensor_format": "base64"},
 }
 
@@ -31,6 +32,7 @@ ROUTES: Mapping[str, str] = {
     "dinov3": "/inference/dinov3",
     "image_classification": "/inference/image-classification",
     "object_detection": "/inference/object-detection",
+    "embeddings": "/inference/embeddings",
 }
 
 
@@ -228,6 +230,19 @@ class _API:
         """DETR-style detection: per image scores, labels and (N, 4) boxes."""
         return self._inference("object_detection", images, dict(threshold=threshold, model_id=model_id, **fields),
                                lambda j, _: DetectionResult.from_json(j))
+
+    def embeddings(self, images: Any = None, texts: Union[str, Sequence[str], None] = None, *,
+                   encoding_format: Optional[str] = None, model_id: Optional[str] = None, **fields: Any) -> Embeddings:
+        """Images and/or texts to L2-normalised float32 vectors in one space (CLIP):
+        `.images` (N, D), `.texts` (M, D), `.similarity()` (N, M) logits as zero-shot scores them."""
+        if isinstance(texts, str):
+            texts = [texts]
+        encoded = [image_inputs.encode(i) for i in _image_list(images)] if images is not None else []
+        body = dict(DEFAULTS["embeddings"])
+        body.update(_body(texts=texts, encoding_format=encoding_format, model_id=model_id, **fields))
+        if encoded:
+            body["images"] = [e[0] for e in encoded]
+        return self._run(_Call("POST", ROUTES["embeddings"], body, lambda j: Embeddings.from_json(j)))
 
     # Jobs.
 

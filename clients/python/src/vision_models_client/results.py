@@ -90,6 +90,33 @@ class SAM2Result:
 
 
 @dataclass
+class Embeddings:
+    """L2-normalised vectors: images (N, D) and texts (M, D) float32, in one space; `similarity()`
+    scores them as the model's zero-shot head does (logit_scale x cosine + logit_bias)."""
+    images: np.ndarray
+    texts: np.ndarray
+    logit_scale: Optional[float]
+    logit_bias: Optional[float]
+    model_id: str
+    processing_time: float
+    raw: Mapping[str, Any] = field(repr=False)
+
+    def similarity(self) -> np.ndarray:
+        """(N, M) logits: image i against text j."""
+        return (self.images @ self.texts.T) * (self.logit_scale or 1.0) + (self.logit_bias or 0.0)
+
+    @classmethod
+    def from_json(cls, body: Mapping[str, Any], sizes: Any = None) -> "Embeddings":
+        def vectors(rows: Any) -> np.ndarray:
+            dim = body.get("dimensions", 0)
+            out = [np.frombuffer(base64.b64decode(r), dtype="<f4") if isinstance(r, str) else np.asarray(r, np.float32)
+                   for r in rows]
+            return np.stack(out).astype(np.float32) if out else np.zeros((0, dim), np.float32)
+        return cls(vectors(body["image_embeddings"]), vectors(body["text_embeddings"]), body.get("logit_scale"),
+                   body.get("logit_bias"), body["model_id"], body["processing_time"], body)
+
+
+@dataclass
 class Detections:
     """One image's detections: scores (N,), labels, boxes (N, 4) x1 y1 x2 y2 in image pixels."""
     scores: np.ndarray
@@ -193,6 +220,7 @@ class ClassificationResult:
 PARSERS = {
     "sam3": SAM3Result.from_json,
     "sam2": SAM2Result.from_json,
+    "embeddings": Embeddings.from_json,
     "grounding_dino": DetectionResult.from_json,
     "object_detection": DetectionResult.from_json,
     "depth_anything": DepthResult.from_json,
