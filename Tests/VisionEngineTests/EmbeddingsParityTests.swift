@@ -45,6 +45,13 @@ import VisionCore
         }
         #expect(abs(Double(try #require(response.logitScale)) - (manifest["logit_scale"] as! Double)) < 1e-3)
         #expect(response.logitBias == nil)
+        // Texts alone (a search query) and images alone.
+        let query = try await service.embed(EmbeddingsRequest(texts: [texts[0]["text"] as! String], modelID: Self.repo))
+        #expect(query.imageEmbeddings.isEmpty && query.textEmbeddings == [response.textEmbeddings[0]])
+        let pictures = try await service.embed(EmbeddingsRequest(images: [try Self.image(images[1]["image"] as! String)],
+                                                                modelID: Self.repo))
+        #expect(pictures.textEmbeddings.isEmpty && pictures.imageEmbeddings.count == 1)
+        #expect(Self.cosine(pictures.imageEmbeddings[0], images[1]["embedding"] as! [Double]) >= 0.9999)
     }
 
     @Test func tokensEqualTheTokenizers() async throws {
@@ -89,6 +96,37 @@ import VisionCore
         #expect(answer.features.count == 1 && Self.cosine(answer.features[0], entry["embedding"] as! [Double]) >= 0.9999)
         let json = try JSONSerialization.jsonObject(with: Data(answer.json())) as! [[Double]]
         #expect(json.count == 1 && json[0].count == answer.features[0].count)
+    }
+
+    /// The logit scale from the project exporter's marker, from the combined graph, or none (zero-shot
+    /// then refused by name; embeddings still served).
+    @Test func logitScaleSources() async throws {
+        let hub = try HubCacheBuilder.temporaryFolder("hub")
+        let folder = FixtureFiles.root.appendingPathComponent("models/clip-tiny")
+        let work = URL(fileURLWithPath: try HubCacheBuilder.temporaryFolder("copies"))
+        for (name, marker) in [("marked", #"{"family":"embeddings","logit_scale":2.5,"logit_bias":-1.5}"#), ("bare", nil)] {
+            let copy = work.appendingPathComponent(name)
+            try FileManager.default.copyItem(at: folder, to: copy)
+            try FileManager.default.removeItem(at: copy.appendingPathComponent("onnx/model.onnx"))
+            if let marker { try Data(marker.utf8).write(to: copy.appendingPathComponent("vision_models_api.json")) }
+            try HubCacheBuilder.place(folder: copy, repoID: "tests/clip-" + name, in: hub)
+        }
+        try HubCacheBuilder.place(folder: folder, repoID: Self.repo, in: hub)
+        let service = EmbeddingsService(context: try EngineFixture.context(families: [EmbeddingsFamily.erasedLoader], hubCache: hub))
+        func model(_ id: String) async throws -> EmbeddingsModel {
+            try await service.context.models.model(EmbeddingsFamily.loader, ModelSelection(modelID: id))
+        }
+        #expect(abs(try #require(try await model(Self.repo).logitScale) - Float(exp(3.3))) < 1e-3)
+        let marked = try await model("tests/clip-marked")
+        #expect(abs(try #require(marked.logitScale) - Float(exp(2.5))) < 1e-4 && marked.logitBias == -1.5)
+        #expect(try await model("tests/clip-bare").logitScale == nil)
+        let image = try Self.image("small_37x53.png")
+        let error = await #expect(throws: VisionError.self) {
+            _ = try await service.zeroShot(ZeroShotClassificationRequest(image: image, candidateLabels: ["cat"], modelID: "tests/clip-bare"))
+        }
+        #expect(error?.category == .badRequest && error?.message.contains("no logit scale") == true)
+        let vectors = try await service.embed(EmbeddingsRequest(images: [image], modelID: "tests/clip-bare"))
+        #expect(vectors.imageEmbeddings.count == 1 && vectors.logitScale == nil)
     }
 
     @Test(arguments: [

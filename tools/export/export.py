@@ -16,7 +16,9 @@ GroundingDinoForObjectDetection; a graph right for any number of phrases, see gr
 sam3 (transformers' Sam3Model: vision/text/decoder graphs and the single graph, see sam3_export.py;
 SAM3_SINGLE_GRAPH=0 skips the single graph, which halves the export's memory for the 840 M-parameter model),
 sam2 (transformers' Sam2Model and Sam3TrackerModel, click-to-segment: vision_encoder and
-prompt_encoder_mask_decoder in the onnx-community layout, see sam2_export.py),
+prompt_encoder_mask_decoder in the onnx-community layout, see sam2_export.py), embeddings (transformers'
+CLIPModel and SiglipModel: vision_model and text_model as transformers.js's split export, see
+embeddings_export.py),
 image_classification (any transformers *ForImageClassification: pixel_values -> logits) and
 object_detection (DETR-style detectors: pixel_values, pixel_mask -> logits, pred_boxes); see task_export.py.
 After export the graph is run with ONNX Runtime on a random input and compared with PyTorch; the
@@ -196,6 +198,13 @@ def export_sam2(src, dst, opset, tolerance):
     return sam2_export.export(src, dst, opset, tolerance)
 
 
+def export_embeddings(src, dst, opset, tolerance):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import embeddings_export
+
+    return embeddings_export.export(src, dst, opset, tolerance)
+
+
 def export_image_classification(src, dst, opset, tolerance):
     import task_export
 
@@ -210,7 +219,7 @@ def export_object_detection(src, dst, opset, tolerance):
 
 EXPORTERS = {"dinov3": export_dinov3, "depth_anything": export_depth_anything,
              "depth_anything_3": export_depth_anything_3, "grounding_dino": export_grounding_dino,
-             "sam3": export_sam3, "sam2": export_sam2, "image_classification": export_image_classification,
+             "sam3": export_sam3, "sam2": export_sam2, "embeddings": export_embeddings, "image_classification": export_image_classification,
              "object_detection": export_object_detection}
 
 

@@ -69,11 +69,8 @@ public final class EmbeddingsModel: LoadedModel {
         var text: (any InferenceSession)?
         var tokenizer: CLIPTokenizer?
         let textPath = snapshot.reference.onnxPath(graph: "text_model")
-        if FileManager.default.fileExists(atPath: snapshot.path(textPath)) {
-            guard kind == .clip else {
-                throw VisionError.unsupportedModel("'\(snapshot.reference.repoID)' is a SigLIP model: its SentencePiece "
-                                                   + "tokenizer is not served yet (image embeddings are: use a repository without text_model)")
-            }
+        // SigLIP's SentencePiece tokenizer is not read yet: its images are served, its texts refused.
+        if kind == .clip, FileManager.default.fileExists(atPath: snapshot.path(textPath)) {
             guard let data = FileManager.default.contents(atPath: snapshot.path("tokenizer.json")) else {
                 throw VisionError.modelNotFound("model '\(snapshot.reference.repoID)' has text_model but no tokenizer.json")
             }
@@ -90,9 +87,14 @@ public final class EmbeddingsModel: LoadedModel {
                                maxTokens: (textConfig?["max_position_embeddings"] as? Int) ?? 77)
     }
 
-    /// The trained logit_scale (before exp) and logit_bias: initializers of the combined graph
-    /// (`onnx/model.onnx`, as optimum exports it), else tensors of `model.safetensors`.
+    /// The trained logit_scale (before exp) and logit_bias: the project exporter's marker
+    /// (`vision_models_api.json`), initializers of the combined graph (`onnx/model.onnx`, as optimum
+    /// exports it), or tensors of `model.safetensors`.
     static func logitParameters(_ snapshot: ModelSnapshot) -> (scale: Float?, bias: Float?) {
+        let marker = ModelFiles.jsonObject("vision_models_api.json", in: snapshot)
+        if let scale = (marker["logit_scale"] as? NSNumber)?.floatValue {
+            return (scale, (marker["logit_bias"] as? NSNumber)?.floatValue)
+        }
         let combined = snapshot.path("onnx/model.onnx")
         if FileManager.default.fileExists(atPath: combined), let initializers = try? ONNXInitializers.read(path: combined) {
             let scalars = Dictionary(initializers.compactMap { i in i.scalar.map { (i.name, $0) } }) { a, _ in a }
@@ -109,15 +111,17 @@ public final class EmbeddingsModel: LoadedModel {
         return (nil, nil)
     }
 
-    /// L2-normalised rows of a [N, D] output, as transformers divides by the norm.
-    static func normalised(_ t: Tensor) -> [[Float]] {
+    /// A row divided by its L2 norm, as transformers normalises embeddings.
+    static func normalised(_ row: [Float]) -> [Float] {
+        let norm = sqrt(row.reduce(0) { $0 + $1 * $1 })
+        return norm > 0 ? row.map { $0 / norm } : row
+    }
+
+    /// The rows of a [N, D] output.
+    static func rows(_ t: Tensor) -> [[Float]] {
         let d = t.shape.last ?? 0, values = t.floats
         guard d > 0 else { return [] }
-        return stride(from: 0, to: values.count, by: d).map { start in
-            let row = Array(values[start..<(start + d)])
-            let norm = sqrt(row.reduce(0) { $0 + $1 * $1 })
-            return norm > 0 ? row.map { $0 / norm } : row
-        }
+        return stride(from: 0, to: values.count, by: d).map { Array(values[$0..<($0 + d)]) }
     }
 
     /// Image embeddings [N, D] as the graph gives them. Blocking.
@@ -132,7 +136,9 @@ public final class EmbeddingsModel: LoadedModel {
     /// than the model reads.
     func tokens(_ texts: [String]) throws -> [[Int]] {
         guard let tokenizer else {
-            throw VisionError.invalidInput("'\(reference.repoID)' has no text model (onnx/text_model.onnx): it embeds images only")
+            throw VisionError.invalidInput(kind == .siglip
+                ? "'\(reference.repoID)' is a SigLIP model: its SentencePiece tokenizer is not served yet, so it embeds images only"
+                : "'\(reference.repoID)' has no text model (onnx/text_model.onnx): it embeds images only")
         }
         return try texts.map { text in
             let ids = tokenizer.encode(text)

@@ -2,8 +2,8 @@ import Foundation
 import VisionCore
 
 /// Image and text embeddings, zero-shot classification and image features, over one dual encoder.
-/// Images run through the vision graph one at a time (as the pipelines run them); a request's
-/// texts through the text graph as one batch.
+/// A request's images run through the vision graph as one batch when the processor gives them one
+/// size (CLIP's centre crop), else one at a time; its texts through the text graph as one batch.
 public struct EmbeddingsService: Sendable {
     let context: EngineContext
     let limits: EmbeddingsLimits
@@ -13,29 +13,34 @@ public struct EmbeddingsService: Sendable {
         self.limits = limits
     }
 
-    func imageEmbeddings(_ images: [RGBImage], model: EmbeddingsModel) async throws -> [Tensor] {
-        var out: [Tensor] = []
-        for image in images {
-            let pixels = try await context.images.compute { model.processor.processBatch([image]).pixelValues }
-            out.append(try await context.inference.run { try model.imageEmbeddings(pixels) })
+    /// Each image's embedding row as the vision graph gives it (not normalised).
+    func imageEmbeddings(_ images: [RGBImage], model: EmbeddingsModel) async throws -> [[Float]] {
+        guard !images.isEmpty else { return [] }
+        let planes = try await context.images.compute { images.map(model.processor.process) }
+        let batches = Set(planes.map { [$0.width, $0.height] }).count == 1 ? [planes] : planes.map { [$0] }
+        var rows: [[Float]] = []
+        for batch in batches {
+            let pixels = try await context.images.compute { ImageProcessor.stack(batch).pixelValues }
+            let out = try await context.inference.run { try model.imageEmbeddings(pixels) }
+            rows += EmbeddingsModel.rows(out)
         }
-        return out
+        return rows
     }
 
     func textEmbeddings(_ texts: [String], model: EmbeddingsModel) async throws -> [[Float]] {
         guard !texts.isEmpty else { return [] }
         let ids = try model.tokens(texts)
         let raw = try await context.inference.run { try model.textEmbeddings(ids) }
-        return EmbeddingsModel.normalised(raw)
+        return EmbeddingsModel.rows(raw).map(EmbeddingsModel.normalised)
     }
 
     public func embed(_ request: EmbeddingsRequest) async throws -> EmbeddingsResponse {
         let start = ContinuousClock.now
         try request.validate(limits: limits)
-        let images = try await context.images.load(request.images.map(\.source))
+        let images = request.images.isEmpty ? [] : try await context.images.load(request.images.map(\.source))
         let model = try await context.models.model(EmbeddingsFamily.loader, request.selection)
         let texts = try await textEmbeddings(request.texts, model: model)
-        let vectors = try await imageEmbeddings(images, model: model).flatMap(EmbeddingsModel.normalised)
+        let vectors = try await imageEmbeddings(images, model: model).map(EmbeddingsModel.normalised)
         return EmbeddingsResponse(imageEmbeddings: vectors, textEmbeddings: texts, encoding: request.encoding,
                                   logitScale: model.logitScale, logitBias: model.logitBias,
                                   modelID: model.reference.description, processingTime: (ContinuousClock.now - start).seconds)
@@ -54,7 +59,7 @@ public struct EmbeddingsService: Sendable {
         }
         let texts = try await textEmbeddings(request.sequences, model: model)
         var results: [[Classification]] = []
-        for vector in try await imageEmbeddings(images, model: model).flatMap(EmbeddingsModel.normalised) {
+        for vector in try await imageEmbeddings(images, model: model).map(EmbeddingsModel.normalised) {
             let logits = texts.map { t in zip(vector, t).reduce(0) { $0 + $1.0 * $1.1 } * scale + (model.logitBias ?? 0) }
             // The image-classification pipeline's arithmetic and order (a stable sort, best first).
             let scores = ImageClassificationService.scores(logits, model.kind == .siglip ? .sigmoid : .softmax)
@@ -70,7 +75,7 @@ public struct EmbeddingsService: Sendable {
         let start = ContinuousClock.now
         let images = try await context.images.load(request.images.images.map(\.source))
         let model = try await context.models.model(EmbeddingsFamily.loader, request.selection)
-        let rows = try await imageEmbeddings(images, model: model).map(\.floats)
+        let rows = try await imageEmbeddings(images, model: model)
         return ImageFeatureResponse(features: rows, modelID: model.reference.description,
                                     processingTime: (ContinuousClock.now - start).seconds, single: request.images.isSingle)
     }
