@@ -122,6 +122,41 @@ import Testing
         }
     }
 
+    /// SAM 2.1 as facebook/sam2.1-hiera-* holds it (transformers' save_pretrained, no onnx/ folder):
+    /// served through the two shipped graphs, each click case answers as transformers'
+    /// Sam2Model.from_pretrained(THAT checkpoint) + post_process_masks.
+    @Test func aSAM2CheckpointSegmentsClicksAsTransformers() async throws {
+        let cases = (try FixtureFiles.json("binding/sam2.1-tiny-expected.json") as [String: Any])["cases"] as! [[String: Any]]
+        try await Self.serving("sam2.1-tiny", as: "me/sam2.1") { server in
+            var checked = 0
+            for c in cases {
+                let image = try FixtureFiles.data("preprocessing/" + (c["image"] as! String)).base64EncodedString()
+                let reply = try await server.post("/inference/sam2", json: [
+                    "images": [image], "objects": c["objects"]!, "output_format": "coco_rle", "model_id": "me/sam2.1"])
+                #expect(reply.status == 200, "\(reply.text.prefix(400))")
+                let objects = ((reply.json["results"] as? [[String: Any]])?.first?["objects"] as? [[String: Any]]) ?? []
+                let wanted = c["results"] as! [[String: Any]]
+                #expect(objects.count == wanted.count)
+                let shape = c["shape"] as! [Int]
+                for (got, want) in zip(objects, wanted) {
+                    let scores = got["scores"] as? [Double] ?? [], wantScores = want["iou_scores"] as! [Double]
+                    #expect(scores.count == 3 && zip(scores, wantScores).allSatisfy { abs($0 - $1) <= 1e-3 }, "\(scores) vs \(wantScores)")
+                    let masks = got["masks_coco_rle"] as? [[String: Any]] ?? []
+                    for (mask, counts) in zip(masks, want["masks_coco"] as! [String]) {
+                        let mine = COCOMask.decode(mask["counts"] as? String ?? "", height: shape[0], width: shape[1])
+                        let theirs = COCOMask.decode(counts, height: shape[0], width: shape[1])
+                        #expect(COCOMask.iou(mine, theirs) >= 0.995)
+                        checked += 1
+                    }
+                }
+            }
+            #expect(checked == 21)
+            let status = try await server.get("/models/status").text
+            #expect(status.contains("shipped:sam2.1-tiny"), "\(status.prefix(600))")
+            try await Self.expectListed("me/sam2.1", as: ["sam2"], by: server)
+        }
+    }
+
     /// `/models/cache` names the model types that serve a checkpoint in its official layout (the
     /// page's model list and the Inference API routes go by it).
     static func expectListed(_ repoID: String, as types: [String], by server: ServerProcess) async throws {

@@ -111,9 +111,24 @@ import VisionCore
         #expect(error?.category == .badRequest && error?.message.contains(message) == true, "\(String(describing: error))")
     }
 
-    @Test func anObjectNeedsPointsOrABox() {
-        #expect(throws: (any Error).self) { try JSONDecoder().decode(ClickObject.self, from: Data(#"{"labels":[]}"#.utf8)) }
-        #expect(throws: (any Error).self) { try JSONDecoder().decode(ClickObject.self, from: Data(#"{"points":[]}"#.utf8)) }
+    @Test func anObjectNeedsPointsOrABox() throws {
+        for body in [#"{"labels":[]}"#, #"{"points":[]}"#] {
+            let empty = try JSONDecoder().decode(ClickObject.self, from: Data(body.utf8))
+            #expect(throws: VisionError.invalidInput("an object needs points, a box, or both")) { try empty.validate(limits: SAM2Limits()) }
+        }
+    }
+
+    /// A wrong field inside an object is named as that field (not as "expected a list").
+    @Test func aWrongObjectFieldIsNamed() throws {
+        let body = Data(#"{"images":["AAAA"],"objects":[{"points":"here"}]}"#.utf8)
+        #expect {
+            try JSONDecoder().decode(SAM2Request.self, from: body)
+        } throws: { error in
+            guard case DecodingError.typeMismatch(_, let context) = error else { return false }
+            return context.codingPath.last?.stringValue == "points"
+        }
+        let mixed = Data(#"{"images":["AAAA"],"objects":[{"box":[1,1,5,5]},[{"box":[1,1,5,5]}]]}"#.utf8)
+        #expect(throws: VisionError.self) { try JSONDecoder().decode(SAM2Request.self, from: mixed) }
     }
 
     func close(_ a: [Float], _ b: [Float]) -> Bool { a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) <= 1e-5 } }

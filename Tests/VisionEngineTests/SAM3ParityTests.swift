@@ -48,34 +48,11 @@ import VisionCore
         return BinaryMask(width: w, height: h, pixels: pixels)
     }
 
-    /// pycocotools' compressed string decoded (the inverse of its rleToString).
     static func decodeCOCO(_ counts: String, height: Int, width: Int) -> BinaryMask {
-        let s = Array(counts.utf8)
-        var runs: [Int] = [], p = 0
-        while p < s.count {
-            var x = 0, k = 0, more = true
-            while more {
-                let c = Int(s[p]) - 48
-                x |= (c & 0x1F) << (5 * k)
-                more = (c & 0x20) != 0
-                p += 1; k += 1
-                if !more && (c & 0x10) != 0 { x |= -1 << (5 * k) }
-            }
-            if runs.count > 2 { x += runs[runs.count - 2] }
-            runs.append(x)
-        }
-        var columnMajor: [UInt8] = [], value: UInt8 = 0
-        for r in runs { columnMajor += [UInt8](repeating: value, count: r); value ^= 1 }
-        var pixels = [UInt8](repeating: 0, count: height * width)
-        for x in 0..<width { for y in 0..<height where x * height + y < columnMajor.count { pixels[y * width + x] = columnMajor[x * height + y] } }
-        return BinaryMask(width: width, height: height, pixels: pixels)
+        BinaryMask(width: width, height: height, pixels: COCOMask.decode(counts, height: height, width: width))
     }
 
-    static func iou(_ a: BinaryMask, _ b: BinaryMask) -> Double {
-        var inter = 0, union = 0
-        for (x, y) in zip(a.pixels, b.pixels) { inter += Int(x & y); union += Int(x | y) }
-        return union == 0 ? 1 : Double(inter) / Double(union)
-    }
+    static func iou(_ a: BinaryMask, _ b: BinaryMask) -> Double { COCOMask.iou(a.pixels, b.pixels) }
 
     static func request(_ image: String, prompts: [String], format: MaskFormat, threshold: Float, repo: String = repo)
         throws -> SAM3Request {

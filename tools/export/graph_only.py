@@ -50,7 +50,7 @@ WRAPPERS = {"sam3": {"Sam3VideoModel": "detector_config"}}
 KEY_PREFIXES = {"sam3": ["detector_model."]}
 # The server family that serves a family's graphs (Depth Anything 3 is served as depth_anything).
 SERVED_BY = {"depth_anything_3": "depth_anything"}
-FAMILIES = ["depth_anything", "depth_anything_3", "dinov3", "grounding_dino", "sam3"]
+FAMILIES = ["depth_anything", "depth_anything_3", "dinov3", "grounding_dino", "sam2", "sam3"]
 
 
 def fingerprint(config):
@@ -160,6 +160,8 @@ def build(family, config_path):
         return (config,) + grounding_dino_graphs(config)
     if family == "sam3":
         return sam3_graphs(config)
+    if family == "sam2":
+        return sam2_graphs(config)
     sys.exit(f"graph-only export of {family} is not written yet")
 
 
@@ -229,6 +231,35 @@ def sam3_graphs(config):
         GraphSpec(s3.BoxDecoder(model).eval(), decoder_inputs + ["input_boxes", "input_boxes_labels"], s3.OUTPUTS,
                   [tuple(one) + (text_features[i:i + 1], mask[i:i + 1], b, lab.long()) for i, (b, lab) in enumerate(boxes)],
                   box_axes, file="box_decoder.onnx", tracing=s3.traceable, opset=16, fuse_attention=True),
+    ]
+    return config, model, specs
+
+
+def sam2_graphs(config):
+    """Click-to-segment (transformers' Sam2Model) as the two graphs sam2_export.py writes in the
+    onnx-community layout: vision_encoder and prompt_encoder_mask_decoder, the decoder checked on
+    points, boxes and both, as served."""
+    import sam2_export as s2
+    from transformers import Sam2Model
+
+    model = randomized(Sam2Model(config).eval(), seed=0, std=0.02)
+    size = config.prompt_encoder_config.image_size
+    names = [f"image_embeddings.{i}" for i in range(3)]
+    pixels = torch.randn(1, 3, size, size, generator=torch.Generator().manual_seed(1))
+    vision = s2.VisionEncoder(model).eval()
+    with torch.no_grad():
+        embeddings = tuple(vision(pixels))
+    prompts = ["input_points", "input_labels", "input_boxes"]
+    axes = dict({n: {0: "batch_size"} for n in ["pixel_values"] + names},
+                input_points={0: "batch_size", 1: "point_batch_size", 2: "num_points"},
+                input_labels={0: "batch_size", 1: "point_batch_size", 2: "num_points"},
+                input_boxes={0: "batch_size", 1: "num_boxes"},
+                **{n: {0: "batch_size", 1: "point_batch_size"} for n in s2.OUTPUTS})
+    specs = [
+        GraphSpec(vision, ["pixel_values"], names, [(pixels,)], axes, file="vision_encoder.onnx", fuse_attention=True),
+        GraphSpec(s2.PromptEncoderMaskDecoder(model).eval(), prompts + names, s2.OUTPUTS,
+                  [feeds + embeddings for _, feeds, _ in s2.prompt_cases(size)], axes,
+                  file="prompt_encoder_mask_decoder.onnx"),
     ]
     return config, model, specs
 
@@ -384,10 +415,19 @@ def strip(path, keys, prefix, key_prefix=""):
             entry = tensor.external_data.add()
             entry.key, entry.value = k, v
         stripped.append(key)
-    for node in graph.graph.node:
-        for i, name in enumerate(node.input):
-            if name in renames:
-                node.input[i] = renames[name]
+    def rename(nodes):
+        # Subgraphs (an If's branches, traced from shape-dependent code) read the weights too.
+        for node in nodes:
+            for i, name in enumerate(node.input):
+                if name in renames:
+                    node.input[i] = renames[name]
+            for attribute in node.attribute:
+                if attribute.type == onnx.AttributeProto.GRAPH:
+                    rename(attribute.g.node)
+                for sub in attribute.graphs:
+                    rename(sub.node)
+
+    rename(graph.graph.node)
     inverse = {saved_key: memory_key for memory_key, saved_key in mapping.items()}
     return graph, stripped, kept, inverse
 

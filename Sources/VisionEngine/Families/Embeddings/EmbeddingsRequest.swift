@@ -92,10 +92,11 @@ public struct ZeroShotClassificationRequest: Decodable, Sendable {
         let (images, fields) = try TaskImages.decode(from: request, parameters: Self.parameters)
         self.images = images
         // Every field is read (a wrong type is named) before the missing one is.
-        let labels = try fields.read(Self.labelsField)
+        // The labels in `parameters`, else at the top level (a schema cannot say "in one of the two").
+        let labels = try fields.read(Self.labelsField) ?? request.read(Self.labelsField)
         hypothesisTemplate = try fields.read(Self.templateField)
         selection = try ModelSelection(from: request)
-        guard let labels else { throw VisionError.invalidRequest("candidate_labels is required") }
+        guard let labels else { throw VisionError.invalidInput("candidate_labels is required (in parameters or at the top level)") }
         candidateLabels = labels
     }
 

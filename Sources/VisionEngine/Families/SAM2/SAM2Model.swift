@@ -1,7 +1,8 @@
 import Foundation
 import VisionCore
 
-/// A click-to-segment model in the onnx-community layout (SAM 2 / 2.1, SAM3's tracker):
+/// A click-to-segment model (SAM 2 / 2.1, SAM3's tracker) in the onnx-community layout, or a
+/// transformers-format checkpoint bound to the shipped graphs of the same layout:
 /// `onnx/vision_encoder.onnx` (pixel_values → image_embeddings.0/1/2) runs once per image and
 /// `onnx/prompt_encoder_mask_decoder.onnx` (input_points, input_labels, input_boxes and the
 /// embeddings → iou_scores, pred_masks, object_score_logits) once per click.
@@ -14,9 +15,14 @@ public final class SAM2Model: LoadedModel {
     let decoder: any InferenceSession
     /// The side of the square the processor resizes to (Sam2Processor's target size for points).
     let inputSize: Int
+    /// The shipped graph the checkpoint's weights were bound to (nil: the repository's own graphs).
+    let shippedGraph: String?
+
+    public var statusDetails: [(String, JSONValue)] { [ModelFiles.graphDetail(shippedGraph)] }
 
     init(reference: ModelReference, processor: ImageProcessor, encoder: any InferenceSession,
-         decoder: any InferenceSession, memoryBytes: Int, inputSize: Int) {
+         decoder: any InferenceSession, memoryBytes: Int, inputSize: Int, shippedGraph: String? = nil) {
+        self.shippedGraph = shippedGraph
         self.reference = reference
         self.processor = processor
         self.encoder = encoder
@@ -35,11 +41,23 @@ public final class SAM2Model: LoadedModel {
             throw VisionError.modelNotFound(
                 "'\(snapshot.reference.repoID)' has no square image size ({height, width}) in its processor config")
         }
-        let files = try ["vision_encoder", "prompt_encoder_mask_decoder"].map {
-            try ModelFiles.graph(snapshot.reference.onnxPath(graph: $0), in: snapshot)
+        let graphs = ["vision_encoder", "prompt_encoder_mask_decoder"]
+        let encoder: any InferenceSession, decoder: any InferenceSession, bytes: Int, shippedGraph: String?
+        if let shipped = try ModelFiles.shippedSessions(
+            snapshot, family: .sam2, context: context,
+            exportCommand: "python3 tools/export/graph_only.py sam2 <config.json> graphs/<name>",
+            ownGraphs: graphs.map { snapshot.reference.onnxPath(graph: $0) }) {
+            // A transformers-format checkpoint (facebook/sam2.1-hiera-*): its weights bound to the shipped graphs.
+            guard let e = shipped.sessions[graphs[0]], let d = shipped.sessions[graphs[1]] else {
+                throw VisionError.internalError("shipped graph '\(shipped.name)' lacks the SAM 2 graphs")
+            }
+            (encoder, decoder, bytes, shippedGraph) = (e, d, shipped.bytes, shipped.name)
+        } else {
+            let files = try graphs.map { try ModelFiles.graph(snapshot.reference.onnxPath(graph: $0), in: snapshot) }
+            encoder = try context.runtime.makeSession(modelPath: files[0].path, options: context.sessionOptions)
+            decoder = try context.runtime.makeSession(modelPath: files[1].path, options: context.sessionOptions)
+            (bytes, shippedGraph) = (files.reduce(0) { $0 + $1.bytes }, nil)
         }
-        let encoder = try context.runtime.makeSession(modelPath: files[0].path, options: context.sessionOptions)
-        let decoder = try context.runtime.makeSession(modelPath: files[1].path, options: context.sessionOptions)
         let decoderNames = Set(decoder.inputs.map(\.name)), encoderNames = encoder.outputs.map(\.name)
         let embeddings = decoderNames.subtracting(decoderInputs)
         guard encoder.inputs.map(\.name) == ["pixel_values"], decoderNames.isSuperset(of: decoderInputs),
@@ -50,7 +68,7 @@ public final class SAM2Model: LoadedModel {
                 + "decoder inputs \(decoder.inputs.map(\.name)))")
         }
         return SAM2Model(reference: snapshot.reference, processor: ImageProcessor(config: config), encoder: encoder,
-                         decoder: decoder, memoryBytes: files.reduce(0) { $0 + $1.bytes }, inputSize: width)
+                         decoder: decoder, memoryBytes: bytes, inputSize: width, shippedGraph: shippedGraph)
     }
 
     /// The image embeddings the decoder reads, for one processed image. Blocking.

@@ -34,11 +34,11 @@ public struct ClickObject: Decodable, Sendable, Equatable {
         points = try fields.read(Self.pointsField)
         labels = try fields.read(Self.labelsField) ?? [Int](repeating: 1, count: points.count)
         box = try fields.read(Self.boxField)
-        if points.isEmpty && box == nil { throw VisionError.invalidInput("an object needs points, a box, or both") }
     }
 
     /// The rules the schema cannot say, as 400s.
     func validate(limits: SAM2Limits) throws {
+        guard !points.isEmpty || box != nil else { throw VisionError.invalidInput("an object needs points, a box, or both") }
         guard points.count <= limits.maxPointsPerObject else {
             throw VisionError.invalidInput("\(points.count) points for an object; at most \(limits.maxPointsPerObject)")
         }
@@ -71,12 +71,37 @@ public struct SAM2Request: Decodable, Sendable {
     public let selection: ModelSelection
 
     // The request's fields, declared once: decoding, bounds and the document's SAM2Request.
+    /// An entry of `objects`: an object (the list is shared by every image) or an image's list.
+    enum Entry: Decodable {
+        case object(ClickObject)
+        case list([ClickObject])
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            do {
+                self = .list(try c.decode([ClickObject].self))
+            } catch DecodingError.typeMismatch(_, let context) where context.codingPath.count == decoder.codingPath.count {
+                // Not a list: an object, whose own errors name its field.
+                self = .object(try c.decode(ClickObject.self))
+            }
+        }
+    }
     static let objectsField = RequestField<(shared: Bool, lists: [[ClickObject]])>(
         name: "objects", schema: .oneOf([.array(.ref("SAM2Object")), .array(.array(.ref("SAM2Object")))],
                                         description: "The objects to segment: one list shared by every image, or one list per image"),
         required: true) { c, key in
-        if let shared = try? c.decode([ClickObject].self, forKey: key) { return (true, [shared]) }
-        return (false, try c.decode([[ClickObject]].self, forKey: key))
+        let entries = try c.decode([Entry].self, forKey: key)
+        var objects: [ClickObject] = [], lists: [[ClickObject]] = []
+        for entry in entries {
+            switch entry {
+            case .object(let o): objects.append(o)
+            case .list(let l): lists.append(l)
+            }
+        }
+        guard objects.isEmpty || lists.isEmpty else {
+            throw VisionError.invalidInput("objects is one list of objects for every image, or one list per image: not both")
+        }
+        return lists.isEmpty ? (true, [objects]) : (false, lists)
     }
     static let bestMaskOnlyField = RequestField.boolean("best_mask_only", default: false, description:
         "Only each object's mask with the highest predicted IoU (else all three of the multimask output)")
