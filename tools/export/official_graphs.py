@@ -4,7 +4,7 @@ official checkpoints' configurations, through tools/export/graph_only.py.
     python3 tools/export/official_graphs.py [graphs] [--only dinov3-vits16,...]
 
 The configurations are built from the facts in ../shared/reference/official-checkpoints.md (the
-values transformers' conversion scripts write), not read from the hub. Families: DINOv3, Depth Anything V2, GroundingDINO, SAM3, Depth Anything 3.
+values transformers' conversion scripts write), not read from the hub. Families: DINOv3, Depth Anything V2, GroundingDINO, SAM3, SAM 2.1, Depth Anything 3.
 """
 import argparse
 import json
@@ -80,6 +80,30 @@ def sam3_configs():
     return {"sam3": Sam3VideoConfig()}
 
 
+def sam2_configs():
+    """facebook/sam2.1-hiera-{tiny,small,base-plus,large} as transformers' convert_sam2_to_hf.py
+    builds them (Hiera sizes; the prompt encoder and mask decoder at their defaults)."""
+    from transformers import Sam2Config, Sam2HieraDetConfig, Sam2VisionConfig
+
+    def sam2(channels=None, **hiera):
+        vision = Sam2VisionConfig(backbone_config=Sam2HieraDetConfig(**hiera),
+                                  **({"backbone_channel_list": channels} if channels else {}))
+        return Sam2Config(vision_config=vision)
+
+    return {
+        "sam2.1-hiera-tiny": sam2(),
+        "sam2.1-hiera-small": sam2(blocks_per_stage=[1, 2, 11, 2], global_attention_blocks=[7, 10, 13]),
+        "sam2.1-hiera-base-plus": sam2([896, 448, 224, 112], hidden_size=112, embed_dim_per_stage=[112, 224, 448, 896],
+                                       num_attention_heads_per_stage=[2, 4, 8, 16], blocks_per_stage=[2, 3, 16, 3],
+                                       global_attention_blocks=[12, 16, 20],
+                                       window_positional_embedding_background_size=[14, 14]),
+        "sam2.1-hiera-large": sam2([1152, 576, 288, 144], hidden_size=144, embed_dim_per_stage=[144, 288, 576, 1152],
+                                   num_attention_heads_per_stage=[2, 4, 8, 16], blocks_per_stage=[2, 6, 36, 4],
+                                   global_attention_blocks=[23, 33, 43], window_positional_embedding_background_size=[7, 7],
+                                   window_size_per_stage=[8, 4, 16, 8]),
+    }
+
+
 DA3_PRESETS = {"depth-anything-3-small": "da3-small", "depth-anything-3-base": "da3-base",
                "depth-anything-3-large": "da3-large", "depth-anything-3-giant": "da3-giant",
                "depth-anything-3-metric-large": "da3metric-large", "depth-anything-3-mono-large": "da3mono-large",
@@ -93,10 +117,11 @@ def depth_anything_3_configs():
 
 
 CONFIGS = {"dinov3": dinov3_configs, "depth_anything": depth_anything_configs, "grounding_dino": grounding_dino_configs,
-           "sam3": sam3_configs, "depth_anything_3": depth_anything_3_configs}
+           "sam3": sam3_configs, "sam2": sam2_configs, "depth_anything_3": depth_anything_3_configs}
 ARCHITECTURES = {"DINOv3ViTConfig": "DINOv3ViTModel", "DINOv3ConvNextConfig": "DINOv3ConvNextModel",
                  "DepthAnythingConfig": "DepthAnythingForDepthEstimation",
-                 "GroundingDinoConfig": "GroundingDinoForObjectDetection", "Sam3VideoConfig": "Sam3VideoModel"}
+                 "GroundingDinoConfig": "GroundingDinoForObjectDetection", "Sam3VideoConfig": "Sam3VideoModel",
+                 "Sam2Config": "Sam2Model"}
 
 
 def main():
