@@ -20,6 +20,19 @@ public struct GraphInitializer: Sendable, Equatable {
     }
 }
 
+/// One node of an ONNX graph: its operator and the names it reads and writes.
+public struct GraphNode: Sendable, Equatable {
+    public let op: String
+    public let inputs: [String]
+    public let outputs: [String]
+
+    public init(op: String, inputs: [String], outputs: [String]) {
+        self.op = op
+        self.inputs = inputs
+        self.outputs = outputs
+    }
+}
+
 /// Reads the initializers of an ONNX model file's main graph straight from its protobuf encoding
 /// (ModelProto.graph = 7, GraphProto.initializer = 5; TensorProto.dims = 1, data_type = 2,
 /// name = 8, data_location = 14), skipping every other field and loading no tensor data but a
@@ -37,6 +50,39 @@ public enum ONNXInitializers {
                 var graph = ProtoReader(graphBytes)
                 while let (gField, gValue) = try graph.next() {
                     if gField == 5, case .bytes(let tensor) = gValue { found.append(try initializer(tensor)) }
+                }
+            }
+            return found
+        } catch is ProtoReader.Malformed {
+            throw VisionError.invalidInput("'\((path as NSString).lastPathComponent)' is not a valid ONNX model")
+        }
+    }
+
+    /// The main graph's nodes in order (GraphProto.node = 1; NodeProto.input = 1, output = 2,
+    /// op_type = 4), subgraphs not entered.
+    public static func nodes(path: String) throws -> [GraphNode] {
+        let file = try MappedFile(path: path)
+        guard let base = file.base else { throw VisionError.invalidInput("'\((path as NSString).lastPathComponent)' is empty") }
+        do {
+            var model = ProtoReader(UnsafeRawBufferPointer(start: base, count: file.size))
+            var found: [GraphNode] = []
+            while let (field, value) = try model.next() {
+                guard field == 7, case .bytes(let graphBytes) = value else { continue }
+                var graph = ProtoReader(graphBytes)
+                while let (gField, gValue) = try graph.next() {
+                    guard gField == 1, case .bytes(let nodeBytes) = gValue else { continue }
+                    var node = ProtoReader(nodeBytes)
+                    var op = "", inputs: [String] = [], outputs: [String] = []
+                    while let (nField, nValue) = try node.next() {
+                        guard case .bytes(let text) = nValue else { continue }
+                        switch nField {
+                        case 1: inputs.append(String(decoding: text, as: UTF8.self))
+                        case 2: outputs.append(String(decoding: text, as: UTF8.self))
+                        case 4: op = String(decoding: text, as: UTF8.self)
+                        default: break
+                        }
+                    }
+                    found.append(GraphNode(op: op, inputs: inputs, outputs: outputs))
                 }
             }
             return found
@@ -70,11 +116,11 @@ public enum ONNXInitializers {
     }
 }
 
-/// The protobuf wire format, read forward: each field's number and its varint or length-delimited
-/// bytes (fixed-width fields are skipped over).
+/// The protobuf wire format, read forward: each field's number and its varint, length-delimited
+/// bytes, or fixed-width value (a 32-bit one kept for floats; 64-bit ones skipped over).
 struct ProtoReader {
     struct Malformed: Error {}
-    enum Value { case varint(UInt64), bytes(UnsafeRawBufferPointer), fixed }
+    enum Value { case varint(UInt64), bytes(UnsafeRawBufferPointer), fixed32(UInt32), fixed }
 
     private let bytes: UnsafeRawBufferPointer
     private var offset = 0
@@ -103,7 +149,12 @@ struct ProtoReader {
         switch key & 7 {
         case 0: return (field, .varint(try varint()))
         case 1: try skip(8); return (field, .fixed)
-        case 5: try skip(4); return (field, .fixed)
+        case 5:
+            guard bytes.count - offset >= 4 else { throw Malformed() }
+            let value = UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16
+                | UInt32(bytes[offset + 3]) << 24
+            offset += 4
+            return (field, .fixed32(value))
         case 2:
             let length = try varint()
             guard length <= UInt64(bytes.count - offset) else { throw Malformed() }

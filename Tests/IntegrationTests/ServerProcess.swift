@@ -71,7 +71,11 @@ final class ServerProcess: Sendable {
         let deadline = ContinuousClock.now + .seconds(15)
         while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
         if process.isRunning { process.interrupt(); kill(process.processIdentifier, SIGKILL) }
-        try await Task.sleep(for: .milliseconds(50))
+        // Reaped asynchronously: terminationStatus traps while the process still counts as running
+        // (a loaded machine can take longer than a fixed pause).
+        let reaped = ContinuousClock.now + .seconds(30)
+        while process.isRunning && ContinuousClock.now < reaped { try await Task.sleep(for: .milliseconds(20)) }
+        guard !process.isRunning else { throw ServerError("server \(process.processIdentifier) did not exit after SIGKILL") }
         return process.terminationStatus
     }
 

@@ -5,20 +5,31 @@ import Testing
 import VisionCore
 @testable import VisionEngine
 
-/// Image–text embeddings (a tiny random CLIP in the community layout: transformers.js's split
-/// export made with optimum, tools/fixtures/make_embedding_fixtures.py) against transformers:
-/// CLIPModel's normalised features, its tokenizer's ids, exp(logit_scale) and the
-/// zero-shot-image-classification pipeline.
+/// Image–text embeddings (a tiny random CLIP and SigLIP in the community layout: transformers.js's
+/// split export made with optimum, tools/fixtures/make_embedding_fixtures.py) against
+/// transformers: the models' normalised features, their tokenizers' ids (CLIP's BPE, SigLIP's
+/// SentencePiece behind SiglipTokenizer's canonicalisation), the logit scale and bias, and the
+/// zero-shot-image-classification pipeline (softmax for CLIP, sigmoid for SigLIP).
 @Suite struct EmbeddingsParityTests {
     static let repo = "tests/clip-tiny"
+    /// Each fixture model and its manifest. `siglip-tiny` is transformers.js's split export, whose text
+    /// graph takes no attention mask: it is held to the pipeline's answers without the mask
+    /// (`*_unmasked`); `siglip-tiny-exported` (the project's exporter, with the mask) to the pipeline's own.
+    static let models = [("clip-tiny", "embeddings/manifest.json"), ("siglip-tiny", "embeddings/siglip-tiny.json"),
+                         ("siglip-tiny-exported", "embeddings/siglip-tiny.json")]
+
+    /// The manifest key of what `model` must equal.
+    static func key(_ base: String, _ model: String) -> String { model == "siglip-tiny" ? base + "_unmasked" : base }
 
     static func service() throws -> EmbeddingsService {
         let hub = try HubCacheBuilder.temporaryFolder("hub")
-        try HubCacheBuilder.place(folder: FixtureFiles.root.appendingPathComponent("models/clip-tiny"), repoID: repo, in: hub)
+        for (name, _) in models {
+            try HubCacheBuilder.place(folder: FixtureFiles.root.appendingPathComponent("models/" + name), repoID: "tests/" + name, in: hub)
+        }
         return EmbeddingsService(context: try EngineFixture.context(families: [EmbeddingsFamily.erasedLoader], hubCache: hub))
     }
 
-    static func manifest() throws -> [String: Any] { try FixtureFiles.json("embeddings/manifest.json") }
+    static func manifest(_ path: String = "embeddings/manifest.json") throws -> [String: Any] { try FixtureFiles.json(path) }
 
     static func image(_ name: String) throws -> ImageInput {
         ImageInput(source: .bytes(try FixtureFiles.bytes("preprocessing/" + name)))
@@ -30,51 +41,60 @@ import VisionCore
         return dot / (na * nb)
     }
 
-    @Test func embeddingsEqualTransformers() async throws {
+    @Test(arguments: EmbeddingsParityTests.models)
+    func embeddingsEqualTransformers(model: String, manifestPath: String) async throws {
         let service = try Self.service()
-        let manifest = try Self.manifest()
+        let manifest = try Self.manifest(manifestPath)
+        let repo = "tests/" + model
         let images = manifest["images"] as! [[String: Any]], texts = manifest["texts"] as! [[String: Any]]
         let response = try await service.embed(EmbeddingsRequest(
             images: try images.map { try Self.image($0["image"] as! String) }, texts: texts.map { $0["text"] as! String },
-            modelID: Self.repo))
-        #expect(response.imageEmbeddings.count == 3 && response.textEmbeddings.count == 5)
-        for (got, want) in zip(response.imageEmbeddings + response.textEmbeddings, images + texts) {
-            let cosine = Self.cosine(got, want["embedding"] as! [Double])
+            modelID: repo))
+        #expect(response.imageEmbeddings.count == 3 && response.textEmbeddings.count == 8)
+        for (i, (got, want)) in zip(response.imageEmbeddings + response.textEmbeddings, images + texts).enumerated() {
+            let cosine = Self.cosine(got, want[i < images.count ? "embedding" : Self.key("embedding", model)] as! [Double])
             #expect(cosine >= 0.9999, "\(want["image"] ?? want["text"]!): cosine \(cosine)")
             #expect(abs(sqrt(got.reduce(0) { $0 + $1 * $1 }) - 1) < 1e-5)
         }
         #expect(abs(Double(try #require(response.logitScale)) - (manifest["logit_scale"] as! Double)) < 1e-3)
-        #expect(response.logitBias == nil)
+        #expect(response.logitBias.map(Double.init) == manifest["logit_bias"] as? Double)
         // Texts alone (a search query) and images alone.
-        let query = try await service.embed(EmbeddingsRequest(texts: [texts[0]["text"] as! String], modelID: Self.repo))
+        let query = try await service.embed(EmbeddingsRequest(texts: [texts[0]["text"] as! String], modelID: repo))
         #expect(query.imageEmbeddings.isEmpty && query.textEmbeddings == [response.textEmbeddings[0]])
         let pictures = try await service.embed(EmbeddingsRequest(images: [try Self.image(images[1]["image"] as! String)],
-                                                                modelID: Self.repo))
+                                                                modelID: repo))
         #expect(pictures.textEmbeddings.isEmpty && pictures.imageEmbeddings.count == 1)
         #expect(Self.cosine(pictures.imageEmbeddings[0], images[1]["embedding"] as! [Double]) >= 0.9999)
     }
 
-    @Test func tokensEqualTheTokenizers() async throws {
+    @Test(arguments: EmbeddingsParityTests.models)
+    func tokensEqualTheTokenizers(model name: String, manifestPath: String) async throws {
         let service = try Self.service()
-        let model = try await service.context.models.model(EmbeddingsFamily.loader, ModelSelection(modelID: Self.repo))
-        let texts = try Self.manifest()["texts"] as! [[String: Any]]
+        let model = try await service.context.models.model(EmbeddingsFamily.loader, ModelSelection(modelID: "tests/" + name))
+        let texts = try Self.manifest(manifestPath)["texts"] as! [[String: Any]]
         for text in texts {
-            #expect(try model.tokens([text["text"] as! String])[0] == text["ids"] as! [Int], "\(text["text"]!)")
+            // SigLIP's rows are padded to the model's length: compare up to the end token.
+            let want = text["ids"] as! [Int]
+            let got = try model.tokens([text["text"] as! String])[0]
+            #expect(want.starts(with: got) && want.dropFirst(got.count).allSatisfy { $0 == model.tokenizer?.padID },
+                    "\(text["text"]!): \(got) vs \(want)")
         }
-        #expect(texts.count == 5)
+        #expect(texts.count == 8)
     }
 
-    @Test func zeroShotScoresEqualThePipeline() async throws {
+    @Test(arguments: EmbeddingsParityTests.models)
+    func zeroShotScoresEqualThePipeline(model: String, manifestPath: String) async throws {
         let service = try Self.service()
-        let manifest = try Self.manifest()
+        let manifest = try Self.manifest(manifestPath)
         let labels = manifest["labels"] as! [String]
         var checked = 0
         for entry in manifest["images"] as! [[String: Any]] {
-            for (key, candidates, template) in [("zero_shot", labels, "This is a photo of {}."),
-                                                ("zero_shot_template", Array(labels.prefix(3)), "a picture of {}")] {
+            for (base, candidates, template) in [("zero_shot", labels, "This is a photo of {}."),
+                                                 ("zero_shot_template", Array(labels.prefix(3)), "a picture of {}")] {
+                let key = Self.key(base, model)
                 let answer = try await service.zeroShot(ZeroShotClassificationRequest(
                     image: try Self.image(entry["image"] as! String), candidateLabels: candidates,
-                    hypothesisTemplate: template, modelID: Self.repo))
+                    hypothesisTemplate: template, modelID: "tests/" + model))
                 let want = entry[key] as! [[String: Any]]
                 #expect(answer.results[0].map(\.label) == want.map { $0["label"] as! String }, "\(entry["image"]!) \(key)")
                 for (got, w) in zip(answer.results[0], want) {

@@ -113,6 +113,10 @@ import VisionCore
         "depth-anything-3-large": ["model.onnx": 543], "depth-anything-3-giant": ["model.onnx": 877],
         "depth-anything-3-metric-large": ["model.onnx": 406], "depth-anything-3-mono-large": ["model.onnx": 406],
         "depth-anything-3-nested-giant-large": ["model.onnx": 877, "metric.onnx": 406],
+        "sam2.1-hiera-tiny": ["vision_encoder.onnx": 167, "prompt_encoder_mask_decoder.onnx": 132],
+        "sam2.1-hiera-small": ["vision_encoder.onnx": 215, "prompt_encoder_mask_decoder.onnx": 132],
+        "sam2.1-hiera-base-plus": ["vision_encoder.onnx": 311, "prompt_encoder_mask_decoder.onnx": 132],
+        "sam2.1-hiera-large": ["vision_encoder.onnx": 599, "prompt_encoder_mask_decoder.onnx": 132],
     ]
 
     @Test func everyShippedGraphIsWeightlessAndCatalogued() throws {
@@ -134,7 +138,7 @@ import VisionCore
                         "\(graph.name)/\(file) carries no weights of its own (only fused attention's int64 shapes)")
                 files += 1
             }
-            #expect(["dinov3", "depth_anything", "grounding_dino", "sam3"].contains(graph.family))
+            #expect(["dinov3", "depth_anything", "grounding_dino", "sam3", "sam2"].contains(graph.family))
             #expect(!graph.fingerprint.isEmpty)
         }
         #expect(catalog.graphs.count == Self.expected.count && files == Self.expected.values.map(\.count).reduce(0, +))

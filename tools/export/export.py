@@ -47,6 +47,7 @@ COMPANION_FILES = [
     "vocab.txt",
     "merges.txt",
     "vocab.json",
+    "spiece.model",
 ]
 
 

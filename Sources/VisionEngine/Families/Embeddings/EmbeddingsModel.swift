@@ -20,7 +20,7 @@ public final class EmbeddingsModel: LoadedModel {
     let processor: ImageProcessor
     let vision: any InferenceSession
     let text: (any InferenceSession)?
-    let tokenizer: CLIPTokenizer?
+    let tokenizer: TextTokenizer?
     let kind: ContrastiveKind
     /// exp(logit_scale) and the bias, when the repository has them.
     let logitScale: Float?
@@ -31,7 +31,7 @@ public final class EmbeddingsModel: LoadedModel {
     let maxTokens: Int
 
     init(reference: ModelReference, processor: ImageProcessor, vision: any InferenceSession, text: (any InferenceSession)?,
-         tokenizer: CLIPTokenizer?, kind: ContrastiveKind, logitScale: Float?, logitBias: Float?, memoryBytes: Int,
+         tokenizer: TextTokenizer?, kind: ContrastiveKind, logitScale: Float?, logitBias: Float?, memoryBytes: Int,
          maxTokens: Int) {
         self.reference = reference
         self.processor = processor
@@ -67,24 +67,22 @@ public final class EmbeddingsModel: LoadedModel {
         }
         var bytes = visionFile.bytes
         var text: (any InferenceSession)?
-        var tokenizer: CLIPTokenizer?
+        let textConfig = config["text_config"] as? [String: Any]
+        let maxTokens = (textConfig?["max_position_embeddings"] as? Int) ?? (kind == .siglip ? 64 : 77)
+        let tokenizer = try TextTokenizer.load(snapshot, kind: kind, length: maxTokens)
         let textPath = snapshot.reference.onnxPath(graph: "text_model")
-        // SigLIP's SentencePiece tokenizer is not read yet: its images are served, its texts refused.
-        if kind == .clip, FileManager.default.fileExists(atPath: snapshot.path(textPath)) {
-            guard let data = FileManager.default.contents(atPath: snapshot.path("tokenizer.json")) else {
-                throw VisionError.modelNotFound("model '\(snapshot.reference.repoID)' has text_model but no tokenizer.json")
-            }
-            tokenizer = try CLIPTokenizer(json: data)
+        // Without a tokenizer this server reads (a SigLIP repository with only tokenizer.json), the
+        // images are served and the texts refused by name.
+        if tokenizer != nil, FileManager.default.fileExists(atPath: snapshot.path(textPath)) {
             let file = try ModelFiles.graph(textPath, in: snapshot)
             text = try context.runtime.makeSession(modelPath: file.path, options: context.sessionOptions)
             bytes += file.bytes
         }
         let (scale, bias) = logitParameters(snapshot)
-        let textConfig = config["text_config"] as? [String: Any]
         return EmbeddingsModel(reference: snapshot.reference, processor: ImageProcessor(config: processorConfig),
-                               vision: vision, text: text, tokenizer: tokenizer, kind: kind,
+                               vision: vision, text: text, tokenizer: text == nil ? nil : tokenizer, kind: kind,
                                logitScale: scale.map { Float(exp(Double($0))) }, logitBias: bias, memoryBytes: bytes,
-                               maxTokens: (textConfig?["max_position_embeddings"] as? Int) ?? 77)
+                               maxTokens: maxTokens)
     }
 
     /// The trained logit_scale (before exp) and logit_bias: the project exporter's marker
@@ -99,6 +97,17 @@ public final class EmbeddingsModel: LoadedModel {
         if FileManager.default.fileExists(atPath: combined), let initializers = try? ONNXInitializers.read(path: combined) {
             let scalars = Dictionary(initializers.compactMap { i in i.scalar.map { (i.name, $0) } }) { a, _ in a }
             if let scale = scalars["logit_scale"] { return (scale, scalars["logit_bias"]) }
+            // Traced under other names (optimum's SigLIP export: `onnx::Exp_N`): the logits are
+            // Mul(similarity, Exp(scale)), then Add(that, bias).
+            if let nodes = try? ONNXInitializers.nodes(path: combined) {
+                for exp in nodes where exp.op == "Exp" {
+                    guard let input = exp.inputs.first, let scale = scalars[input], let out = exp.outputs.first else { continue }
+                    let mul = nodes.first { $0.op == "Mul" && $0.inputs.contains(out) }
+                    let add = mul?.outputs.first.flatMap { m in nodes.first { $0.op == "Add" && $0.inputs.contains(m) } }
+                    let bias = add?.inputs.lazy.compactMap { scalars[$0] }.first
+                    return (scale, bias)
+                }
+            }
         }
         let weights = snapshot.path("model.safetensors")
         if FileManager.default.fileExists(atPath: weights), let file = try? SafetensorsFile(path: weights) {
@@ -132,13 +141,14 @@ public final class EmbeddingsModel: LoadedModel {
         return out
     }
 
-    /// Each text's ids as the tokenizer makes them (start and end tokens); nil for a text longer
-    /// than the model reads.
+    /// Each text's ids as the model's tokenizer makes them; a 400 for a text longer than the
+    /// model reads (CLIP), or a model whose texts are not served.
     func tokens(_ texts: [String]) throws -> [[Int]] {
         guard let tokenizer else {
             throw VisionError.invalidInput(kind == .siglip
-                ? "'\(reference.repoID)' is a SigLIP model: its SentencePiece tokenizer is not served yet, so it embeds images only"
-                : "'\(reference.repoID)' has no text model (onnx/text_model.onnx): it embeds images only")
+                ? "'\(reference.repoID)' has no spiece.model (its SentencePiece tokenizer) or no onnx/text_model.onnx: "
+                  + "it embeds images only"
+                : "'\(reference.repoID)' has no text model (onnx/text_model.onnx) or tokenizer.json: it embeds images only")
         }
         return try texts.map { text in
             let ids = tokenizer.encode(text)
@@ -149,15 +159,16 @@ public final class EmbeddingsModel: LoadedModel {
         }
     }
 
-    /// Text embeddings [N, D] for token lists, padded to the longest with the end token (the
-    /// pipeline's `padding=True`; CLIP's causal text encoder pools at the first end token, so the
-    /// padding after it changes nothing). Blocking.
+    /// Text embeddings [N, D] for token lists, padded as the pipeline pads them: to the longest
+    /// with the end token for CLIP (whose causal text encoder pools at the first end token, so the
+    /// padding after it changes nothing), to the model's length with the pad token for SigLIP (which
+    /// pools at the last position). Blocking.
     func textEmbeddings(_ ids: [[Int]]) throws -> Tensor {
         guard let text, let tokenizer else { throw VisionError.internalError("no text model") }
-        let length = ids.map(\.count).max() ?? 0
+        let length = tokenizer.paddedLength ?? (ids.map(\.count).max() ?? 0)
         var flat: [Int64] = [], mask: [Int64] = []
         for row in ids {
-            flat += row.map(Int64.init) + [Int64](repeating: Int64(tokenizer.endID), count: length - row.count)
+            flat += row.map(Int64.init) + [Int64](repeating: Int64(tokenizer.padID), count: length - row.count)
             mask += [Int64](repeating: 1, count: row.count) + [Int64](repeating: 0, count: length - row.count)
         }
         var feeds: [String: Tensor] = ["input_ids": .int64(flat, shape: [ids.count, length])]
