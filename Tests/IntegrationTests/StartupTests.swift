@@ -59,7 +59,8 @@ import Testing
     /// A server setting and a family's own setting: the process stops at startup and says which
     /// (a job database that cannot be opened too: it used to crash the process, its hub client
     /// dropped without a shutdown).
-    @Test(arguments: [("MAX_IMAGE_PIXELS", "lots"), ("SAM3_EMBEDDING_CACHE_MB", "-1"), ("DEFAULT_MODELS", "dinov3"),
+    @Test(arguments: [("MAX_IMAGE_PIXELS", "lots"), ("SAM3_EMBEDDING_CACHE_MB", "-1"), ("SAM2_EMBEDDING_CACHE_MB", "x"),
+                      ("DEFAULT_MODELS", "dinov3"),
                       ("DEFAULT_MODELS", "segformer:org/name"), ("DEFAULT_MODELS", "dinov3:not a hub id"),
                       ("PRELOAD_MODELS", "segformer"), ("JOBS_DATABASE_PATH", "/proc/none/jobs.sqlite")])
     func invalidSettingFailsFastWithItsName(name: String, value: String) async throws {
