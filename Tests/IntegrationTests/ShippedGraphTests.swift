@@ -118,21 +118,25 @@ import Testing
             }
             let status = try await server.get("/models/status").text
             #expect(status.contains("shipped:sam3-tiny"), "\(status.prefix(600))")
-            try await Self.expectListed("me/sam3", as: ["sam3"], by: server)
+            try await Self.expectListed("me/sam3", as: ["sam3", "sam2"], by: server)
         }
     }
 
     /// SAM 2.1 as facebook/sam2.1-hiera-* holds it (transformers' save_pretrained, no onnx/ folder):
     /// served through the two shipped graphs, each click case answers as transformers'
     /// Sam2Model.from_pretrained(THAT checkpoint) + post_process_masks.
-    @Test func aSAM2CheckpointSegmentsClicksAsTransformers() async throws {
-        let cases = (try FixtureFiles.json("binding/sam2.1-tiny-expected.json") as [String: Any])["cases"] as! [[String: Any]]
-        try await Self.serving("sam2.1-tiny", as: "me/sam2.1") { server in
+    /// The same for SAM3's tracker as facebook/sam3 holds it (a `sam3_video` config.json; the
+    /// tracker's keys under `tracker_model.`, its neck under `tracker_neck.`, its backbone the
+    /// detector's): served by the sam2 family through the tracker's shipped graphs.
+    @Test(arguments: [("sam2.1-tiny", "me/sam2.1"), ("sam3-tracker-tiny", "me/sam3")])
+    func aSAM2CheckpointSegmentsClicksAsTransformers(fixture: String, repoID: String) async throws {
+        let cases = (try FixtureFiles.json("binding/\(fixture)-expected.json") as [String: Any])["cases"] as! [[String: Any]]
+        try await Self.serving(fixture, as: repoID) { server in
             var checked = 0
             for c in cases {
                 let image = try FixtureFiles.data("preprocessing/" + (c["image"] as! String)).base64EncodedString()
                 let reply = try await server.post("/inference/sam2", json: [
-                    "images": [image], "objects": c["objects"]!, "output_format": "coco_rle", "model_id": "me/sam2.1"])
+                    "images": [image], "objects": c["objects"]!, "output_format": "coco_rle", "model_id": repoID])
                 #expect(reply.status == 200, "\(reply.text.prefix(400))")
                 let objects = ((reply.json["results"] as? [[String: Any]])?.first?["objects"] as? [[String: Any]]) ?? []
                 let wanted = c["results"] as! [[String: Any]]
@@ -152,8 +156,8 @@ import Testing
             }
             #expect(checked == 21)
             let status = try await server.get("/models/status").text
-            #expect(status.contains("shipped:sam2.1-tiny"), "\(status.prefix(600))")
-            try await Self.expectListed("me/sam2.1", as: ["sam2"], by: server)
+            #expect(status.contains("shipped:\(fixture)"), "\(status.prefix(600))")
+            try await Self.expectListed(repoID, as: fixture == "sam2.1-tiny" ? ["sam2"] : ["sam3", "sam2"], by: server)
         }
     }
 

@@ -117,6 +117,7 @@ import VisionCore
         "sam2.1-hiera-small": ["vision_encoder.onnx": 215, "prompt_encoder_mask_decoder.onnx": 132],
         "sam2.1-hiera-base-plus": ["vision_encoder.onnx": 311, "prompt_encoder_mask_decoder.onnx": 132],
         "sam2.1-hiera-large": ["vision_encoder.onnx": 599, "prompt_encoder_mask_decoder.onnx": 132],
+        "sam3-tracker": ["vision_encoder.onnx": 538, "prompt_encoder_mask_decoder.onnx": 132],
     ]
 
     @Test func everyShippedGraphIsWeightlessAndCatalogued() throws {

@@ -46,8 +46,8 @@ TOP_LEVEL_IGNORED = {"out_indices"}
 
 # Checkpoints that wrap the served model: the wrapper's architecture → the config field holding the
 # served model's config, and the prefix of the served model's keys in such a checkpoint.
-WRAPPERS = {"sam3": {"Sam3VideoModel": "detector_config"}}
-KEY_PREFIXES = {"sam3": ["detector_model."]}
+WRAPPERS = {"sam3": {"Sam3VideoModel": "detector_config"}, "sam2": {"Sam3VideoModel": "tracker_config"}}
+KEY_PREFIXES = {"sam3": ["detector_model."], "sam2": []}
 # The server family that serves a family's graphs (Depth Anything 3 is served as depth_anything).
 SERVED_BY = {"depth_anything_3": "depth_anything"}
 FAMILIES = ["depth_anything", "depth_anything_3", "dinov3", "grounding_dino", "sam2", "sam3"]
@@ -240,10 +240,15 @@ def sam2_graphs(config):
     onnx-community layout: vision_encoder and prompt_encoder_mask_decoder, the decoder checked on
     points, boxes and both, as served."""
     import sam2_export as s2
-    from transformers import Sam2Model
+    from transformers import Sam2Model, Sam3TrackerModel
 
-    model = randomized(Sam2Model(config).eval(), seed=0, std=0.02)
-    size = config.prompt_encoder_config.image_size
+    # facebook/sam3's `sam3_video` config serves its tracker (tracker_config, over the detector's
+    # backbone): Sam3TrackerModel reads it as it is.
+    tracker = getattr(config, "tracker_config", None) is not None or config.model_type.startswith("sam3_tracker")
+    model = randomized((Sam3TrackerModel if tracker else Sam2Model)(config).eval(), seed=0, std=0.02)
+    if getattr(config, "tracker_config", None) is not None:
+        config = model.config
+    size = model.config.prompt_encoder_config.image_size
     names = [f"image_embeddings.{i}" for i in range(3)]
     pixels = torch.randn(1, 3, size, size, generator=torch.Generator().manual_seed(1))
     vision = s2.VisionEncoder(model).eval()
@@ -599,6 +604,13 @@ def main():
     args = parser.parse_args()
     config, model, specs = build(args.family, args.config)
     mapping, saved, aliases = saved_keys(model)
+    for key in mapping.values():
+        # Sam3TrackerModel saves its checkpoint mapping reverted onto every key
+        # (`tracker_model.detector_model.vision_encoder.backbone.*`, `tracker_model.tracker_neck.*`);
+        # facebook/sam3 stores those as `detector_model.vision_encoder.backbone.*`, `tracker_neck.*`.
+        for stacked in ("tracker_model.detector_model.", "tracker_model.tracker_neck."):
+            if key.startswith(stacked):
+                aliases.setdefault(key, []).append(key[len("tracker_model."):])
     bound = set()
     for spec in specs:
         bound |= export_graph(spec, (mapping, saved), args.output, args.opset, args.tolerance, model)

@@ -82,8 +82,9 @@ def sam3_configs():
 
 def sam2_configs():
     """facebook/sam2.1-hiera-{tiny,small,base-plus,large} as transformers' convert_sam2_to_hf.py
-    builds them (Hiera sizes; the prompt encoder and mask decoder at their defaults)."""
-    from transformers import Sam2Config, Sam2HieraDetConfig, Sam2VisionConfig
+    builds them (Hiera sizes; the prompt encoder and mask decoder at their defaults), and SAM3's
+    tracker as facebook/sam3 holds it."""
+    from transformers import Sam2Config, Sam2HieraDetConfig, Sam2VisionConfig, Sam3VideoConfig
 
     def sam2(channels=None, **hiera):
         vision = Sam2VisionConfig(backbone_config=Sam2HieraDetConfig(**hiera),
@@ -101,6 +102,9 @@ def sam2_configs():
                                    num_attention_heads_per_stage=[2, 4, 8, 16], blocks_per_stage=[2, 6, 36, 4],
                                    global_attention_blocks=[23, 33, 43], window_positional_embedding_background_size=[7, 7],
                                    window_size_per_stage=[8, 4, 16, 8]),
+        # The tracker inside facebook/sam3 (its sam3_video config; the tracker's keys under
+        # tracker_model., its neck under tracker_neck., its backbone the detector's).
+        "sam3-tracker": Sam3VideoConfig(),
     }
 
 

@@ -10,7 +10,8 @@ extension ModelType {
 public enum SAM2Family: Family {
     public static let loader = ModelLoader<SAM2Model>(
         type: .sam2, defaultModelID: "onnx-community/sam2.1-hiera-tiny-ONNX", exporter: .named("sam2"),
-        architectures: ["Sam2Model", "Sam3TrackerModel"]
+        // Sam3VideoModel: facebook/sam3, whose tracker this family serves (its detector is SAM3's).
+        architectures: ["Sam2Model", "Sam3TrackerModel", "Sam3VideoModel"]
     ) { snapshot, context in try SAM2Model.load(snapshot: snapshot, context: context) }
 
     static func cacheMB(_ settings: FamilySettings) throws -> Int {
