@@ -149,6 +149,22 @@ import VisionCore
         #expect(vectors.imageEmbeddings.count == 1 && vectors.logitScale == nil)
     }
 
+    /// A SigLIP 2 repository is refused by name (its NaFlex processor and Gemma tokenizer are not written).
+    @Test func siglip2IsRefusedByName() async throws {
+        let hub = try HubCacheBuilder.temporaryFolder("hub")
+        let copy = URL(fileURLWithPath: try HubCacheBuilder.temporaryFolder("copies")).appendingPathComponent("siglip2")
+        try FileManager.default.copyItem(at: FixtureFiles.root.appendingPathComponent("models/siglip-tiny"), to: copy)
+        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: copy.appendingPathComponent("config.json"))) as! [String: Any]
+        config["model_type"] = "siglip2"
+        try JSONSerialization.data(withJSONObject: config).write(to: copy.appendingPathComponent("config.json"))
+        try HubCacheBuilder.place(folder: copy, repoID: "tests/siglip2", in: hub)
+        let service = EmbeddingsService(context: try EngineFixture.context(families: [EmbeddingsFamily.erasedLoader], hubCache: hub))
+        let error = await #expect(throws: VisionError.self) {
+            _ = try await service.embed(EmbeddingsRequest(texts: ["a cat"], modelID: "tests/siglip2"))
+        }
+        #expect(error?.message.contains("SigLIP 2") == true && error?.category != .internalFailure, "\(String(describing: error))")
+    }
+
     @Test(arguments: [
         (#"{"texts":[]}"#, "give images, texts, or both"),
         (#"{"inputs":"AAAA","parameters":{"candidate_labels":[]}}"#, "at least one label"),

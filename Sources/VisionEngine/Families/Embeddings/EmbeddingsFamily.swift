@@ -9,7 +9,7 @@ extension ModelType {
 public enum EmbeddingsFamily: Family {
     public static let loader = ModelLoader<EmbeddingsModel>(
         type: .embeddings, defaultModelID: "Xenova/clip-vit-base-patch32", exporter: .named("embeddings"),
-        architectures: ["CLIPModel", "SiglipModel", "Siglip2Model"]
+        architectures: ["CLIPModel", "SiglipModel"]
     ) { snapshot, context in try EmbeddingsModel.load(snapshot: snapshot, context: context) }
 
     public static func serve(_ context: FamilyContext) -> ServedFamily {

@@ -57,6 +57,10 @@ public final class EmbeddingsModel: LoadedModel {
     static func load(snapshot: ModelSnapshot, context: ModelLoadContext) throws -> EmbeddingsModel {
         let processorConfig = try ModelFiles.imageProcessorConfig(in: snapshot)
         let config = ModelFiles.jsonObject("config.json", in: snapshot)
+        if (config["model_type"] as? String)?.hasPrefix("siglip2") == true {
+            throw VisionError.unsupportedModel("'\(snapshot.reference.repoID)' is a SigLIP 2 model, not served yet: its "
+                                               + "NaFlex processor (patch grids, pixel_attention_mask) and Gemma tokenizer are not written")
+        }
         let kind = ContrastiveKind(modelType: config["model_type"] as? String)
         let visionFile = try ModelFiles.graph(snapshot.reference.onnxPath(graph: "vision_model"), in: snapshot)
         let vision = try context.runtime.makeSession(modelPath: visionFile.path, options: context.sessionOptions)
