@@ -33,6 +33,8 @@ public final class SAM2Model: LoadedModel {
     }
 
     static let decoderInputs = ["input_points", "input_labels", "input_boxes"]
+
+    var labelsAreFloat: Bool { decoder.inputs.first { $0.name == "input_labels" }?.elementType == .float32 }
     static let outputs = ["iou_scores", "pred_masks", "object_score_logits"]
 
     static func load(snapshot: ModelSnapshot, context: ModelLoadContext) throws -> SAM2Model {
@@ -93,7 +95,11 @@ public final class SAM2Model: LoadedModel {
     func decode(_ embeddings: [String: Tensor], prompts: SAM2Prompts) throws -> Raw {
         var feeds = embeddings
         feeds["input_points"] = .float32(prompts.points, shape: [1, prompts.pointRows, prompts.pointsPerObject, 2])
-        feeds["input_labels"] = .int64(prompts.labels.map(Int64.init), shape: [1, prompts.labelRows, prompts.pointsPerObject])
+        let labelShape = [1, prompts.labelRows, prompts.pointsPerObject]
+        // int64 in the community exports (transformers.js feeds BigInt64 labels); a graph declaring
+        // float labels gets floats.
+        feeds["input_labels"] = labelsAreFloat ? .float32(prompts.labels.map(Float.init), shape: labelShape)
+            : .int64(prompts.labels.map(Int64.init), shape: labelShape)
         feeds["input_boxes"] = .float32(prompts.boxes, shape: [1, prompts.boxes.count / 4, 4])
         let out = try decoder.run(feeds, outputNames: Self.outputs)
         guard let iou = out["iou_scores"], let masks = out["pred_masks"], let objects = out["object_score_logits"],
