@@ -14,13 +14,14 @@ import VisionCore
     static let repo = "tests/sam2.1-tiny"
     static let models = ["sam2.1-tiny", "sam3-tracker-tiny"]
 
-    static func service(cache: ImageEmbeddingCache = ImageEmbeddingCache(family: "sam2", capacityMB: 64)) throws -> SAM2Service {
+    static func service(cache: ImageEmbeddingCache = ImageEmbeddingCache(family: "sam2", capacityMB: 64),
+                        limits: SAM2Limits = SAM2Limits()) throws -> SAM2Service {
         let hub = try HubCacheBuilder.temporaryFolder("hub")
         for name in models {
             try HubCacheBuilder.place(folder: FixtureFiles.root.appendingPathComponent("models/" + name), repoID: "tests/" + name, in: hub)
         }
         return SAM2Service(context: try EngineFixture.context(families: [SAM2Family.erasedLoader], hubCache: hub),
-                           cache: cache, encoder: PNGEncoder(), deflater: Zlib())
+                           cache: cache, encoder: PNGEncoder(), deflater: Zlib(), limits: limits)
     }
 
     static func objects(_ c: [String: Any]) -> [ClickObject] {
@@ -109,6 +110,19 @@ import VisionCore
             try request.validate(imageCount: request.images.count, limits: SAM2Limits())
         }
         #expect(error?.category == .badRequest && error?.message.contains(message) == true, "\(String(describing: error))")
+    }
+
+    /// Masks are the image's size: an answer that would hold too many mask pixels is a 400 before
+    /// the model loads, and best_mask_only brings it under the limit.
+    @Test func maskPixelsAreBounded() async throws {
+        var limits = SAM2Limits()
+        let c = try Self.cases()[2]  // two objects on 160×96
+        limits.maxMaskPixelsPerImage = 2 * 160 * 96
+        let service = try Self.service(limits: limits)
+        let error = await #expect(throws: VisionError.self) { _ = try await service.run(try Self.request(c)) }
+        #expect(error?.category == .badRequest && error?.message.contains("best_mask_only") == true)
+        let best = try await service.run(try Self.request(c, bestOnly: true))
+        #expect(best.results[0].objects.count == 2)
     }
 
     @Test func anObjectNeedsPointsOrABox() throws {

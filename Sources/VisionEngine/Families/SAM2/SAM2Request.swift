@@ -155,6 +155,9 @@ public struct SAM2Request: Decodable, Sendable {
 public struct SAM2Limits: Sendable {
     public var maxObjectsPerImage = 32
     public var maxPointsPerObject = 64
+    /// Mask pixels one image's answer may hold (objects × masks × width × height): each mask is
+    /// the image's size, so many objects on a large image would take gigabytes.
+    public var maxMaskPixelsPerImage = 400_000_000
 
     public init() {}
 }

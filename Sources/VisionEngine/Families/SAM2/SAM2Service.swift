@@ -28,10 +28,21 @@ public struct SAM2Service: Sendable {
         let start = ContinuousClock.now
         try validate(request)
         let images = try await context.images.load(request.images.map(\.source))
+        // Every mask is the image's size: an answer too large is refused before the model loads.
+        for (index, image) in images.enumerated() {
+            let objects = request.objects(forImage: index).count
+            let maskPixels = objects * (request.bestMaskOnly ? 1 : 3) * image.width * image.height
+            guard maskPixels <= limits.maxMaskPixelsPerImage else {
+                throw VisionError.invalidInput("image \(index) (\(image.width)×\(image.height)) with \(objects) objects "
+                    + "would answer \(maskPixels) mask pixels; at most \(limits.maxMaskPixelsPerImage): ask best_mask_only, "
+                    + "fewer objects, or a smaller image")
+            }
+        }
         let model = try await context.models.model(SAM2Family.loader, request.selection)
         var results: [SAM2ImageResult] = []
         for (index, image) in images.enumerated() {
             let objects = request.objects(forImage: index)
+
             let digest = try await context.images.compute { ImageEmbeddingCache.digest(image) }
             let key = model.reference.description + ":" + digest
             var encoderTime = 0.0
