@@ -13,7 +13,8 @@ import VisionCore
     static let repo = "tests/sam3-tiny"
     static let singleRepo = "tests/sam3-tiny-single-graph"
 
-    static func service(cache: ImageEmbeddingCache = ImageEmbeddingCache(family: "sam3", capacityMB: 64)) throws -> SAM3Service {
+    static func service(cache: ImageEmbeddingCache = ImageEmbeddingCache(family: "sam3", capacityMB: 64),
+                        limits: SAM3Limits = SAM3Limits()) throws -> SAM3Service {
         let hub = try HubCacheBuilder.temporaryFolder("hub")
         let folder = FixtureFiles.root.appendingPathComponent("models/sam3-tiny")
         try HubCacheBuilder.place(folder: folder, repoID: repo, in: hub)
@@ -25,7 +26,7 @@ import VisionCore
         }
         try HubCacheBuilder.place(folder: copy, repoID: singleRepo, in: hub)
         return SAM3Service(context: try EngineFixture.context(families: [SAM3Family.erasedLoader], hubCache: hub), cache: cache,
-                           encoder: PNGEncoder(), deflater: Zlib())
+                           encoder: PNGEncoder(), deflater: Zlib(), limits: limits)
     }
 
     static func manifest() throws -> [String: Any] { try FixtureFiles.json("sam3/manifest.json") }
@@ -192,6 +193,19 @@ import VisionCore
                 #expect(polygon.allSatisfy { mine.pixels[$0[1] * shape[1] + $0[0]] == 1 })
             }
         }
+    }
+
+    /// Every instance mask is the image's size: a prompt whose kept instances would hold more mask
+    /// pixels than the limit is a 400 naming the threshold, before any mask is made.
+    @Test func maskPixelsAreBounded() async throws {
+        let service = try Self.service(limits: SAM3Limits(maxMaskPixelsPerPrompt: 37 * 53))
+        let error = await #expect(throws: VisionError.self) {
+            _ = try await service.run(try Self.request("small_37x53.png", prompts: ["a red cat"], format: .rle, threshold: 0))
+        }
+        #expect(error?.category == .badRequest && error?.message.contains("raise threshold") == true, "\(String(describing: error))")
+        let one = try await Self.service(limits: SAM3Limits(maxMaskPixelsPerPrompt: 10 * 37 * 53))
+            .run(try Self.request("small_37x53.png", prompts: ["a red cat"], format: .rle, threshold: 0))
+        #expect(one.results[0][0].segmentation.masks.count == 10)
     }
 
     @Test func repeatedImageHitsTheEmbeddingCache() async throws {

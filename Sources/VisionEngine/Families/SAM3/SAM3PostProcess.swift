@@ -15,14 +15,19 @@ enum SAM3PostProcess {
     /// score = sigmoid(logit) × sigmoid(presence), kept when > threshold (query order); boxes
     /// (relative x1 y1 x2 y2) × (W, H, W, H), not clamped; masks = sigmoid(mask logits) resized
     /// as torch's upsample_bilinear2d (align_corners=False) to H×W, then > maskThreshold.
+    /// More than `maxMaskPixels` (instances × width × height) is a 400 before any mask is made.
     static func instances(_ raw: SAM3Model.Raw, width: Int, height: Int, threshold: Float,
-                          maskThreshold: Float) -> InstanceSegmentation {
+                          maskThreshold: Float, maxMaskPixels: Int = .max) throws -> InstanceSegmentation {
         var out = InstanceSegmentation()
         let presence = sigmoid(raw.presence)
         let plane = raw.maskHeight * raw.maskWidth
-        for q in 0..<raw.queries {
+        let kept = (0..<raw.queries).filter { sigmoid(raw.logits[$0]) * presence > threshold }
+        guard kept.count * width * height <= maxMaskPixels else {
+            throw VisionError.invalidInput("\(kept.count) instances at \(width)×\(height) would answer "
+                + "\(kept.count * width * height) mask pixels; at most \(maxMaskPixels): raise threshold or send a smaller image")
+        }
+        for q in kept {
             let score = sigmoid(raw.logits[q]) * presence
-            guard score > threshold else { continue }
             out.scores.append(score)
             let b = raw.boxes[(q * 4)..<(q * 4 + 4)].map { $0 }
             out.boxes.append([b[0] * Float(width), b[1] * Float(height), b[2] * Float(width), b[3] * Float(height)])

@@ -187,10 +187,14 @@ public struct SAM3Request: Decodable, Sendable {
 public struct SAM3Limits: Sendable {
     public var maxPromptsPerImage: Int
     public var maxPromptCharacters: Int
+    /// Mask pixels one prompt's answer on one image may hold (instances × width × height): every
+    /// mask is the image's size, so a low threshold on a large image would take gigabytes.
+    public var maxMaskPixelsPerPrompt: Int
 
-    public init(maxPromptsPerImage: Int = 32, maxPromptCharacters: Int = 200) {
+    public init(maxPromptsPerImage: Int = 32, maxPromptCharacters: Int = 200, maxMaskPixelsPerPrompt: Int = 400_000_000) {
         self.maxPromptsPerImage = maxPromptsPerImage
         self.maxPromptCharacters = maxPromptCharacters
+        self.maxMaskPixelsPerPrompt = maxMaskPixelsPerPrompt
     }
 }
 

@@ -128,9 +128,10 @@ public struct SAM3Service: Sendable {
                     raw = try await context.inference.run { try model.runSingle(pixelValues: pixels, ids: t.ids, mask: t.mask) }
                 }
                 let (threshold, maskThreshold) = (request.threshold, request.maskThreshold)
+                let maxMaskPixels = limits.maxMaskPixelsPerPrompt
                 segmentations.append(try await context.images.compute {
-                    SAM3PostProcess.instances(raw, width: image.width, height: image.height, threshold: threshold,
-                                              maskThreshold: maskThreshold)
+                    try SAM3PostProcess.instances(raw, width: image.width, height: image.height, threshold: threshold,
+                                                  maskThreshold: maskThreshold, maxMaskPixels: maxMaskPixels)
                 })
             }
             if case .weights(let weights) = request.resolveOverlaps {
