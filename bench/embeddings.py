@@ -23,11 +23,9 @@ import http.client
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 import numpy as np
 
@@ -36,6 +34,7 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "tools", "fixtures"))
 import bench  # noqa: E402
+import table  # noqa: E402
 
 SUBJECTS = ["cat", "dog", "car", "tree", "house", "person", "bicycle", "boat"]
 PLACES = ["on a table", "in the snow", "near the sea", "in a garden"]
@@ -68,13 +67,8 @@ def images(n):
 
 
 def timed(fn, runs):
-    fn()
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+    """Seconds: the median of `runs` after a warm-up (table.py's timing)."""
+    return table.timed(fn, runs)[0] / 1000
 
 
 def pytorch(src, pictures, texts, runs):

@@ -39,50 +39,42 @@ public struct GraphNode: Sendable, Equatable {
 /// one-element float's (raw_data = 9 or packed float_data = 4).
 public enum ONNXInitializers {
     public static func read(path: String) throws -> [GraphInitializer] {
-        let file = try MappedFile(path: path)
-        guard let base = file.base else { throw VisionError.invalidInput("'\((path as NSString).lastPathComponent)' is empty") }
-        let bytes = UnsafeRawBufferPointer(start: base, count: file.size)
-        do {
-            var model = ProtoReader(bytes)
-            var found: [GraphInitializer] = []
-            while let (field, value) = try model.next() {
-                guard field == 7, case .bytes(let graphBytes) = value else { continue }
-                var graph = ProtoReader(graphBytes)
-                while let (gField, gValue) = try graph.next() {
-                    if gField == 5, case .bytes(let tensor) = gValue { found.append(try initializer(tensor)) }
-                }
-            }
-            return found
-        } catch is ProtoReader.Malformed {
-            throw VisionError.invalidInput("'\((path as NSString).lastPathComponent)' is not a valid ONNX model")
-        }
+        try graphEntries(path: path, field: 5, initializer)
     }
 
     /// The main graph's nodes in order (GraphProto.node = 1; NodeProto.input = 1, output = 2,
     /// op_type = 4), subgraphs not entered.
     public static func nodes(path: String) throws -> [GraphNode] {
+        try graphEntries(path: path, field: 1) { bytes in
+            var node = ProtoReader(bytes)
+            var op = "", inputs: [String] = [], outputs: [String] = []
+            while let (field, value) = try node.next() {
+                guard case .bytes(let text) = value else { continue }
+                switch field {
+                case 1: inputs.append(String(decoding: text, as: UTF8.self))
+                case 2: outputs.append(String(decoding: text, as: UTF8.self))
+                case 4: op = String(decoding: text, as: UTF8.self)
+                default: break
+                }
+            }
+            return GraphNode(op: op, inputs: inputs, outputs: outputs)
+        }
+    }
+
+    /// Each entry of GraphProto field `field` in the file's main graph (ModelProto.graph = 7),
+    /// read by `parse`, from the memory-mapped file.
+    private static func graphEntries<Entry>(path: String, field wanted: Int,
+                                            _ parse: (UnsafeRawBufferPointer) throws -> Entry) throws -> [Entry] {
         let file = try MappedFile(path: path)
         guard let base = file.base else { throw VisionError.invalidInput("'\((path as NSString).lastPathComponent)' is empty") }
         do {
             var model = ProtoReader(UnsafeRawBufferPointer(start: base, count: file.size))
-            var found: [GraphNode] = []
+            var found: [Entry] = []
             while let (field, value) = try model.next() {
                 guard field == 7, case .bytes(let graphBytes) = value else { continue }
                 var graph = ProtoReader(graphBytes)
                 while let (gField, gValue) = try graph.next() {
-                    guard gField == 1, case .bytes(let nodeBytes) = gValue else { continue }
-                    var node = ProtoReader(nodeBytes)
-                    var op = "", inputs: [String] = [], outputs: [String] = []
-                    while let (nField, nValue) = try node.next() {
-                        guard case .bytes(let text) = nValue else { continue }
-                        switch nField {
-                        case 1: inputs.append(String(decoding: text, as: UTF8.self))
-                        case 2: outputs.append(String(decoding: text, as: UTF8.self))
-                        case 4: op = String(decoding: text, as: UTF8.self)
-                        default: break
-                        }
-                    }
-                    found.append(GraphNode(op: op, inputs: inputs, outputs: outputs))
+                    if gField == wanted, case .bytes(let entry) = gValue { found.append(try parse(entry)) }
                 }
             }
             return found

@@ -33,9 +33,9 @@ public final class SAM2Model: LoadedModel {
     }
 
     static let decoderInputs = ["input_points", "input_labels", "input_boxes"]
+    static let outputs = ["iou_scores", "pred_masks", "object_score_logits"]
 
     var labelsAreFloat: Bool { decoder.inputs.first { $0.name == "input_labels" }?.elementType == .float32 }
-    static let outputs = ["iou_scores", "pred_masks", "object_score_logits"]
 
     static func load(snapshot: ModelSnapshot, context: ModelLoadContext) throws -> SAM2Model {
         let config = try ModelFiles.imageProcessorConfig(in: snapshot)
@@ -84,7 +84,6 @@ public final class SAM2Model: LoadedModel {
         let iouScores: [Float]
         let masks: [Float]
         let objectScores: [Float]
-        let objects: Int
         let masksPerObject: Int
         let maskHeight: Int
         let maskWidth: Int
@@ -106,8 +105,8 @@ public final class SAM2Model: LoadedModel {
               masks.shape.count == 5, iou.shape.count == 3 else {
             throw VisionError.runtimeFailure("the SAM 2 decoder did not return iou_scores, pred_masks, object_score_logits")
         }
-        return Raw(iouScores: iou.floats, masks: masks.floats, objectScores: objects.floats, objects: masks.shape[1],
-                   masksPerObject: masks.shape[2], maskHeight: masks.shape[3], maskWidth: masks.shape[4])
+        return Raw(iouScores: iou.floats, masks: masks.floats, objectScores: objects.floats, masksPerObject: masks.shape[2],
+                   maskHeight: masks.shape[3], maskWidth: masks.shape[4])
     }
 }
 

@@ -21,14 +21,14 @@ enum SAM3PostProcess {
         var out = InstanceSegmentation()
         let presence = sigmoid(raw.presence)
         let plane = raw.maskHeight * raw.maskWidth
-        let kept = (0..<raw.queries).filter { sigmoid(raw.logits[$0]) * presence > threshold }
+        let scores = (0..<raw.queries).map { sigmoid(raw.logits[$0]) * presence }
+        let kept = scores.indices.filter { scores[$0] > threshold }
         guard kept.count * width * height <= maxMaskPixels else {
             throw VisionError.invalidInput("\(kept.count) instances at \(width)×\(height) would answer "
                 + "\(kept.count * width * height) mask pixels; at most \(maxMaskPixels): raise threshold or send a smaller image")
         }
         for q in kept {
-            let score = sigmoid(raw.logits[q]) * presence
-            out.scores.append(score)
+            out.scores.append(scores[q])
             let b = raw.boxes[(q * 4)..<(q * 4 + 4)].map { $0 }
             out.boxes.append([b[0] * Float(width), b[1] * Float(height), b[2] * Float(width), b[3] * Float(height)])
             let probabilities = raw.masks[(q * plane)..<((q + 1) * plane)].map(sigmoid)
