@@ -7,7 +7,7 @@ import Foundation
 /// `encodePadded` pads with the end token to a fixed length, as `Sam3Processor` does.
 public struct CLIPTokenizer: Sendable {
     let vocab: [String: Int]
-    let ranks: [String: Int]
+    let merges: BPEMerges
     let endOfWord: String
     let byteCharacters: [Character]
     let unknownID: Int
@@ -22,14 +22,7 @@ public struct CLIPTokenizer: Sendable {
             throw VisionError.modelNotFound("tokenizer.json is not a BPE tokenizer")
         }
         self.vocab = vocab
-        var ranks: [String: Int] = [:]
-        for (rank, merge) in (model["merges"] as? [Any] ?? []).enumerated() {
-            // tokenizers writes merges as "a b" strings (older) or ["a", "b"] pairs (newer).
-            if let text = merge as? String { ranks[text] = rank } else if let pair = merge as? [String], pair.count == 2 {
-                ranks[pair[0] + " " + pair[1]] = rank
-            }
-        }
-        self.ranks = ranks
+        merges = BPEMerges(model["merges"] as? [Any] ?? [])
         endOfWord = (model["end_of_word_suffix"] as? String) ?? "</w>"
         var added: [(String, Int)] = []
         for entry in root["added_tokens"] as? [[String: Any]] ?? [] {
@@ -144,24 +137,6 @@ public struct CLIPTokenizer: Sendable {
         var pieces = Array(word.utf8).map { String(byteCharacters[Int($0)]) }
         guard !pieces.isEmpty else { return [] }
         pieces[pieces.count - 1] += endOfWord
-        while pieces.count > 1 {
-            var best: (rank: Int, index: Int)?
-            for k in 0..<(pieces.count - 1) {
-                if let rank = ranks[pieces[k] + " " + pieces[k + 1]], rank < (best?.rank ?? .max) { best = (rank, k) }
-            }
-            guard let (_, k) = best else { break }
-            // Merge every occurrence of this pair, left to right, as tokenizers does.
-            let first = pieces[k], second = pieces[k + 1]
-            var merged: [String] = [], m = 0
-            while m < pieces.count {
-                if m < pieces.count - 1 && pieces[m] == first && pieces[m + 1] == second {
-                    merged.append(first + second); m += 2
-                } else {
-                    merged.append(pieces[m]); m += 1
-                }
-            }
-            pieces = merged
-        }
-        return pieces.map { vocab[$0] ?? unknownID }
+        return merges.apply(pieces).map { vocab[$0] ?? unknownID }
     }
 }

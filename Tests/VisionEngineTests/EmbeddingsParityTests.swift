@@ -8,15 +8,18 @@ import VisionCore
 /// Image–text embeddings (a tiny random CLIP and SigLIP in the community layout: transformers.js's
 /// split export made with optimum, tools/fixtures/make_embedding_fixtures.py) against
 /// transformers: the models' normalised features, their tokenizers' ids (CLIP's BPE, SigLIP's
-/// SentencePiece behind SiglipTokenizer's canonicalisation), the logit scale and bias, and the
+/// SentencePiece behind SiglipTokenizer's canonicalisation, SigLIP 2's Gemma BPE with byte
+/// fallback), the logit scale and bias, and the
 /// zero-shot-image-classification pipeline (softmax for CLIP, sigmoid for SigLIP).
 @Suite struct EmbeddingsParityTests {
     static let repo = "tests/clip-tiny"
     /// Each fixture model and its manifest. `siglip-tiny` is transformers.js's split export, whose text
     /// graph takes no attention mask: it is held to the pipeline's answers without the mask
-    /// (`*_unmasked`); `siglip-tiny-exported` (the project's exporter, with the mask) to the pipeline's own.
+    /// (`*_unmasked`); `siglip-tiny-exported` (the project's exporter, with the mask) to the pipeline's own;
+    /// `siglip2-tiny` (SigLIP 2 at a fixed resolution: SiglipModel with the Gemma tokenizer, which
+    /// returns no attention mask, so the split export computes what the pipeline does) to the pipeline's own.
     static let models = [("clip-tiny", "embeddings/manifest.json"), ("siglip-tiny", "embeddings/siglip-tiny.json"),
-                         ("siglip-tiny-exported", "embeddings/siglip-tiny.json")]
+                         ("siglip-tiny-exported", "embeddings/siglip-tiny.json"), ("siglip2-tiny", "embeddings/siglip2-tiny.json")]
 
     /// The manifest key of what `model` must equal.
     static func key(_ base: String, _ model: String) -> String { model == "siglip-tiny" ? base + "_unmasked" : base }

@@ -150,8 +150,8 @@ public final class EmbeddingsModel: LoadedModel {
     func tokens(_ texts: [String]) throws -> [[Int]] {
         guard let tokenizer else {
             throw VisionError.invalidInput(kind == .siglip
-                ? "'\(reference.repoID)' has no spiece.model (its SentencePiece tokenizer) or no onnx/text_model.onnx: "
-                  + "it embeds images only"
+                ? "'\(reference.repoID)' has no tokenizer this server reads (spiece.model, or a BPE tokenizer.json as "
+                  + "SigLIP 2 ships) or no onnx/text_model.onnx: it embeds images only"
                 : "'\(reference.repoID)' has no text model (onnx/text_model.onnx) or tokenizer.json: it embeds images only")
         }
         return try texts.map { text in
@@ -172,8 +172,10 @@ public final class EmbeddingsModel: LoadedModel {
         let length = tokenizer.paddedLength ?? (ids.map(\.count).max() ?? 0)
         var flat: [Int64] = [], mask: [Int64] = []
         for row in ids {
-            flat += row.map(Int64.init) + [Int64](repeating: Int64(tokenizer.padID), count: length - row.count)
-            mask += [Int64](repeating: 1, count: row.count) + [Int64](repeating: 0, count: length - row.count)
+            let padding = [Int64](repeating: Int64(tokenizer.padID), count: length - row.count)
+            let ones = [Int64](repeating: 1, count: row.count), zeros = [Int64](repeating: 0, count: length - row.count)
+            flat += tokenizer.padsLeft ? padding + row.map(Int64.init) : row.map(Int64.init) + padding
+            mask += tokenizer.padsLeft ? zeros + ones : ones + zeros
         }
         var feeds: [String: Tensor] = ["input_ids": .int64(flat, shape: [ids.count, length])]
         if text.inputs.contains(where: { $0.name == "attention_mask" }) {
