@@ -36,6 +36,7 @@ INSTALLS = {
     "vit-classifier-tiny": ["Xenova/vit-base-patch16-224"],
     "detr-tiny": ["Xenova/detr-resnet-50"],
     "clip-tiny": ["Xenova/clip-vit-base-patch32"],
+    "siglip2-tiny": ["onnx-community/siglip2-base-patch16-224-ONNX"],
 }
 
 

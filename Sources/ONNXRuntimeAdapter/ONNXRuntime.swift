@@ -372,6 +372,7 @@ final class ONNXSession: InferenceSession, @unchecked Sendable {
         case .float32(let v): try v.withUnsafeBytes(body)
         case .float16(let v): try v.withUnsafeBytes(body)
         case .int64(let v): try v.withUnsafeBytes(body)
+        case .int32(let v): try v.withUnsafeBytes(body)
         case .bool(let v): try v.withUnsafeBytes(body)
         }
     }

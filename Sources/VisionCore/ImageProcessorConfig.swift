@@ -13,6 +13,15 @@ public enum ResizeRule: Sendable, Equatable {
     case keepAspectMultiple(height: Int, width: Int, multiple: Int)
     /// DPT-style without keeping the aspect ratio.
     case exactMultiple(height: Int, width: Int, multiple: Int)
+    /// SigLIP 2 NaFlex: the aspect ratio kept, each side a multiple of the patch size, as many
+    /// patches as fit in `maxPatches` (transformers' `get_image_size_for_max_num_patches`).
+    case maxPatches(patchSize: Int, maxPatches: Int)
+
+    /// Whether images are sized by a patch budget (SigLIP 2 NaFlex).
+    public var isPatchBudget: Bool {
+        if case .maxPatches = self { return true }
+        return false
+    }
 
     /// The output (height, width) for an input of `height`×`width`.
     public func outputSize(height: Int, width: Int) -> (height: Int, width: Int) {
@@ -54,7 +63,22 @@ public enum ResizeRule: Sendable, Equatable {
                 return Int(x)
             }
             return (constrain(scaleH * Double(height)), constrain(scaleW * Double(width)))
+        case .maxPatches(let patch, let maxPatches):
+            return Self.sizeForMaxPatches(height: height, width: width, patch: patch, maxPatches: maxPatches)
         }
+    }
+
+    /// transformers' binary search over the scale (from 1e-6 to 100, to a step under 1e-5): each
+    /// side scaled, rounded up to a multiple of the patch, at least one patch.
+    static func sizeForMaxPatches(height: Int, width: Int, patch: Int, maxPatches: Int) -> (height: Int, width: Int) {
+        let eps = 1e-5, p = Double(patch)
+        func scaled(_ scale: Double, _ size: Int) -> Double { max(p, ((Double(size) * scale) / p).rounded(.up) * p) }
+        var low = eps / 10, high = 100.0
+        while high - low >= eps {
+            let scale = (low + high) / 2
+            if (scaled(scale, height) / p) * (scaled(scale, width) / p) <= Double(maxPatches) { low = scale } else { high = scale }
+        }
+        return (Int(scaled(low, height)), Int(scaled(low, width)))
     }
 }
 
@@ -131,6 +155,12 @@ public struct ImageProcessorConfig: Sendable, Equatable {
             }
         } else if let s = object["size"] as? Int {
             resize = .exact(height: s, width: s)
+        }
+        if type?.hasPrefix("Siglip2ImageProcessor") == true || object["max_num_patches"] != nil {
+            // SigLIP 2 NaFlex: no size, a patch budget; the class's mean and std are 0.5.
+            resize = .maxPatches(patchSize: object["patch_size"] as? Int ?? 16, maxPatches: object["max_num_patches"] as? Int ?? 256)
+            if object["image_mean"] == nil { imageMean = [0.5, 0.5, 0.5] }
+            if object["image_std"] == nil { imageStd = [0.5, 0.5, 0.5] }
         }
         guard imageMean.count == 3, imageStd.count == 3 else {
             throw VisionError.invalidInput("image_mean and image_std must have 3 values")

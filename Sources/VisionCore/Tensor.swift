@@ -12,6 +12,8 @@ public struct Tensor: Sendable, Equatable {
         /// IEEE half floats as raw bits.
         case float16([UInt16])
         case int64([Int64])
+        /// Inputs a graph declares int32 (SigLIP 2's pixel_attention_mask); outputs read as int64.
+        case int32([Int32])
         case bool([Bool])
     }
 
@@ -33,6 +35,11 @@ public struct Tensor: Sendable, Equatable {
         return Tensor(shape: shape, storage: .int64(values))
     }
 
+    public static func int32(_ values: [Int32], shape: [Int]) -> Tensor {
+        precondition(values.count == shape.reduce(1, *), "shape \(shape) does not match \(values.count) values")
+        return Tensor(shape: shape, storage: .int32(values))
+    }
+
     public static func bool(_ values: [Bool], shape: [Int]) -> Tensor {
         precondition(values.count == shape.reduce(1, *), "shape \(shape) does not match \(values.count) values")
         return Tensor(shape: shape, storage: .bool(values))
@@ -43,6 +50,7 @@ public struct Tensor: Sendable, Equatable {
         case .float32: .float32
         case .float16: .float16
         case .int64: .int64
+        case .int32: .int32
         case .bool: .bool
         }
     }
@@ -55,6 +63,7 @@ public struct Tensor: Sendable, Equatable {
         case .float32(let v): v
         case .float16(let v): v.map { Float(Float16(bitPattern: $0)) }
         case .int64(let v): v.map { Float($0) }
+        case .int32(let v): v.map { Float($0) }
         case .bool(let v): v.map { $0 ? 1 : 0 }
         }
     }

@@ -39,7 +39,8 @@ import HTTPTypes
             let byID = Dictionary(uniqueKeysWithValues: repos.map { ($0["model_id"] as? String ?? "", $0) })
             let expected: [String: String] = [
                 "tests/sam3-tiny": "sam3", "tests/sam2.1-tiny": "sam2", "tests/sam3-tracker-tiny": "sam2", "tests/clip-tiny": "embeddings", "tests/siglip-tiny": "embeddings",
-                "tests/siglip-tiny-exported": "embeddings", "tests/grounding-dino-tiny": "grounding_dino",
+                "tests/siglip-tiny-exported": "embeddings", "tests/siglip2-tiny": "embeddings",
+                "tests/siglip2-naflex-tiny": "embeddings", "tests/grounding-dino-tiny": "grounding_dino",
                 "tests/depth-anything-v2-tiny": "depth_anything", "tests/depth-anything-3-tiny": "depth_anything",
                 "tests/dinov3-vit-tiny": "dinov3", "tests/dinov3-convnext-tiny": "dinov3",
                 "tests/vit-classifier-tiny": "image_classification", "tests/detr-tiny": "object_detection",

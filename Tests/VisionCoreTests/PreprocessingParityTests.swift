@@ -80,6 +80,24 @@ import Testing
         #expect(ResizeRule.shortestEdge(256).outputSize(height: 640, width: 480) == (341, 256))
     }
 
+    /// SigLIP 2 NaFlex's patch budget: transformers' `get_image_size_for_max_num_patches` on the same
+    /// inputs (tools venv, transformers 5.24), tiny, huge, extreme aspect and square images.
+    @Test(arguments: [
+        ((90, 151, 8, 24), (32, 48)), ((160, 96, 8, 24), (48, 32)), ((37, 53, 8, 24), (32, 48)),
+        ((480, 640, 16, 256), (224, 288)), ((1080, 1920, 16, 1024), (384, 672)), ((10, 3000, 16, 256), (16, 4096)),
+        ((224, 224, 16, 196), (224, 224)), ((5, 5, 16, 256), (256, 256)),
+    ])
+    func patchBudgetSizesEqualTransformers(input: (Int, Int, Int, Int), want: (Int, Int)) {
+        let rule = ResizeRule.maxPatches(patchSize: input.2, maxPatches: input.3)
+        #expect(rule.outputSize(height: input.0, width: input.1) == want)
+    }
+
+    @Test func parsesNaFlexProcessorConfig() throws {
+        let json = #"{"image_processor": {"image_processor_type": "Siglip2ImageProcessorFast", "max_num_patches": 256, "patch_size": 16}}"#
+        let config = try ImageProcessorConfig(json: Data(json.utf8))
+        #expect(config.resize == .maxPatches(patchSize: 16, maxPatches: 256) && config.imageMean == [0.5, 0.5, 0.5])
+    }
+
     @Test func parsesNestedProcessorConfig() throws {
         let json = #"{"image_processor": {"image_processor_type": "DINOv3ViTImageProcessorFast", "size": {"height": 112, "width": 96}, "resample": 3}}"#
         let config = try ImageProcessorConfig(json: Data(json.utf8))

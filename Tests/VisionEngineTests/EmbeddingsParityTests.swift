@@ -17,9 +17,12 @@ import VisionCore
     /// graph takes no attention mask: it is held to the pipeline's answers without the mask
     /// (`*_unmasked`); `siglip-tiny-exported` (the project's exporter, with the mask) to the pipeline's own;
     /// `siglip2-tiny` (SigLIP 2 at a fixed resolution: SiglipModel with the Gemma tokenizer, which
-    /// returns no attention mask, so the split export computes what the pipeline does) to the pipeline's own.
+    /// returns no attention mask, so the split export computes what the pipeline does) to the pipeline's own;
+    /// `siglip2-naflex-tiny` (Siglip2Model from the project exporter: patches, mask and grids; its
+    /// texts lower-cased by Siglip2Tokenizer) to the pipeline's own.
     static let models = [("clip-tiny", "embeddings/manifest.json"), ("siglip-tiny", "embeddings/siglip-tiny.json"),
-                         ("siglip-tiny-exported", "embeddings/siglip-tiny.json"), ("siglip2-tiny", "embeddings/siglip2-tiny.json")]
+                         ("siglip-tiny-exported", "embeddings/siglip-tiny.json"), ("siglip2-tiny", "embeddings/siglip2-tiny.json"),
+                         ("siglip2-naflex-tiny", "embeddings/siglip2-naflex-tiny.json")]
 
     /// The manifest key of what `model` must equal.
     static func key(_ base: String, _ model: String) -> String { model == "siglip-tiny" ? base + "_unmasked" : base }
@@ -152,20 +155,26 @@ import VisionCore
         #expect(vectors.imageEmbeddings.count == 1 && vectors.logitScale == nil)
     }
 
-    /// A SigLIP 2 repository is refused by name (its NaFlex processor and Gemma tokenizer are not written).
-    @Test func siglip2IsRefusedByName() async throws {
+    /// A SigLIP 2 NaFlex processor over a vision graph that takes whole images (and the reverse) is
+    /// refused at load by name, pointing at the exporter.
+    @Test func naflexProcessorAndGraphMustAgree() async throws {
         let hub = try HubCacheBuilder.temporaryFolder("hub")
-        let copy = URL(fileURLWithPath: try HubCacheBuilder.temporaryFolder("copies")).appendingPathComponent("siglip2")
-        try FileManager.default.copyItem(at: FixtureFiles.root.appendingPathComponent("models/siglip-tiny"), to: copy)
-        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: copy.appendingPathComponent("config.json"))) as! [String: Any]
-        config["model_type"] = "siglip2"
-        try JSONSerialization.data(withJSONObject: config).write(to: copy.appendingPathComponent("config.json"))
-        try HubCacheBuilder.place(folder: copy, repoID: "tests/siglip2", in: hub)
-        let service = EmbeddingsService(context: try EngineFixture.context(families: [EmbeddingsFamily.erasedLoader], hubCache: hub))
-        let error = await #expect(throws: VisionError.self) {
-            _ = try await service.embed(EmbeddingsRequest(texts: ["a cat"], modelID: "tests/siglip2"))
+        let work = URL(fileURLWithPath: try HubCacheBuilder.temporaryFolder("copies"))
+        let naflexProcessor = #"{"image_processor":{"image_processor_type":"Siglip2ImageProcessor","max_num_patches":24,"patch_size":8}}"#
+        let fixedProcessor = #"{"image_processor":{"image_processor_type":"SiglipImageProcessor","size":{"height":32,"width":32}}}"#
+        for (name, source, processor) in [("whole-images", "siglip-tiny", naflexProcessor), ("no-budget", "siglip2-naflex-tiny", fixedProcessor)] {
+            let copy = work.appendingPathComponent(name)
+            try FileManager.default.copyItem(at: FixtureFiles.root.appendingPathComponent("models/" + source), to: copy)
+            try Data(processor.utf8).write(to: copy.appendingPathComponent("processor_config.json"))
+            try HubCacheBuilder.place(folder: copy, repoID: "tests/" + name, in: hub)
         }
-        #expect(error?.message.contains("SigLIP 2") == true && error?.category != .internalFailure, "\(String(describing: error))")
+        let service = EmbeddingsService(context: try EngineFixture.context(families: [EmbeddingsFamily.erasedLoader], hubCache: hub))
+        for (name, message) in [("whole-images", "takes whole images"), ("no-budget", "no patch budget")] {
+            let error = await #expect(throws: VisionError.self) {
+                _ = try await service.embed(EmbeddingsRequest(texts: ["a cat"], modelID: "tests/" + name))
+            }
+            #expect(error?.message.contains(message) == true && error?.category != .internalFailure, "\(String(describing: error))")
+        }
     }
 
     @Test(arguments: [

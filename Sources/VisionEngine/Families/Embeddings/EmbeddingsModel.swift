@@ -10,7 +10,8 @@ public enum ContrastiveKind: String, Sendable {
 }
 
 /// An image–text dual encoder in the community layout (transformers.js's split export):
-/// `onnx/vision_model.onnx` (pixel_values → image_embeds, or pooler_output for SigLIP) and
+/// `onnx/vision_model.onnx` (pixel_values → image_embeds, or pooler_output for SigLIP; SigLIP 2
+/// NaFlex's from the project exporter: patches, pixel_attention_mask, spatial_shapes) and
 /// `onnx/text_model.onnx` (input_ids → text_embeds / pooler_output). The trained logit scale
 /// (and SigLIP's bias) come from `onnx/model.onnx`'s initializers or `model.safetensors`.
 public final class EmbeddingsModel: LoadedModel {
@@ -57,23 +58,29 @@ public final class EmbeddingsModel: LoadedModel {
     static func load(snapshot: ModelSnapshot, context: ModelLoadContext) throws -> EmbeddingsModel {
         let processorConfig = try ModelFiles.imageProcessorConfig(in: snapshot)
         let config = ModelFiles.jsonObject("config.json", in: snapshot)
-        if (config["model_type"] as? String)?.hasPrefix("siglip2") == true {
-            throw VisionError.unsupportedModel("'\(snapshot.reference.repoID)' is a SigLIP 2 model, not served yet: its "
-                                               + "NaFlex processor (patch grids, pixel_attention_mask) and Gemma tokenizer are not written")
-        }
-        let kind = ContrastiveKind(modelType: config["model_type"] as? String)
+        let modelType = config["model_type"] as? String
+        let kind = ContrastiveKind(modelType: modelType)
         let visionFile = try ModelFiles.graph(snapshot.reference.onnxPath(graph: "vision_model"), in: snapshot)
         let vision = try context.runtime.makeSession(modelPath: visionFile.path, options: context.sessionOptions)
-        guard vision.inputs.map(\.name) == ["pixel_values"],
+        guard [["pixel_values"], NaFlexPatches.inputNames].contains(vision.inputs.map(\.name).sorted()),
               vision.outputs.contains(where: { ["image_embeds", "pooler_output"].contains($0.name) }) else {
             throw VisionError.modelNotFound("'\(snapshot.reference.repoID)' is not an image–text embedding export "
-                                            + "(vision_model outputs \(vision.outputs.map(\.name)))")
+                                            + "(vision_model inputs \(vision.inputs.map(\.name)), outputs \(vision.outputs.map(\.name)))")
+        }
+        let takesPatches = vision.inputs.count > 1
+        if case .maxPatches = processorConfig.resize, !takesPatches {
+            throw VisionError.modelNotFound("'\(snapshot.reference.repoID)' has a SigLIP 2 NaFlex processor but its vision graph "
+                                            + "takes whole images: export it with tools/export/export.py embeddings")
+        } else if takesPatches, !processorConfig.resize.isPatchBudget {
+            throw VisionError.modelNotFound("'\(snapshot.reference.repoID)' vision graph takes patches (SigLIP 2 NaFlex) but "
+                                            + "its processor config has no patch budget (max_num_patches)")
         }
         var bytes = visionFile.bytes
         var text: (any InferenceSession)?
         let textConfig = config["text_config"] as? [String: Any]
         let maxTokens = (textConfig?["max_position_embeddings"] as? Int) ?? (kind == .siglip ? 64 : 77)
-        let tokenizer = try TextTokenizer.load(snapshot, kind: kind, length: maxTokens)
+        // transformers' Siglip2Tokenizer lower-cases in front of Gemma's normalizer.
+        let tokenizer = try TextTokenizer.load(snapshot, kind: kind, length: maxTokens, lowercase: modelType == "siglip2")
         let textPath = snapshot.reference.onnxPath(graph: "text_model")
         // Without a tokenizer this server reads (a SigLIP repository with only tokenizer.json), the
         // images are served and the texts refused by name.
@@ -137,9 +144,26 @@ public final class EmbeddingsModel: LoadedModel {
         return stride(from: 0, to: values.count, by: d).map { Array(values[$0..<($0 + d)]) }
     }
 
+    /// The vision graph's feeds for processed images: SigLIP 2 NaFlex's patches, mask and grids
+    /// as one batch; else pixel_values, one batch when the images share a size (CLIP's centre
+    /// crop), else one image at a time.
+    func visionBatches(_ planes: [PlanarImage]) -> [[String: Tensor]] {
+        if case .maxPatches(let patch, let budget) = processor.config.resize {
+            var feeds = NaFlexPatches.batch(planes, patchSize: patch, maxPatches: budget)
+            // The mask in the element type the graph declares (transformers' processor makes int32).
+            if vision.inputs.first(where: { $0.name == "pixel_attention_mask" })?.elementType == .int64,
+               let mask = feeds["pixel_attention_mask"] {
+                feeds["pixel_attention_mask"] = .int64(mask.floats.map { Int64($0) }, shape: mask.shape)
+            }
+            return [feeds]
+        }
+        let batches = Set(planes.map { [$0.width, $0.height] }).count == 1 ? [planes] : planes.map { [$0] }
+        return batches.map { ["pixel_values": ImageProcessor.stack($0).pixelValues] }
+    }
+
     /// Image embeddings [N, D] as the graph gives them. Blocking.
-    func imageEmbeddings(_ pixelValues: Tensor) throws -> Tensor {
-        guard let out = try vision.run(["pixel_values": pixelValues], outputNames: [imageOutput])[imageOutput] else {
+    func imageEmbeddings(_ feeds: [String: Tensor]) throws -> Tensor {
+        guard let out = try vision.run(feeds, outputNames: [imageOutput])[imageOutput] else {
             throw VisionError.runtimeFailure("the vision model did not return \(imageOutput)")
         }
         return out

@@ -2,8 +2,8 @@ import Foundation
 import VisionCore
 
 /// Image and text embeddings, zero-shot classification and image features, over one dual encoder.
-/// A request's images run through the vision graph as one batch when the processor gives them one
-/// size (CLIP's centre crop), else one at a time; its texts through the text graph as one batch.
+/// A request's images run through the vision graph as the model batches them (one batch when they
+/// share a size or are NaFlex patches, else one at a time); its texts through the text graph as one batch.
 public struct EmbeddingsService: Sendable {
     let context: EngineContext
     let limits: EmbeddingsLimits
@@ -16,12 +16,10 @@ public struct EmbeddingsService: Sendable {
     /// Each image's embedding row as the vision graph gives it (not normalised).
     func imageEmbeddings(_ images: [RGBImage], model: EmbeddingsModel) async throws -> [[Float]] {
         guard !images.isEmpty else { return [] }
-        let planes = try await context.images.compute { images.map(model.processor.process) }
-        let batches = Set(planes.map { [$0.width, $0.height] }).count == 1 ? [planes] : planes.map { [$0] }
+        let batches = try await context.images.compute { model.visionBatches(images.map(model.processor.process)) }
         var rows: [[Float]] = []
-        for batch in batches {
-            let pixels = try await context.images.compute { ImageProcessor.stack(batch).pixelValues }
-            let out = try await context.inference.run { try model.imageEmbeddings(pixels) }
+        for feeds in batches {
+            let out = try await context.inference.run { try model.imageEmbeddings(feeds) }
             rows += EmbeddingsModel.rows(out)
         }
         return rows
