@@ -6,6 +6,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
 WORKDIR /src
 COPY . .
 RUN bash scripts/fetch-onnxruntime.sh \
+    && bash scripts/fetch-openvino-ep.sh /out/openvino-ep \
     && python3 -m pip download -q --no-deps --dest /tmp/sidecar "drf-spectacular-sidecar==2026.10.1" \
     && mkdir -p /out/swagger-ui \
     && python3 -c "import zipfile,glob; z=zipfile.ZipFile(glob.glob('/tmp/sidecar/*.whl')[0]); p='drf_spectacular_sidecar/static/drf_spectacular_sidecar/swagger-ui-dist/'; [open('/out/swagger-ui/'+n,'wb').write(z.read(p+n)) for n in ('swagger-ui-bundle.js','swagger-ui.css','LICENSE')]" \
@@ -19,8 +20,8 @@ FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends \
       libturbojpeg0 libpng16-16 libwebp7 zlib1g libsqlite3-0 ca-certificates \
     && rm -rf /var/lib/apt/lists/*
-# The server looks for libonnxruntime.so and graphs/ (the shipped graphs, without weights) next to
-# its executable; mount a CUDA-enabled build and set
+# The server looks for libonnxruntime.so, openvino-ep/ (the OpenVINO plugin) and graphs/ (the
+# shipped graphs, without weights) next to its executable; mount a CUDA-enabled build and set
 # ORT_DYLIB_PATH to use a GPU.
 COPY --from=build /out/ /app/
 # Runs as an unprivileged user (uid 10001) that owns only the cache volume.

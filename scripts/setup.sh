@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything a fresh Debian 12 machine (with the Swift toolchain) lacks to build and run
-# the server: the image codec, zlib and SQLite -dev packages and ONNX Runtime (see fetch-onnxruntime.sh).
+# the server: the image codec, zlib and SQLite -dev packages, ONNX Runtime (see fetch-onnxruntime.sh)
+# and its OpenVINO plugin (fetch-openvino-ep.sh).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 need=()
@@ -20,6 +21,8 @@ if [ ${#pkgs[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${pkgs[@]}" >/dev/null
 fi
 bash "$root/scripts/fetch-onnxruntime.sh"
+# The OpenVINO execution provider (an ONNX Runtime plugin; optional, SKIP_OPENVINO_EP=1 skips it).
+bash "$root/scripts/fetch-openvino-ep.sh"
 
 # Python tools the tests use to check interoperability with the real huggingface_hub (from PyPI),
 # in a venv inside .deps (ignored by git). Not torch: that lives in tools/setup-venv.sh.

@@ -16,7 +16,36 @@ public final class ONNXRuntime: InferenceRuntime, @unchecked Sendable {
     public let availableDevices: [ComputeDevice]
     /// Execution providers compiled into the library, e.g. `CPUExecutionProvider`.
     public let providers: [String]
+    /// The OpenVINO execution provider plugin library, when installed.
+    public let openVINOPlugin: String?
     private let loaded = Mutex<LoadedRuntime?>(nil)
+
+    static let openVINOMissing = "not installed (scripts/setup.sh fetches it into .deps/openvino-ep; or set OPENVINO_EP_PATH)"
+
+    /// Where the OpenVINO plugin is looked for: `OPENVINO_EP_PATH` (the library or its folder),
+    /// `openvino-ep/` next to the executable, then the project's setup folder.
+    public static func openVINOPluginPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        let file = "libonnxruntime_providers_openvino_plugin.so"
+        var candidates: [String] = []
+        if let explicit = environment["OPENVINO_EP_PATH"], !explicit.isEmpty {
+            candidates = [explicit.hasSuffix(".so") ? explicit : explicit + "/" + file]
+        } else {
+            let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
+            candidates.append(executable.deletingLastPathComponent().path + "/openvino-ep/" + file)
+            let project = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent()
+            candidates.append(project.path + "/.deps/openvino-ep/" + file)
+        }
+        return candidates.first { FileManager.default.fileExists(atPath: $0) }
+    }
+
+    /// Each CPU provider and its state: OpenVINO's is known once the library is opened (with the
+    /// first model); before that, whether the plugin is installed.
+    public var providerAvailability: [(provider: ExecutionProvider, status: String)] {
+        let openVINO = loaded.withLock { $0?.openVINO.status }
+            ?? (openVINOPlugin.map { "installed at \($0); loads with the first model" } ?? Self.openVINOMissing)
+        return [(.cpu, "available"), (.openvino, openVINO)]
+    }
 
     /// The C API version this build was compiled against (the header's `ORT_API_VERSION`): the
     /// server asks the library for it, so the library must be ONNX Runtime 1.<this> or newer.
@@ -62,7 +91,7 @@ public final class ONNXRuntime: InferenceRuntime, @unchecked Sendable {
     }
 
     /// Probes the library at `libraryPath`: it must open and offer this build's API version.
-    public init(libraryPath: String) throws {
+    public init(libraryPath: String, openVINOPlugin: String? = ONNXRuntime.openVINOPluginPath()) throws {
         var version = [CChar](repeating: 0, count: 64)
         var providers = [CChar](repeating: 0, count: 1024)
         var message = [CChar](repeating: 0, count: 1024)
@@ -70,6 +99,7 @@ public final class ONNXRuntime: InferenceRuntime, @unchecked Sendable {
             throw VisionError.runtimeFailure(Self.string(message))
         }
         self.libraryPath = libraryPath
+        self.openVINOPlugin = openVINOPlugin
         self.version = Self.string(version)
         let names = Self.string(providers).split(separator: ",").map(String.init)
         self.providers = names
@@ -84,7 +114,7 @@ public final class ONNXRuntime: InferenceRuntime, @unchecked Sendable {
     func runtime() throws -> LoadedRuntime {
         try loaded.withLock { current in
             if let current { return current }
-            let runtime = try LoadedRuntime(libraryPath: libraryPath)
+            let runtime = try LoadedRuntime(libraryPath: libraryPath, openVINOPlugin: openVINOPlugin)
             current = runtime
             return runtime
         }
@@ -129,6 +159,11 @@ public final class ONNXRuntime: InferenceRuntime, @unchecked Sendable {
     /// The initializers named in `weights` are ORT's external initializers over those buffers
     /// (`AddExternalInitializers`: no copy, the graph's own copies of them never read); the
     /// session keeps the tensors and the buffers' owners until it is released.
+    ///
+    /// CPU sessions go on the provider `options.provider` asks for: ONNX Runtime's CPU kernels,
+    /// OpenVINO's (falling back to the CPU provider, with the reason in the session's placement,
+    /// when OpenVINO is not installed, offers no device here or refuses the graph), or `auto`: a
+    /// session on each, the faster kept after the first runs (`TrialSession`).
     public func makeSession(modelPath: String, options: SessionOptions, weights: [String: WeightBuffer]) throws
         -> any InferenceSession {
         if options.device == .cuda && !availableDevices.contains(.cuda) {
@@ -137,7 +172,35 @@ public final class ONNXRuntime: InferenceRuntime, @unchecked Sendable {
                 + "execution provider (it offers: \(providers.joined(separator: ", "))). Point ORT_DYLIB_PATH at a "
                 + "CUDA-enabled libonnxruntime.so (from the onnxruntime-gpu wheel) or use device 'cpu'.")
         }
+        guard FileManager.default.fileExists(atPath: modelPath) else {
+            throw VisionError.modelNotFound("model file not found: \(modelPath)")
+        }
         let rt = try runtime()
+        guard options.device == .cpu, options.provider != .cpu else {
+            let why = options.device == .cuda ? "device cuda" : "EXECUTION_PROVIDER=cpu"
+            return try session(rt, modelPath, options, weights, on: nil, placement: ProviderPlacement(provider: .cpu, reason: why))
+        }
+        guard let openVINO = rt.openVINO.device else {
+            let why = (options.provider == .auto ? "auto: " : "") + "OpenVINO unavailable: " + rt.openVINO.status
+            return try session(rt, modelPath, options, weights, on: nil, placement: ProviderPlacement(provider: .cpu, reason: why))
+        }
+        let onOpenVINO: ONNXSession
+        do {
+            onOpenVINO = try session(rt, modelPath, options, weights, on: openVINO,
+                                     placement: ProviderPlacement(provider: .openvino, reason: "EXECUTION_PROVIDER=openvino"))
+        } catch {
+            let why = "OpenVINO could not take this graph (\(GraphFailure.summary(of: error))): ONNX Runtime's CPU provider runs it"
+            return try session(rt, modelPath, options, weights, on: nil, placement: ProviderPlacement(provider: .cpu, reason: why))
+        }
+        if options.provider == .openvino { return onOpenVINO }
+        let onCPU = try session(rt, modelPath, options, weights, on: nil,
+                                placement: ProviderPlacement(provider: .cpu, reason: "auto"))
+        return TrialSession(sessions: [(.cpu, onCPU), (.openvino, onOpenVINO)])
+    }
+
+    /// One ORT session over the graph, on OpenVINO's device when given, else the CPU provider.
+    private func session(_ rt: LoadedRuntime, _ modelPath: String, _ options: SessionOptions, _ weights: [String: WeightBuffer],
+                         on openVINO: OpaquePointer?, placement: ProviderPlacement) throws -> ONNXSession {
         let api = rt.api
         var sessionOptions: OpaquePointer?
         try Self.check(api, api.pointee.CreateSessionOptions(&sessionOptions))
@@ -164,8 +227,17 @@ public final class ONNXRuntime: InferenceRuntime, @unchecked Sendable {
             defer { api.pointee.ReleaseCUDAProviderOptions(cuda) }
             try Self.check(api, api.pointee.SessionOptionsAppendExecutionProvider_CUDA_V2(sessionOptions, cuda))
         }
-        guard FileManager.default.fileExists(atPath: modelPath) else {
-            throw VisionError.modelNotFound("model file not found: \(modelPath)")
+        if let openVINO {
+            // FP32 inference: the answers must equal the CPU provider's (OpenVINO would otherwise
+            // run bf16 where the CPU has it). Nodes OpenVINO does not take stay on the CPU provider.
+            var keys = ["precision"], values = ["FP32"]
+            if let threads = options.intraOpThreads { keys.append("num_of_threads"); values.append(String(threads)) }
+            let k = keys.map { strdup($0) }, v = values.map { strdup($0) }
+            defer { (k + v).forEach { free($0) } }
+            var keyPointers = k.map { UnsafePointer<CChar>($0) }, valuePointers = v.map { UnsafePointer<CChar>($0) }
+            var devices: [OpaquePointer?] = [openVINO]
+            try Self.check(api, api.pointee.SessionOptionsAppendExecutionProvider_V2(
+                sessionOptions, rt.env, &devices, 1, &keyPointers, &valuePointers, keys.count))
         }
         let bound = try BoundWeights(rt, weights)
         if !weights.isEmpty {
@@ -180,7 +252,7 @@ public final class ONNXRuntime: InferenceRuntime, @unchecked Sendable {
         // The runtime has made its packed and folded copies; the pages it still reads come back
         // from the file on demand.
         bound.dropMappedPages()
-        return try ONNXSession(runtime: rt, session: session!, device: options.device, weights: bound)
+        return try ONNXSession(runtime: rt, session: session!, device: options.device, placement: placement, weights: bound)
     }
 }
 
@@ -195,8 +267,10 @@ final class LoadedRuntime: @unchecked Sendable {
     let allocator: UnsafeMutablePointer<OrtAllocator>
     /// Describes plain CPU memory, for tensors over Swift-owned buffers.
     let memoryInfo: OpaquePointer
+    /// The OpenVINO plugin's CPU device (owned by the environment), or why there is none.
+    let openVINO: (device: OpaquePointer?, status: String)
 
-    init(libraryPath: String) throws {
+    init(libraryPath: String, openVINOPlugin: String?) throws {
         var message = [CChar](repeating: 0, count: 1024)
         guard let api = vma_ort_load(libraryPath, &message, message.count) else {
             let bytes = message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
@@ -212,6 +286,42 @@ final class LoadedRuntime: @unchecked Sendable {
         var memoryInfo: OpaquePointer?
         try ONNXRuntime.check(api, api.pointee.CreateCpuMemoryInfo(OrtDeviceAllocator, OrtMemTypeDefault, &memoryInfo))
         self.memoryInfo = memoryInfo!
+        openVINO = Self.registerOpenVINO(api, env!, plugin: openVINOPlugin)
+    }
+
+    /// Registers the OpenVINO plugin library with the environment and finds its CPU device
+    /// (`RegisterExecutionProviderLibrary`, `GetEpDevices`). The plugin offers devices of Intel
+    /// hardware only: on another vendor's CPU the status says so.
+    private static func registerOpenVINO(_ api: UnsafePointer<OrtApi>, _ env: OpaquePointer, plugin: String?)
+        -> (device: OpaquePointer?, status: String) {
+        guard let plugin else { return (nil, ONNXRuntime.openVINOMissing) }
+        if let status = api.pointee.RegisterExecutionProviderLibrary(env, "OpenVINO", plugin) {
+            let message = api.pointee.GetErrorMessage(status).map { String(cString: $0) } ?? "unknown error"
+            api.pointee.ReleaseStatus(status)
+            // The loader's own reason (a missing library, a wrong architecture): an operator's diagnosis.
+            return (nil, "the plugin at \(plugin) did not load: \(message.split(separator: "\n").first ?? "")")
+        }
+        var devices: UnsafePointer<OpaquePointer?>?
+        var count = 0
+        if let status = api.pointee.GetEpDevices(env, &devices, &count) {
+            api.pointee.ReleaseStatus(status)
+            return (nil, "ONNX Runtime listed no devices")
+        }
+        var cpuVendor = "unknown"
+        for i in 0..<count {
+            guard let device = devices?[i], let hardware = api.pointee.EpDevice_Device(device) else { continue }
+            let name = api.pointee.EpDevice_EpName(device).map { String(cString: $0) } ?? ""
+            let type = api.pointee.HardwareDevice_Type(hardware)
+            if type == OrtHardwareDeviceType_CPU, let vendor = api.pointee.HardwareDevice_Vendor(hardware) {
+                cpuVendor = String(cString: vendor)
+            }
+            if name == "OpenVINOExecutionProvider" && type == OrtHardwareDeviceType_CPU {
+                return (device, "available (CPU, \(cpuVendor))")
+            }
+        }
+        // Nothing to run it on: the plugin and OpenVINO's libraries are unloaded again.
+        if let status = api.pointee.UnregisterExecutionProviderLibrary(env, "OpenVINO") { api.pointee.ReleaseStatus(status) }
+        return (nil, "the plugin offers no device on this CPU (\(cpuVendor)): it serves Intel hardware only")
     }
 
     deinit {
@@ -279,16 +389,19 @@ final class ONNXSession: InferenceSession, @unchecked Sendable {
     let inputs: [TensorInfo]
     let outputs: [TensorInfo]
     let device: ComputeDevice
+    let placement: ProviderPlacement
     private let shapeMemo = Mutex(OutputShapeMemo())
     private let boundRuns = Atomic<Int>(0)
 
     /// Weights bound at creation, kept for the session's life.
     private let weights: BoundWeights?
 
-    init(runtime: LoadedRuntime, session: OpaquePointer, device: ComputeDevice, weights: BoundWeights? = nil) throws {
+    init(runtime: LoadedRuntime, session: OpaquePointer, device: ComputeDevice, placement: ProviderPlacement,
+         weights: BoundWeights? = nil) throws {
         self.runtime = runtime
         self.session = session
         self.device = device
+        self.placement = placement
         self.weights = weights
         do {
             inputs = try Self.describe(runtime, session, input: true)

@@ -19,6 +19,8 @@ public struct APIDependencies: Sendable {
     public let requestWork: BlockingExecutor
     /// What `/metrics` renders and the factory the request metrics record into.
     public var metrics: MetricsExporter = .none
+    /// Each CPU execution provider and whether it can be used here, for `/health`.
+    public var providers: @Sendable () -> [(provider: ExecutionProvider, status: String)] = { [(.cpu, "available")] }
     /// What the model cache holds, for `/models/cache`; nil answers an empty list.
     public var cacheInventory: (any ModelCacheInventory)?
 

@@ -11,6 +11,8 @@ struct HealthAnswer: Sendable {
     var devices: [String]
     var runtimeVersion: String
     var version: String
+    /// Each CPU execution provider and whether it can be used here.
+    var providers: [(provider: ExecutionProvider, status: String)] = []
     /// The families' fields, by name.
     var familyFields: [String: JSONValue]
 
@@ -23,6 +25,17 @@ struct HealthAnswer: Sendable {
             .optionalNumber("resident_memory_mb", description: "This process's resident memory") { $0.residentMB },
             .strings("devices") { $0.devices },
             .string("onnxruntime_version") { $0.runtimeVersion },
+            .custom("execution_providers", .object(properties: ExecutionProvider.allCases.map {
+                ($0.rawValue, Schema.string(description: "'available', or why it cannot be used here"))
+            }, description: "Each CPU execution provider and whether it can be used here (EXECUTION_PROVIDER picks)")) { r, w in
+                w.raw("{")
+                for (i, entry) in r.providers.enumerated() {
+                    if i > 0 { w.raw(",") }
+                    w.key(entry.provider.rawValue)
+                    w.string(entry.status)
+                }
+                w.raw("}")
+            },
             .string("version") { $0.version },
         ] + declaredFields(families.families.flatMap(\.healthSchema)) { $0.familyFields },
         description: "With the fields each family adds")
@@ -45,6 +58,8 @@ struct ModelInstanceAnswer: Sendable {
     var downloads: [DownloadProgress] = []
     /// The model's own fields (`LoadedModel.statusDetails`: its graph, the family's).
     var details: [String: JSONValue] = [:]
+    /// Each graph session: where it runs and why.
+    var placements: [(graph: String, placement: ProviderPlacement)] = []
 
     init(modelType: String, modelID: String, device: String) {
         self.modelType = modelType
@@ -63,7 +78,17 @@ struct ModelInstanceAnswer: Sendable {
         error = row.error
         downloads = row.downloads
         details = Dictionary(row.details) { _, last in last }
+        placements = row.placements
     }
+
+    static let placement = JSONShape<(graph: String, placement: ProviderPlacement)>([
+        .string("graph", description: "The graph file") { $0.graph },
+        .string("provider", enum: ExecutionProvider.allCases.map(\.rawValue)) { $0.placement.provider.rawValue },
+        .string("reason", description: "Why this provider: the setting, the measured times, or why OpenVINO could not take it") {
+            $0.placement.reason
+        },
+        .boolean("deciding", description: "EXECUTION_PROVIDER=auto is still timing the first runs") { $0.placement.deciding },
+    ])
 
     static let download = JSONShape<DownloadProgress>([
         .string("file") { $0.path },
@@ -87,6 +112,9 @@ struct ModelInstanceAnswer: Sendable {
             .custom("error", .string(), present: { $0.error != nil }) { r, w in w.string(r.error ?? "") },
             .custom("downloads", .array(download.schema), present: { !$0.downloads.isEmpty }) { r, w in
                 download.writeList(r.downloads, to: &w)
+            },
+            .custom("execution_providers", .array(placement.schema), present: { !$0.placements.isEmpty }) { r, w in
+                placement.writeList(r.placements, to: &w)
             },
         ] + declaredFields(uniqueFields([graph] + families.families.flatMap(\.statusSchema))) { $0.details })
     }

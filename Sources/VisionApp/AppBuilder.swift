@@ -97,6 +97,7 @@ public enum AppBuilder {
                                            availableDevices: runtime.availableDevices, requestWork: requestWork,
                                            readiness: readiness)
         dependencies.metrics = metrics
+        dependencies.providers = { runtime.providerAvailability }
         dependencies.cacheInventory = HubCacheInventory(cacheFolder: settings.hubCache, exportStore: settings.exportStore)
         dependencies.jobs = JobsDependencies(store: jobStore, jobs: inferenceJobs, metrics: jobMetrics,
                                              maxPending: settings.maxPendingJobs, health: storeHealth,
@@ -188,7 +189,13 @@ extension AppBuilder {
         let graphs = try loadGraphs(settings: settings, logger: logger)
         let runtime = try ONNXRuntime()
         logger.info("ONNX Runtime found (opened on the first model load)", metadata: ["version": "\(runtime.version)", "library": "\(runtime.libraryPath)",
-                                                      "providers": "\(runtime.providers.joined(separator: ","))"])
+                                                      "providers": "\(runtime.providers.joined(separator: ","))",
+                                                      "execution_provider": "\(settings.executionProvider.rawValue)",
+                                                      "openvino": "\(runtime.openVINOPlugin ?? "not installed")"])
+        if settings.executionProvider == .openvino && runtime.openVINOPlugin == nil {
+            logger.warning("EXECUTION_PROVIDER=openvino but the OpenVINO plugin is not installed: graphs run on the CPU provider",
+                           metadata: ["fix": "scripts/setup.sh fetches it into .deps/openvino-ep, or set OPENVINO_EP_PATH"])
+        }
         if settings.device == .cuda && !runtime.availableDevices.contains(.cuda) {
             throw SettingsError("DEVICE=cuda, but the loaded ONNX Runtime has no CUDA execution provider "
                                 + "(point ORT_DYLIB_PATH at a CUDA-enabled libonnxruntime.so)")

@@ -12,6 +12,9 @@ public struct Settings: Sendable {
     public var port = 8000
     public var logLevel: Logger.Level = .info
     public var device: ComputeDevice = .cpu
+    /// `EXECUTION_PROVIDER`: auto (the faster of ONNX Runtime's CPU provider and OpenVINO per graph,
+    /// timed on its first runs), cpu or openvino.
+    public var executionProvider: ProviderPreference = .auto
     public var intraOpThreads: Int?
     public var allowSpinning = false
     /// ORT_CPU_MEM_ARENA (on) / ORT_MEMORY_PATTERN (off): chosen by measurement (CONFIG.md).
@@ -123,6 +126,12 @@ public struct Settings: Sendable {
             guard let d = ComputeDevice(rawValue: v.lowercased()) else { throw SettingsError("DEVICE must be cpu or cuda, got '\(v)'") }
             device = d
         }
+        if let v = value("EXECUTION_PROVIDER"), !v.isEmpty {
+            guard let p = ProviderPreference(rawValue: v.lowercased()) else {
+                throw SettingsError("EXECUTION_PROVIDER must be auto, cpu or openvino, got '\(v.prefix(40))'")
+            }
+            executionProvider = p
+        }
         if let v = try int("INTRA_OP_THREADS", min: 1) { intraOpThreads = v }
         if let v = try bool("ORT_ALLOW_SPINNING") { allowSpinning = v }
         if let v = try bool("ORT_CPU_MEM_ARENA") { cpuMemoryArena = v }
@@ -189,7 +198,7 @@ public struct Settings: Sendable {
     /// per model).
     public var sessionOptions: SessionOptions {
         SessionOptions(intraOpThreads: intraOpThreads, device: device, allowSpinning: allowSpinning,
-                       cpuMemoryArena: cpuMemoryArena, memoryPattern: memoryPattern)
+                       cpuMemoryArena: cpuMemoryArena, memoryPattern: memoryPattern, provider: executionProvider)
     }
 
     /// `API_KEYS` and the keys in `API_KEYS_FILE` (read now: SIGHUP reads it again).

@@ -20,33 +20,17 @@ public struct EngineMetrics: Sendable {
             .recordNanoseconds(nanoseconds)
     }
 
-    /// A runtime whose sessions time each run under the model's type and id.
+    /// A runtime whose sessions time each run under the model's type and id (`MeteredSession`).
     func metered(_ runtime: any InferenceRuntime, type: ModelType, modelID: String) -> any InferenceRuntime {
-        factory is NOOPMetricsHandler ? runtime : MeteredRuntime(base: runtime, type: type, modelID: modelID, factory: factory)
-    }
-}
-
-/// Wraps each session it makes in a `MeteredSession`.
-private struct MeteredRuntime: InferenceRuntime {
-    let base: any InferenceRuntime
-    let type: ModelType
-    let modelID: String
-    let factory: any MetricsFactory
-
-    var version: String { base.version }
-    var availableDevices: [ComputeDevice] { base.availableDevices }
-
-    func makeSession(modelPath: String, options: SessionOptions) throws -> any InferenceSession {
-        try makeSession(modelPath: modelPath, options: options, weights: [:])
-    }
-
-    func makeSession(modelPath: String, options: SessionOptions, weights: [String: WeightBuffer]) throws
-        -> any InferenceSession {
-        let graph = modelPath.split(separator: "/").last.map(String.init) ?? modelPath
-        let timer = Timer(label: "vma_inference_seconds",
-                          dimensions: [("model_type", type.rawValue), ("model_id", modelID), ("graph", graph)],
-                          factory: factory)
-        return MeteredSession(base: try base.makeSession(modelPath: modelPath, options: options, weights: weights), timer: timer)
+        guard !(factory is NOOPMetricsHandler) else { return runtime }
+        let factory = factory
+        return SessionWrappingRuntime(base: runtime) { session, modelPath in
+            let graph = modelPath.split(separator: "/").last.map(String.init) ?? modelPath
+            let timer = Timer(label: "vma_inference_seconds",
+                              dimensions: [("model_type", type.rawValue), ("model_id", modelID), ("graph", graph)],
+                              factory: factory)
+            return MeteredSession(base: session, timer: timer)
+        }
     }
 }
 
@@ -63,6 +47,7 @@ private final class MeteredSession: InferenceSession {
     var inputs: [TensorInfo] { base.inputs }
     var outputs: [TensorInfo] { base.outputs }
     var device: ComputeDevice { base.device }
+    var placement: ProviderPlacement { base.placement }
 
     func run(_ feeds: [String: Tensor], outputNames: [String]) throws -> [String: Tensor] {
         let start = ContinuousClock.now

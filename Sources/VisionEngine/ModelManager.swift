@@ -30,6 +30,8 @@ public actor ModelManager {
         public let downloads: [DownloadProgress]
         /// The model's own fields (e.g. GroundingDINO's graph probe).
         public let details: [(String, JSONValue)]
+        /// Each graph session of the model: where it runs and why.
+        public let placements: [(graph: String, placement: ProviderPlacement)]
     }
 
     private struct Entry {
@@ -38,6 +40,8 @@ public actor ModelManager {
         var lastUsed: ContinuousClock.Instant?
         var loadSeconds: Double?
         var memoryBytes = 0
+        /// The sessions the last load made (their providers), for status.
+        var ledger: SessionLedger?
     }
 
     private let families: [ModelType: AnyModelLoader]
@@ -182,7 +186,10 @@ public actor ModelManager {
             evictForBudget(incoming: ModelFiles.onnxBytes(in: snapshot), keeping: key)
             var options = sessionOptions
             options.device = key.device
-            var loadContext = ModelLoadContext(runtime: metrics.metered(runtime, type: key.type, modelID: key.reference.description),
+            let ledger = SessionLedger()
+            entries[key]?.ledger = ledger
+            var loadContext = ModelLoadContext(runtime: ledger.recording(metrics.metered(runtime, type: key.type,
+                                                                                         modelID: key.reference.description)),
                                                sessionOptions: options, logger: logger)
             loadContext.graphs = graphs
             let context = loadContext
@@ -214,6 +221,10 @@ public actor ModelManager {
             logger.info("model ready", metadata: ["model_type": "\(key.type.rawValue)", "model_id": "\(key.reference)",
                                                   "seconds": "\(String(format: "%.2f", seconds))",
                                                   "memory_mb": "\(measured >> 20)"])
+            for (graph, placement) in entry.ledger?.placements ?? [] where placement.provider == .cpu && sessionOptions.provider != .cpu {
+                logger.info("graph on the CPU provider", metadata: ["model_id": "\(key.reference)", "graph": "\(graph)",
+                                                                   "reason": "\(placement.reason)"])
+            }
         case .failure(let error):
             logger.warning("model failed", metadata: ["model_type": "\(key.type.rawValue)", "model_id": "\(key.reference)",
                                                       "error": "\(error.message)"])
@@ -312,7 +323,8 @@ public actor ModelManager {
                        loadSeconds: entry.loadSeconds, idleSeconds: entry.lastUsed.map { (now - $0).seconds },
                        error: entry.life.error?.publicMessage,
                        downloads: entry.life.isBusy ? downloads.inFlight(repoID: key.reference.repoID) : [],
-                       details: entry.life.model?.statusDetails ?? [])
+                       details: entry.life.model?.statusDetails ?? [],
+                       placements: entry.life.model != nil ? entry.ledger?.placements ?? [] : [])
             }
     }
 

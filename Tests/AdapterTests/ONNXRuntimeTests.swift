@@ -156,3 +156,50 @@ import VisionCore
         #expect(error?.message.contains("/nonexistent/libonnxruntime.so") == true)
     }
 }
+
+/// EXECUTION_PROVIDER on a real graph: cpu stays on ONNX Runtime's kernels; openvino and auto go to
+/// OpenVINO where its plugin offers this CPU (Intel), answering as the CPU provider within 1e-3
+/// relative, and otherwise run on the CPU provider with the plugin's reason in the placement.
+@Suite struct ExecutionProviderTests {
+    func path(_ relative: String) -> String { FixtureFiles.root.appendingPathComponent(relative).path }
+
+    @Test(arguments: ProviderPreference.allCases)
+    func placesTheGraphAsAskedOrSaysWhyNot(preference: ProviderPreference) throws {
+        let rt = try ONNXRuntimeTests.runtime.get()
+        let graph = path("models/clip-tiny/onnx/vision_model.onnx")
+        let session = try rt.makeSession(modelPath: graph, options: SessionOptions(intraOpThreads: 1, provider: preference))
+        let reference = try rt.makeSession(modelPath: graph, options: SessionOptions(intraOpThreads: 1, provider: .cpu))
+        let pixels = Tensor.float32((0..<(2 * 3 * 32 * 32)).map { Float($0 % 97) / 97 - 0.5 }, shape: [2, 3, 32, 32])
+        let openVINO = try #require(rt.providerAvailability.first { $0.provider == .openvino }).status
+        #expect(reference.placement == ProviderPlacement(provider: .cpu, reason: "EXECUTION_PROVIDER=cpu"))
+        var answers = 0
+        for _ in 0..<8 {  // auto decides within its first runs
+            let got = try session.run(["pixel_values": pixels], outputNames: [])["image_embeds"]!.floats
+            let want = try reference.run(["pixel_values": pixels], outputNames: [])["image_embeds"]!.floats
+            let scale = max(1, want.map(abs).max() ?? 1)
+            #expect(zip(got, want).allSatisfy { abs($0 - $1) <= 1e-3 * scale })
+            answers += 1
+        }
+        #expect(answers == 8)
+        switch preference {
+        case .cpu:
+            #expect(session.placement.provider == .cpu)
+        case .openvino, .auto:
+            if openVINO.hasPrefix("available") {
+                #expect(preference == .auto || session.placement.provider == .openvino)
+                #expect(!session.placement.deciding, "\(session.placement)")
+            } else {
+                #expect(session.placement.provider == .cpu && session.placement.reason.contains(openVINO), "\(session.placement)")
+            }
+        }
+    }
+
+    @Test func healthSaysWhetherOpenVINOIsInstalled() throws {
+        let missing = try ONNXRuntime(libraryPath: try ONNXRuntimeTests.runtime.get().libraryPath, openVINOPlugin: nil)
+        #expect(missing.providerAvailability.map(\.provider) == [.cpu, .openvino])
+        #expect(missing.providerAvailability[1].status.hasPrefix("not installed"))
+        let session = try missing.makeSession(modelPath: path("models/clip-tiny/onnx/vision_model.onnx"),
+                                              options: SessionOptions(intraOpThreads: 1, provider: .openvino))
+        #expect(session.placement.provider == .cpu && session.placement.reason.contains("not installed"))
+    }
+}

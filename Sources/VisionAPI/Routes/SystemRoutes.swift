@@ -26,7 +26,7 @@ struct SystemRoutes {
             let answer = HealthAnswer(loadedModels: await deps.models.loadedTypes().map(\.rawValue), availableGB: available,
                                       gpuAvailable: deps.availableDevices.contains(.cuda), residentMB: resident,
                                       devices: deps.availableDevices.map(\.rawValue), runtimeVersion: deps.runtimeVersion,
-                                      version: version, familyFields: familyFields)
+                                      version: version, providers: deps.providers(), familyFields: familyFields)
             return JSONIO.response(healthShape.json(answer))
         }
         router.get("/health/live") { _, _ in JSONIO.response(LiveAnswer.shape.json(LiveAnswer())) }

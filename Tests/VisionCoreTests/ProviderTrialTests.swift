@@ -1,0 +1,102 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import VisionCore
+
+/// EXECUTION_PROVIDER=auto's choice per graph: alternating first runs, warm-ups not counted, the
+/// lower median kept, a failing candidate out.
+@Suite struct ProviderTrialTests {
+    @Test func alternatesThenKeepsTheLowerMedian() {
+        var trial = ProviderTrial(candidates: [.cpu, .openvino], measuredRuns: 3)
+        // cpu: warm-up 9 s (not counted), then 0.80, 0.82, 0.81; openvino: warm-up 5 s, then 0.70, 0.69, 0.71.
+        let runs: [(ExecutionProvider, Double)] = [(.cpu, 9), (.openvino, 5), (.cpu, 0.80), (.openvino, 0.70),
+                                                   (.cpu, 0.82), (.openvino, 0.69), (.cpu, 0.81), (.openvino, 0.71)]
+        for (want, seconds) in runs {
+            #expect(trial.decision == nil && trial.placement.deciding)
+            #expect(trial.next() == want)
+            trial.record(want, seconds: seconds)
+        }
+        let decision = trial.decision
+        #expect(decision?.provider == .openvino && decision?.deciding == false)
+        #expect(decision?.reason == "auto: openvino 700.0 ms vs cpu 810.0 ms (median of 3 runs each after a warm-up)")
+        #expect(trial.next() == .openvino && trial.next() == .openvino)
+        trial.record(.cpu, seconds: 0.001)  // a late run on the loser changes nothing
+        #expect(trial.decision == decision)
+    }
+
+    @Test func theWarmUpAloneDoesNotDecide() {
+        var trial = ProviderTrial(candidates: [.cpu, .openvino], measuredRuns: 1)
+        trial.record(.cpu, seconds: 0.1)
+        trial.record(.openvino, seconds: 50)
+        #expect(trial.decision == nil)
+        trial.record(.cpu, seconds: 0.3)
+        #expect(trial.decision == nil)
+        trial.record(.openvino, seconds: 0.2)
+        #expect(trial.decision?.provider == .openvino)
+    }
+
+    @Test func aFailingCandidateLeavesTheTrial() {
+        var trial = ProviderTrial(candidates: [.cpu, .openvino])
+        #expect(trial.next() == .cpu)
+        #expect(trial.next() == .openvino)
+        trial.fail(.openvino, reason: "it broke")
+        #expect(trial.decision?.provider == .cpu && trial.decision?.reason.contains("openvino failed") == true)
+        #expect(trial.next() == .cpu)
+    }
+
+    @Test func oneCandidateIsDecidedAtOnce() {
+        var trial = ProviderTrial(candidates: [.cpu])
+        #expect(trial.decision?.provider == .cpu && trial.next() == .cpu)
+    }
+}
+
+/// The session that runs the trial: answers from whichever candidate, a failed run answered by the
+/// other, the loser released.
+@Suite struct TrialSessionTests {
+    final class FakeSession: InferenceSession, @unchecked Sendable {
+        let inputs = [TensorInfo(name: "x", elementType: .float32, shape: [-1])]
+        let outputs = [TensorInfo(name: "y", elementType: .float32, shape: [-1])]
+        let device = ComputeDevice.cpu
+        let value: Float
+        let fails: Bool
+        let delay: Duration
+        let runs = Atomic<Int>(0)
+
+        init(value: Float, fails: Bool = false, delay: Duration = .zero) {
+            self.value = value
+            self.fails = fails
+            self.delay = delay
+        }
+
+        func run(_ feeds: [String: Tensor], outputNames: [String]) throws -> [String: Tensor] {
+            runs.add(1, ordering: .relaxed)
+            if fails { throw VisionError.runtimeFailure("no") }
+            if delay > .zero { Thread.sleep(forTimeInterval: Double(delay.components.attoseconds) / 1e18) }
+            return ["y": .float32([value], shape: [1])]
+        }
+    }
+
+    @Test func keepsTheFasterAndReleasesTheOther() throws {
+        var slow: FakeSession? = FakeSession(value: 1, delay: .milliseconds(20))
+        weak let loser = slow
+        let session = TrialSession(sessions: [(.cpu, slow!), (.openvino, FakeSession(value: 2))], measuredRuns: 2)
+        slow = nil
+        var answers: [Float] = []
+        for _ in 0..<8 { answers.append(try session.run(["x": .float32([0], shape: [1])], outputNames: ["y"])["y"]!.floats[0]) }
+        #expect(answers.prefix(6) == [1, 2, 1, 2, 1, 2] && answers.suffix(2) == [2, 2])
+        #expect(session.placement.provider == .openvino && !session.placement.deciding)
+        #expect(loser == nil)  // the slower session is released once the trial decides
+    }
+
+    @Test func aFailedRunIsAnsweredByTheOtherCandidate() throws {
+        let broken = FakeSession(value: 1, fails: true)
+        let working = FakeSession(value: 2)
+        let session = TrialSession(sessions: [(.openvino, broken), (.cpu, working)])
+        let out = try session.run(["x": .float32([0], shape: [1])], outputNames: ["y"])
+        #expect(out["y"]?.floats == [2])
+        #expect(session.placement.provider == .cpu && session.placement.reason.contains("openvino failed"))
+        // Once decided, a failure is the request's.
+        let alone = TrialSession(sessions: [(.cpu, broken)])
+        #expect(throws: VisionError.self) { try alone.run(["x": .float32([0], shape: [1])], outputNames: ["y"]) }
+    }
+}
