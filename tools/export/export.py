@@ -64,16 +64,10 @@ class DINOv3Wrapper(torch.nn.Module):
 
 
 def image_size_from_processor(folder):
-    for name in ("preprocessor_config.json", "processor_config.json"):
-        path = os.path.join(folder, name)
-        if os.path.exists(path):
-            with open(path) as f:
-                cfg = json.load(f)
-            cfg = cfg.get("image_processor", cfg)
-            size = cfg.get("size", {})
-            if "height" in size:
-                return size["height"], size["width"]
-    return 224, 224
+    from processor_config import image_processor_config
+
+    size = image_processor_config(folder).get("size", {})
+    return (size["height"], size["width"]) if "height" in size else (224, 224)
 
 
 def export_dinov3(src, dst, opset, tolerance):

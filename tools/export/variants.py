@@ -9,6 +9,7 @@
 - `quantized` (`<graph>_quantized.onnx`): int8 dynamic quantization of the weight MatMuls and Gemms
   (weights int8 per tensor, activations quantized at run time), the onnx-community naming.
 - `fp16` (`<graph>_fp16.onnx`): weights and compute in float16, inputs and outputs kept float32.
+- `int8` (`<graph>_int8.onnx`): static, calibrated int8 (QDQ) from the unfused graph: int8_static.py.
 
 What each step gained (run time with ONNX Runtime's defaults, fastest of `runs`, the graphs before
 and after a step timed alternately) and each variant's
@@ -31,7 +32,7 @@ FUSION_TYPES = {
     "sam3": ["vit", "clip"],
     "image_classification": ["vit"],
 }
-KNOWN_VARIANTS = ("quantized", "fp16")
+KNOWN_VARIANTS = ("quantized", "fp16", "int8")
 TWO_GB = 2 << 30
 
 
@@ -241,6 +242,22 @@ def to_fp16(path, out):
     _save(model.model, out)
 
 
+def write_int8(path, plain, runs):
+    """The calibrated int8 variant of `path` from its unfused copy `plain`, timed against `path`."""
+    import int8_static
+
+    out = variant_path(path, "int8")
+    print(f"  writing {os.path.basename(out)} (calibrated)")
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(path)))
+    report, feeds = int8_static.quantize(plain, timing_feeds(path), out, repo, runs, _save, time_pair, _move)
+    report.update({"file": os.path.relpath(out, repo), "bytes": _size(out),
+                   "accuracy_vs_pytorch": {str(k): v for k, v in checks.accuracy(out, path).items()}})
+    fp32_ms, ms = time_pair(path, out, feeds, runs)
+    report.update({"cpu_ms": round(ms, 2), "fp32_ms": round(fp32_ms, 2), "cpu_speedup_vs_fp32": round(fp32_ms / ms, 3)})
+    print(f"    {report}")
+    return report
+
+
 def write_variant(path, variant, runs, plain_ms):
     out = variant_path(path, variant)
     print(f"  writing {os.path.basename(out)}")
@@ -271,9 +288,22 @@ def finish(dst, family, variants, fusion="all", runs=3):
         if not name.endswith(".onnx") or not checks.recorded(path):
             continue
         entry = {"bytes": _size(path)}
-        if fusion != "none":
-            entry["fusion"] = fuse(path, family, runs, attention_only=fusion == "attention")
-        plain_ms = (entry.get("fusion") or {}).get("fused_ms") or (entry.get("fusion") or {}).get("plain_ms")
-        entry["variants"] = {v: write_variant(path, v, runs, plain_ms) for v in variants}
+        # The int8 variant is made from the unfused graph (fused operators hide the weight layers).
+        scratch = tempfile.mkdtemp(dir=onnx_dir) if "int8" in variants else None
+        plain = None
+        if scratch:
+            plain = os.path.join(scratch, name)
+            for extra in os.listdir(onnx_dir):
+                if extra.startswith(name) and os.path.isfile(os.path.join(onnx_dir, extra)):
+                    shutil.copy(os.path.join(onnx_dir, extra), os.path.join(scratch, extra))
+        try:
+            if fusion != "none":
+                entry["fusion"] = fuse(path, family, runs, attention_only=fusion == "attention")
+            plain_ms = (entry.get("fusion") or {}).get("fused_ms") or (entry.get("fusion") or {}).get("plain_ms")
+            entry["variants"] = {v: write_int8(path, plain, runs) if v == "int8" else write_variant(path, v, runs, plain_ms)
+                                 for v in variants}
+        finally:
+            if scratch:
+                shutil.rmtree(scratch, ignore_errors=True)
         report[name] = entry
     return report
