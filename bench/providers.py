@@ -1,0 +1,176 @@
+"""Execution providers and calibrated int8 at real size, in one run on one machine (issue 30):
+Depth Anything V2-small (518 px, keep-aspect to 518x686 for the 640x480 image) and DINOv3 ViT-S/16
+(224 px), random weights, exported by tools/export/export.py with `--variants int8`:
+
+    bash tools/setup-venv.sh && ~/.venvs/vision-models-api/bin/pip install "openvino==2026.4.*"
+    swift build -c release --product vision-models-api
+    ~/.venvs/vision-models-api/bin/python bench/providers.py [--runs 4] [--work DIR] [--models depth,dinov3]
+
+Rows per model, each the median of --runs after a warm-up, model only unless said:
+- transformers + PyTorch eager (the model's forward on the processor's tensor);
+- ONNX Runtime CPU provider, fp32 fused graph and the int8 variant;
+- OpenVINO 2026.4 (the runtime the execution-provider plugin carries), fp32 and the int8 graph, run
+  directly: the plugin itself offers only Intel CPUs, so on another vendor's CPU this is the only
+  way to see what OpenVINO would give;
+- the server over HTTP end to end with EXECUTION_PROVIDER=cpu, openvino and unset (auto, after its
+  trial runs), and with variant int8.
+Accuracy of int8 against the fp32 graph on the benchmark image: Depth Anything's mean |error| over
+the depth range, DINOv3's pooled-feature cosine. The CPU's vendor and flags head the table.
+Output: stdout and bench/out/providers.md (not committed).
+"""
+import argparse
+import base64
+import datetime
+import http.client
+import io
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import bench  # noqa: E402
+import table  # noqa: E402
+
+
+def cpu_line():
+    info = {}
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            info.setdefault(key.strip(), value.strip())
+    flags = [f for f in info.get("flags", "").split() if f.startswith(("avx512", "amx", "avx2", "avx_vnni"))]
+    return f"{info.get('model name', '?')} ({info.get('vendor_id', '?')}; {' '.join(flags)})"
+
+
+def build(work, kinds):
+    models = {}
+    if "depth" in kinds:
+        models["depth"] = bench.build_depth_model(work, ("--variants", "int8"))
+    if "dinov3" in kinds:
+        _, built = bench.build_models(work, ["vit"], ("--variants", "int8"))
+        models["dinov3"] = built["vit"]
+    return models
+
+
+def tensors(kind, info, image):
+    """The processor's input for the benchmark image, as transformers makes it."""
+    from PIL import Image
+    from transformers import AutoImageProcessor
+
+    processor = AutoImageProcessor.from_pretrained(info["transformers"])
+    return processor(images=Image.open(io.BytesIO(image)).convert("RGB"), return_tensors="np")["pixel_values"].astype(np.float32)
+
+
+def timed(fn, runs):
+    return table.timed(fn, runs)[0]
+
+
+def pytorch_ms(kind, info, pixels, runs):
+    import torch
+    from transformers import AutoModel, DepthAnythingForDepthEstimation
+
+    model = (DepthAnythingForDepthEstimation if kind == "depth" else AutoModel).from_pretrained(info["transformers"]).eval()
+    x = torch.from_numpy(pixels)
+    with torch.no_grad():
+        return timed(lambda: model(pixel_values=x), runs)
+
+
+def ort_run(path):
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    session = ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
+    return lambda x: session.run(None, {"pixel_values": x})
+
+
+def openvino_run(path):
+    import openvino as ov
+
+    compiled = ov.Core().compile_model(path, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
+    return lambda x: [np.asarray(v) for v in compiled({"pixel_values": x}).values()]
+
+
+def error(kind, got, want):
+    if kind == "depth":
+        return f"mean depth error {100 * float(np.abs(got[0] - want[0]).mean() / (want[0].max() - want[0].min())):.2f} % of range"
+    a, b = got[1].ravel(), want[1].ravel()
+    return f"pooled cosine {float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b))):.5f}"
+
+
+def server_rows(work, kind, info, image, runs):
+    route = "/inference/depth-anything" if kind == "depth" else "/inference/dinov3"
+    rows = {}
+    for label, env, variant in [("cpu", {"EXECUTION_PROVIDER": "cpu"}, None),
+                                ("openvino", {"EXECUTION_PROVIDER": "openvino"}, None),
+                                ("auto", {}, None), ("cpu int8", {"EXECUTION_PROVIDER": "cpu"}, "int8")]:
+        port = bench.free_port()
+        proc, _, _ = bench.start_swift(os.path.join(work, "root"), port, env)
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+            body = {"images": [base64.b64encode(image).decode()], "model_id": info["repo"]}
+            if variant:
+                body["variant"] = variant
+            body = json.dumps(body)
+            for _ in range(8):  # auto's trial: 2 warm-ups and 3 timed runs per provider
+                bench.post(conn, route, body)
+            ms = timed(lambda: bench.post(conn, route, body), runs)
+            conn.request("GET", "/models/status")
+            status = json.loads(conn.getresponse().read())
+            placement = [p for r in status["instances"] for p in r.get("execution_providers", [])]
+            rows[label] = (ms, "; ".join(f"{p['provider']}: {p['reason']}" for p in placement)[:160])
+        finally:
+            proc.terminate()
+            proc.wait()
+    return rows
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=4)
+    parser.add_argument("--work")
+    parser.add_argument("--models", default="depth,dinov3")
+    args = parser.parse_args()
+    work = args.work or tempfile.mkdtemp(prefix="vma-providers-")
+    kinds = args.models.split(",")
+    models = build(work, kinds)
+    image = bench.test_image()
+    lines = [f"# Execution providers and int8 ({datetime.date.today()}, {platform.machine()}, {os.cpu_count()} cores)",
+             "", f"CPU: {cpu_line()}", ""]
+    for kind, info in models.items():
+        pixels = tensors(kind, info, image)
+        fp32, int8 = info["onnx"], info["onnx"].replace("model.onnx", "model_int8.onnx")
+        base = pytorch_ms(kind, info, pixels, args.runs)
+        reference = ort_run(fp32)(pixels)
+        rows = [("transformers + PyTorch eager", base, "")]
+        for label, make, path in [("ONNX Runtime CPU, fp32", ort_run, fp32), ("ONNX Runtime CPU, int8", ort_run, int8),
+                                  ("OpenVINO (direct), fp32", openvino_run, fp32),
+                                  ("OpenVINO (direct), int8", openvino_run, int8)]:
+            try:
+                run = make(path)
+                got = run(pixels)
+                note = "" if path == fp32 and "ONNX Runtime" in label else error(kind, got, reference)
+                rows.append((label, timed(lambda: run(pixels), args.runs), note))
+            except Exception as failure:  # a graph a runtime refuses: its reason, no time
+                rows.append((label, float("nan"), f"refused: {str(failure).splitlines()[-1][:120]}"))
+        for label, (ms, why) in server_rows(work, kind, info, image, args.runs).items():
+            rows.append((f"server over HTTP, {label}", ms, why))
+        lines += [f"## {kind} ({info['params_m']:.1f} M parameters, input {list(pixels.shape)})", "",
+                  "| system | ms | vs PyTorch | note |", "|---|---|---|---|"]
+        lines += [f"| {label} | {ms:.1f} | {base / ms:.2f}x | {note} |" for label, ms, note in rows]
+        lines.append("")
+    text = "\n".join(lines)
+    print(text)
+    os.makedirs(os.path.join(HERE, "out"), exist_ok=True)
+    with open(os.path.join(HERE, "out", "providers.md"), "w") as f:
+        f.write(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
