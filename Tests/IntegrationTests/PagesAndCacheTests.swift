@@ -53,7 +53,7 @@ import HTTPTypes
                 #expect((byID[id]?["size_bytes"] as? Int ?? 0) > 10_000)
             }
             let revision = try #require((byID["tests/depth-anything-v2-tiny"]?["revisions"] as? [[String: Any]])?.first)
-            #expect(revision["variants"] as? [String] == ["quantized"] && revision["refs"] as? [String] == ["main"])
+            #expect(revision["variants"] as? [String] == ["int8", "quantized"] && revision["refs"] as? [String] == ["main"])
             #expect(body["total_size_bytes"] as? Int == repos.reduce(0) { $0 + ($1["size_bytes"] as? Int ?? 0) })
         }
     }
