@@ -53,6 +53,19 @@ def _normalisation(repo):
     return np.asarray([0.485, 0.456, 0.406], np.float32), np.asarray([0.229, 0.224, 0.225], np.float32)
 
 
+# Calibration keeps every activation of a run in memory (GroundingDINO at 800x1066 passed 23 GB):
+# larger images are calibrated smaller, the aspect kept, in multiples of 224 (patch sizes 14, 16
+# and 32 and Swin's windows divide it). Activation ranges barely depend on the resolution.
+CALIBRATION_PIXELS = 640 * 640
+
+
+def calibration_size(height, width):
+    if height * width <= CALIBRATION_PIXELS:
+        return height, width
+    scale = (CALIBRATION_PIXELS / (height * width)) ** 0.5
+    return max(224, int(height * scale) // 224 * 224), max(224, int(width * scale) // 224 * 224)
+
+
 def _image_inputs(feeds):
     return [k for k, v in feeds.items() if v.dtype == np.float32 and v.ndim == 4 and v.shape[1] == 3]
 
@@ -66,9 +79,14 @@ def feed_sets(base, repo, count, seed):
     for _ in range(count):
         feeds = dict(base)
         for name in _image_inputs(base):
-            batch, _, height, width = base[name].shape
+            batch, _, original_height, original_width = base[name].shape
+            height, width = calibration_size(original_height, original_width)
             pictures = [(synthetic_picture(height, width, rng).astype(np.float32) / 255 - mean) / std for _ in range(batch)]
             feeds[name] = np.stack([p.transpose(2, 0, 1) for p in pictures]).astype(np.float32)
+            # A pixel mask of the image's size follows it (all pixels real).
+            for other, value in base.items():
+                if value.ndim == 3 and value.shape[1:] == (original_height, original_width) and value.dtype != np.float32:
+                    feeds[other] = np.ones((value.shape[0], height, width), value.dtype)
         sets.append(feeds)
     return sets
 
@@ -158,8 +176,16 @@ def quantize(plain, base_feeds, out, repo, runs, save, time_pair, move, fusion="
     keep = _kept_in_fp32(model)
 
     class Reader(CalibrationDataReader):
+        """The calibration feeds, read a range at a time (ONNX Runtime's strided calibration)."""
+
         def __init__(self):
-            self.feeds = iter(calibration)
+            self.set_range(0, len(calibration))
+
+        def __len__(self):
+            return len(calibration)
+
+        def set_range(self, start_index, end_index):
+            self.feeds = iter(calibration[start_index:end_index])
 
         def get_next(self):
             feeds = next(self.feeds, None)
@@ -172,7 +198,9 @@ def quantize(plain, base_feeds, out, repo, runs, save, time_pair, move, fusion="
                         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
                         op_types_to_quantize=["MatMul", "Gemm", "Conv"], nodes_to_exclude=keep,
                         calibrate_method=CalibrationMethod.MinMax,
-                        extra_options={"QuantizeBias": False, "CalibMovingAverage": False})
+                        extra_options={"QuantizeBias": False, "CalibMovingAverage": False,
+                                       # ranges folded in after every image: one image's activations in memory
+                                       "CalibStridedMinMax": 1})
         report = {"calibration_images": CALIBRATION_IMAGES, "kept_in_fp32": len(keep)}
         fused_model = onnx.load(staged)
         fused = attention_fusion.fuse_attention(fused_model)
