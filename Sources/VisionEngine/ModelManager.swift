@@ -221,7 +221,8 @@ public actor ModelManager {
             logger.info("model ready", metadata: ["model_type": "\(key.type.rawValue)", "model_id": "\(key.reference)",
                                                   "seconds": "\(String(format: "%.2f", seconds))",
                                                   "memory_mb": "\(measured >> 20)"])
-            for (graph, placement) in entry.ledger?.placements ?? [] where placement.provider == .cpu && sessionOptions.provider != .cpu {
+            for (graph, placement) in entry.ledger?.placements ?? [] where placement.provider == .cpu && !placement.deciding
+                && sessionOptions.provider != .cpu {
                 logger.info("graph on the CPU provider", metadata: ["model_id": "\(key.reference)", "graph": "\(graph)",
                                                                    "reason": "\(placement.reason)"])
             }
