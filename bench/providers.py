@@ -6,7 +6,8 @@ Depth Anything V2-small (518 px, keep-aspect to 518x686 for the 640x480 image) a
     swift build -c release --product vision-models-api
     ~/.venvs/vision-models-api/bin/python bench/providers.py [--runs 4] [--work DIR] [--models depth,dinov3]
 
-Rows per model, each the median of --runs after a warm-up, model only unless said:
+Rows per model, each the median of --runs after a warm-up, each system in its own process, model
+only unless said:
 - transformers + PyTorch eager (the model's forward on the processor's tensor);
 - ONNX Runtime CPU provider, fp32 fused graph and the int8 variant;
 - OpenVINO 2026.4 (the runtime the execution-provider plugin carries), fp32 and the int8 graph, run
@@ -131,37 +132,63 @@ def server_rows(work, kind, info, image, runs):
     return rows
 
 
+def measure(kind, info, system, runs):
+    """One system's time (ms) and note, in this process (main runs each in its own: OpenVINO's
+    worker threads would otherwise still be busy while the next system is timed)."""
+    image = bench.test_image()
+    pixels = tensors(kind, info, image)
+    fp32, int8 = info["onnx"], info["onnx"].replace("model.onnx", "model_int8.onnx")
+    if system == "pytorch":
+        return pytorch_ms(kind, info, pixels, runs), ""
+    make = ort_run if system.startswith("ort") else openvino_run
+    path = int8 if system.endswith("int8") else fp32
+    try:
+        run = make(path)
+        got = run(pixels)
+    except Exception as failure:  # a graph a runtime refuses: its reason, no time
+        return float("nan"), f"refused: {str(failure).splitlines()[-1][:120]}"
+    note = "" if system == "ort" else error(kind, got, ort_run(fp32)(pixels))
+    return timed(lambda: run(pixels), runs), note
+
+
+SYSTEMS = [("pytorch", "transformers + PyTorch eager"), ("ort", "ONNX Runtime CPU, fp32"),
+           ("ort-int8", "ONNX Runtime CPU, int8"), ("openvino", "OpenVINO (direct), fp32"),
+           ("openvino-int8", "OpenVINO (direct), int8")]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=4)
     parser.add_argument("--work")
     parser.add_argument("--models", default="depth,dinov3")
+    parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     work = args.work or tempfile.mkdtemp(prefix="vma-providers-")
     kinds = args.models.split(",")
+    if args.worker:
+        kind, system = args.worker
+        with open(os.path.join(work, "models.json")) as f:
+            info = json.load(f)[kind]
+        print(json.dumps(measure(kind, info, system, args.runs)))
+        return
     models = build(work, kinds)
+    with open(os.path.join(work, "models.json"), "w") as f:
+        json.dump(models, f)
     image = bench.test_image()
     lines = [f"# Execution providers and int8 ({datetime.date.today()}, {platform.machine()}, {os.cpu_count()} cores)",
-             "", f"CPU: {cpu_line()}", ""]
+             "", f"CPU: {cpu_line()}", "", "Each system in its own process.", ""]
     for kind, info in models.items():
-        pixels = tensors(kind, info, image)
-        fp32, int8 = info["onnx"], info["onnx"].replace("model.onnx", "model_int8.onnx")
-        base = pytorch_ms(kind, info, pixels, args.runs)
-        reference = ort_run(fp32)(pixels)
-        rows = [("transformers + PyTorch eager", base, "")]
-        for label, make, path in [("ONNX Runtime CPU, fp32", ort_run, fp32), ("ONNX Runtime CPU, int8", ort_run, int8),
-                                  ("OpenVINO (direct), fp32", openvino_run, fp32),
-                                  ("OpenVINO (direct), int8", openvino_run, int8)]:
-            try:
-                run = make(path)
-                got = run(pixels)
-                note = "" if path == fp32 and "ONNX Runtime" in label else error(kind, got, reference)
-                rows.append((label, timed(lambda: run(pixels), args.runs), note))
-            except Exception as failure:  # a graph a runtime refuses: its reason, no time
-                rows.append((label, float("nan"), f"refused: {str(failure).splitlines()[-1][:120]}"))
+        rows = []
+        for system, label in SYSTEMS:
+            done = subprocess.run([sys.executable, __file__, "--worker", kind, system, "--work", work, "--runs", str(args.runs),
+                                   "--models", args.models], check=True, capture_output=True, text=True)
+            ms, note = json.loads(done.stdout.strip().splitlines()[-1])
+            rows.append((label, ms, note))
         for label, (ms, why) in server_rows(work, kind, info, image, args.runs).items():
             rows.append((f"server over HTTP, {label}", ms, why))
-        lines += [f"## {kind} ({info['params_m']:.1f} M parameters, input {list(pixels.shape)})", "",
+        base = rows[0][1]
+        shape = list(tensors(kind, info, image).shape)
+        lines += [f"## {kind} ({info['params_m']:.1f} M parameters, input {shape})", "",
                   "| system | ms | vs PyTorch | note |", "|---|---|---|---|"]
         lines += [f"| {label} | {ms:.1f} | {base / ms:.2f}x | {note} |" for label, ms, note in rows]
         lines.append("")
