@@ -75,6 +75,20 @@ import Testing
             #expect(load.status == 200)
             #expect(load.json["status"] as? String == "loaded")
             #expect(load.json["device"] as? String == "cpu")
+            // EXECUTION_PROVIDER unset (auto): /health says whether OpenVINO can be used here, and
+            // the model's row names its graph, the provider it runs on and why.
+            let providers = try #require(try await server.get("/health").json["execution_providers"] as? [String: String])
+            #expect(providers["cpu"] == "available" && providers["openvino"]?.isEmpty == false)
+            let rows = try #require(try await server.get("/models/status").json["instances"] as? [[String: Any]])
+            let placements = try #require(rows.first { $0["model_id"] as? String == "tests/dinov3-vit-tiny" }?["execution_providers"]
+                as? [[String: Any]])
+            #expect(placements.map { $0["graph"] as? String } == ["onnx/model.onnx"])
+            let placement = try #require(placements.first)
+            #expect(["cpu", "openvino"].contains(placement["provider"] as? String ?? ""))
+            #expect((placement["reason"] as? String)?.hasPrefix("auto") == true, "\(placement)")
+            if providers["openvino"]?.hasPrefix("available") != true {
+                #expect(placement["provider"] as? String == "cpu" && placement["deciding"] as? Bool == false)
+            }
             let unload = try await server.post("/models/unload", json: ["model_type": "dinov3"])
             #expect(unload.json["status"] as? String == "unloaded")
             #expect(unload.json["unloaded"] as? [String] == ["tests/dinov3-vit-tiny"])
