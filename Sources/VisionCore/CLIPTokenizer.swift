@@ -24,10 +24,7 @@ public struct CLIPTokenizer: Sendable {
         self.vocab = vocab
         merges = BPEMerges(model["merges"] as? [Any] ?? [])
         endOfWord = (model["end_of_word_suffix"] as? String) ?? "</w>"
-        var added: [(String, Int)] = []
-        for entry in root["added_tokens"] as? [[String: Any]] ?? [] {
-            if let content = entry["content"] as? String, let id = entry["id"] as? Int { added.append((content, id)) }
-        }
+        let added = AddedTokens.entries(in: root)
         addedTokens = AddedTokens(added)
         let ids = Dictionary(added, uniquingKeysWith: { a, _ in a }).merging(vocab, uniquingKeysWith: { a, _ in a })
         guard let start = ids["<|startoftext|>"], let end = ids["<|endoftext|>"] else {

@@ -54,10 +54,7 @@ public struct SentencePieceBPETokenizer: Sendable {
         byteFallback = model["byte_fallback"] as? Bool ?? false
         fuseUnknown = model["fuse_unk"] as? Bool ?? false
         ignoreMerges = model["ignore_merges"] as? Bool ?? false
-        var added: [(String, Int)] = []
-        for entry in root["added_tokens"] as? [[String: Any]] ?? [] {
-            if let content = entry["content"] as? String, let id = entry["id"] as? Int { added.append((content, id)) }
-        }
+        let added = AddedTokens.entries(in: root)
         addedTokens = AddedTokens(added)
         let ids = Dictionary(added, uniquingKeysWith: { a, _ in a }).merging(vocab, uniquingKeysWith: { a, _ in a })
         self.ids = ids
@@ -65,10 +62,7 @@ public struct SentencePieceBPETokenizer: Sendable {
         normalizations = (lowercase ? [.lowercase] : []) + (try Self.normalizations(root["normalizer"], bad))
         preTokenization = try Self.preTokenization(root["pre_tokenizer"], bad)
 
-        func token(_ key: String) -> Int? {
-            let value = config[key]
-            return ((value as? String) ?? ((value as? [String: Any])?["content"] as? String)).flatMap { ids[$0] }
-        }
+        func token(_ key: String) -> Int? { AddedTokens.name(key, in: config).flatMap { ids[$0] } }
         if config["add_bos_token"] != nil || config["add_eos_token"] != nil {
             let bos = (config["add_bos_token"] as? Bool ?? false) ? token("bos_token") : nil
             let eos = (config["add_eos_token"] as? Bool ?? false) ? token("eos_token") : nil

@@ -40,9 +40,9 @@ public final class TrialSession: InferenceSession, @unchecked Sendable {
         let start = ContinuousClock.now
         do {
             let out = try session.run(feeds, outputNames: outputNames)
-            let elapsed = ContinuousClock.now - start
+            let elapsed = (ContinuousClock.now - start).seconds
             state.withLock { s in
-                s.trial.record(provider, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+                s.trial.record(provider, seconds: elapsed)
                 s.releaseLosers()
             }
             return out

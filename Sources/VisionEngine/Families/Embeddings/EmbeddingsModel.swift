@@ -68,7 +68,7 @@ public final class EmbeddingsModel: LoadedModel {
                                             + "(vision_model inputs \(vision.inputs.map(\.name)), outputs \(vision.outputs.map(\.name)))")
         }
         let takesPatches = vision.inputs.count > 1
-        if case .maxPatches = processorConfig.resize, !takesPatches {
+        if processorConfig.resize.isPatchBudget, !takesPatches {
             throw VisionError.modelNotFound("'\(snapshot.reference.repoID)' has a SigLIP 2 NaFlex processor but its vision graph "
                                             + "takes whole images: export it with tools/export/export.py embeddings")
         } else if takesPatches, !processorConfig.resize.isPatchBudget {
@@ -152,8 +152,8 @@ public final class EmbeddingsModel: LoadedModel {
             var feeds = NaFlexPatches.batch(planes, patchSize: patch, maxPatches: budget)
             // The mask in the element type the graph declares (transformers' processor makes int32).
             if vision.inputs.first(where: { $0.name == "pixel_attention_mask" })?.elementType == .int64,
-               let mask = feeds["pixel_attention_mask"] {
-                feeds["pixel_attention_mask"] = .int64(mask.floats.map { Int64($0) }, shape: mask.shape)
+               let mask = feeds["pixel_attention_mask"], case .int32(let values) = mask.storage {
+                feeds["pixel_attention_mask"] = .int64(values.map(Int64.init), shape: mask.shape)
             }
             return [feeds]
         }

@@ -30,7 +30,7 @@ enum TextTokenizer: Sendable {
                       let tokenizer = try? SentencePieceBPETokenizer(json: json, config: config, lowercase: lowercase) else {
                     return nil
                 }
-                let padName = (config["pad_token"] as? String) ?? ((config["pad_token"] as? [String: Any])?["content"] as? String) ?? "<pad>"
+                let padName = AddedTokens.name("pad_token", in: config) ?? "<pad>"
                 guard let pad = tokenizer.id(of: padName) else {
                     throw VisionError.modelNotFound("'\(snapshot.reference.repoID)' tokenizer.json has no pad token \(padName)")
                 }
@@ -38,7 +38,7 @@ enum TextTokenizer: Sendable {
             }
             let model = try SentencePieceModel(data: data)
             func token(_ key: String, _ fallback: String) -> Int? {
-                model.id(of: (config[key] as? String) ?? ((config[key] as? [String: Any])?["content"] as? String) ?? fallback)
+                model.id(of: AddedTokens.name(key, in: config) ?? fallback)
             }
             guard let end = token("eos_token", "</s>"), let pad = token("pad_token", "</s>") else {
                 throw VisionError.modelNotFound("'\(snapshot.reference.repoID)' spiece.model has no end or pad token")
