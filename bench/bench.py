@@ -176,6 +176,14 @@ def build_sam3_model(work, size, export_args=()):
             "params_m": sum(p.numel() for p in model.parameters()) / 1e6, "image_size": image_size}
 
 
+def publish(text, name):
+    """Prints a benchmark's Markdown and writes it to bench/out/<name>.md (not committed)."""
+    print(text)
+    os.makedirs(os.path.join(ROOT, "bench", "out"), exist_ok=True)
+    with open(os.path.join(ROOT, "bench", "out", f"{name}.md"), "w") as f:
+        f.write(text + "\n")
+
+
 def peak_rss_mb(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:

@@ -214,11 +214,7 @@ def main():
     s = rows["server"]
     lines += ["", f"Server's own times: encoder {s['encoder']:.0f} ms, decoder {s['decoder_first']:.1f} ms on the first "
               f"click and {s['decoder_next']:.1f} ms on the next (median)."]
-    text = "\n".join(lines)
-    print(text)
-    os.makedirs(os.path.join(HERE, "out"), exist_ok=True)
-    with open(os.path.join(HERE, "out", "click_to_segment.md"), "w") as f:
-        f.write(text + "\n")
+    bench.publish("\n".join(lines), "click_to_segment")
 
 
 if __name__ == "__main__":

@@ -196,10 +196,7 @@ def main():
         r = rows[name]
         lines.append(f"| {label} | {r['ms']:.0f} | {base / r['ms']:.2f}x | {r['peak_mb']:.0f} |")
     lines += ["", f"Server depth vs package fp32: max relative difference {error:.2e} (of the depth range's maximum)."]
-    text = "\n".join(lines)
-    print(text)
-    with open(os.path.join(ROOT, "bench", "out", "da3_scene.md"), "w") as f:
-        f.write(text + "\n")
+    bench.publish("\n".join(lines), "da3_scene")
 
 
 if __name__ == "__main__":

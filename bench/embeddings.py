@@ -167,11 +167,7 @@ def main():
         lines.append(f"| {label} | {ips:.1f}" + ("" if not ratio else f" ({base['images_s'] / r['images_s']:.2f}x)")
                      + f" | {tps:.0f}" + ("" if not ratio else f" ({base['texts_s'] / r['texts_s']:.2f}x)")
                      + f" | {r['peak_mb']:.0f} MB |")
-    text = "\n".join(lines)
-    print(text)
-    os.makedirs(os.path.join(HERE, "out"), exist_ok=True)
-    with open(os.path.join(HERE, "out", "embeddings.md"), "w") as f:
-        f.write(text + "\n")
+    bench.publish("\n".join(lines), "embeddings")
 
 
 if __name__ == "__main__":

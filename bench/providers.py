@@ -192,11 +192,7 @@ def main():
                   "| system | ms | vs PyTorch | note |", "|---|---|---|---|"]
         lines += [f"| {label} | {ms:.1f} | {base / ms:.2f}x | {note} |" for label, ms, note in rows]
         lines.append("")
-    text = "\n".join(lines)
-    print(text)
-    os.makedirs(os.path.join(HERE, "out"), exist_ok=True)
-    with open(os.path.join(HERE, "out", "providers.md"), "w") as f:
-        f.write(text + "\n")
+    bench.publish("\n".join(lines), "providers")
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ class _Graph:
                 self.consumers.setdefault(i, []).append(n)
         self.initializers = {t.name: t for t in self.graph.initializer}
         # Values read inside subgraphs (If/Loop bodies) count as outputs: never fused away.
-        self.outputs = {o.name for o in self.graph.output} | _subgraph_reads(self.graph)
+        self.outputs = {o.name for o in self.graph.output} | subgraph_reads(self.graph)
 
     def constant(self, name):
         """The value of a constant tensor (initializer or Constant node), else None (also for a
@@ -63,14 +63,14 @@ class _Graph:
         return users[0] if len(users) == 1 and name not in self.outputs else None
 
 
-def _subgraph_reads(graph):
+def subgraph_reads(graph):
     """Every value name read by a node inside a subgraph of `graph`'s nodes, at any depth."""
     names = set()
     for node in graph.node:
         for attr in node.attribute:
             for sub in list(attr.graphs) + ([attr.g] if attr.HasField("g") else []):
                 names.update(i for n in sub.node for i in n.input)
-                names |= _subgraph_reads(sub)
+                names |= subgraph_reads(sub)
     return names
 
 
@@ -288,21 +288,21 @@ def fuse_attention(model):
     g.graph.node.extend(nodes)
     if not any(o.domain == "com.microsoft" for o in model.opset_import):
         model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
-    _drop_unused(model)
+    drop_unused(model)
     return count
 
 
-def _drop_unused(model):
+def drop_unused(model):
     """Removes nodes whose outputs nothing reads any more (the scale constants and shape chains)."""
     graph = model.graph
     while True:
-        used = {i for n in graph.node for i in n.input} | {o.name for o in graph.output} | _subgraph_reads(graph)
+        used = {i for n in graph.node for i in n.input} | {o.name for o in graph.output} | subgraph_reads(graph)
         keep = [n for n in graph.node if any(o in used for o in n.output) or not n.output]
         if len(keep) == len(graph.node):
             break
         del graph.node[:]
         graph.node.extend(keep)
-    used = {i for n in graph.node for i in n.input} | _subgraph_reads(graph)
+    used = {i for n in graph.node for i in n.input} | subgraph_reads(graph)
     keep = [t for t in graph.initializer if t.name in used]
     del graph.initializer[:]
     graph.initializer.extend(keep)

@@ -10,7 +10,7 @@ input counts as empty when it is a constant with size 0 on the axis, or an Expan
 import onnx
 from onnx import numpy_helper
 
-from attention_fusion import _subgraph_reads
+from attention_fusion import drop_unused
 
 
 def drop_empty_concat_inputs(model):
@@ -42,16 +42,5 @@ def drop_empty_concat_inputs(model):
             del node.input[:]
             node.input.extend(kept)
     if dropped:
-        # Values read inside subgraphs (If bodies) are used too.
-        used = {i for n in graph.node for i in n.input} | {o.name for o in graph.output} | _subgraph_reads(graph)
-        # Nodes left feeding nothing (the Expand and its shape arithmetic), until none is left.
-        while True:
-            unused = [n for n in graph.node if not any(o in used for o in n.output)]
-            if not unused:
-                break
-            for n in unused:
-                graph.node.remove(n)
-            used = {i for n in graph.node for i in n.input} | {o.name for o in graph.output} | _subgraph_reads(graph)
-        for init in [t for t in graph.initializer if t.name not in used]:
-            graph.initializer.remove(init)
+        drop_unused(model)  # the Expand and its shape arithmetic now feed nothing
     return dropped
