@@ -2,7 +2,10 @@
 # Fetches the OpenVINO execution provider, an ONNX Runtime plugin (`onnxruntime-ep-openvino` from
 # PyPI, sha256-verified), into .deps/openvino-ep/: the plugin library and the OpenVINO runtime it
 # loads (core, the CPU plugin, the ONNX frontend, TBB). The GPU and NPU plugins are left out: the
-# server asks for the CPU device only. Optional: without it the server runs on ONNX Runtime's CPU
+# server asks for the CPU device only. Beside the plugin it builds libvma_openvino_any_cpu.so from
+# native/vma_openvino_any_cpu.c (against ONNX Runtime's headers, fetched first by
+# fetch-onnxruntime.sh): the plugin offers Intel CPUs only, and that forwarding library lets OpenVINO
+# run on other x86-64 CPUs too. Optional: without it the server runs on ONNX Runtime's CPU
 # provider as before (set SKIP_OPENVINO_EP=1 to skip). Idempotent.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -16,7 +19,21 @@ if [ "${SKIP_OPENVINO_EP:-0}" = "1" ]; then
   echo "==> OpenVINO execution provider skipped (SKIP_OPENVINO_EP=1)"
   exit 0
 fi
+# The forwarding library, rebuilt when missing or older than its source.
+build_forwarder() {
+  local src="$root/native/vma_openvino_any_cpu.c" out="$dest/libvma_openvino_any_cpu.so"
+  local include="$root/.deps/onnxruntime/include"
+  if [ -f "$out" ] && [ "$out" -nt "$src" ]; then return 0; fi
+  local cc
+  cc="$(command -v "${CC:-cc}" || command -v clang || command -v gcc || true)"
+  if [ -z "$cc" ] || [ ! -f "$include/onnxruntime_c_api.h" ]; then
+    echo "==> no C compiler or ONNX Runtime headers: OpenVINO will run on Intel CPUs only" >&2
+    return 0
+  fi
+  "$cc" -shared -fPIC -O2 -Wall -Werror -I"$include" "$src" -o "$out" -ldl
+}
 if [ -f "$dest/$OVEP_VERSION" ]; then
+  build_forwarder
   exit 0
 fi
 work="$(mktemp -d)"
@@ -40,5 +57,6 @@ with zipfile.ZipFile(wheel) as z:
             with z.open(info) as src, open(os.path.join(out, "LICENSES-third-party.txt"), "wb") as dst:
                 dst.write(src.read())
 PY
+build_forwarder
 touch "$dest/$OVEP_VERSION"
 echo "==> OpenVINO execution provider ready in $dest ($(du -sh "$dest" | cut -f1))"

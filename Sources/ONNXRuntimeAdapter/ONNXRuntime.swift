@@ -18,6 +18,9 @@ public final class ONNXRuntime: InferenceRuntime, @unchecked Sendable {
     public let providers: [String]
     /// The OpenVINO execution provider plugin library, when installed.
     public let openVINOPlugin: String?
+    /// Whether OpenVINO may run on a CPU of another vendor than Intel, through the forwarding
+    /// library `scripts/fetch-openvino-ep.sh` builds beside the plugin (`OPENVINO_ANY_CPU`).
+    public let openVINOOnAnyCPU: Bool
     private let loaded = Mutex<LoadedRuntime?>(nil)
 
     static let openVINOMissing = "not installed (scripts/setup.sh fetches it into .deps/openvino-ep; or set OPENVINO_EP_PATH)"
@@ -38,6 +41,11 @@ public final class ONNXRuntime: InferenceRuntime, @unchecked Sendable {
         }
         return candidates.first { FileManager.default.fileExists(atPath: $0) }
     }
+
+    /// The forwarding library built beside the plugin (native/vma_openvino_any_cpu.c): it shows
+    /// the OpenVINO plugin the host's CPU as Intel's, whose vendor check would otherwise leave
+    /// OpenVINO's CPU plugin unused on AMD and other x86-64 CPUs it runs on.
+    static let anyCPUForwarder = "libvma_openvino_any_cpu.so"
 
     /// Each CPU provider and its state: OpenVINO's is known once the library is opened (with the
     /// first model); before that, whether the plugin is installed.
@@ -69,7 +77,8 @@ public final class ONNXRuntime: InferenceRuntime, @unchecked Sendable {
     }
 
     /// Probes the first library found among `candidatePaths`.
-    public convenience init(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+    public convenience init(environment: [String: String] = ProcessInfo.processInfo.environment,
+                            openVINOOnAnyCPU: Bool = true) throws {
         let candidates = Self.candidatePaths(environment: environment)
         var failures: [String] = []
         for path in candidates {
@@ -79,7 +88,8 @@ public final class ONNXRuntime: InferenceRuntime, @unchecked Sendable {
                 continue
             }
             do {
-                try self.init(libraryPath: path)
+                try self.init(libraryPath: path, openVINOPlugin: Self.openVINOPluginPath(environment: environment),
+                              openVINOOnAnyCPU: openVINOOnAnyCPU)
                 return
             } catch {
                 failures.append("\(path): \(error)")
@@ -91,7 +101,8 @@ public final class ONNXRuntime: InferenceRuntime, @unchecked Sendable {
     }
 
     /// Probes the library at `libraryPath`: it must open and offer this build's API version.
-    public init(libraryPath: String, openVINOPlugin: String? = ONNXRuntime.openVINOPluginPath()) throws {
+    public init(libraryPath: String, openVINOPlugin: String? = ONNXRuntime.openVINOPluginPath(),
+                openVINOOnAnyCPU: Bool = true) throws {
         var version = [CChar](repeating: 0, count: 64)
         var providers = [CChar](repeating: 0, count: 1024)
         var message = [CChar](repeating: 0, count: 1024)
@@ -100,6 +111,7 @@ public final class ONNXRuntime: InferenceRuntime, @unchecked Sendable {
         }
         self.libraryPath = libraryPath
         self.openVINOPlugin = openVINOPlugin
+        self.openVINOOnAnyCPU = openVINOOnAnyCPU
         self.version = Self.string(version)
         let names = Self.string(providers).split(separator: ",").map(String.init)
         self.providers = names
@@ -114,7 +126,8 @@ public final class ONNXRuntime: InferenceRuntime, @unchecked Sendable {
     func runtime() throws -> LoadedRuntime {
         try loaded.withLock { current in
             if let current { return current }
-            let runtime = try LoadedRuntime(libraryPath: libraryPath, openVINOPlugin: openVINOPlugin)
+            let runtime = try LoadedRuntime(libraryPath: libraryPath, openVINOPlugin: openVINOPlugin,
+                                        openVINOOnAnyCPU: openVINOOnAnyCPU)
             current = runtime
             return runtime
         }
@@ -184,10 +197,14 @@ public final class ONNXRuntime: InferenceRuntime, @unchecked Sendable {
             let why = (options.provider == .auto ? "auto: " : "") + "OpenVINO unavailable: " + rt.openVINO.status
             return try session(rt, modelPath, options, weights, on: nil, placement: ProviderPlacement(provider: .cpu, reason: why))
         }
-        let onOpenVINO: ONNXSession
+        let onOpenVINO: any InferenceSession
         do {
-            onOpenVINO = try session(rt, modelPath, options, weights, on: openVINO,
-                                     placement: ProviderPlacement(provider: .openvino, reason: "EXECUTION_PROVIDER=openvino"))
+            let primary = try session(rt, modelPath, options, weights, on: openVINO,
+                                      placement: ProviderPlacement(provider: .openvino, reason: "EXECUTION_PROVIDER=openvino"))
+            onOpenVINO = EmptyInputFallbackSession(primary: primary) { [self] in
+                try session(rt, modelPath, options, weights, on: nil,
+                            placement: ProviderPlacement(provider: .cpu, reason: "an empty input, which OpenVINO mishandles"))
+            }
         } catch {
             let why = "OpenVINO could not take this graph (\(GraphFailure.summary(of: error))): ONNX Runtime's CPU provider runs it"
             return try session(rt, modelPath, options, weights, on: nil, placement: ProviderPlacement(provider: .cpu, reason: why))
@@ -228,10 +245,13 @@ public final class ONNXRuntime: InferenceRuntime, @unchecked Sendable {
             try Self.check(api, api.pointee.SessionOptionsAppendExecutionProvider_CUDA_V2(sessionOptions, cuda))
         }
         if let openVINO {
-            // FP32 inference: the answers must equal the CPU provider's (OpenVINO would otherwise
-            // run bf16 where the CPU has it). Nodes OpenVINO does not take stay on the CPU provider.
-            var keys = ["precision"], values = ["FP32"]
-            if let threads = options.intraOpThreads { keys.append("num_of_threads"); values.append(String(threads)) }
+            // f32 inference: the answers must equal the CPU provider's (OpenVINO would otherwise
+            // run bf16 where the CPU has it). The plugin takes OpenVINO's own properties through
+            // `load_config` only (it ignores `precision` and `num_of_threads`, saying so). Nodes
+            // OpenVINO does not take stay on the CPU provider.
+            var properties = #""INFERENCE_PRECISION_HINT":"f32""#
+            if let threads = options.intraOpThreads { properties += #","INFERENCE_NUM_THREADS":"\#(threads)""# }
+            let keys = ["load_config"], values = [#"{"CPU":{\#(properties)}}"#]
             let k = keys.map { strdup($0) }, v = values.map { strdup($0) }
             defer { (k + v).forEach { free($0) } }
             var keyPointers = k.map { UnsafePointer<CChar>($0) }, valuePointers = v.map { UnsafePointer<CChar>($0) }
@@ -270,7 +290,7 @@ final class LoadedRuntime: @unchecked Sendable {
     /// The OpenVINO plugin's CPU device (owned by the environment), or why there is none.
     let openVINO: (device: OpaquePointer?, status: String)
 
-    init(libraryPath: String, openVINOPlugin: String?) throws {
+    init(libraryPath: String, openVINOPlugin: String?, openVINOOnAnyCPU: Bool) throws {
         var message = [CChar](repeating: 0, count: 1024)
         guard let api = vma_ort_load(libraryPath, &message, message.count) else {
             let bytes = message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
@@ -286,42 +306,91 @@ final class LoadedRuntime: @unchecked Sendable {
         var memoryInfo: OpaquePointer?
         try ONNXRuntime.check(api, api.pointee.CreateCpuMemoryInfo(OrtDeviceAllocator, OrtMemTypeDefault, &memoryInfo))
         self.memoryInfo = memoryInfo!
-        openVINO = Self.registerOpenVINO(api, env!, plugin: openVINOPlugin)
+        openVINO = Self.registerOpenVINO(api, env!, plugin: openVINOPlugin, anyCPU: openVINOOnAnyCPU)
     }
 
     /// Registers the OpenVINO plugin library with the environment and finds its CPU device
     /// (`RegisterExecutionProviderLibrary`, `GetEpDevices`). The plugin offers devices of Intel
-    /// hardware only: on another vendor's CPU the status says so.
-    private static func registerOpenVINO(_ api: UnsafePointer<OrtApi>, _ env: OpaquePointer, plugin: String?)
+    /// hardware only, so on another vendor's CPU, when `anyCPU` allows and the forwarding library is
+    /// installed beside the plugin, that library is registered instead (OpenVINO's CPU plugin runs
+    /// on any x86-64 CPU); otherwise the status says why there is no device. The choice is made
+    /// before either is loaded: the plugin keeps the API table of its first registration for the
+    /// life of the process.
+    private static func registerOpenVINO(_ api: UnsafePointer<OrtApi>, _ env: OpaquePointer, plugin: String?, anyCPU: Bool)
         -> (device: OpaquePointer?, status: String) {
         guard let plugin else { return (nil, ONNXRuntime.openVINOMissing) }
-        if let status = api.pointee.RegisterExecutionProviderLibrary(env, "OpenVINO", plugin) {
-            let message = api.pointee.GetErrorMessage(status).map { String(cString: $0) } ?? "unknown error"
-            api.pointee.ReleaseStatus(status)
-            // The loader's own reason (a missing library, a wrong architecture): an operator's diagnosis.
-            return (nil, "the plugin at \(plugin) did not load: \(message.split(separator: "\n").first ?? "")")
+        let cpu = hostCPU(api, env)
+        // ONNX Runtime's environment is one per process: a second runtime object (tests make
+        // several) finds the library already registered and its device listed.
+        if let device = openVINODevice(api, env) {
+            let through = cpu.vendorID == 0x8086 ? "" : ", through \(ONNXRuntime.anyCPUForwarder): the plugin's Intel-only check bypassed"
+            return (device, "available (CPU, \(cpu.vendor)\(through))")
         }
+        guard cpu.vendorID != 0x8086 else {
+            let direct = registerLibrary(api, env, plugin)
+            if let device = direct.device { return (device, "available (CPU, \(cpu.vendor))") }
+            return (nil, direct.failure ?? "the plugin offers no device on this CPU (\(cpu.vendor))")
+        }
+        let forwarder = URL(fileURLWithPath: plugin).deletingLastPathComponent().appendingPathComponent(ONNXRuntime.anyCPUForwarder).path
+        guard anyCPU, FileManager.default.fileExists(atPath: forwarder) else {
+            let why = anyCPU ? "\(ONNXRuntime.anyCPUForwarder) is not installed beside it" : "OPENVINO_ANY_CPU=false"
+            return (nil, "the plugin offers no device on this CPU (\(cpu.vendor)): it serves Intel hardware only, and \(why)")
+        }
+        let forwarded = registerLibrary(api, env, forwarder)
+        if let device = forwarded.device {
+            return (device, "available (CPU, \(cpu.vendor), through \(ONNXRuntime.anyCPUForwarder): the plugin's Intel-only check bypassed)")
+        }
+        return (nil, forwarded.failure ?? "the plugin offers no device on this CPU (\(cpu.vendor)), even through \(ONNXRuntime.anyCPUForwarder)")
+    }
+
+    /// The OpenVINO provider's CPU device among the environment's, if a plugin offered one.
+    private static func openVINODevice(_ api: UnsafePointer<OrtApi>, _ env: OpaquePointer) -> OpaquePointer? {
         var devices: UnsafePointer<OpaquePointer?>?
         var count = 0
         if let status = api.pointee.GetEpDevices(env, &devices, &count) {
             api.pointee.ReleaseStatus(status)
-            return (nil, "ONNX Runtime listed no devices")
+            return nil
         }
-        var cpuVendor = "unknown"
         for i in 0..<count {
             guard let device = devices?[i], let hardware = api.pointee.EpDevice_Device(device) else { continue }
             let name = api.pointee.EpDevice_EpName(device).map { String(cString: $0) } ?? ""
-            let type = api.pointee.HardwareDevice_Type(hardware)
-            if type == OrtHardwareDeviceType_CPU, let vendor = api.pointee.HardwareDevice_Vendor(hardware) {
-                cpuVendor = String(cString: vendor)
-            }
-            if name == "OpenVINOExecutionProvider" && type == OrtHardwareDeviceType_CPU {
-                return (device, "available (CPU, \(cpuVendor))")
+            if name == "OpenVINOExecutionProvider" && api.pointee.HardwareDevice_Type(hardware) == OrtHardwareDeviceType_CPU {
+                return device
             }
         }
-        // Nothing to run it on: the plugin and OpenVINO's libraries are unloaded again.
+        return nil
+    }
+
+    /// The CPU's vendor as ONNX Runtime sees it (its CPU provider's device), before any plugin.
+    private static func hostCPU(_ api: UnsafePointer<OrtApi>, _ env: OpaquePointer) -> (vendor: String, vendorID: UInt32) {
+        var devices: UnsafePointer<OpaquePointer?>?
+        var count = 0
+        if let status = api.pointee.GetEpDevices(env, &devices, &count) {
+            api.pointee.ReleaseStatus(status)
+            return ("unknown", 0)
+        }
+        for i in 0..<count {
+            guard let device = devices?[i], let hardware = api.pointee.EpDevice_Device(device),
+                  api.pointee.HardwareDevice_Type(hardware) == OrtHardwareDeviceType_CPU else { continue }
+            let vendor = api.pointee.HardwareDevice_Vendor(hardware).map { String(cString: $0) } ?? "unknown"
+            return (vendor, api.pointee.HardwareDevice_VendorId(hardware))
+        }
+        return ("unknown", 0)
+    }
+
+    /// Registers one plugin library and returns its OpenVINO CPU device; without one the library
+    /// is unregistered again.
+    private static func registerLibrary(_ api: UnsafePointer<OrtApi>, _ env: OpaquePointer, _ path: String)
+        -> (device: OpaquePointer?, failure: String?) {
+        if let status = api.pointee.RegisterExecutionProviderLibrary(env, "OpenVINO", path) {
+            let message = api.pointee.GetErrorMessage(status).map { String(cString: $0) } ?? "unknown error"
+            api.pointee.ReleaseStatus(status)
+            // The loader's own reason (a missing library, a wrong architecture): an operator's diagnosis.
+            return (nil, "the plugin at \(path) did not load: \(message.split(separator: "\n").first ?? "")")
+        }
+        if let device = openVINODevice(api, env) { return (device, nil) }
         if let status = api.pointee.UnregisterExecutionProviderLibrary(env, "OpenVINO") { api.pointee.ReleaseStatus(status) }
-        return (nil, "the plugin offers no device on this CPU (\(cpuVendor)): it serves Intel hardware only")
+        return (nil, nil)
     }
 
     deinit {

@@ -187,7 +187,7 @@ extension AppBuilder {
         // Checked before anything that must be shut down is made.
         let defaults = try defaultModels(settings: settings)
         let graphs = try loadGraphs(settings: settings, logger: logger)
-        let runtime = try ONNXRuntime()
+        let runtime = try ONNXRuntime(openVINOOnAnyCPU: settings.openVINOOnAnyCPU)
         logger.info("ONNX Runtime found (opened on the first model load)", metadata: ["version": "\(runtime.version)", "library": "\(runtime.libraryPath)",
                                                       "providers": "\(runtime.providers.joined(separator: ","))",
                                                       "execution_provider": "\(settings.executionProvider.rawValue)",

@@ -15,6 +15,9 @@ public struct Settings: Sendable {
     /// `EXECUTION_PROVIDER`: auto (the faster of ONNX Runtime's CPU provider and OpenVINO per graph,
     /// timed on its first runs), cpu or openvino.
     public var executionProvider: ProviderPreference = .auto
+    /// OPENVINO_ANY_CPU: OpenVINO may run on a CPU not made by Intel (through the forwarding library
+    /// beside the plugin); false keeps the plugin's Intel-only rule.
+    public var openVINOOnAnyCPU = true
     public var intraOpThreads: Int?
     public var allowSpinning = false
     /// ORT_CPU_MEM_ARENA (on) / ORT_MEMORY_PATTERN (off): chosen by measurement (CONFIG.md).
@@ -132,6 +135,7 @@ public struct Settings: Sendable {
             }
             executionProvider = p
         }
+        if let v = try bool("OPENVINO_ANY_CPU") { openVINOOnAnyCPU = v }
         if let v = try int("INTRA_OP_THREADS", min: 1) { intraOpThreads = v }
         if let v = try bool("ORT_ALLOW_SPINNING") { allowSpinning = v }
         if let v = try bool("ORT_CPU_MEM_ARENA") { cpuMemoryArena = v }

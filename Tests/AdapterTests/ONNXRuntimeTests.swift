@@ -158,7 +158,7 @@ import VisionCore
 }
 
 /// EXECUTION_PROVIDER on a real graph: cpu stays on ONNX Runtime's kernels; openvino and auto go to
-/// OpenVINO where its plugin offers this CPU (Intel), answering as the CPU provider within 1e-3
+/// OpenVINO where it is offered on this CPU, answering as the CPU provider within 1e-3
 /// relative, and otherwise run on the CPU provider with the plugin's reason in the placement.
 @Suite struct ExecutionProviderTests {
     func path(_ relative: String) -> String { FixtureFiles.root.appendingPathComponent(relative).path }
@@ -191,6 +191,28 @@ import VisionCore
             } else {
                 #expect(session.placement.provider == .cpu && session.placement.reason.contains(openVINO), "\(session.placement)")
             }
+        }
+    }
+
+    /// The CPU's vendor as the kernel reports it (`GenuineIntel`, `AuthenticAMD`, ...).
+    static let cpuVendor: String = {
+        let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let line = info.split(separator: "\n").first { $0.hasPrefix("vendor_id") }
+        return line.map { String($0.split(separator: ":").last ?? "").trimmingCharacters(in: .whitespaces) } ?? "unknown"
+    }()
+
+    /// With the plugin installed, OpenVINO is offered on this CPU whatever its vendor: directly on
+    /// Intel's, through the forwarding library elsewhere (which the setup builds beside the plugin).
+    @Test(.enabled(if: ONNXRuntime.openVINOPluginPath() != nil, "the OpenVINO plugin is not installed (SKIP_OPENVINO_EP=1)"))
+    func openVINOIsOfferedOnThisCPU() throws {
+        let rt = try ONNXRuntimeTests.runtime.get()
+        _ = try rt.makeSession(modelPath: path("codecs/types.onnx"), options: SessionOptions(intraOpThreads: 1, provider: .cpu))
+        let status = try #require(rt.providerAvailability.first { $0.provider == .openvino }).status
+        #expect(status.hasPrefix("available (CPU, "), "\(status)")
+        if Self.cpuVendor == "GenuineIntel" {
+            #expect(!status.contains(ONNXRuntime.anyCPUForwarder), "\(status)")
+        } else {
+            #expect(status.contains("through \(ONNXRuntime.anyCPUForwarder)"), "\(status)")
         }
     }
 

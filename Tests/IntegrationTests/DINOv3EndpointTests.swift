@@ -70,13 +70,13 @@ import Testing
     }
 
     @Test func modelLifecycleThroughTheAPI() async throws {
-        try await ServerProcess.with(root: try rootWithModels()) { server in
+        try await ServerProcess.with(root: try rootWithModels(), environment: ["EXECUTION_PROVIDER": "auto"]) { server in
             let load = try await server.post("/models/load", json: ["model_type": "dinov3", "model_id": "tests/dinov3-vit-tiny"])
             #expect(load.status == 200)
             #expect(load.json["status"] as? String == "loaded")
             #expect(load.json["device"] as? String == "cpu")
-            // EXECUTION_PROVIDER unset (auto): /health says whether OpenVINO can be used here, and
-            // the model's row names its graph, the provider it runs on and why.
+            // EXECUTION_PROVIDER=auto (the default): /health says whether OpenVINO can be used here,
+            // and the model's row names its graph, the provider it runs on and why.
             let providers = try #require(try await server.get("/health").json["execution_providers"] as? [String: String])
             #expect(providers["cpu"] == "available" && providers["openvino"]?.isEmpty == false)
             let rows = try #require(try await server.get("/models/status").json["instances"] as? [[String: Any]])
@@ -88,6 +88,17 @@ import Testing
             #expect((placement["reason"] as? String)?.hasPrefix("auto") == true, "\(placement)")
             if providers["openvino"]?.hasPrefix("available") != true {
                 #expect(placement["provider"] as? String == "cpu" && placement["deciding"] as? Bool == false)
+            } else {
+                // Both providers timed on the first runs (a warm-up and 3 each), then one is kept.
+                let image = try FixtureFiles.data("preprocessing/wide_90x151.png").base64EncodedString()
+                for _ in 0..<8 {
+                    let reply = try await server.post("/inference/dinov3", json: ["images": [image], "model_id": "tests/dinov3-vit-tiny"])
+                    #expect(reply.status == 200)
+                }
+                let decided = try #require(try await server.get("/models/status").json["instances"] as? [[String: Any]])
+                    .first { $0["model_id"] as? String == "tests/dinov3-vit-tiny" }?["execution_providers"] as? [[String: Any]]
+                #expect(decided?.first?["deciding"] as? Bool == false, "\(decided ?? [])")
+                #expect((decided?.first?["reason"] as? String)?.contains("median of 3 runs") == true, "\(decided ?? [])")
             }
             let unload = try await server.post("/models/unload", json: ["model_type": "dinov3"])
             #expect(unload.json["status"] as? String == "unloaded")

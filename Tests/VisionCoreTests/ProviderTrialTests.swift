@@ -50,8 +50,9 @@ import Testing
     }
 }
 
-/// The session that runs the trial: answers from whichever candidate, a failed run answered by the
-/// other, the loser released.
+/// The session that runs the trial: while it runs, answers are the reference's (each other
+/// candidate's checked against it), a candidate that disagrees or gets an empty input is out, a
+/// failed run is answered by the other, the loser released.
 @Suite struct TrialSessionTests {
     final class FakeSession: InferenceSession, @unchecked Sendable {
         let inputs = [TensorInfo(name: "x", elementType: .float32, shape: [-1])]
@@ -76,16 +77,54 @@ import Testing
         }
     }
 
+    let x: [String: Tensor] = ["x": .float32([0], shape: [1])]
+
     @Test func keepsTheFasterAndReleasesTheOther() throws {
         var slow: FakeSession? = FakeSession(value: 1, delay: .milliseconds(20))
         weak let loser = slow
-        let session = TrialSession(sessions: [(.cpu, slow!), (.openvino, FakeSession(value: 2))], measuredRuns: 2)
+        let fast = FakeSession(value: 1.0002)  // within 1e-3 of the reference
+        let session = TrialSession(sessions: [(.cpu, slow!), (.openvino, fast)], measuredRuns: 2)
         slow = nil
         var answers: [Float] = []
-        for _ in 0..<8 { answers.append(try session.run(["x": .float32([0], shape: [1])], outputNames: ["y"])["y"]!.floats[0]) }
-        #expect(answers.prefix(6) == [1, 2, 1, 2, 1, 2] && answers.suffix(2) == [2, 2])
+        for _ in 0..<8 { answers.append(try session.run(x, outputNames: ["y"])["y"]!.floats[0]) }
+        // During the trial every answer is the reference's; then the winner's own.
+        #expect(answers.prefix(6).allSatisfy { $0 == 1 } && answers.suffix(2) == [1.0002, 1.0002], "\(answers)")
+        #expect(fast.runs.load(ordering: .relaxed) == 5)  // 3 trial runs (1 warm-up), then 2 as the winner
         #expect(session.placement.provider == .openvino && !session.placement.deciding)
         #expect(loser == nil)  // the slower session is released once the trial decides
+    }
+
+    @Test func aCandidateWhoseAnswersDifferIsOut() throws {
+        let reference = FakeSession(value: 1, delay: .milliseconds(20))
+        let wrong = FakeSession(value: 1.01)
+        let session = TrialSession(sessions: [(.cpu, reference), (.openvino, wrong)], measuredRuns: 2)
+        var answers: [Float] = []
+        for _ in 0..<4 { answers.append(try session.run(x, outputNames: ["y"])["y"]!.floats[0]) }
+        #expect(answers == [1, 1, 1, 1])
+        #expect(session.placement.provider == .cpu && session.placement.reason.contains("answers differed"), "\(session.placement)")
+        #expect(wrong.runs.load(ordering: .relaxed) == 1)
+    }
+
+    @Test func anEmptyInputKeepsTheGraphOnTheReference() throws {
+        let reference = FakeSession(value: 1)
+        let other = FakeSession(value: 1)
+        let session = TrialSession(sessions: [(.cpu, reference), (.openvino, other)])
+        let out = try session.run(["x": .float32([], shape: [1, 0])], outputNames: ["y"])
+        #expect(out["y"]?.floats == [1])
+        #expect(other.runs.load(ordering: .relaxed) == 0)
+        #expect(session.placement.provider == .cpu && session.placement.reason.contains("empty input"), "\(session.placement)")
+    }
+
+    @Test func agreementIsWithinTheToleranceOfTheLargestValue() {
+        let want: [String: Tensor] = ["a": .float32([100, 0.5], shape: [2]), "i": .int64([3], shape: [1])]
+        #expect(OutputAgreement.disagreement(["a": .float32([100.05, 0.45], shape: [2]), "i": .int64([3], shape: [1])], want) == nil)
+        #expect(OutputAgreement.disagreement(["a": .float32([100.2, 0.5], shape: [2]), "i": .int64([3], shape: [1])], want)?
+            .contains("'a' differs") == true)
+        #expect(OutputAgreement.disagreement(["a": .float32([100, 0.5], shape: [1, 2]), "i": .int64([3], shape: [1])], want)?
+            .contains("shape") == true)
+        #expect(OutputAgreement.disagreement(["a": .float32([100, 0.5], shape: [2]), "i": .int64([4], shape: [1])], want)?
+            .contains("'i' values differ") == true)
+        #expect(OutputAgreement.disagreement(["a": .float32([100, 0.5], shape: [2])], want) == "output 'i' missing")
     }
 
     @Test func aFailedRunIsAnsweredByTheOtherCandidate() throws {

@@ -94,6 +94,10 @@ public struct SAM2Service: Sendable {
                        bestOnly: Bool, format: MaskFormat, encoder: any PNGEncoding,
                        deflater: any Deflating) throws -> SAM2ObjectResult {
         let k = raw.masksPerObject, plane = raw.maskHeight * raw.maskWidth
+        // A decoder that answered fewer rows than objects asked (a runtime fault) is an error, not a crash.
+        guard (row + 1) * k <= raw.iouScores.count, (row + 1) * k * plane <= raw.masks.count, row < raw.objectScores.count else {
+            throw VisionError.runtimeFailure("the SAM 2 decoder answered \(raw.objectScores.count) objects where \(row + 1) or more were asked")
+        }
         let scores = Array(raw.iouScores[(row * k)..<((row + 1) * k)])
         let best = scores.indices.max { scores[$0] < scores[$1] } ?? 0
         let chosen = bestOnly ? [best] : Array(0..<k)
