@@ -5,16 +5,20 @@ Depth Anything V2-small (518 px, keep-aspect to 518x686 for the 640x480 image) a
     bash tools/setup-venv.sh && ~/.venvs/vision-models-api/bin/pip install "openvino==2026.4.*"
     swift build -c release --product vision-models-api
     ~/.venvs/vision-models-api/bin/python bench/providers.py [--runs 4] [--work DIR] [--models depth,dinov3]
+                                                             [--build-only]
+
+A --work folder that already holds the exports (models.json) is reused.
 
 Rows per model, each the median of --runs after a warm-up, each system in its own process, model
 only unless said:
 - transformers + PyTorch eager (the model's forward on the processor's tensor);
 - ONNX Runtime CPU provider, fp32 fused graph and the int8 variant;
-- OpenVINO 2026.4 (the runtime the execution-provider plugin carries), fp32 and the int8 graph, run
-  directly: the plugin itself offers only Intel CPUs, so on another vendor's CPU this is the only
-  way to see what OpenVINO would give;
+- ONNX Runtime with the OpenVINO execution-provider plugin (.deps/openvino-ep, f32 through
+  load_config), fp32 and int8: the plugin itself on an Intel CPU, through the forwarding library
+  (libvma_openvino_any_cpu.so) on another vendor's;
+- OpenVINO 2026.4 (the runtime the plugin carries), fp32 and the int8 graph, run directly;
 - the server over HTTP end to end with EXECUTION_PROVIDER=cpu, openvino and unset (auto, after its
-  trial runs), and with variant int8.
+  trial runs), and with variant int8 on cpu and on openvino.
 Accuracy of int8 against the fp32 graph on the benchmark image: Depth Anything's mean |error| over
 the depth range, DINOv3's pooled-feature cosine. The CPU's vendor and flags head the table.
 Output: stdout and bench/out/providers.md (not committed).
@@ -91,6 +95,28 @@ def ort_run(path):
     return lambda x: session.run(None, {"pixel_values": x})
 
 
+def plugin_library():
+    """The OpenVINO plugin as the server registers it: directly on an Intel CPU, else through the
+    forwarding library built beside it."""
+    folder = os.path.join(os.path.dirname(HERE), ".deps", "openvino-ep")
+    intel = "GenuineIntel" in open("/proc/cpuinfo").read()
+    return os.path.join(folder, "libonnxruntime_providers_openvino_plugin.so" if intel else "libvma_openvino_any_cpu.so")
+
+
+def ort_openvino_run(path):
+    import onnxruntime as ort
+
+    ort.register_execution_provider_library("OpenVINO", plugin_library())
+    device = [d for d in ort.get_ep_devices() if d.ep_name == "OpenVINOExecutionProvider" and d.device.type == ort.OrtHardwareDeviceType.CPU]
+    if not device:
+        raise RuntimeError("the OpenVINO plugin offers no CPU device here")
+    opts = ort.SessionOptions()
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    opts.add_provider_for_devices(device, {"load_config": json.dumps({"CPU": {"INFERENCE_PRECISION_HINT": "f32"}})})
+    session = ort.InferenceSession(path, opts)
+    return lambda x: session.run(None, {"pixel_values": x})
+
+
 def openvino_run(path):
     import openvino as ov
 
@@ -110,7 +136,8 @@ def server_rows(work, kind, info, image, runs):
     rows = {}
     for label, env, variant in [("cpu", {"EXECUTION_PROVIDER": "cpu"}, None),
                                 ("openvino", {"EXECUTION_PROVIDER": "openvino"}, None),
-                                ("auto", {}, None), ("cpu int8", {"EXECUTION_PROVIDER": "cpu"}, "int8")]:
+                                ("auto", {}, None), ("cpu int8", {"EXECUTION_PROVIDER": "cpu"}, "int8"),
+                                ("openvino int8", {"EXECUTION_PROVIDER": "openvino"}, "int8")]:
         port = bench.free_port()
         proc, _, _ = bench.start_swift(os.path.join(work, "root"), port, env)
         try:
@@ -140,7 +167,7 @@ def measure(kind, info, system, runs):
     fp32, int8 = info["onnx"], info["onnx"].replace("model.onnx", "model_int8.onnx")
     if system == "pytorch":
         return pytorch_ms(kind, info, pixels, runs), ""
-    make = ort_run if system.startswith("ort") else openvino_run
+    make = ort_openvino_run if system.startswith("ort-ovep") else ort_run if system.startswith("ort") else openvino_run
     path = int8 if system.endswith("int8") else fp32
     try:
         run = make(path)
@@ -152,7 +179,8 @@ def measure(kind, info, system, runs):
 
 
 SYSTEMS = [("pytorch", "transformers + PyTorch eager"), ("ort", "ONNX Runtime CPU, fp32"),
-           ("ort-int8", "ONNX Runtime CPU, int8"), ("openvino", "OpenVINO (direct), fp32"),
+           ("ort-int8", "ONNX Runtime CPU, int8"), ("ort-ovep", "ONNX Runtime + OpenVINO EP plugin, fp32"),
+           ("ort-ovep-int8", "ONNX Runtime + OpenVINO EP plugin, int8"), ("openvino", "OpenVINO (direct), fp32"),
            ("openvino-int8", "OpenVINO (direct), int8")]
 
 
@@ -161,6 +189,7 @@ def main():
     parser.add_argument("--runs", type=int, default=4)
     parser.add_argument("--work")
     parser.add_argument("--models", default="depth,dinov3")
+    parser.add_argument("--build-only", action="store_true", help="export the models into --work and stop")
     parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     work = args.work or tempfile.mkdtemp(prefix="vma-providers-")
@@ -171,9 +200,17 @@ def main():
             info = json.load(f)[kind]
         print(json.dumps(measure(kind, info, system, args.runs)))
         return
-    models = build(work, kinds)
-    with open(os.path.join(work, "models.json"), "w") as f:
-        json.dump(models, f)
+    built = os.path.join(work, "models.json")
+    models = {}
+    if os.path.exists(built):  # a --work folder of an earlier run: its exports are reused
+        with open(built) as f:
+            models = {k: v for k, v in json.load(f).items() if k in kinds}
+    if set(models) != set(kinds):
+        models = build(work, kinds)
+        with open(built, "w") as f:
+            json.dump(models, f)
+    if args.build_only:
+        return
     image = bench.test_image()
     lines = [f"# Execution providers and int8 ({datetime.date.today()}, {platform.machine()}, {os.cpu_count()} cores)",
              "", f"CPU: {cpu_line()}", "", "Each system in its own process.", ""]

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Synchronization
 import TestSupport
 import Testing
 
@@ -7,6 +8,9 @@ import Testing
 /// that also redirects to an address that is not allowed.
 @Suite struct ImageURLTests {
     /// Serves the fixture PNG and a few hostile variations on 127.0.0.1, for the body's duration.
+    /// Requests for /slow.png seen by the image hosts (only the SIGTERM test asks for it).
+    static let slowFetches = Atomic<Int>(0)
+
     static func withImageHost<T>(_ body: (Int) async throws -> T) async throws -> T {
         let png = try FixtureFiles.bytes("preprocessing/wide_90x151.png")
         let router = Router()
@@ -14,6 +18,7 @@ import Testing
             Response(status: .ok, headers: [.contentType: "image/png"], body: .init(byteBuffer: ByteBuffer(bytes: png)))
         }
         router.get("/slow.png") { _, _ in
+            slowFetches.add(1, ordering: .relaxed)
             try await Task.sleep(for: .milliseconds(1500))
             return Response(status: .ok, headers: [.contentType: "image/png"], body: .init(byteBuffer: ByteBuffer(bytes: png)))
         }
@@ -60,10 +65,16 @@ import Testing
     @Test func sigtermFinishesTheRequestInFlight() async throws {
         try await Self.withImageHost { port in
             let server = try await ServerProcess(root: try rootWithModels(), environment: ["IMAGE_URL_ALLOWLIST": "127.0.0.1/32"])
+            let before = Self.slowFetches.load(ordering: .relaxed)
             async let reply = server.post("/inference/dinov3", json: [
                 "images": ["http://127.0.0.1:\(port)/slow.png"], "model_id": "tests/dinov3-vit-tiny",
             ])
-            try await Task.sleep(for: .milliseconds(500))
+            // SIGTERM once the request is in flight (the server is fetching its image), however
+            // slowly a loaded machine got there.
+            let deadline = ContinuousClock.now + .seconds(30)
+            while Self.slowFetches.load(ordering: .relaxed) == before && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
             kill(server.process.processIdentifier, SIGTERM)
             let answered = try await reply
             let status = try await server.stop()
