@@ -4,7 +4,8 @@ Depth Anything V2-small (518 px, keep-aspect to 518x686 for the 640x480 image) a
 
     bash tools/setup-venv.sh && ~/.venvs/vision-models-api/bin/pip install "openvino==2026.4.*"
     swift build -c release --product vision-models-api
-    ~/.venvs/vision-models-api/bin/python bench/providers.py [--runs 4] [--work DIR] [--models depth,dinov3]
+    ~/.venvs/vision-models-api/bin/python bench/providers.py [--runs 4] [--work DIR]
+                                       [--models depth,dinov3,grounding_dino,sam3]
                                                              [--build-only]
 
 A --work folder that already holds the exports (models.json) is reused.
@@ -19,6 +20,9 @@ only unless said:
 - OpenVINO 2026.4 (the runtime the plugin carries), fp32 and the int8 graph, run directly;
 - the server over HTTP end to end with EXECUTION_PROVIDER=cpu, openvino and unset (auto, after its
   trial runs), and with variant int8 on cpu and on openvino.
+GroundingDINO-tiny (real size) and SAM3 small (real widths, 4 ViT layers at 504 px), several graphs
+each, get the server rows only, each with its answer's accuracy against the CPU provider's fp32
+answer (box IoU and score deltas, mask IoU over every query).
 Accuracy of int8 against the fp32 graph on the benchmark image: Depth Anything's mean |error| over
 the depth range, DINOv3's pooled-feature cosine. The CPU's vendor and flags head the table.
 Output: stdout and bench/out/providers.md (not committed).
@@ -31,9 +35,11 @@ import io
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 import numpy as np
 
@@ -53,8 +59,14 @@ def cpu_line():
     return f"{info.get('model name', '?')} ({info.get('vendor_id', '?')}; {' '.join(flags)})"
 
 
+PIPELINES = ("grounding_dino", "sam3")
+
+
 def build(work, kinds):
     models = {}
+    for kind in PIPELINES:
+        if kind in kinds:  # SAM3 small: the real widths, 4 ViT layers at 504 px
+            models[kind] = table.build(kind, work, "small", variants="int8")
     if "depth" in kinds:
         models["depth"] = bench.build_depth_model(work, ("--variants", "int8"))
     if "dinov3" in kinds:
@@ -131,31 +143,74 @@ def error(kind, got, want):
     return f"pooled cosine {float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b))):.5f}"
 
 
-def server_rows(work, kind, info, image, runs):
-    route = "/inference/depth-anything" if kind == "depth" else "/inference/dinov3"
-    rows = {}
-    for label, env, variant in [("cpu", {"EXECUTION_PROVIDER": "cpu"}, None),
-                                ("openvino", {"EXECUTION_PROVIDER": "openvino"}, None),
-                                ("auto", {}, None), ("cpu int8", {"EXECUTION_PROVIDER": "cpu"}, "int8"),
-                                ("openvino int8", {"EXECUTION_PROVIDER": "openvino"}, "int8")]:
-        port = bench.free_port()
-        proc, _, _ = bench.start_swift(os.path.join(work, "root"), port, env)
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
-            body = {"images": [base64.b64encode(image).decode()], "model_id": info["repo"]}
-            if variant:
-                body["variant"] = variant
-            body = json.dumps(body)
-            for _ in range(8):  # auto's trial: 2 warm-ups and 3 timed runs per provider
-                bench.post(conn, route, body)
-            ms = timed(lambda: bench.post(conn, route, body), runs)
+def alternated_servers(work, kind, info, image, runs, probe=None):
+    """One server per SERVER_ROWS entry, all started together on the same cache; each gets 8 requests
+    first (auto's trial: a warm-up and 3 timed runs per provider), then the servers take turns, one
+    timed request each per round, `runs` rounds, with a pause before each request so that no
+    server's idle threads (OpenVINO's workers spin a while after a run) take the cores of the next.
+    Alternating keeps this VM's drift (±20 % over minutes) out of the ratios. Returns
+    {label: (median ms, the placement /models/status reports)}; with `probe`, each server's answer
+    to it is saved as response-<kind>-<label>.json."""
+    if kind in PIPELINES:
+        path, body = table.request_body(kind, info, image, None)
+    else:
+        path = "/inference/depth-anything" if kind == "depth" else "/inference/dinov3"
+        body = {"images": [base64.b64encode(image).decode()], "model_id": info["repo"]}
+    servers = []
+    try:
+        for label, env, variant in SERVER_ROWS:
+            port = bench.free_port()
+            proc, _, _ = bench.start_swift(os.path.join(work, "root"), port,
+                                           {"SAM3_EMBEDDING_CACHE_MB": "0", "JOB_WORKERS": "0", **env})
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=3600)
+            data = json.dumps(dict(body, **({"variant": variant} if variant else {})))
+            servers.append((label, proc, conn, data))
+            for _ in range(8):
+                bench.post(conn, path, data)
+        times = {label: [] for label, _, _, _ in servers}
+        for _ in range(runs):
+            for label, _, conn, data in servers:
+                time.sleep(0.3)
+                start = time.perf_counter()
+                bench.post(conn, path, data)
+                times[label].append((time.perf_counter() - start) * 1000)
+        rows = {}
+        for label, _, conn, data in servers:
+            if probe:
+                with open(os.path.join(work, f"response-{kind}-{label.replace(' ', '-')}.json"), "wb") as f:
+                    f.write(bench.post(conn, path, json.dumps(dict(json.loads(data), **probe))))
             conn.request("GET", "/models/status")
             status = json.loads(conn.getresponse().read())
             placement = [p for r in status["instances"] for p in r.get("execution_providers", [])]
-            rows[label] = (ms, "; ".join(f"{p['provider']}: {p['reason']}" for p in placement)[:160])
-        finally:
+            rows[label] = (statistics.median(times[label]), placement)
+        return rows
+    finally:
+        for _, proc, _, _ in servers:
             proc.terminate()
             proc.wait()
+
+
+def server_rows(work, kind, info, image, runs):
+    return {label: (ms, "; ".join(f"{p['provider']}: {p['reason']}" for p in placement)[:160])
+            for label, (ms, placement) in alternated_servers(work, kind, info, image, runs).items()}
+
+
+SERVER_ROWS = [("cpu", {"EXECUTION_PROVIDER": "cpu"}, None), ("openvino", {"EXECUTION_PROVIDER": "openvino"}, None),
+               ("auto", {}, None), ("cpu int8", {"EXECUTION_PROVIDER": "cpu"}, "int8"),
+               ("openvino int8", {"EXECUTION_PROVIDER": "openvino"}, "int8")]
+
+
+def pipeline_rows(work, kind, info, image, runs):
+    """GroundingDINO and SAM3 (several graphs each): the server end to end per provider and
+    variant, each answer's accuracy against the CPU provider's fp32 answer (box IoU and score
+    deltas; mask IoU), from a probe request that keeps every detection."""
+    probe = {"threshold": 0.0} if kind == "sam3" else {"box_threshold": 0.05, "text_threshold": 0.05}
+    rows = []
+    for label, (ms, placement) in alternated_servers(work, kind, info, image, runs, probe).items():
+        where = "; ".join(f"{p['graph'].split('/')[-1]}: {p['provider']}" for p in placement)
+        if label != "cpu":
+            where += f". vs cpu fp32: {table.accuracy(kind, work, label.replace(' ', '-'), 'cpu')}"
+        rows.append((f"server over HTTP, {label}", ms, where))
     return rows
 
 
@@ -204,17 +259,26 @@ def main():
     models = {}
     if os.path.exists(built):  # a --work folder of an earlier run: its exports are reused
         with open(built) as f:
-            models = {k: v for k, v in json.load(f).items() if k in kinds}
-    if set(models) != set(kinds):
-        models = build(work, kinds)
+            models = json.load(f)
+    missing = [k for k in kinds if k not in models]
+    if missing:
+        models.update(build(work, missing))
         with open(built, "w") as f:
             json.dump(models, f)
+    models = {k: models[k] for k in kinds}
     if args.build_only:
         return
     image = bench.test_image()
     lines = [f"# Execution providers and int8 ({datetime.date.today()}, {platform.machine()}, {os.cpu_count()} cores)",
              "", f"CPU: {cpu_line()}", "", "Each system in its own process.", ""]
     for kind, info in models.items():
+        if kind in PIPELINES:
+            rows = pipeline_rows(work, kind, info, image, args.runs)
+            lines += [f"## {kind} ({table.LABELS[kind]}; server end to end)", "", "| system | ms | vs cpu | note |",
+                      "|---|---|---|---|"]
+            lines += [f"| {label} | {ms:.1f} | {rows[0][1] / ms:.2f}x | {note} |" for label, ms, note in rows]
+            lines.append("")
+            continue
         rows = []
         for system, label in SYSTEMS:
             done = subprocess.run([sys.executable, __file__, "--worker", kind, system, "--work", work, "--runs", str(args.runs),

@@ -51,13 +51,13 @@ LABELS = {"dinov3": "DINOv3 ViT-S/16 (224x224)", "depth": "Depth Anything V2-sma
 
 # ---------------------------------------------------------------- building the models
 
-def build(family, work, sam3_size):
+def build(family, work, sam3_size, variants="quantized"):
     """Exports the family's model once per work folder; returns its description."""
     marker = os.path.join(work, f"built-{family}.json")
     if os.path.exists(marker):
         with open(marker) as f:
             return json.load(f)
-    args = ["--variants", "quantized"]
+    args = ["--variants", variants]
     if family == "sam3":
         # The attention fusion only: ONNX Runtime's optimiser takes tens of minutes on SAM3's graphs on
         # 2 cores (20 min for GroundingDINO's one), and attention is what bounds SAM3's memory. At real
@@ -268,12 +268,13 @@ def _iou(a, b):
     return inter / union if union > 0 else 1.0
 
 
-def accuracy(family, work):
-    """The quantized server's answer against the fp32 server's, in the family's own terms."""
+def accuracy(family, work, other="quantized", base="fp32"):
+    """The `other` server answer against the `base` one (response-<family>-<name>.json in `work`),
+    in the family's own terms."""
     def load(v):
         with open(os.path.join(work, f"response-{family}-{v}.json")) as f:
             return json.load(f)
-    a, b = load("fp32"), load("quantized")
+    a, b = load(base), load(other)
     if family == "dinov3":
         out = {}
         for key in ["pooler_output", "last_hidden_state"]:
