@@ -209,10 +209,13 @@ public final class ONNXRuntime: InferenceRuntime, @unchecked Sendable {
             let why = "OpenVINO could not take this graph (\(GraphFailure.summary(of: error))): ONNX Runtime's CPU provider runs it"
             return try session(rt, modelPath, options, weights, on: nil, placement: ProviderPlacement(provider: .cpu, reason: why))
         }
-        if options.provider == .openvino { return onOpenVINO }
+        // Under `openvino` too, OpenVINO's first answers are checked against the CPU provider's (it
+        // answered Depth Anything 3's graph wrongly and SAM 2's decoder with stale masks); the CPU
+        // session is released once they agree.
         let onCPU = try session(rt, modelPath, options, weights, on: nil,
-                                placement: ProviderPlacement(provider: .cpu, reason: "auto"))
-        return TrialSession(sessions: [(.cpu, onCPU), (.openvino, onOpenVINO)])
+                                placement: ProviderPlacement(provider: .cpu, reason: options.provider == .auto ? "auto" : "checking"))
+        return TrialSession(sessions: [(.cpu, onCPU), (.openvino, onOpenVINO)],
+                            preferred: options.provider == .openvino ? .openvino : nil)
     }
 
     /// One ORT session over the graph, on OpenVINO's device when given, else the CPU provider.

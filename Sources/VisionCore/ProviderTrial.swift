@@ -8,6 +8,10 @@ import Foundation
 public struct ProviderTrial: Sendable, Equatable {
     public let candidates: [ExecutionProvider]
     public let measuredRuns: Int
+    /// A provider asked for by name (`EXECUTION_PROVIDER=openvino`): it takes every run, none is
+    /// timed against it, and it is kept after `measuredRuns` runs past its warm-up unless it failed
+    /// (its runs are checked by the session: a disagreement is a failure).
+    public let preferred: ExecutionProvider?
     private(set) var started: [ExecutionProvider: Int] = [:]
     private(set) var warmedUp: Set<ExecutionProvider> = []
     private(set) var timings: [ExecutionProvider: [Double]] = [:]
@@ -15,10 +19,12 @@ public struct ProviderTrial: Sendable, Equatable {
     /// The winner and why, once decided.
     public private(set) var decision: ProviderPlacement?
 
-    public init(candidates: [ExecutionProvider], measuredRuns: Int = 3) {
+    public init(candidates: [ExecutionProvider], measuredRuns: Int = 3, preferred: ExecutionProvider? = nil) {
         precondition(!candidates.isEmpty && measuredRuns > 0)
+        precondition(preferred.map(candidates.contains) ?? true)
         self.candidates = candidates
         self.measuredRuns = measuredRuns
+        self.preferred = preferred
         if candidates.count == 1 {
             decision = ProviderPlacement(provider: candidates[0], reason: "the only candidate")
         }
@@ -28,6 +34,10 @@ public struct ProviderTrial: Sendable, Equatable {
     /// started the fewest runs (ties in the candidates' order), so they alternate.
     public mutating func next() -> ExecutionProvider {
         if let decision { return decision.provider }
+        if let preferred, failed[preferred] == nil {
+            started[preferred, default: 0] += 1
+            return preferred
+        }
         let alive = candidates.filter { failed[$0] == nil }
         let pick = alive.min { (started[$0] ?? 0) < (started[$1] ?? 0) } ?? candidates[0]
         started[pick, default: 0] += 1
@@ -48,22 +58,36 @@ public struct ProviderTrial: Sendable, Equatable {
         failed[provider] = reason
         let alive = candidates.filter { failed[$0] == nil }
         if alive.count == 1 {
-            decision = ProviderPlacement(provider: alive[0], reason: "auto: \(provider.rawValue) failed on this graph (\(reason))")
+            decision = ProviderPlacement(provider: alive[0], reason: "\(mode): \(provider.rawValue) failed on this graph (\(reason))")
         } else if alive.isEmpty {
-            decision = ProviderPlacement(provider: candidates[0], reason: "auto: every candidate failed; \(reason)")
+            decision = ProviderPlacement(provider: candidates[0], reason: "\(mode): every candidate failed; \(reason)")
         } else {
             decideIfMeasured()
         }
     }
 
+    /// How the placement came about, for reasons: `auto`, or the setting that named a provider.
+    private var mode: String { preferred.map { "EXECUTION_PROVIDER=\($0.rawValue)" } ?? "auto" }
+
     /// Where runs go now: the decision, or the trial's progress.
     public var placement: ProviderPlacement {
         if let decision { return decision }
+        if let preferred {
+            let checked = started[preferred] ?? 0
+            return ProviderPlacement(provider: preferred, reason: "\(mode): checking its first answers against "
+                                     + "\(candidates[0].rawValue)'s (\(checked)/\(measuredRuns + 1))", deciding: true)
+        }
         let done = candidates.map { "\($0.rawValue) \(timings[$0]?.count ?? 0)/\(measuredRuns)" }.joined(separator: ", ")
         return ProviderPlacement(provider: candidates[0], reason: "auto: timing the first runs (\(done))", deciding: true)
     }
 
     private mutating func decideIfMeasured() {
+        if let preferred, failed[preferred] == nil {
+            guard (timings[preferred]?.count ?? 0) >= measuredRuns else { return }
+            decision = ProviderPlacement(provider: preferred, reason: "\(mode) (its answers agreed with "
+                                         + "\(candidates[0].rawValue)'s on its first \(measuredRuns + 1) runs)")
+            return
+        }
         let alive = candidates.filter { failed[$0] == nil }
         guard alive.allSatisfy({ (timings[$0]?.count ?? 0) >= measuredRuns }) else { return }
         let medians = alive.map { ($0, Self.median(timings[$0] ?? [])) }

@@ -31,13 +31,16 @@ public final class TrialSession: InferenceSession, @unchecked Sendable {
     public let device: ComputeDevice
 
     /// `sessions` in order of preference on ties, the first the reference; all over the same graph.
-    public init(sessions: [(ExecutionProvider, any InferenceSession)], measuredRuns: Int = 3) {
+    /// With `preferred` (a provider named by the setting), that one takes every run and is kept once
+    /// its first runs agreed with the reference; no timing decides.
+    public init(sessions: [(ExecutionProvider, any InferenceSession)], measuredRuns: Int = 3,
+                preferred: ExecutionProvider? = nil) {
         precondition(!sessions.isEmpty)
         inputs = sessions[0].1.inputs
         outputs = sessions[0].1.outputs
         device = sessions[0].1.device
         reference = sessions[0].0
-        state = Mutex(State(trial: ProviderTrial(candidates: sessions.map(\.0), measuredRuns: measuredRuns),
+        state = Mutex(State(trial: ProviderTrial(candidates: sessions.map(\.0), measuredRuns: measuredRuns, preferred: preferred),
                             sessions: Dictionary(sessions, uniquingKeysWith: { a, _ in a })))
     }
 

@@ -145,8 +145,14 @@ import Testing
                     try await Self.postgres("up", folder)
                     backUp.append(.now)
                 }
-                // Submits go on for 3 s after the second outage.
-                ledger.state.withLock { $0.stopAt = .now + .seconds(3) }
+                // Submits go on after the second outage until one first tried after it is accepted
+                // (at least 3 s, at most 30 s: a loaded machine reconnects slower).
+                let lastUp = backUp.last!, settle = ContinuousClock.now + .seconds(30)
+                try await Task.sleep(for: .seconds(3))
+                while !ledger.state.withLock({ $0.firstTried.values.contains { $0 > lastUp } }) && ContinuousClock.now < settle {
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                ledger.state.withLock { $0.stopAt = .now }
                 try await group.waitForAll()
             }
             let state = ledger.state.withLock { $0 }

@@ -44,6 +44,26 @@ import Testing
         #expect(trial.next() == .cpu)
     }
 
+    /// EXECUTION_PROVIDER=openvino: the named provider takes every run, however slow, and is kept
+    /// after its warm-up and `measuredRuns` checked runs; a failure (a disagreement) hands the graph
+    /// to the reference, saying which setting asked.
+    @Test func aNamedProviderTakesEveryRunAndIsKeptUnlessItFails() {
+        var trial = ProviderTrial(candidates: [.cpu, .openvino], measuredRuns: 2, preferred: .openvino)
+        for seconds in [9.0, 5, 5] {
+            #expect(trial.next() == .openvino && trial.placement.deciding)
+            #expect(trial.placement.reason.hasPrefix("EXECUTION_PROVIDER=openvino: checking"), "\(trial.placement)")
+            trial.record(.openvino, seconds: seconds)
+        }
+        #expect(trial.decision?.provider == .openvino, "\(trial.placement)")
+        #expect(trial.decision?.reason == "EXECUTION_PROVIDER=openvino (its answers agreed with cpu's on its first 3 runs)")
+
+        var failing = ProviderTrial(candidates: [.cpu, .openvino], preferred: .openvino)
+        #expect(failing.next() == .openvino)
+        failing.fail(.openvino, reason: "its answers differed")
+        #expect(failing.decision?.provider == .cpu)
+        #expect(failing.decision?.reason == "EXECUTION_PROVIDER=openvino: openvino failed on this graph (its answers differed)")
+    }
+
     @Test func oneCandidateIsDecidedAtOnce() {
         var trial = ProviderTrial(candidates: [.cpu])
         #expect(trial.decision?.provider == .cpu && trial.next() == .cpu)
@@ -103,6 +123,21 @@ import Testing
         #expect(answers == [1, 1, 1, 1])
         #expect(session.placement.provider == .cpu && session.placement.reason.contains("answers differed"), "\(session.placement)")
         #expect(wrong.runs.load(ordering: .relaxed) == 1)
+    }
+
+    @Test func aNamedProviderIsCheckedThenKeptThoughSlower() throws {
+        let reference = FakeSession(value: 1)
+        let named = FakeSession(value: 1.0001, delay: .milliseconds(5))
+        let session = TrialSession(sessions: [(.cpu, reference), (.openvino, named)], measuredRuns: 2, preferred: .openvino)
+        var answers: [Float] = []
+        for _ in 0..<5 { answers.append(try session.run(x, outputNames: ["y"])["y"]!.floats[0]) }
+        #expect(answers == [1, 1, 1, 1.0001, 1.0001], "\(answers)")  // checked runs answer the reference's
+        #expect(reference.runs.load(ordering: .relaxed) == 3 && named.runs.load(ordering: .relaxed) == 5)
+        #expect(session.placement.provider == .openvino && !session.placement.deciding)
+
+        let wrong = TrialSession(sessions: [(.cpu, FakeSession(value: 1)), (.openvino, FakeSession(value: 2))], preferred: .openvino)
+        #expect(try wrong.run(x, outputNames: ["y"])["y"]?.floats == [1])
+        #expect(wrong.placement.provider == .cpu && wrong.placement.reason.contains("answers differed"), "\(wrong.placement)")
     }
 
     @Test func anEmptyInputKeepsTheGraphOnTheReference() throws {
