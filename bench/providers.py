@@ -148,7 +148,7 @@ def alternated_servers(work, kind, info, image, runs, probe=None):
     first (auto's trial: a warm-up and 3 timed runs per provider), then the servers take turns, one
     timed request each per round, `runs` rounds, with a pause before each request so that no
     server's idle threads (OpenVINO's workers spin a while after a run) take the cores of the next.
-    Alternating keeps this VM's drift (±20 % over minutes) out of the ratios. Returns
+    Alternating keeps this VM's drift (up to 50 % between consecutive runs) out of the ratios. Returns
     {label: (median ms, the placement /models/status reports)}; with `probe`, each server's answer
     to it is saved as response-<kind>-<label>.json."""
     if kind in PIPELINES:
@@ -163,29 +163,30 @@ def alternated_servers(work, kind, info, image, runs, probe=None):
             proc, _, _ = bench.start_swift(os.path.join(work, "root"), port,
                                            {"SAM3_EMBEDDING_CACHE_MB": "0", "JOB_WORKERS": "0", **env})
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=3600)
-            data = json.dumps(dict(body, **({"variant": variant} if variant else {})))
-            servers.append((label, proc, conn, data))
+            request = dict(body, **({"variant": variant} if variant else {}))
+            data = json.dumps(request)
+            servers.append((label, proc, conn, request, data))
             for _ in range(8):
                 bench.post(conn, path, data)
-        times = {label: [] for label, _, _, _ in servers}
+        times = {label: [] for label, *_ in servers}
         for _ in range(runs):
-            for label, _, conn, data in servers:
+            for label, _, conn, _, data in servers:
                 time.sleep(0.3)
                 start = time.perf_counter()
                 bench.post(conn, path, data)
                 times[label].append((time.perf_counter() - start) * 1000)
         rows = {}
-        for label, _, conn, data in servers:
+        for label, _, conn, request, _ in servers:
             if probe:
                 with open(os.path.join(work, f"response-{kind}-{label.replace(' ', '-')}.json"), "wb") as f:
-                    f.write(bench.post(conn, path, json.dumps(dict(json.loads(data), **probe))))
+                    f.write(bench.post(conn, path, json.dumps(dict(request, **probe))))
             conn.request("GET", "/models/status")
             status = json.loads(conn.getresponse().read())
             placement = [p for r in status["instances"] for p in r.get("execution_providers", [])]
             rows[label] = (statistics.median(times[label]), placement)
         return rows
     finally:
-        for _, proc, _, _ in servers:
+        for _, proc, *_ in servers:
             proc.terminate()
             proc.wait()
 
@@ -270,7 +271,9 @@ def main():
         return
     image = bench.test_image()
     lines = [f"# Execution providers and int8 ({datetime.date.today()}, {platform.machine()}, {os.cpu_count()} cores)",
-             "", f"CPU: {cpu_line()}", "", "Each system in its own process.", ""]
+             "", f"CPU: {cpu_line()}", "",
+             "Model-only rows: each system in its own process, one after another. Server rows: the servers "
+             "side by side, alternated.", ""]
     for kind, info in models.items():
         if kind in PIPELINES:
             rows = pipeline_rows(work, kind, info, image, args.runs)

@@ -323,15 +323,15 @@ final class LoadedRuntime: @unchecked Sendable {
         -> (device: OpaquePointer?, status: String) {
         guard let plugin else { return (nil, ONNXRuntime.openVINOMissing) }
         let cpu = hostCPU(api, env)
+        let intel = cpu.vendorID == intelVendorID
+        let available = "available (CPU, \(cpu.vendor)"
+            + (intel ? ")" : ", through \(ONNXRuntime.anyCPUForwarder): the plugin's Intel-only check bypassed)")
         // ONNX Runtime's environment is one per process: a second runtime object (tests make
         // several) finds the library already registered and its device listed.
-        if let device = openVINODevice(api, env) {
-            let through = cpu.vendorID == 0x8086 ? "" : ", through \(ONNXRuntime.anyCPUForwarder): the plugin's Intel-only check bypassed"
-            return (device, "available (CPU, \(cpu.vendor)\(through))")
-        }
-        guard cpu.vendorID != 0x8086 else {
+        if let device = openVINODevice(api, env) { return (device, available) }
+        guard !intel else {
             let direct = registerLibrary(api, env, plugin)
-            if let device = direct.device { return (device, "available (CPU, \(cpu.vendor))") }
+            if let device = direct.device { return (device, available) }
             return (nil, direct.failure ?? "the plugin offers no device on this CPU (\(cpu.vendor))")
         }
         let forwarder = URL(fileURLWithPath: plugin).deletingLastPathComponent().appendingPathComponent(ONNXRuntime.anyCPUForwarder).path
@@ -340,45 +340,42 @@ final class LoadedRuntime: @unchecked Sendable {
             return (nil, "the plugin offers no device on this CPU (\(cpu.vendor)): it serves Intel hardware only, and \(why)")
         }
         let forwarded = registerLibrary(api, env, forwarder)
-        if let device = forwarded.device {
-            return (device, "available (CPU, \(cpu.vendor), through \(ONNXRuntime.anyCPUForwarder): the plugin's Intel-only check bypassed)")
-        }
+        if let device = forwarded.device { return (device, available) }
         return (nil, forwarded.failure ?? "the plugin offers no device on this CPU (\(cpu.vendor)), even through \(ONNXRuntime.anyCPUForwarder)")
+    }
+
+    /// Intel's PCI vendor id: the devices the OpenVINO plugin offers by itself.
+    private static let intelVendorID: UInt32 = 0x8086
+
+    /// The environment's execution-provider devices with their hardware (empty if it lists none).
+    private static func epDevices(_ api: UnsafePointer<OrtApi>, _ env: OpaquePointer)
+        -> [(device: OpaquePointer, hardware: OpaquePointer)] {
+        var devices: UnsafePointer<OpaquePointer?>?
+        var count = 0
+        if let status = api.pointee.GetEpDevices(env, &devices, &count) {
+            api.pointee.ReleaseStatus(status)
+            return []
+        }
+        return (0..<count).compactMap { i in
+            guard let device = devices?[i], let hardware = api.pointee.EpDevice_Device(device) else { return nil }
+            return (device, hardware)
+        }
     }
 
     /// The OpenVINO provider's CPU device among the environment's, if a plugin offered one.
     private static func openVINODevice(_ api: UnsafePointer<OrtApi>, _ env: OpaquePointer) -> OpaquePointer? {
-        var devices: UnsafePointer<OpaquePointer?>?
-        var count = 0
-        if let status = api.pointee.GetEpDevices(env, &devices, &count) {
-            api.pointee.ReleaseStatus(status)
-            return nil
-        }
-        for i in 0..<count {
-            guard let device = devices?[i], let hardware = api.pointee.EpDevice_Device(device) else { continue }
-            let name = api.pointee.EpDevice_EpName(device).map { String(cString: $0) } ?? ""
-            if name == "OpenVINOExecutionProvider" && api.pointee.HardwareDevice_Type(hardware) == OrtHardwareDeviceType_CPU {
-                return device
-            }
-        }
-        return nil
+        epDevices(api, env).first { entry in
+            api.pointee.HardwareDevice_Type(entry.hardware) == OrtHardwareDeviceType_CPU
+                && api.pointee.EpDevice_EpName(entry.device).map { String(cString: $0) } == "OpenVINOExecutionProvider"
+        }?.device
     }
 
     /// The CPU's vendor as ONNX Runtime sees it (its CPU provider's device), before any plugin.
     private static func hostCPU(_ api: UnsafePointer<OrtApi>, _ env: OpaquePointer) -> (vendor: String, vendorID: UInt32) {
-        var devices: UnsafePointer<OpaquePointer?>?
-        var count = 0
-        if let status = api.pointee.GetEpDevices(env, &devices, &count) {
-            api.pointee.ReleaseStatus(status)
-            return ("unknown", 0)
-        }
-        for i in 0..<count {
-            guard let device = devices?[i], let hardware = api.pointee.EpDevice_Device(device),
-                  api.pointee.HardwareDevice_Type(hardware) == OrtHardwareDeviceType_CPU else { continue }
-            let vendor = api.pointee.HardwareDevice_Vendor(hardware).map { String(cString: $0) } ?? "unknown"
-            return (vendor, api.pointee.HardwareDevice_VendorId(hardware))
-        }
-        return ("unknown", 0)
+        guard let cpu = epDevices(api, env).first(where: { api.pointee.HardwareDevice_Type($0.hardware) == OrtHardwareDeviceType_CPU })
+        else { return ("unknown", 0) }
+        let vendor = api.pointee.HardwareDevice_Vendor(cpu.hardware).map { String(cString: $0) } ?? "unknown"
+        return (vendor, api.pointee.HardwareDevice_VendorId(cpu.hardware))
     }
 
     /// Registers one plugin library and returns its OpenVINO CPU device; without one the library

@@ -26,8 +26,13 @@ public final class EmptyInputFallbackSession: InferenceSession, @unchecked Senda
                                  deciding: base.deciding)
     }
 
+    /// Whether a run's inputs include a tensor with a zero-sized dimension.
+    public static func hasEmptyInput(_ feeds: [String: Tensor]) -> Bool {
+        feeds.values.contains { $0.shape.contains(0) }
+    }
+
     public func run(_ feeds: [String: Tensor], outputNames: [String]) throws -> [String: Tensor] {
-        guard feeds.values.contains(where: { $0.shape.contains(0) }) else { return try primary.run(feeds, outputNames: outputNames) }
+        guard Self.hasEmptyInput(feeds) else { return try primary.run(feeds, outputNames: outputNames) }
         let session = try fallback.withLock { made -> any InferenceSession in
             if let made { return made }
             let session = try makeFallback()
