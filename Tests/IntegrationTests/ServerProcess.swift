@@ -51,12 +51,14 @@ final class ServerProcess: Sendable {
         self.output = output
         let deadline = ContinuousClock.now + .seconds(20)
         var found: Int?
-        while ContinuousClock.now < deadline {
+        // The output is read once more after the deadline: a test process whose threads are all
+        // busy can wake this loop late, after the server had long announced its port.
+        while true {
             if let range = output.text.range(of: #"Server listening on http://127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
                 found = Int(output.text[range].split(separator: ":").last!)
                 break
             }
-            if !process.isRunning { break }
+            if !process.isRunning || ContinuousClock.now >= deadline { break }
             try await Task.sleep(for: .milliseconds(20))
         }
         guard let found else {
