@@ -15,6 +15,7 @@ public final class BlockingExecutor: @unchecked Sendable {
     private var nextTicket: UInt64 = 0
     private var stopped = false
     private var running = 0
+    private var completed = 0
     private let queueLimit: Int
     public let name: String
     public let threadCount: Int
@@ -56,6 +57,12 @@ public final class BlockingExecutor: @unchecked Sendable {
     public var load: (queued: Int, running: Int) {
         condition.lock(); defer { condition.unlock() }
         return (queue.count, running)
+    }
+
+    /// Work items that have run to their end since the executor started.
+    public var completedCount: Int {
+        condition.lock(); defer { condition.unlock() }
+        return completed
     }
 
     /// Runs `work` on one of the executor's threads and returns its result. Cancelling the
@@ -165,6 +172,7 @@ public final class BlockingExecutor: @unchecked Sendable {
             job()
             condition.lock()
             running -= 1
+            completed += 1
             condition.unlock()
         }
     }
