@@ -248,13 +248,7 @@ public final class ONNXRuntime: InferenceRuntime, @unchecked Sendable {
             try Self.check(api, api.pointee.SessionOptionsAppendExecutionProvider_CUDA_V2(sessionOptions, cuda))
         }
         if let openVINO {
-            // f32 inference: the answers must equal the CPU provider's (OpenVINO would otherwise
-            // run bf16 where the CPU has it). The plugin takes OpenVINO's own properties through
-            // `load_config` only (it ignores `precision` and `num_of_threads`, saying so). Nodes
-            // OpenVINO does not take stay on the CPU provider.
-            var properties = #""INFERENCE_PRECISION_HINT":"f32""#
-            if let threads = options.intraOpThreads { properties += #","INFERENCE_NUM_THREADS":"\#(threads)""# }
-            let keys = ["load_config"], values = [#"{"CPU":{\#(properties)}}"#]
+            let keys = ["load_config"], values = [OpenVINOLoadConfig.json(for: options)]
             let k = keys.map { strdup($0) }, v = values.map { strdup($0) }
             defer { (k + v).forEach { free($0) } }
             var keyPointers = k.map { UnsafePointer<CChar>($0) }, valuePointers = v.map { UnsafePointer<CChar>($0) }

@@ -202,7 +202,8 @@ public struct Settings: Sendable {
     /// per model).
     public var sessionOptions: SessionOptions {
         SessionOptions(intraOpThreads: intraOpThreads, device: device, allowSpinning: allowSpinning,
-                       cpuMemoryArena: cpuMemoryArena, memoryPattern: memoryPattern, provider: executionProvider)
+                       cpuMemoryArena: cpuMemoryArena, memoryPattern: memoryPattern, provider: executionProvider,
+                       concurrentRuns: inferenceWorkers)
     }
 
     /// `API_KEYS` and the keys in `API_KEYS_FILE` (read now: SIGHUP reads it again).

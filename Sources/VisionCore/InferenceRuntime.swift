@@ -49,15 +49,20 @@ public struct SessionOptions: Sendable, Equatable {
     public var memoryPattern: Bool
     /// The execution provider of CPU sessions.
     public var provider: ProviderPreference
+    /// How many runs of one session the server makes at once (its inference workers). OpenVINO
+    /// runs one request at a time per stream, so it gets this many streams.
+    public var concurrentRuns: Int
 
     public init(intraOpThreads: Int? = nil, device: ComputeDevice = .cpu, allowSpinning: Bool = false,
-                cpuMemoryArena: Bool = true, memoryPattern: Bool = false, provider: ProviderPreference = .cpu) {
+                cpuMemoryArena: Bool = true, memoryPattern: Bool = false, provider: ProviderPreference = .cpu,
+                concurrentRuns: Int = 1) {
         self.intraOpThreads = intraOpThreads
         self.device = device
         self.allowSpinning = allowSpinning
         self.cpuMemoryArena = cpuMemoryArena
         self.memoryPattern = memoryPattern
         self.provider = provider
+        self.concurrentRuns = max(1, concurrentRuns)
     }
 }
 

@@ -216,6 +216,53 @@ import VisionCore
         }
     }
 
+    /// OpenVINO runs one request per stream: each inference worker gets its own stream and its
+    /// INTRA_OP_THREADS threads; one worker keeps OpenVINO's latency default (one stream).
+    @Test func openVINOGetsAStreamPerInferenceWorker() throws {
+        func properties(_ options: SessionOptions) throws -> [String: String] {
+            let object = try JSONSerialization.jsonObject(with: Data(OpenVINOLoadConfig.json(for: options).utf8))
+            return try #require((object as? [String: [String: String]])?["CPU"])
+        }
+        #expect(try properties(SessionOptions()) == ["INFERENCE_PRECISION_HINT": "f32"])
+        #expect(try properties(SessionOptions(intraOpThreads: 2)) == ["INFERENCE_PRECISION_HINT": "f32", "INFERENCE_NUM_THREADS": "2"])
+        #expect(try properties(SessionOptions(intraOpThreads: 1, concurrentRuns: 2))
+                == ["INFERENCE_PRECISION_HINT": "f32", "NUM_STREAMS": "2", "INFERENCE_NUM_THREADS": "2"])
+        #expect(try properties(SessionOptions(concurrentRuns: 3)) == ["INFERENCE_PRECISION_HINT": "f32", "NUM_STREAMS": "3"])
+    }
+
+    /// Two workers running one OpenVINO session at once each get their own input's answer.
+    @Test(.enabled(if: ONNXRuntime.openVINOPluginPath() != nil, "the OpenVINO plugin is not installed (SKIP_OPENVINO_EP=1)"))
+    func concurrentOpenVINORunsAnswerTheirOwnInputs() async throws {
+        let rt = try ONNXRuntimeTests.runtime.get()
+        let graph = path("models/clip-tiny/onnx/vision_model.onnx")
+        let session = try rt.makeSession(modelPath: graph, options: SessionOptions(intraOpThreads: 1, provider: .openvino, concurrentRuns: 2))
+        guard session.placement.provider == .openvino else {
+            Issue.record("OpenVINO was not used: \(session.placement)")
+            return
+        }
+        let reference = try rt.makeSession(modelPath: graph, options: SessionOptions(intraOpThreads: 1, provider: .cpu))
+        let inputs = (0..<2).map { k in
+            Tensor.float32((0..<(3 * 32 * 32)).map { Float(($0 * (k + 3)) % 97) / 97 - 0.5 }, shape: [1, 3, 32, 32])
+        }
+        let want = try inputs.map { try reference.run(["pixel_values": $0], outputNames: [])["image_embeds"]!.floats }
+        let compared = try await withThrowingTaskGroup(of: Int.self) { group in
+            for worker in 0..<2 {
+                group.addTask {
+                    var n = 0
+                    for _ in 0..<10 {
+                        let got = try session.run(["pixel_values": inputs[worker]], outputNames: [])["image_embeds"]!.floats
+                        let scale = max(1, want[worker].map(abs).max() ?? 1)
+                        #expect(zip(got, want[worker]).allSatisfy { abs($0 - $1) <= 1e-3 * scale }, "worker \(worker)")
+                        n += 1
+                    }
+                    return n
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(compared == 20)
+    }
+
     @Test func healthSaysWhetherOpenVINOIsInstalled() throws {
         let missing = try ONNXRuntime(libraryPath: try ONNXRuntimeTests.runtime.get().libraryPath, openVINOPlugin: nil)
         #expect(missing.providerAvailability.map(\.provider) == [.cpu, .openvino])
