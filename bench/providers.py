@@ -19,7 +19,7 @@ only unless said:
   (libvma_openvino_any_cpu.so) on another vendor's;
 - OpenVINO 2026.4 (the runtime the plugin carries), fp32 and the int8 graph, run directly;
 - the server over HTTP end to end with EXECUTION_PROVIDER=cpu, openvino and unset (auto, after its
-  trial runs), and with variant int8 on cpu and on openvino.
+  trial runs), and with variant int8 on cpu, on openvino and unset (--servers-only: these rows alone).
 GroundingDINO-tiny (real size) and SAM3 small (real widths, 4 ViT layers at 504 px), several graphs
 each, get the server rows only, each with its answer's accuracy against the CPU provider's fp32
 answer (box IoU and score deltas, mask IoU over every query).
@@ -198,7 +198,7 @@ def server_rows(work, kind, info, image, runs):
 
 SERVER_ROWS = [("cpu", {"EXECUTION_PROVIDER": "cpu"}, None), ("openvino", {"EXECUTION_PROVIDER": "openvino"}, None),
                ("auto", {}, None), ("cpu int8", {"EXECUTION_PROVIDER": "cpu"}, "int8"),
-               ("openvino int8", {"EXECUTION_PROVIDER": "openvino"}, "int8")]
+               ("openvino int8", {"EXECUTION_PROVIDER": "openvino"}, "int8"), ("auto int8", {}, "int8")]
 
 
 def pipeline_rows(work, kind, info, image, runs):
@@ -246,6 +246,7 @@ def main():
     parser.add_argument("--work")
     parser.add_argument("--models", default="depth,dinov3")
     parser.add_argument("--build-only", action="store_true", help="export the models into --work and stop")
+    parser.add_argument("--servers-only", action="store_true", help="only the server rows (model-only rows skipped)")
     parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     work = args.work or tempfile.mkdtemp(prefix="vma-providers-")
@@ -283,17 +284,17 @@ def main():
             lines.append("")
             continue
         rows = []
-        for system, label in SYSTEMS:
+        for system, label in ([] if args.servers_only else SYSTEMS):
             done = subprocess.run([sys.executable, __file__, "--worker", kind, system, "--work", work, "--runs", str(args.runs),
                                    "--models", args.models], check=True, capture_output=True, text=True)
             ms, note = json.loads(done.stdout.strip().splitlines()[-1])
             rows.append((label, ms, note))
         for label, (ms, why) in server_rows(work, kind, info, image, args.runs).items():
             rows.append((f"server over HTTP, {label}", ms, why))
-        base = rows[0][1]
+        base = rows[0][1]  # PyTorch, or the cpu server with --servers-only
         shape = list(tensors(kind, info, image).shape)
         lines += [f"## {kind} ({info['params_m']:.1f} M parameters, input {shape})", "",
-                  "| system | ms | vs PyTorch | note |", "|---|---|---|---|"]
+                  f"| system | ms | vs {'cpu server' if args.servers_only else 'PyTorch'} | note |", "|---|---|---|---|"]
         lines += [f"| {label} | {ms:.1f} | {base / ms:.2f}x | {note} |" for label, ms, note in rows]
         lines.append("")
     bench.publish("\n".join(lines), "providers")
