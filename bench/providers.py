@@ -208,7 +208,10 @@ def pipeline_rows(work, kind, info, image, runs):
     probe = {"threshold": 0.0} if kind == "sam3" else {"box_threshold": 0.05, "text_threshold": 0.05}
     rows = []
     for label, (ms, placement) in alternated_servers(work, kind, info, image, runs, probe).items():
-        where = "; ".join(f"{p['graph'].split('/')[-1]}: {p['provider']}" for p in placement)
+        # Why a graph of an openvino or auto server stayed on the CPU provider (its reason, cut short).
+        where = "; ".join(f"{p['graph'].split('/')[-1]}: {p['provider']}"
+                          + (f" ({p['reason'][:100]})" if p['provider'] == "cpu" and not label.startswith("cpu") else "")
+                          for p in placement)
         if label != "cpu":
             where += f". vs cpu fp32: {table.accuracy(kind, work, label.replace(' ', '-'), 'cpu')}"
         rows.append((f"server over HTTP, {label}", ms, where))
