@@ -92,11 +92,7 @@ import Testing
 
     /// Polls until `condition` holds (5 s at most).
     static func eventually(_ condition: () async throws -> Bool) async throws -> Bool {
-        for _ in 0..<250 {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return false
+        try await TestSupport.eventually(tries: 250, condition)
     }
 
     @Test func cancellingARunningJobCancelsItsExecution() async throws {

@@ -131,8 +131,7 @@ import Testing
 
     /// Polls until `condition` holds (30 s at most: the suite runs beside others on 2 cores).
     static func eventually(_ condition: () async throws -> Bool) async throws -> Bool {
-        for _ in 0..<6 where try await JobWorkerPoolTests.eventually(condition) { return true }
-        return false
+        try await TestSupport.eventually(tries: 6 * 250, condition)
     }
 
     @Test func aResultIsRecordedOnceTheStoreIsBack() async throws {

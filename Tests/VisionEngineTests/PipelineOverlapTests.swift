@@ -20,17 +20,18 @@ import VisionCore
         let request = DINOv3Request(images: [image], modelID: "tests/\(name)")
         let alone = try await service.run(request)  // loads the model; the answer to compare with
 
+        // Waits below: 24 000 tries of 5 ms, at least 120 s (a loaded CI machine is slow; a pass returns at once).
         // The "current run": holds the only inference thread until released.
         let release = DispatchSemaphore(value: 0)
         defer { release.signal() }  // never leaves the thread held when an expectation throws
         let holding = Task { try await context.inference.run { release.wait() } }
-        try await waitUntil { context.inference.load.running == 1 }
+        #expect(try await eventually(tries: 24_000, every: .milliseconds(5)) { context.inference.load.running == 1 })
 
         let decodeWorkBefore = context.images.executor.completedCount
         let next = Task { try await service.run(request) }
         // The next request reaches the inference queue (decoded and preprocessed) while the run
         // still holds the thread, and leaves the decode threads idle.
-        let queued = try await waitUntil { context.inference.load.queued == 1 }
+        let queued = try await eventually(tries: 24_000, every: .milliseconds(5)) { context.inference.load.queued == 1 }
         #expect(queued, "the next request was not decoded and preprocessed during the current run")
         #expect(context.inference.load.running == 1, "the current run ended early")
         // Two pieces of work ran on the decode threads meanwhile: decoding, then preprocessing.
@@ -42,16 +43,5 @@ import VisionCore
         try await holding.value
         let answer = try await next.value
         #expect(answer.lastHiddenState.floats == alone.lastHiddenState.floats)
-    }
-
-    /// Polls `condition` every 5 ms for up to 120 s (a loaded CI machine is slow; a pass returns at once); whether it became true.
-    @discardableResult
-    private func waitUntil(_ condition: () -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + .seconds(120)
-        while ContinuousClock.now < deadline {
-            if condition() { return true }
-            try await Task.sleep(for: .milliseconds(5))
-        }
-        return condition()
     }
 }
