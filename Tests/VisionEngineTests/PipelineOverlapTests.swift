@@ -34,9 +34,13 @@ import VisionCore
         let queued = try await eventually(tries: 24_000, every: .milliseconds(5)) { context.inference.load.queued == 1 }
         #expect(queued, "the next request was not decoded and preprocessed during the current run")
         #expect(context.inference.load.running == 1, "the current run ended early")
-        // Two pieces of work ran on the decode threads meanwhile: decoding, then preprocessing.
-        let decode = context.images.executor.load
-        #expect(decode.queued == 0 && decode.running == 0)
+        // Two pieces of work ran on the decode threads meanwhile: decoding, then preprocessing. The
+        // executor counts a piece just after handing back its result, so its books may lag a moment.
+        let decodeIdle = try await eventually(tries: 24_000, every: .milliseconds(5)) {
+            let decode = context.images.executor.load
+            return decode.queued == 0 && decode.running == 0 && context.images.executor.completedCount - decodeWorkBefore >= 2
+        }
+        #expect(decodeIdle, "the decode threads were not done with the next request")
         #expect(context.images.executor.completedCount - decodeWorkBefore == 2)
 
         release.signal()
